@@ -1,0 +1,12 @@
+# Fails when any file under DIR includes a SystemC or Verilator header.
+file(GLOB_RECURSE files ${DIR}/*.hpp ${DIR}/*.cpp ${DIR}/*.h)
+set(bad "")
+foreach(f ${files})
+  file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](systemc|tlm|verilated|V[a-z_]+\\.h|sysc/)")
+  if(lines)
+    list(APPEND bad "${f}: ${lines}")
+  endif()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "firmware/ must not include SystemC or Verilator headers:\n${bad}")
+endif()

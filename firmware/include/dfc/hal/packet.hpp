@@ -1,0 +1,30 @@
+// The one packet representation shared by the testbench, the card model and the firmware.
+// A packet is its bytes as seen on the wire (from the link-layer header on) plus the
+// metadata a MAC would attach. Kept deliberately plain so it crosses the TLM boundary by
+// pointer and the firmware never needs a SystemC type.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dfc {
+
+// Link layer of Packet::data, with libpcap's DLT numbering so pcap I/O is a pass-through.
+enum class LinkType : uint16_t { Ethernet = 1, RawIp = 101 };
+
+// The DFC PIC's logical units (Junos interface dfc-x/y/z.unit).
+enum class Unit : uint8_t { Control = 0, Monitor = 1, Copies = 2 };
+
+struct Packet {
+  std::vector<uint8_t> data;
+  LinkType link = LinkType::RawIp;
+  Unit unit = Unit::Monitor;
+  uint64_t id = 0;         // testbench sequence number, carried into copies for the scoreboard
+  uint64_t t_arrival_ps = 0;  // simulated time the last bit arrived at the ingress MAC
+  // UDP endpoint metadata for the control unit (DTCP requests, replies, notifications).
+  // For unit 0 the model delivers the UDP payload in data and these name the 4-tuple.
+  std::string src_ip, dst_ip;
+  uint16_t src_port = 0, dst_port = 0;
+};
+
+}  // namespace dfc
