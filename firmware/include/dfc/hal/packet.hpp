@@ -25,6 +25,9 @@ struct Packet {
   // For unit 0 the model delivers the UDP payload in data and these name the 4-tuple.
   std::string src_ip, dst_ip;
   uint16_t src_port = 0, dst_port = 0;
+  // For unit Copies: the content destination the copy is addressed to (its configured id),
+  // so the egress can file copies per destination without re-parsing the outer header.
+  std::string cdest_id;
 };
 
 }  // namespace dfc

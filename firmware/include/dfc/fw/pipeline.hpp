@@ -1,0 +1,109 @@
+// The packet match pipeline that runs on the card's cores for every monitored packet:
+//   parse -> flow table -> (miss) classify in hardware -> choose copies -> IP-IP -> transmit.
+// It depends on the control plane only through ControlPlaneView, so it can be unit-tested on
+// its own and the DTCP server can evolve independently.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dfc/hal/hal.hpp"
+#include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/flow_key.hpp"
+#include "dfc/fw/packet_parse.hpp"
+
+namespace dfc::fw {
+
+// What the pipeline needs to know about an installed criterion.
+struct CriterionView {
+  uint32_t criteria_id = 0;
+  std::string csource_id;
+  std::string cdest_id;
+  uint32_t priority = 0;   // total priority (Priority + minimum-priority); lower wins
+  uint64_t added_seq = 0;  // install order: among equal priorities the earlier criterion wins
+};
+
+class ControlPlaneView {
+ public:
+  virtual ~ControlPlaneView() = default;
+  virtual const CriterionView* criterion_for_rule(RuleId id) const = 0;
+  // Called once per matching criterion per packet, after copies are chosen. May delete the
+  // criterion (Timeout-Packets / Timeout-Bytes exhausted).
+  virtual void account_hit(RuleId id, uint32_t bytes) = 0;
+  // Increments whenever any rule is installed or removed; flow-table entries classified
+  // under an older version are re-classified.
+  virtual uint64_t criteria_version() const = 0;
+  // A copy for a criterion of this control source was dropped by max-duplicates.
+  virtual void duplicates_dropped(const std::string& csource_id) = 0;
+};
+
+struct CopyDestination {
+  uint32_t address = 0;  // host order IPv4
+  uint8_t ttl = 255;
+};
+
+// CPU cycles the firmware spends per step, on the modeled core. Calibrated per profile in
+// docs/model.md; the defaults are the ms400 figures.
+struct CycleCosts {
+  uint64_t parse = 120;
+  uint64_t flow_lookup = 60;
+  uint64_t flow_insert = 150;
+  uint64_t classify = 200;  // building the key and driving the lookup over the bus
+  uint64_t per_match = 40;
+  uint64_t per_copy = 180;  // descriptor + outer header; the payload moves by DMA
+  uint64_t not_intercepted = 40;
+};
+
+struct PipelineConfig {
+  uint32_t max_duplicates = 3;
+  uint32_t copy_source = 0xC0000202;  // 192.0.2.2: the PIC's unit-2 address (docs/architecture.md)
+  size_t flow_table_capacity = 65536;
+  uint64_t flow_idle_ns = 60'000'000'000ull;
+  CycleCosts costs;
+};
+
+struct PipelineStats {
+  uint64_t packets_in = 0, bytes_in = 0;
+  std::map<std::string, uint64_t> not_intercepted;  // by ParseOutcome name
+  uint64_t packets_matched = 0, packets_unmatched = 0;
+  uint64_t copies_chosen = 0;           // one per distinct content destination matched
+  uint64_t copies_sent = 0;
+  uint64_t copies_dropped_max_duplicates = 0;
+  uint64_t copies_dropped_unknown_destination = 0;
+  uint64_t copies_dropped_tx_queue = 0;
+  uint64_t flow_hits = 0, flow_misses = 0, flow_stale = 0, flow_evictions = 0;
+  uint64_t flow_entries = 0, flow_entries_peak = 0;
+  std::map<std::string, uint64_t> copies_per_destination, bytes_per_destination;
+};
+
+class Pipeline {
+ public:
+  Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg);
+  void set_destinations(std::map<std::string, CopyDestination> d) { dests_ = std::move(d); }
+  void process(const Packet& p);
+  // Drops flow entries idle longer than flow_idle_ns (called from the firmware's timer).
+  void age_flows();
+  const PipelineStats& stats() const { return stats_; }
+  const PipelineConfig& config() const { return cfg_; }
+
+ private:
+  struct FlowEntry {
+    uint64_t version = 0;
+    uint64_t last_used_ns = 0;
+    std::vector<RuleId> rules;
+  };
+  const std::vector<RuleId>& lookup(const FlowKey& key);
+
+  Hal& hal_;
+  ClassifierDriver& cls_;
+  ControlPlaneView& cp_;
+  PipelineConfig cfg_;
+  std::map<std::string, CopyDestination> dests_;
+  std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
+  PipelineStats stats_;
+  uint16_t ip_id_ = 0;
+};
+
+}  // namespace dfc::fw

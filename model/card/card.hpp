@@ -1,0 +1,112 @@
+// The DFC PIC as a cycle-approximate SystemC/TLM-2.0 model.
+//
+//   unit 1 (monitored traffic) --+                       +--> unit 2 (IP-IP copies, egress link)
+//   unit 0 (DTCP requests) ------+--> ingress buffer --> cores running the firmware --+--> unit 0
+//                                                          |  HAL bus accesses          (replies,
+//                                                          v  (TLM-2.0 b_transport)      notifications)
+//                                                   register/table bus --> classifier (RTL or model)
+//
+// Timing: loosely-timed with temporal decoupling. One SC_THREAD walks the ingress timeline
+// in arrival order and runs each packet's firmware on the earliest free core; the firmware's
+// declared cycles and the bus delays annotated by the TLM target give the service time. The
+// buffer and the egress link are exact FIFO queues computed from those times, so there is no
+// thread switch per packet: the thread only syncs with SystemC time once per quantum.
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classifier/classifier_device.hpp"
+#include "dfc/fw/firmware_app.hpp"
+#include "dfc/hal/hal.hpp"
+#include "profile.hpp"
+
+namespace dfc::model {
+
+// The testbench's side of unit 0 and unit 1: packets in nondecreasing t_arrival_ps.
+class IngressSource {
+ public:
+  virtual ~IngressSource() = default;
+  virtual bool next(Packet& out) = 0;
+};
+
+struct CardStats {
+  uint64_t ingress_packets = 0, ingress_bytes = 0;
+  uint64_t control_packets = 0, monitor_packets = 0;
+  uint64_t ingress_dropped_buffer = 0;       // arrived with the ingress buffer full
+  uint64_t egress_copies = 0, egress_bytes = 0;
+  uint64_t egress_dropped_queue = 0;         // copies refused by a full egress queue
+  uint64_t control_sent = 0;
+  uint64_t bus_transactions = 0, classifier_lookups = 0;
+  uint64_t timer_events = 0;
+  std::vector<uint64_t> core_busy_ps;
+  uint64_t first_arrival_ps = 0, last_arrival_ps = 0, end_ps = 0;
+  size_t ingress_buffer_peak = 0;
+};
+
+// The register/table bus target: decodes CLS_* addresses onto the classifier block.
+class RegBus : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<RegBus> socket;
+  RegBus(sc_core::sc_module_name n, std::unique_ptr<ClassifierDevice> dev, const CardProfile& prof);
+  ~RegBus() override;
+  ClassifierDevice& device() { return *dev_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  std::unique_ptr<ClassifierDevice> dev_;
+  struct Decoder;
+  std::unique_ptr<Decoder> dec_;
+  sc_core::sc_time bus_cycle_, cls_cycle_;
+  unsigned per_access_, per_word_;
+};
+
+class Card : public sc_core::sc_module {
+ public:
+  using FirmwareFactory = std::function<std::unique_ptr<fw::FirmwareApp>(Hal&)>;
+  using Sink = std::function<void(const Packet&, uint64_t t_ps)>;
+
+  tlm_utils::simple_initiator_socket<Card> bus;
+
+  // end_ps: simulated time at which the run stops (timers keep firing until then even after
+  // the traffic ends, so timeouts and notifications are observed).
+  Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<ClassifierDevice> dev,
+       FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t end_ps);
+  ~Card() override;
+
+  const CardStats& stats() const { return stats_; }
+  fw::FirmwareApp& firmware() { return *fw_; }
+  ClassifierDevice& classifier() { return regbus_.device(); }
+  const CardProfile& profile() const { return prof_; }
+
+ private:
+  class CardHal;
+  void run();
+  void fire_timers_until(uint64_t t_ps);
+  void sync(uint64_t t_ps);
+  bool transmit(Packet&& p, uint64_t t_ps);
+
+  CardProfile prof_;
+  RegBus regbus_;
+  std::unique_ptr<CardHal> hal_;
+  std::unique_ptr<fw::FirmwareApp> fw_;
+  IngressSource& src_;
+  Sink on_copy_, on_control_;
+  uint64_t end_ps_;
+  CardStats stats_;
+  std::vector<uint64_t> core_free_ps_;
+  std::deque<uint64_t> waiting_starts_;  // start times of buffered packets not yet started
+  std::deque<uint64_t> egress_departs_;  // departure times of queued copies
+  uint64_t egress_free_ps_ = 0;
+  uint64_t timer_at_ps_ = UINT64_MAX;
+  uint64_t quantum_ps_ = 1'000'000;  // 1 us of decoupling
+};
+
+}  // namespace dfc::model

@@ -1,0 +1,30 @@
+// Card profiles: the hardware parameters of the modeled PIC. SystemC-free so tools and the
+// testbench can read them. Calibration (why these numbers) is in docs/model.md.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "dfc/fw/pipeline.hpp"
+
+namespace dfc::model {
+
+struct CardProfile {
+  std::string name;
+  unsigned cores = 1;            // CPU cores running the packet pipeline
+  double core_hz = 1.0e9;        // core clock
+  double bus_hz = 250.0e6;       // register/table bus clock
+  unsigned bus_cycles_per_word = 1;
+  unsigned bus_cycles_per_access = 4;  // address phase, decode, response
+  double classifier_hz = 250.0e6;
+  double ingress_bps = 10.0e9;   // unit 1 line rate
+  double egress_bps = 10.0e9;    // unit 2 line rate
+  size_t ingress_buffer_packets = 4096;
+  size_t egress_queue_packets = 4096;
+  uint32_t classifier_depth = 4096;
+  fw::CycleCosts costs;
+};
+
+// "ms3" (Monitoring Services III) or "ms400" (MultiServices 400); throws std::invalid_argument.
+CardProfile profile_by_name(const std::string& name);
+
+}  // namespace dfc::model
