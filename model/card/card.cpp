@@ -37,6 +37,10 @@ RegBus::~RegBus() = default;
 void RegBus::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const uint32_t addr = static_cast<uint32_t>(gp.get_address());
   const size_t len = gp.get_data_length();
+  if (!ClassifierBus::claims(addr)) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
   if (len % 4 != 0 || gp.get_byte_enable_ptr() != nullptr) {
     gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
     return;
@@ -45,10 +49,14 @@ void RegBus::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const size_t n = len / 4;
   uint64_t cls_cycles = 0;
   try {
-    if (gp.is_write())
-      cls_cycles = dec_->bus.write(addr, words, n);
-    else
-      cls_cycles = dec_->bus.read(addr, words, n);
+    if (gp.is_write()) {
+      const uint64_t before = dec_->bus.lookups();
+      dec_->bus.write(addr, words, n);
+      // A lookup started by this write holds the bus for the classifier's cycles.
+      if (dec_->bus.lookups() != before) cls_cycles = dec_->bus.last_result().cycles;
+    } else {
+      dec_->bus.read(addr, words, n);
+    }
   } catch (const std::out_of_range&) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;

@@ -1,0 +1,52 @@
+// The card firmware as one object: the DTCP control plane, the classifier driver and the
+// packet match pipeline, wired to the HAL. This is what the SystemC card hosts (and what
+// the firmware tests drive on the fake HAL).
+#pragma once
+#include <memory>
+
+#include "dfc/config/config.hpp"
+#include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/firmware_app.hpp"
+#include "dfc/fw/pipeline.hpp"
+#include "dfc/hal/hal.hpp"
+
+namespace dfc::dtcp {
+class Server;
+}
+
+namespace dfc::fw {
+
+struct FirmwareOptions {
+  PipelineConfig pipeline;
+  uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second
+};
+
+class Firmware : public FirmwareApp {
+ public:
+  Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt = {});
+  ~Firmware() override;
+  void on_packet(const Packet& p) override;
+  void on_timer() override;
+
+  const PipelineStats& pipeline_stats() const;
+  dtcp::Server& server();
+  ClassifierDriver& classifier();
+  const config::DfcConfig& config() const { return cfg_; }
+
+ private:
+  class TimerMux;
+  class ControlPlaneAdapter;
+  void rearm();
+
+  config::DfcConfig cfg_;
+  Hal& hal_;
+  FirmwareOptions opt_;
+  std::unique_ptr<TimerMux> mux_;
+  std::unique_ptr<ClassifierDriver> cls_;
+  std::unique_ptr<dtcp::Server> server_;
+  std::unique_ptr<ControlPlaneAdapter> cp_;
+  std::unique_ptr<Pipeline> pipeline_;
+  uint64_t next_aging_ns_ = 0;
+};
+
+}  // namespace dfc::fw
