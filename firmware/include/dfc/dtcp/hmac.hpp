@@ -1,0 +1,26 @@
+// HMAC-SHA1 (RFC 2104) over OpenSSL libcrypto, and the DTCP signing rule (reference §1.6):
+// the digest covers the raw bytes from the first byte of the command/status line through the
+// CRLF ending the line before `Authentication-Info`, rendered as 40 lowercase hex digits.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dfc::dtcp {
+
+using Digest = std::array<uint8_t, 20>;
+
+Digest hmac_sha1(std::string_view key, std::string_view data);
+std::string to_hex(const Digest& d);
+std::string hmac_sha1_hex(std::string_view key, std::string_view data);
+
+// Constant-time comparison of a received hex digest (any case) with the expected one.
+bool digest_equal_hex(std::string_view received_hex, const Digest& expected);
+
+// Client/server helper: returns message_without_auth + "Authentication-Info: <hex>\r\n\r\n".
+// message_without_auth must already end with the CRLF of its last line (the Seq line for
+// requests, the Timestamp line for notifications); it is hashed exactly as given.
+std::string sign(std::string_view message_without_auth, std::string_view key);
+
+}  // namespace dfc::dtcp

@@ -1,0 +1,424 @@
+#include "dfc/dtcp/criteria.hpp"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstring>
+
+namespace dfc::dtcp {
+namespace {
+
+using Family = fw::MatchTerm::Family;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split_commas(std::string_view v) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    size_t c = v.find(',', start);
+    out.push_back(trim(v.substr(start, c == std::string_view::npos ? std::string_view::npos : c - start)));
+    if (c == std::string_view::npos) break;
+    start = c + 1;
+  }
+  return out;
+}
+
+fw::Addr128 family_max(Family f) {
+  if (f == Family::V4) return fw::Addr128{0, 0xffffffffull};
+  return fw::Addr128{~0ull, ~0ull};
+}
+
+fw::AddrInterval full(Family f) { return fw::AddrInterval{fw::Addr128{}, family_max(f)}; }
+
+struct Addr {
+  Family fam;
+  fw::Addr128 a;
+};
+
+std::optional<Addr> parse_addr(std::string_view s, bool allow_v6) {
+  if (auto a = parse_ipv4(s)) return Addr{Family::V4, *a};
+  if (!allow_v6) return std::nullopt;
+  if (auto a = parse_ipv6(s)) return Addr{Family::V6, *a};
+  return std::nullopt;
+}
+
+bool overlaps(uint64_t lo, uint64_t hi, uint64_t v) { return lo <= v && v <= hi; }
+
+}  // namespace
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (~0ull - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+std::optional<fw::Addr128> parse_ipv4(std::string_view s) {
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255
+  uint64_t v = 0;
+  int parts = 0;
+  size_t i = 0;
+  while (parts < 4) {
+    size_t j = i;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
+    if (j == i || j - i > 3) return std::nullopt;
+    auto n = parse_u64(s.substr(i, j - i));
+    if (!n || *n > 255) return std::nullopt;
+    v = (v << 8) | *n;
+    ++parts;
+    if (parts < 4) {
+      if (j >= s.size() || s[j] != '.') return std::nullopt;
+      i = j + 1;
+    } else if (j != s.size()) {
+      return std::nullopt;
+    }
+  }
+  return fw::Addr128{0, v};
+}
+
+std::optional<fw::Addr128> parse_ipv6(std::string_view s) {
+  if (s.empty() || s.size() > 45 || s.find(':') == std::string_view::npos) return std::nullopt;
+  char buf[64];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  std::array<unsigned char, 16> b{};
+  if (inet_pton(AF_INET6, buf, b.data()) != 1) return std::nullopt;
+  fw::Addr128 a;
+  for (int i = 0; i < 8; ++i) a.hi = (a.hi << 8) | b[static_cast<size_t>(i)];
+  for (int i = 8; i < 16; ++i) a.lo = (a.lo << 8) | b[static_cast<size_t>(i)];
+  return a;
+}
+
+std::optional<std::vector<AddrEntry>> parse_ip_filter(std::string_view v, bool allow_v6, std::string* err) {
+  std::vector<AddrEntry> out;
+  for (std::string_view e : split_commas(v)) {
+    AddrEntry ae;
+    if (!e.empty() && e.front() == '!') {
+      ae.neg = true;
+      e = trim(e.substr(1));
+    }
+    if (e.empty()) {
+      if (err) *err = "empty entry";
+      return std::nullopt;
+    }
+    if (e == "*") {
+      ae.family = Family::Any;
+      out.push_back(ae);
+      continue;
+    }
+    size_t slash = e.find('/');
+    size_t dash = e.find('-');
+    if (slash != std::string_view::npos) {
+      auto a = parse_addr(e.substr(0, slash), allow_v6);
+      auto len = parse_u64(e.substr(slash + 1));
+      unsigned bits = a && a->fam == Family::V4 ? 32 : 128;
+      if (!a || !len || e.size() - slash - 1 > 3 || *len > bits) {
+        if (err) *err = "bad prefix '" + std::string(e) + "'";
+        return std::nullopt;
+      }
+      ae.family = a->fam;
+      // host part mask over the family's width
+      unsigned host = bits - static_cast<unsigned>(*len);
+      fw::Addr128 m{};  // host mask
+      if (host >= 64) {
+        m.lo = ~0ull;
+        m.hi = host >= 128 ? ~0ull : ((1ull << (host - 64)) - 1);
+      } else {
+        m.lo = host == 0 ? 0 : ((1ull << host) - 1);
+      }
+      if (a->fam == Family::V4) m.lo &= 0xffffffffull, m.hi = 0;
+      ae.lo = fw::Addr128{a->a.hi & ~m.hi, a->a.lo & ~m.lo};
+      ae.hi = fw::Addr128{a->a.hi | m.hi, a->a.lo | m.lo};
+      if (a->fam == Family::V4) ae.lo.hi = ae.hi.hi = 0, ae.lo.lo &= 0xffffffffull, ae.hi.lo &= 0xffffffffull;
+    } else if (dash != std::string_view::npos) {
+      std::string_view l = trim(e.substr(0, dash)), r = trim(e.substr(dash + 1));
+      std::optional<Addr> la, ra;
+      if (l != "*") la = parse_addr(l, allow_v6);
+      if (r != "*") ra = parse_addr(r, allow_v6);
+      if ((l != "*" && !la) || (r != "*" && !ra) || (!la && !ra)) {
+        if (err) *err = "bad range '" + std::string(e) + "'";
+        return std::nullopt;
+      }
+      if (la && ra && la->fam != ra->fam) {
+        if (err) *err = "range mixes IPv4 and IPv6 '" + std::string(e) + "'";
+        return std::nullopt;
+      }
+      ae.family = la ? la->fam : ra->fam;
+      ae.lo = la ? la->a : fw::Addr128{};
+      ae.hi = ra ? ra->a : family_max(ae.family);
+      if (ae.hi < ae.lo) {
+        if (err) *err = "empty range '" + std::string(e) + "'";
+        return std::nullopt;
+      }
+    } else {
+      auto a = parse_addr(e, allow_v6);
+      if (!a) {
+        if (err) *err = (parse_ipv6(e) && !allow_v6) ? "IPv6 needs DTCP/0.7" : "bad address '" + std::string(e) + "'";
+        return std::nullopt;
+      }
+      ae.family = a->fam;
+      ae.lo = ae.hi = a->a;
+    }
+    out.push_back(ae);
+  }
+  return out;
+}
+
+std::optional<std::vector<IntEntry>> parse_int_filter(std::string_view v, uint64_t max, std::string* err) {
+  std::vector<IntEntry> out;
+  for (std::string_view e : split_commas(v)) {
+    IntEntry ie;
+    if (!e.empty() && e.front() == '!') {
+      ie.neg = true;
+      e = trim(e.substr(1));
+    }
+    if (e == "*") {
+      ie.wildcard = true;
+      ie.lo = 0;
+      ie.hi = max;
+      out.push_back(ie);
+      continue;
+    }
+    size_t dash = e.find('-');
+    std::optional<uint64_t> lo, hi;
+    if (dash == std::string_view::npos) {
+      lo = hi = parse_u64(e);
+    } else {
+      std::string_view l = trim(e.substr(0, dash)), r = trim(e.substr(dash + 1));
+      lo = l == "*" ? std::optional<uint64_t>(0) : parse_u64(l);
+      hi = r == "*" ? std::optional<uint64_t>(max) : parse_u64(r);
+      if (l == "*" && r == "*") lo.reset();
+    }
+    if (!lo || !hi) {
+      if (err) *err = "bad entry '" + std::string(e) + "'";
+      return std::nullopt;
+    }
+    if (*lo > max || *hi > max) {
+      if (err) *err = "value out of range 0.." + std::to_string(max) + " '" + std::string(e) + "'";
+      return std::nullopt;
+    }
+    if (*lo > *hi) {
+      if (err) *err = "empty range '" + std::string(e) + "'";
+      return std::nullopt;
+    }
+    ie.lo = *lo;
+    ie.hi = *hi;
+    out.push_back(ie);
+  }
+  return out;
+}
+
+namespace {
+
+struct AddrChoice {
+  Family fam;
+  fw::Addr128 lo, hi;
+};
+struct IntChoice {
+  uint64_t lo, hi;
+};
+
+// Positive entries of a field; a wildcard (no entry, or a `*` entry) is one full choice.
+std::vector<AddrChoice> positives(const std::vector<AddrEntry>& es) {
+  std::vector<AddrChoice> out;
+  bool any = false;
+  for (const AddrEntry& e : es) {
+    if (e.neg) continue;
+    if (e.family == Family::Any) any = true;
+    out.push_back({e.family, e.lo, e.hi});
+  }
+  if (out.empty() || any) return {AddrChoice{Family::Any, {}, {}}};
+  return out;
+}
+
+std::vector<IntChoice> positives(const std::vector<IntEntry>& es, uint64_t max) {
+  std::vector<IntChoice> out;
+  bool any = false;
+  for (const IntEntry& e : es) {
+    if (e.neg) continue;
+    if (e.wildcard) any = true;
+    out.push_back({e.lo, e.hi});
+  }
+  if (out.empty() || any) return {IntChoice{0, max}};
+  return out;
+}
+
+bool carries_ports(uint64_t lo, uint64_t hi) {
+  return overlaps(lo, hi, 6) || overlaps(lo, hi, 17) || overlaps(lo, hi, 132);
+}
+bool carries_icmp(uint64_t lo, uint64_t hi) { return overlaps(lo, hi, 1) || overlaps(lo, hi, 58); }
+
+bool has_negated_wildcard(const std::vector<AddrEntry>& es) {
+  for (const auto& e : es)
+    if (e.neg && e.family == Family::Any) return true;
+  return false;
+}
+bool has_negated_wildcard(const std::vector<IntEntry>& es) {
+  for (const auto& e : es)
+    if (e.neg && e.wildcard) return true;
+  return false;
+}
+
+}  // namespace
+
+TermsResult build_terms(const CriteriaSpec& s, size_t max_terms) {
+  TermsResult r;
+  auto fail = [&](std::string field, std::string msg) {
+    r.terms.clear();
+    r.error = std::move(msg);
+    r.error_field = std::move(field);
+    return r;
+  };
+  if (has_negated_wildcard(s.src)) return fail("Source-Address", "'!*' matches nothing");
+  if (has_negated_wildcard(s.dst)) return fail("Dest-Address", "'!*' matches nothing");
+  if (has_negated_wildcard(s.proto)) return fail("Protocol", "'!*' matches nothing");
+  if (has_negated_wildcard(s.sport)) return fail("Source-Port", "'!*' matches nothing");
+  if (has_negated_wildcard(s.dport)) return fail("Dest-Port", "'!*' matches nothing");
+  if (has_negated_wildcard(s.icmp_type)) return fail("ICMP-Type", "'!*' matches nothing");
+  if (has_negated_wildcard(s.icmp_code)) return fail("ICMP-Code", "'!*' matches nothing");
+
+  const bool ports = !s.sport.empty() || !s.dport.empty();
+  const bool icmp = !s.icmp_type.empty() || !s.icmp_code.empty();
+  if (ports && icmp)
+    return fail(s.sport.empty() ? "Dest-Port" : "Source-Port", "ports and ICMP fields in one criterion");
+
+  auto src = positives(s.src), dst = positives(s.dst);
+  auto proto = positives(s.proto, 255);
+  auto sport = positives(s.sport, 65535), dport = positives(s.dport, 65535);
+  auto itype = positives(s.icmp_type, 255), icode = positives(s.icmp_code, 255);
+
+  // Prune protocol choices that cannot carry the constrained L4 fields.
+  std::vector<IntChoice> pr;
+  for (const auto& p : proto) {
+    if (ports && !carries_ports(p.lo, p.hi)) continue;
+    if (icmp && !carries_icmp(p.lo, p.hi)) continue;
+    pr.push_back(p);
+  }
+  if (pr.empty())
+    return fail("Protocol", ports ? "port fields need protocol 6, 17 or 132" : "ICMP fields need protocol 1 or 58");
+
+  const size_t product = src.size() * dst.size() * pr.size() * sport.size() * dport.size() *
+                         itype.size() * icode.size();
+  if (product > max_terms) {
+    r.too_many = true;
+    r.error = "criterion needs " + std::to_string(product) + " terms (limit " + std::to_string(max_terms) + ")";
+    return r;
+  }
+
+  for (const auto& a : src)
+    for (const auto& b : dst) {
+      if (a.fam != Family::Any && b.fam != Family::Any && a.fam != b.fam) continue;
+      Family fam = a.fam != Family::Any ? a.fam : b.fam;
+      for (const auto& p : pr)
+        for (const auto& sp : sport)
+          for (const auto& dp : dport)
+            for (const auto& it : itype)
+              for (const auto& ic : icode) {
+                fw::MatchTerm t;
+                t.family = fam;
+                if (fam != Family::Any) {
+                  t.src = a.fam == Family::Any ? full(fam) : fw::AddrInterval{a.lo, a.hi};
+                  t.dst = b.fam == Family::Any ? full(fam) : fw::AddrInterval{b.lo, b.hi};
+                }
+                t.proto_lo = static_cast<uint8_t>(p.lo);
+                t.proto_hi = static_cast<uint8_t>(p.hi);
+                t.sport_lo = static_cast<uint16_t>(sp.lo);
+                t.sport_hi = static_cast<uint16_t>(sp.hi);
+                t.dport_lo = static_cast<uint16_t>(dp.lo);
+                t.dport_hi = static_cast<uint16_t>(dp.hi);
+                t.icmp_type_lo = static_cast<uint8_t>(it.lo);
+                t.icmp_type_hi = static_cast<uint8_t>(it.hi);
+                t.icmp_code_lo = static_cast<uint8_t>(ic.lo);
+                t.icmp_code_hi = static_cast<uint8_t>(ic.hi);
+                t.need_ports = ports;
+                t.need_icmp = icmp;
+                r.terms.push_back(t);
+              }
+    }
+  if (r.terms.empty()) return fail("Dest-Address", "source and destination address families never agree");
+
+  // Exclusion terms: one per negated entry, that field alone constrained.
+  auto excl_addr = [&](const std::vector<AddrEntry>& es, bool is_src) {
+    for (const auto& e : es) {
+      if (!e.neg) continue;
+      fw::MatchTerm t;
+      t.exclude = true;
+      t.family = e.family;
+      t.src = full(e.family);
+      t.dst = full(e.family);
+      (is_src ? t.src : t.dst) = fw::AddrInterval{e.lo, e.hi};
+      r.terms.push_back(t);
+    }
+  };
+  excl_addr(s.src, true);
+  excl_addr(s.dst, false);
+  auto excl_int = [&](const std::vector<IntEntry>& es, int which) {
+    for (const auto& e : es) {
+      if (!e.neg) continue;
+      fw::MatchTerm t;
+      t.exclude = true;
+      switch (which) {
+        case 0: t.proto_lo = static_cast<uint8_t>(e.lo); t.proto_hi = static_cast<uint8_t>(e.hi); break;
+        case 1: t.sport_lo = static_cast<uint16_t>(e.lo); t.sport_hi = static_cast<uint16_t>(e.hi); t.need_ports = true; break;
+        case 2: t.dport_lo = static_cast<uint16_t>(e.lo); t.dport_hi = static_cast<uint16_t>(e.hi); t.need_ports = true; break;
+        case 3: t.icmp_type_lo = static_cast<uint8_t>(e.lo); t.icmp_type_hi = static_cast<uint8_t>(e.hi); t.need_icmp = true; break;
+        default: t.icmp_code_lo = static_cast<uint8_t>(e.lo); t.icmp_code_hi = static_cast<uint8_t>(e.hi); t.need_icmp = true; break;
+      }
+      r.terms.push_back(t);
+    }
+  };
+  excl_int(s.proto, 0);
+  excl_int(s.sport, 1);
+  excl_int(s.dport, 2);
+  excl_int(s.icmp_type, 3);
+  excl_int(s.icmp_code, 4);
+  if (r.terms.size() > max_terms) {
+    r.terms.clear();
+    r.too_many = true;
+    r.error = "criterion needs too many terms (limit " + std::to_string(max_terms) + ")";
+  }
+  return r;
+}
+
+namespace {
+bool in(const fw::AddrInterval& iv, const fw::Addr128& a) { return iv.lo <= a && a <= iv.hi; }
+bool term_hits(const fw::MatchTerm& t, const HeaderFields& h) {
+  if (t.family == Family::V4 && h.v6) return false;
+  if (t.family == Family::V6 && !h.v6) return false;
+  if (t.family != Family::Any && (!in(t.src, h.src) || !in(t.dst, h.dst))) return false;
+  if (h.proto < t.proto_lo || h.proto > t.proto_hi) return false;
+  if (t.need_ports) {
+    if (!h.has_ports) return false;
+    if (h.sport < t.sport_lo || h.sport > t.sport_hi || h.dport < t.dport_lo || h.dport > t.dport_hi) return false;
+  }
+  if (t.need_icmp) {
+    if (!h.has_icmp) return false;
+    if (h.icmp_type < t.icmp_type_lo || h.icmp_type > t.icmp_type_hi || h.icmp_code < t.icmp_code_lo ||
+        h.icmp_code > t.icmp_code_hi)
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool terms_match(const std::vector<fw::MatchTerm>& terms, const HeaderFields& h) {
+  bool pos = false;
+  for (const auto& t : terms) {
+    if (!term_hits(t, h)) continue;
+    if (t.exclude) return false;
+    pos = true;
+  }
+  return pos;
+}
+
+}  // namespace dfc::dtcp

@@ -1,0 +1,222 @@
+#include "dfc/dtcp/message.hpp"
+
+#include "dfc/dtcp/hmac.hpp"
+
+namespace dfc::dtcp {
+namespace {
+
+bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view rtrim(std::string_view s) {
+  while (!s.empty() && (is_wsp(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split_ws(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_wsp(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !is_wsp(s[j])) ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+std::optional<Version> parse_version(std::string_view t) {
+  if (t.size() < 8 || t.substr(0, 5) != "DTCP/") return std::nullopt;
+  t.remove_prefix(5);
+  size_t dot = t.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view a = t.substr(0, dot), b = t.substr(dot + 1);
+  if (!all_digits(a) || !all_digits(b) || a.size() > 4 || b.size() > 4) return std::nullopt;
+  Version v;
+  v.major = std::stoi(std::string(a));
+  v.minor = std::stoi(std::string(b));
+  return v;
+}
+
+void parse_first_line(Message& m) {
+  auto toks = split_ws(m.first_line);
+  if (toks.empty()) return;
+  if (toks[0].size() >= 5 && toks[0].substr(0, 5) == "DTCP/") {
+    // Status-Line = DTCP-Version SP Status-Code SP Reason-Phrase
+    if (toks.size() < 2 || toks[1].size() != 3 || !all_digits(toks[1])) return;
+    m.is_status = true;
+    m.version_text = std::string(toks[0]);
+    m.version = parse_version(toks[0]);
+    m.status = std::stoi(std::string(toks[1]));
+    size_t pos = static_cast<size_t>(toks[1].data() - m.first_line.data()) + 3;
+    std::string_view r = std::string_view(m.first_line).substr(pos);
+    while (!r.empty() && is_wsp(r.front())) r.remove_prefix(1);
+    m.reason = std::string(r);
+    m.first_line_ok = m.version.has_value();
+    return;
+  }
+  // Request-Line = Method SP DTCP-Version
+  if (toks.size() != 2) return;
+  m.method = std::string(toks[0]);
+  m.version_text = std::string(toks[1]);
+  m.version = parse_version(toks[1]);
+  m.first_line_ok = true;  // a malformed version is reported as 400 by the server
+}
+
+}  // namespace
+
+std::string Version::str() const {
+  return "DTCP/" + std::to_string(major) + "." + std::to_string(minor);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+const Param* Message::find(std::string_view name) const {
+  for (const Param& p : params)
+    if (iequals(p.name, name)) return &p;
+  return nullptr;
+}
+
+std::optional<std::string> Message::get(std::string_view name) const {
+  const Param* p = find(name);
+  if (!p) return std::nullopt;
+  return p->value;
+}
+
+std::optional<Message> parse_message(std::string_view bytes) {
+  Message m;
+  size_t pos = 0;
+  bool first = true;
+  while (pos < bytes.size()) {
+    size_t nl = bytes.find('\n', pos);
+    size_t end = (nl == std::string_view::npos) ? bytes.size() : nl;
+    std::string_view raw = bytes.substr(pos, end - pos);
+    size_t line_start = pos;
+    pos = (nl == std::string_view::npos) ? bytes.size() : nl + 1;
+    std::string_view line = rtrim(raw);
+    if (first) {
+      if (line.empty()) return std::nullopt;
+      m.first_line = std::string(line);
+      parse_first_line(m);
+      first = false;
+      continue;
+    }
+    if (line.empty()) break;  // the empty line ends the message
+    // Name COL Value, COL = *WSP ":" *WSP
+    size_t i = 0;
+    while (i < line.size() && !is_wsp(line[i]) && line[i] != ':') ++i;
+    std::string_view name = line.substr(0, i);
+    size_t j = i;
+    while (j < line.size() && is_wsp(line[j])) ++j;
+    bool printable = true;
+    for (char c : name)
+      if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) printable = false;
+    if (name.empty() || j >= line.size() || line[j] != ':' || !printable) {
+      m.bad_lines.emplace_back(line);
+      continue;
+    }
+    ++j;
+    while (j < line.size() && is_wsp(line[j])) ++j;
+    std::string_view value = line.substr(j);
+    if (iequals(name, "Authentication-Info")) {
+      m.has_auth = true;
+      m.auth = std::string(value);
+      m.signed_len = line_start;
+      break;  // Authentication-Info is last; anything after it is ignored
+    }
+    m.params.push_back(Param{std::string(name), std::string(value), std::string(line)});
+  }
+  if (first) return std::nullopt;
+  if (!m.has_auth) m.signed_len = bytes.size();
+  return m;
+}
+
+bool verify(const Message& m, std::string_view bytes, std::string_view key) {
+  if (!m.has_auth || m.signed_len > bytes.size()) return false;
+  return digest_equal_hex(m.auth, hmac_sha1(key, bytes.substr(0, m.signed_len)));
+}
+
+std::optional<Message> parse_and_verify(std::string_view bytes, std::string_view key) {
+  auto m = parse_message(bytes);
+  if (!m || !verify(*m, bytes, key)) return std::nullopt;
+  return m;
+}
+
+std::optional<std::string> unescape(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\') {
+      out.push_back(v[i]);
+      continue;
+    }
+    if (v.size() - i < 4) return std::nullopt;
+    std::string_view d = v.substr(i + 1, 3);
+    if (!all_digits(d)) return std::nullopt;
+    int n = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+    if (n > 255) return std::nullopt;
+    out.push_back(static_cast<char>(n));
+    i += 3;
+  }
+  return out;
+}
+
+std::string escape(std::string_view v) {
+  std::string out;
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x21 || c > 0x7e || c == '\\' || c == ',') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>('0' + c / 100));
+      out.push_back(static_cast<char>('0' + (c / 10) % 10));
+      out.push_back(static_cast<char>('0' + c % 10));
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+MessageBuilder MessageBuilder::request(std::string_view method, Version v) {
+  MessageBuilder b;
+  b.text_ = std::string(method) + " " + v.str() + "\r\n";
+  return b;
+}
+
+MessageBuilder MessageBuilder::status(Version v, int code, std::string_view reason) {
+  MessageBuilder b;
+  b.text_ = v.str() + " " + std::to_string(code) + " " + std::string(reason) + "\r\n";
+  return b;
+}
+
+MessageBuilder& MessageBuilder::add(std::string_view name, std::string_view value) {
+  text_ += name;
+  text_ += ": ";
+  text_ += value;
+  text_ += "\r\n";
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::add(std::string_view name, uint64_t value) {
+  return add(name, std::to_string(value));
+}
+
+std::string MessageBuilder::signed_text(std::string_view key) const { return sign(text_, key); }
+
+}  // namespace dfc::dtcp

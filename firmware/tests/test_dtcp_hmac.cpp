@@ -1,0 +1,96 @@
+// HMAC-SHA1 against RFC 2202 and the DTCP draft's ADD example (reference §1.6).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "dfc/dtcp/hmac.hpp"
+#include "dfc/dtcp/message.hpp"
+
+namespace {
+
+std::string vectors_dir() { return std::string(DFC_SHARED_DATA) + "/vectors"; }
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+std::string unhex(const std::string& h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+TEST(DtcpHmac, Rfc2202Vectors) {
+  std::string text;
+  if (!read_file(vectors_dir() + "/hmac-sha1-rfc2202.txt", text))
+    GTEST_SKIP() << "shared data not found at " << vectors_dir() << " (DFC_SHARED_DATA)";
+  std::istringstream in(text);
+  std::string key, data, digest;
+  int n = 0;
+  while (in >> key >> data >> digest) {
+    EXPECT_EQ(dfc::dtcp::hmac_sha1_hex(unhex(key), unhex(data)), digest) << "vector " << n + 1;
+    ++n;
+  }
+  EXPECT_EQ(n, 7);
+}
+
+TEST(DtcpHmac, Rfc2202Case1Builtin) {
+  // Also without the shared data: RFC 2202 test case 2 ("Jefe").
+  EXPECT_EQ(dfc::dtcp::hmac_sha1_hex("Jefe", "what do ya want for nothing?"),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
+void check_draft_message(const char* file, const char* digest) {
+  std::string msg;
+  if (!read_file(vectors_dir() + "/" + file, msg))
+    GTEST_SKIP() << "shared data not found at " << vectors_dir() << " (DFC_SHARED_DATA)";
+  auto m = dfc::dtcp::parse_message(msg);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->has_auth);
+  EXPECT_EQ(m->auth, digest);
+  EXPECT_TRUE(dfc::dtcp::verify(*m, msg, "secret"));
+  EXPECT_FALSE(dfc::dtcp::verify(*m, msg, "Secret"));
+  // Recompute over exactly the raw bytes before the Authentication-Info line.
+  EXPECT_EQ(dfc::dtcp::hmac_sha1_hex("secret", std::string_view(msg).substr(0, m->signed_len)), digest);
+  EXPECT_EQ(m->method, "ADD");
+  ASSERT_TRUE(m->find("seq"));
+  EXPECT_EQ(m->find("SEQ")->value, "3827443");  // trailing space trimmed from the value
+}
+
+TEST(DtcpHmac, DraftPublishedAddVerifiesByteForByte) {
+  check_draft_message("dtcp-draft-add-published.msg", "28eb606458ba46160d7a59da48763020f5aef9f5");
+}
+
+TEST(DtcpHmac, DraftCleanAddVerifies) {
+  check_draft_message("dtcp-draft-add-clean.msg", "feaa174889b402f7bc8dd90db1f062ec9bb3849c");
+}
+
+TEST(DtcpHmac, SignProducesCleanVector) {
+  const std::string body =
+      "ADD DTCP/0.6\r\nSource-Address: 192.168.10.4\r\nDest-Address: 10.1.1.1-10.1.1.10\r\n"
+      "Protocol: 6,17\r\nDest-Port: 53\r\nTimeout-Idle: 600\r\nAction: Copy\r\nPriority: 2\r\n"
+      "Flags: SendAsync\r\nCdest-ID: cdst_b\r\nCsource-ID: csrc_a\r\nSeq: 3827443\r\n";
+  std::string s = dfc::dtcp::sign(body, "secret");
+  EXPECT_EQ(s, body + "Authentication-Info: feaa174889b402f7bc8dd90db1f062ec9bb3849c\r\n\r\n");
+  EXPECT_TRUE(dfc::dtcp::parse_and_verify(s, "secret"));
+  EXPECT_FALSE(dfc::dtcp::parse_and_verify(s, "secreT"));
+}
+
+TEST(DtcpHmac, UppercaseHexAcceptedWrongLengthRejected) {
+  std::string s = dfc::dtcp::sign("NOOP DTCP/0.7\r\nCsource-ID: a\r\nSeq: 1\r\n", "k");
+  std::string up = s;
+  for (size_t i = up.find("Info: ") + 6; up[i] != '\r'; ++i) up[i] = static_cast<char>(toupper(up[i]));
+  EXPECT_TRUE(dfc::dtcp::parse_and_verify(up, "k"));
+  std::string shortd = s;
+  shortd.erase(shortd.find("\r\n\r\n") - 1, 1);
+  EXPECT_FALSE(dfc::dtcp::parse_and_verify(shortd, "k"));
+}
+
+}  // namespace
