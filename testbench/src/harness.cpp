@@ -1,0 +1,302 @@
+#include "dfc/tb/harness.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "card.hpp"
+#include "classifier/classifier_device.hpp"
+#include "dfc/config/config.hpp"
+#include "dfc/fw/firmware.hpp"
+#include "dfc/tb/dtcp_agent.hpp"
+#include "dfc/tb/pcap_io.hpp"
+
+namespace dfc::tb {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Gap between scripted DTCP requests, and between the last request and the first packet:
+// long enough for the card to answer each before the next arrives.
+constexpr uint64_t kDtcpSpacingPs = 100'000'000;  // 100 us
+
+std::string csource_of(const std::string& req) {
+  std::istringstream is(req);
+  std::string line;
+  while (std::getline(is, line)) {
+    const size_t c = line.find(':');
+    if (c == std::string::npos) continue;
+    std::string name = line.substr(0, c);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (name == "csource-id") {
+      std::string v = line.substr(c + 1);
+      const size_t b = v.find_first_not_of(" \t");
+      const size_t e = v.find_last_not_of(" \t\r");
+      return b == std::string::npos ? "" : v.substr(b, e - b + 1);
+    }
+  }
+  return "";
+}
+
+// Merges the scripted control traffic and the monitored traffic into one timeline.
+class TimelineSource : public model::IngressSource {
+ public:
+  TimelineSource(std::vector<Packet> control, std::vector<Packet> traffic, std::unique_ptr<PcapReader> pcap,
+                 uint64_t traffic_start_ps)
+      : control_(std::move(control)), traffic_(std::move(traffic)), pcap_(std::move(pcap)),
+        start_(traffic_start_ps) {}
+
+  bool next(Packet& out) override {
+    if (ci_ < control_.size()) {
+      out = std::move(control_[ci_++]);
+      return true;
+    }
+    if (pcap_) {
+      uint64_t t = 0;
+      if (!pcap_->next(out, t)) return false;
+      if (!have_base_) base_ = t, have_base_ = true;
+      out.unit = Unit::Monitor;
+      out.id = ++pcap_seq_;
+      out.t_arrival_ps = start_ + (t >= base_ ? t - base_ : 0);  // keep the capture's timing
+      if (out.t_arrival_ps < last_) out.t_arrival_ps = last_;   // captures can step back
+      last_ = out.t_arrival_ps;
+      return true;
+    }
+    if (ti_ < traffic_.size()) {
+      out = std::move(traffic_[ti_++]);
+      out.unit = Unit::Monitor;
+      out.t_arrival_ps += start_;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<Packet> control_, traffic_;
+  std::unique_ptr<PcapReader> pcap_;
+  size_t ci_ = 0, ti_ = 0;
+  uint64_t start_, base_ = 0, last_ = 0, pcap_seq_ = 0;
+  bool have_base_ = false;
+};
+
+std::string fmt_time_ps(uint64_t ps) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(6) << double(ps) / 1e6 << " us";
+  return o.str();
+}
+
+}  // namespace
+
+RunResult run_simulation(const RunOptions& opt) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
+  model::CardProfile prof = model::profile_by_name(opt.profile);
+
+  fs::create_directories(opt.out_dir);
+
+  // Control sources: one agent per configured source, sending from its first source-address.
+  struct AgentInfo {
+    std::unique_ptr<DtcpAgent> agent;
+    std::string src_ip;
+    uint16_t src_port = 0, service_port = 0;
+  };
+  std::map<std::string, AgentInfo> agents;
+  uint16_t next_port = 50000;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cs : g.control_sources) {
+      AgentInfo a;
+      a.agent = std::make_unique<DtcpAgent>(cs.id, cs.shared_key, 1);
+      a.src_ip = cs.source_addresses.empty() ? "127.0.0.1" : cs.source_addresses.front();
+      a.src_port = next_port++;
+      a.service_port = cs.service_port;
+      agents.emplace(cs.id, std::move(a));
+    }
+
+  std::ofstream dlog(fs::path(opt.out_dir) / "dtcp.log", std::ios::binary);
+  if (!dlog) throw std::runtime_error(opt.out_dir + "/dtcp.log: cannot create file");
+
+  struct LogEvent {
+    uint64_t t_ps;
+    int order;
+    std::string text;
+  };
+  std::vector<LogEvent> log;
+  int log_order = 0;
+  std::vector<Packet> control;
+  uint64_t t = 0;
+  int req_no = 0;
+  for (const std::string& raw : opt.dtcp_requests) {
+    ++req_no;
+    const std::string id = csource_of(raw);
+    auto it = agents.find(id);
+    if (it == agents.end())
+      throw std::runtime_error(opt.dtcp_name + ": request " + std::to_string(req_no) +
+                               (id.empty() ? ": no Csource-ID parameter"
+                                           : ": Csource-ID '" + id + "' is not a configured control-source") +
+                               " (each request is sent from the control source it names)");
+    Packet p;
+    const std::string bytes = it->second.agent->prepare(raw);
+    p.data.assign(bytes.begin(), bytes.end());
+    p.unit = Unit::Control;
+    p.link = LinkType::RawIp;
+    p.src_ip = it->second.src_ip;
+    p.src_port = it->second.src_port;
+    p.dst_ip = opt.card_control_address;
+    p.dst_port = it->second.service_port;
+    p.t_arrival_ps = t;
+    p.id = static_cast<uint64_t>(req_no);
+    log.push_back({t, log_order++,
+                   "# " + fmt_time_ps(t) + " " + id + " " + p.src_ip + ":" + std::to_string(p.src_port) +
+                       " -> card " + p.dst_ip + ":" + std::to_string(p.dst_port) + " request\n" + bytes});
+    control.push_back(std::move(p));
+    t += kDtcpSpacingPs;
+  }
+  const uint64_t traffic_start = t;
+
+  std::unique_ptr<PcapReader> pcap;
+  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
+
+  TimelineSource source(std::move(control), opt.traffic, std::move(pcap), traffic_start);
+
+  // Outputs.
+  std::map<std::string, std::unique_ptr<PcapWriter>> writers;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cd : g.content_destinations)
+      writers.emplace(cd.id, std::make_unique<PcapWriter>(
+                                 (fs::path(opt.out_dir) / ("cdest-" + cd.id + ".pcap")).string(), LinkType::RawIp));
+
+  std::map<int, uint64_t> status_counts;
+  uint64_t replies = 0, notifications = 0, bad_signatures = 0;
+  std::map<std::string, std::string> key_by_endpoint;  // "ip:port" -> key of the receiving source
+  for (const auto& [id, a] : agents)
+    key_by_endpoint[a.src_ip + ":" + std::to_string(a.src_port)] = a.agent->key();
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cs : g.control_sources)
+      for (const auto& nt : cs.notification_targets)
+        key_by_endpoint.emplace(nt.address + ":" + std::to_string(nt.port), cs.shared_key);
+  json criteria_added = json::array();
+
+  auto on_control = [&](const Packet& p, uint64_t t_ps) {
+    const std::string bytes(p.data.begin(), p.data.end());
+    const std::string ep = p.dst_ip + ":" + std::to_string(p.dst_port);
+    auto k = key_by_endpoint.find(ep);
+    const auto reply = parse_reply(bytes, k == key_by_endpoint.end() ? std::string() : k->second);
+    const bool is_reply = reply && reply->get("seq").has_value();
+    std::ostringstream hdr;
+    hdr << "# " << fmt_time_ps(t_ps) << " card " << p.src_ip << ":" << p.src_port << " -> " << ep
+        << (is_reply ? " reply" : " notification");
+    if (reply && !reply->signature_ok) {
+      ++bad_signatures;
+      hdr << " (SIGNATURE DOES NOT VERIFY)";
+    }
+    log.push_back({t_ps, log_order++, hdr.str() + "\n" + bytes});
+    if (!reply) return;
+    ++status_counts[reply->status];
+    if (is_reply) {
+      ++replies;
+      if (auto cid = reply->get("criteria-id"); cid && reply->status == 200)
+        criteria_added.push_back({{"criteria_id", *cid}, {"to", ep}});
+    } else {
+      ++notifications;
+    }
+  };
+
+  std::map<std::string, uint64_t> copies_written;
+  auto on_copy = [&](const Packet& p, uint64_t t_ps) {
+    auto w = writers.find(p.cdest_id);
+    if (w == writers.end()) return;  // cannot happen: the firmware only copies to configured ids
+    w->second->write(p.data.data(), p.data.size(), t_ps);
+    ++copies_written[p.cdest_id];
+  };
+
+
+  fw::FirmwareOptions fwo;
+  fwo.pipeline.costs = prof.costs;
+  fwo.pipeline.max_duplicates = cfg.g_max_duplicates;
+  fw::Firmware* fw_ptr = nullptr;
+  auto make_fw = [&](Hal& hal) {
+    auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
+    fw_ptr = f.get();
+    return std::unique_ptr<fw::FirmwareApp>(std::move(f));
+  };
+  std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
+  const std::string cls_name = dev->name();
+  auto card = std::make_unique<model::Card>("card", prof, std::move(dev), make_fw, source, on_copy, on_control,
+                                            /*end_ps=*/0);
+  sc_core::sc_start();
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  for (auto& [id, w] : writers) w->flush();
+
+  const model::CardStats& cs = card->stats();
+  const fw::PipelineStats& ps = fw_ptr->pipeline_stats();
+  std::sort(log.begin(), log.end(), [](const LogEvent& a, const LogEvent& b) {
+    return a.t_ps != b.t_ps ? a.t_ps < b.t_ps : a.order < b.order;
+  });
+  for (const auto& e : log) dlog << e.text << (e.text.size() >= 2 && e.text.substr(e.text.size() - 2) == "\n\n" ? "" : "\n");
+  dlog.close();
+
+  json r;
+  r["scenario"] = {{"config", opt.config_name}, {"profile", prof.name}, {"classifier", cls_name}};
+  r["packets_in"] = cs.monitor_packets + cs.ingress_dropped_buffer;  // monitored packets offered
+  r["bytes_in"] = ps.bytes_in;
+  r["control_requests"] = cs.control_packets;
+  json drops;
+  drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+  for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
+  drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
+  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue + cs.egress_dropped_queue;
+  r["drops"] = drops;
+  r["packets_matched"] = ps.packets_matched;
+  r["packets_unmatched"] = ps.packets_unmatched;
+  r["copies_chosen"] = ps.copies_chosen;
+  r["copies_sent"] = ps.copies_sent;
+  json per_dest = json::object();
+  for (const auto& [id, w] : writers)
+    per_dest[id] = {{"copies", copies_written[id]},
+                    {"bytes", ps.bytes_per_destination.count(id) ? ps.bytes_per_destination.at(id) : 0},
+                    {"pcap", w->path()}};
+  r["copies_per_destination"] = per_dest;
+  r["flow_table"] = {{"hits", ps.flow_hits}, {"misses", ps.flow_misses}, {"stale", ps.flow_stale},
+                     {"evictions", ps.flow_evictions}, {"entries", ps.flow_entries},
+                     {"peak_entries", ps.flow_entries_peak}};
+  r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
+                     {"entries_used", fw_ptr->classifier().entries_used()},
+                     {"rules", fw_ptr->classifier().rules()}, {"lookups", cs.bus_transactions}};
+  r["dtcp"] = {{"replies", replies}, {"notifications", notifications}, {"bad_signatures", bad_signatures},
+               {"status_counts", status_counts}, {"criteria_added", criteria_added}};
+  const double sim_s = double(cs.end_ps) / 1e12;
+  const double traffic_s = cs.last_arrival_ps > traffic_start ? double(cs.last_arrival_ps - traffic_start) / 1e12 : 0;
+  r["simulated_time_s"] = sim_s;
+  r["wall_time_s"] = wall_s;
+  r["simulated_packets_per_wall_second"] = wall_s > 0 ? double(cs.monitor_packets) / wall_s : 0.0;
+  r["offered_pps"] = traffic_s > 0 ? double(cs.monitor_packets) / traffic_s : 0.0;
+  r["timer_events"] = cs.timer_events;
+
+  std::ofstream(fs::path(opt.out_dir) / "report.json") << r.dump(2) << "\n";
+
+  std::ostringstream sum;
+  sum << "dfcsim: " << prof.name << " card, " << cls_name << " classifier\n";
+  sum << "  DTCP: " << opt.dtcp_requests.size() << " request(s), " << replies << " repl"
+      << (replies == 1 ? "y" : "ies") << ", " << notifications << " notification(s)";
+  if (bad_signatures) sum << ", " << bad_signatures << " with a BAD signature";
+  sum << "\n  criteria installed: " << criteria_added.size();
+  for (const auto& c : criteria_added) sum << " [Criteria-ID " << c["criteria_id"].get<std::string>() << "]";
+  sum << " using " << fw_ptr->classifier().entries_used() << " classifier entr"
+      << (fw_ptr->classifier().entries_used() == 1 ? "y" : "ies") << "\n";
+  sum << "  packets in: " << r["packets_in"].get<uint64_t>() << ", matched: " << ps.packets_matched
+      << ", copies made: " << ps.copies_sent << "\n";
+  for (const auto& [id, w] : writers)
+    sum << "    " << id << ": " << copies_written[id] << " copies -> " << w->path() << "\n";
+  sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << wall_s
+      << " s wall; report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
+  return {r, sum.str()};
+}
+
+}  // namespace dfc::tb
