@@ -129,6 +129,7 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   core_free_ps_.assign(std::max(1u, prof_.cores), 0);
   stats_.core_busy_ps.assign(core_free_ps_.size(), 0);
   fw_ = make_fw(*hal_);
+  SC_HAS_PROCESS(Card);
   SC_THREAD(run);
 }
 Card::~Card() = default;

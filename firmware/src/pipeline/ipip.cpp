@@ -1,5 +1,7 @@
 #include "dfc/fw/ipip.hpp"
 
+#include <algorithm>
+
 namespace dfc::fw {
 
 uint16_t ipv4_header_checksum(const uint8_t* hdr, size_t len) {

@@ -1,6 +1,7 @@
 // IP-IP encapsulation of a copy (Junos: the DFC PIC prepends an IPv4 header addressed to
 // the content destination and leaves the original packet intact).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
