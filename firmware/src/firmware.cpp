@@ -1,0 +1,100 @@
+#include "dfc/fw/firmware.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "dfc/dtcp/server.hpp"
+
+namespace dfc::fw {
+
+// The HAL has one timer; the DTCP server (criterion timeouts, periodic notifications) and
+// the flow-table aging both need one. The mux hands the server a HAL whose arm_timer only
+// records the server's deadline; the firmware arms the real timer for the earliest.
+class Firmware::TimerMux : public Hal {
+ public:
+  TimerMux(Hal& hal, Firmware& fw) : hal_(hal), fw_(fw) {}
+  void bus_write(uint32_t a, const uint32_t* w, size_t n) override { hal_.bus_write(a, w, n); }
+  void bus_read(uint32_t a, uint32_t* w, size_t n) override { hal_.bus_read(a, w, n); }
+  bool transmit(Packet&& p) override { return hal_.transmit(std::move(p)); }
+  uint64_t now_ns() const override { return hal_.now_ns(); }
+  uint64_t epoch_ms_at_reset() const override { return hal_.epoch_ms_at_reset(); }
+  void consume_cycles(uint64_t c) override { hal_.consume_cycles(c); }
+  void arm_timer(uint64_t at_ns) override {
+    server_deadline = at_ns;
+    fw_.rearm();
+  }
+  uint64_t server_deadline = UINT64_MAX;
+
+ private:
+  Hal& hal_;
+  Firmware& fw_;
+};
+
+class Firmware::ControlPlaneAdapter : public ControlPlaneView {
+ public:
+  explicit ControlPlaneAdapter(dtcp::Server& s) : s_(s) {}
+  const CriterionView* criterion_for_rule(RuleId id) const override { return s_.criterion_for_rule(id); }
+  void account_hit(RuleId id, uint32_t bytes) override { s_.account_hit(id, bytes); }
+  uint64_t criteria_version() const override { return s_.criteria_version(); }
+  void duplicates_dropped(const std::string& cs) override { s_.duplicates_dropped(cs); }
+
+ private:
+  dtcp::Server& s_;
+};
+
+Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
+    : cfg_(cfg), hal_(hal), opt_(opt) {
+  mux_ = std::make_unique<TimerMux>(hal_, *this);
+  cls_ = std::make_unique<ClassifierDriver>(hal_);
+  server_ = std::make_unique<dtcp::Server>(cfg_, *mux_, *cls_);
+  cp_ = std::make_unique<ControlPlaneAdapter>(*server_);
+  // max-duplicates: the first capture group's value (groups override the global value).
+  if (!cfg_.capture_groups.empty()) opt_.pipeline.max_duplicates = cfg_.max_duplicates(cfg_.capture_groups.front());
+  pipeline_ = std::make_unique<Pipeline>(*mux_, *cls_, *cp_, opt_.pipeline);
+  std::map<std::string, CopyDestination> dests;
+  for (const auto& g : cfg_.capture_groups)
+    for (const auto& cd : g.content_destinations) {
+      in_addr a{};
+      // IPv4 only: the copies' outer header is IPv4 (unit 2 is family inet); a destination
+      // with another address gets no copies and they are counted as unknown destination.
+      if (inet_pton(AF_INET, cd.address.c_str(), &a) == 1)
+        dests[cd.id] = CopyDestination{ntohl(a.s_addr), cd.ttl};
+    }
+  pipeline_->set_destinations(std::move(dests));
+  next_aging_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
+  rearm();
+}
+
+Firmware::~Firmware() = default;
+
+void Firmware::rearm() {
+  const uint64_t server = mux_ ? mux_->server_deadline : UINT64_MAX;
+  hal_.arm_timer(std::min(server, next_aging_ns_));
+}
+
+void Firmware::on_packet(const Packet& p) {
+  if (p.unit == Unit::Control)
+    server_->on_datagram(p);
+  else
+    pipeline_->process(p);
+}
+
+void Firmware::on_timer() {
+  const uint64_t now = hal_.now_ns();
+  if (now >= next_aging_ns_) {
+    pipeline_->age_flows();
+    next_aging_ns_ = now + opt_.flow_aging_period_ns;
+  }
+  if (now >= mux_->server_deadline) {
+    mux_->server_deadline = UINT64_MAX;
+    server_->on_timer();  // re-arms through the mux if it still has deadlines
+  }
+  rearm();
+}
+
+const PipelineStats& Firmware::pipeline_stats() const { return pipeline_->stats(); }
+dtcp::Server& Firmware::server() { return *server_; }
+ClassifierDriver& Firmware::classifier() { return *cls_; }
+
+}  // namespace dfc::fw
