@@ -10,7 +10,9 @@
 #include <iostream>
 #include <sstream>
 
+#if DFC_HAVE_CLASSBENCH
 #include "classbench_cmd.hpp"
+#endif
 #include "dfc/config/config.hpp"
 #include "dfc/tb/harness.hpp"
 
@@ -63,7 +65,9 @@ int sc_main(int argc, char* argv[]) {
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "no summary");
 
+#if DFC_HAVE_CLASSBENCH
   add_classbench_subcommand(app);
+#endif
 
   CLI11_PARSE(app, argc, argv);
 
