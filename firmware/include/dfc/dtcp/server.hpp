@@ -1,0 +1,241 @@
+// The card's DTCP server (reference §1, DTCP/0.7 with 0.6 accepted): authenticates requests
+// (HMAC-SHA1, per-control-source Seq window), applies the control-source rules of the
+// configuration, keeps the criteria store, installs criteria as classifier rules, enforces
+// timeouts with one Hal timer, answers requests and sends notifications, and keeps the
+// counters of `show services dynamic-flow-capture control-source` / JUNIPER-DFC-MIB.
+// Every decision on an open question is recorded in docs/dtcp-conformance.md.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dfc/config/config.hpp"
+#include "dfc/dtcp/message.hpp"
+#include "dfc/dtcp/seq_window.hpp"
+#include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/pipeline.hpp"  // fw::CriterionView
+#include "dfc/hal/hal.hpp"
+
+namespace dfc::dtcp {
+
+// Status codes (reference §1.9).
+namespace code {
+constexpr int Rollover = 130, NoOp = 131, OK = 200, TimeoutDelete = 390, BadRequest = 400,
+              UnknownCdest = 430, UnknownCriteriaId = 431, ImproperFilter = 432, ImproperTimeout = 433,
+              InvalidAuthentication = 497, InvalidSeq = 498, UnknownCsource = 499, InternalError = 500,
+              NotImplemented = 501, VersionNotSupported = 505, MaxCriteria = 550, MaxCdest = 551,
+              Congestion = 580, DuplicatesDropped = 598, Restart = 599, CongestionDelete = 680,
+              JTapFailure = 901;
+}
+const char* reason_phrase(int status);
+
+constexpr Version kLowestVersion{0, 6};
+constexpr Version kHighestVersion{0, 7};
+
+// Per control source: the jnxDfcCSTable columns and the `show ... control-source` fields.
+struct ControlSourceCounters {
+  uint64_t requests = 0;  // authenticated requests (all methods)
+  uint64_t add_requests = 0, criteria_added = 0, criteria_addition_failed = 0;
+  uint64_t delete_requests = 0, criteria_deleted = 0, criteria_deletion_failed = 0;
+  uint64_t criteria_deleted_timeout_idle = 0, criteria_deleted_timeout_total = 0;
+  uint64_t criteria_deleted_packets = 0, criteria_deleted_bytes = 0, criteria_deleted_congestion = 0;
+  uint64_t refresh_requests = 0, criteria_refreshed = 0, criteria_refresh_failed = 0;
+  uint64_t list_requests = 0, list_success = 0, list_failed = 0;
+  uint64_t noop_requests = 0, noop_success = 0, noop_failed = 0;
+  uint64_t other_requests = 0;  // unknown methods / unparsable command lines (answered 400/501/505)
+  uint64_t bad_request = 0;     // 400 replies
+  uint64_t response_successful = 0, response_improper_criteria = 0, response_unknown_content_dest = 0,
+           response_unknown_criteria_id = 0, response_improper_timeout = 0, response_internal_error = 0,
+           response_not_implemented = 0, response_version_not_supported = 0, response_max_criteria = 0;
+  // Silent drops (never answered, reference §1.6): counted against the named control source.
+  uint64_t response_invalid_authentication = 0, response_invalid_sequence_number = 0;
+  uint64_t unauthorized_source = 0;  // source address / service port not allowed
+  uint64_t notifications = 0, notification_restart = 0, notification_rollover = 0, notification_noop = 0,
+           notification_timeout = 0, notification_congestion = 0, notification_congestion_delete = 0,
+           notification_duplicates_dropped = 0;
+  uint64_t duplicates_dropped = 0;  // copies dropped by max-duplicates for this source's criteria
+
+  template <class F>
+  void visit(F&& f) const {
+#define DFC_CS_FIELD(x) f(#x, x);
+    DFC_CS_FIELD(requests) DFC_CS_FIELD(add_requests) DFC_CS_FIELD(criteria_added)
+    DFC_CS_FIELD(criteria_addition_failed) DFC_CS_FIELD(delete_requests) DFC_CS_FIELD(criteria_deleted)
+    DFC_CS_FIELD(criteria_deletion_failed) DFC_CS_FIELD(criteria_deleted_timeout_idle)
+    DFC_CS_FIELD(criteria_deleted_timeout_total) DFC_CS_FIELD(criteria_deleted_packets)
+    DFC_CS_FIELD(criteria_deleted_bytes) DFC_CS_FIELD(criteria_deleted_congestion)
+    DFC_CS_FIELD(refresh_requests) DFC_CS_FIELD(criteria_refreshed) DFC_CS_FIELD(criteria_refresh_failed)
+    DFC_CS_FIELD(list_requests) DFC_CS_FIELD(list_success) DFC_CS_FIELD(list_failed)
+    DFC_CS_FIELD(noop_requests) DFC_CS_FIELD(noop_success) DFC_CS_FIELD(noop_failed)
+    DFC_CS_FIELD(other_requests) DFC_CS_FIELD(bad_request) DFC_CS_FIELD(response_successful)
+    DFC_CS_FIELD(response_improper_criteria) DFC_CS_FIELD(response_unknown_content_dest)
+    DFC_CS_FIELD(response_unknown_criteria_id) DFC_CS_FIELD(response_improper_timeout)
+    DFC_CS_FIELD(response_internal_error) DFC_CS_FIELD(response_not_implemented)
+    DFC_CS_FIELD(response_version_not_supported) DFC_CS_FIELD(response_max_criteria)
+    DFC_CS_FIELD(response_invalid_authentication) DFC_CS_FIELD(response_invalid_sequence_number)
+    DFC_CS_FIELD(unauthorized_source) DFC_CS_FIELD(notifications) DFC_CS_FIELD(notification_restart)
+    DFC_CS_FIELD(notification_rollover) DFC_CS_FIELD(notification_noop) DFC_CS_FIELD(notification_timeout)
+    DFC_CS_FIELD(notification_congestion) DFC_CS_FIELD(notification_congestion_delete)
+    DFC_CS_FIELD(notification_duplicates_dropped) DFC_CS_FIELD(duplicates_dropped)
+#undef DFC_CS_FIELD
+  }
+};
+
+struct ControlSourceStats {
+  std::string group, id;
+  ControlSourceCounters counters;
+  uint64_t dynamic_criteria_active = 0, static_criteria_active = 0;
+  uint64_t add_request_rate = 0, add_request_peak_rate = 0;  // ADDs per second (last full second / peak)
+  uint64_t aggr_criteria_bandwidth = 0;                      // bit/s, 10-s average over its criteria
+  bool has_sequence_number = false;
+  uint64_t sequence_number = 0;                              // highest accepted Seq
+};
+
+// jnxDfcCDTable.
+struct ContentDestinationStats {
+  std::string group, id;
+  uint64_t criteria = 0;         // active criteria pointing at it
+  uint64_t byte_rate = 0;        // bytes/s, 10-s average of matched traffic
+  uint64_t matched_packets = 0, matched_bytes = 0;
+  uint64_t congestion_notifications = 0;
+  bool soft_congested = false;
+};
+
+// Card-wide control-protocol counters (`show ... statistics`, control protocol drops).
+struct ServerCounters {
+  uint64_t control_packets = 0;
+  uint64_t not_dtcp = 0;                   // unparsable / a status line / wrong service port
+  uint64_t unknown_control_source = 0;     // silent
+  uint64_t unauthorized_control_source = 0;  // silent: source address or service port not allowed
+  uint64_t bad_authentication = 0;         // silent
+  uint64_t bad_sequence = 0;               // silent
+  uint64_t bad_request = 0;                // answered 400
+  uint64_t bad_command_line = 0;           // answered 505 (version mismatch)
+  uint64_t replies_sent = 0, reply_packets_sent = 0, notifications_sent = 0;
+  uint64_t tx_dropped = 0;                 // Hal::transmit refused
+  template <class F>
+  void visit(F&& f) const {
+    f("control_packets", control_packets); f("not_dtcp", not_dtcp);
+    f("unknown_control_source", unknown_control_source);
+    f("unauthorized_control_source", unauthorized_control_source);
+    f("bad_authentication", bad_authentication); f("bad_sequence", bad_sequence);
+    f("bad_request", bad_request); f("bad_command_line", bad_command_line);
+    f("replies_sent", replies_sent); f("reply_packets_sent", reply_packets_sent);
+    f("notifications_sent", notifications_sent); f("tx_dropped", tx_dropped);
+  }
+};
+
+enum class DeleteReason { Explicit, TimeoutIdle, TimeoutTotal, TimeoutPackets, TimeoutBytes, Congestion };
+
+// A read-only view of one criterion (reports, tests).
+struct CriterionInfo {
+  uint32_t criteria_id = 0;
+  std::string csource_id, cdest_id, csource_address;
+  uint32_t priority = 0;  // total
+  bool is_static = false, send_async = false;
+  uint64_t timeout_idle = 0, timeout_total = 0, timeout_packets = 0, timeout_bytes = 0;  // 0 = none
+  uint64_t matching_packets = 0, matching_bytes = 0;
+  uint32_t num_refresh = 0;
+  fw::RuleId rule = 0;
+  size_t terms = 0;
+};
+
+class Server {
+ public:
+  struct Options {
+    size_t max_reply_payload = 1400;     // LIST replies are split at this UDP payload size
+    size_t max_terms_per_criterion = 1024;
+    size_t max_criteria = 0;             // 0: limited by the classifier only
+  };
+
+  Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls);
+  Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls, Options opt);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // A UDP datagram arrived on unit 0 (p.data = UDP payload; src/dst ip/port set).
+  void on_datagram(const Packet& p);
+  // The Hal timer fired (or any time: expired criteria are removed, the timer re-armed).
+  void on_timer();
+
+  // ---- pipeline -> control plane ----
+  using MatchedCriterion = fw::CriterionView;
+  // nullptr if the rule is not (any more) a criterion. Valid until the next call that can
+  // delete criteria (on_datagram, on_timer, account_hit).
+  const MatchedCriterion* criterion_for_rule(fw::RuleId) const;
+  // One matching packet of `bytes` for this rule's criterion: counts it, and deletes the
+  // criterion (after counting) when Timeout-Packets / Timeout-Bytes is exhausted.
+  void account_hit(fw::RuleId, uint32_t bytes);
+  // Increments on every classifier install/remove.
+  uint64_t criteria_version() const { return version_; }
+  // A copy for one of this control source's criteria was dropped by max-duplicates: counted,
+  // and a DuplicatesDropped (598) notification is sent at most once per
+  // duplicates-dropped-periodicity while drops continue.
+  void duplicates_dropped(const std::string& csource_id);
+
+  // ---- overload / operator ----
+  // Sends Restart (599) to every control source's notification targets.
+  void announce_restart(std::string_view alert_info);
+  // Evaluates the soft/hard bandwidth limits of every content destination now (also done on
+  // every timer and after each 1-s bucket of hits): Congestion (580) when the 10-s average
+  // exceeds soft-limit (once per episode, cleared below soft-limit-clear), and above hard-limit
+  // deletes criteria (newest, lowest-priority first; STATIC included) with CongestionDelete
+  // (680) until the estimate falls below hard-limit-target.
+  void check_congestion();
+  void reset_sequence(std::string_view csource_id);  // operator reset of the Seq window
+  // Deletes a criterion as the card would (e.g. for tests of notifications). False if unknown.
+  bool delete_criterion(uint32_t criteria_id, DeleteReason why);
+
+  // ---- reports ----
+  const ServerCounters& counters() const { return counters_; }
+  std::vector<ControlSourceStats> control_source_stats() const;
+  std::vector<ContentDestinationStats> content_destination_stats() const;
+  std::vector<CriterionInfo> criteria() const;  // ordered by criteria id
+  size_t active_criteria() const;
+  std::string control_address() const { return control_addr_; }
+
+ private:
+  struct Criterion;
+  struct CsState;
+  struct CdState;
+  struct Request;
+  struct Reply;
+
+  void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq);
+  Reply do_add(CsState& cs, const Packet& p, const Message& m, Version v);
+  Reply do_delete(CsState& cs, const Message& m, Version v);
+  Reply do_refresh(CsState& cs, const Message& m, Version v);
+  Reply do_list(CsState& cs, const Message& m, Version v, uint64_t seq, std::vector<std::string>& packets);
+  Reply do_noop(CsState& cs, const Message& m, Version v, bool& send_async);
+
+  void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
+  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string data);
+  void notify(CsState& cs, int status, const std::vector<std::pair<std::string, std::string>>& params);
+  void remove(uint32_t id, DeleteReason why, bool notify_timeout);
+  void rearm();
+  std::optional<uint64_t> deadline(const Criterion& c) const;
+  std::string timestamp(uint64_t ns) const;
+  CdState* cdest(const CsState& cs, std::string_view id);
+
+  const config::DfcConfig& cfg_;
+  Hal& hal_;
+  fw::ClassifierDriver& cls_;
+  Options opt_;
+  ServerCounters counters_;
+  std::vector<std::unique_ptr<CsState>> cs_;
+  std::vector<std::unique_ptr<CdState>> cd_;
+  std::map<uint32_t, std::unique_ptr<Criterion>> criteria_;  // by criteria id
+  std::unordered_map<fw::RuleId, Criterion*> by_rule_;
+  uint32_t next_id_ = 1;
+  uint64_t next_added_seq_ = 1;
+  uint64_t version_ = 0;
+  uint64_t armed_at_ = ~0ull;
+  std::string control_addr_ = "0.0.0.0";
+};
+
+}  // namespace dfc::dtcp
