@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <thread>
 
 #include "classifier/classifier_bus.hpp"
 
@@ -155,7 +156,25 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
   return true;
 }
 
+void Card::pace(uint64_t t_ps) {
+  using namespace std::chrono;
+  if (!wall_started_) {
+    wall_started_ = true;
+    wall0_ = steady_clock::now() - nanoseconds(t_ps / 1000);
+  }
+  const auto target = wall0_ + nanoseconds(t_ps / 1000);
+  const auto now = steady_clock::now();
+  if (now < target) {
+    std::this_thread::sleep_until(target);
+  } else {
+    const auto lag_ps = static_cast<uint64_t>(duration_cast<nanoseconds>(now - target).count()) * 1000;
+    stats_.realtime_max_lag_ps = std::max(stats_.realtime_max_lag_ps, lag_ps);
+    if (lag_ps > max_lag_ps_) ++stats_.realtime_late_events;
+  }
+}
+
 void Card::sync(uint64_t t_ps) {
+  if (realtime_) pace(t_ps);
   const uint64_t now = sc_core::sc_time_stamp().value();  // default resolution is 1 ps
   if (t_ps > now + quantum_ps_) wait(sc_time(double(t_ps - now), SC_PS));
 }
@@ -178,7 +197,16 @@ void Card::run() {
   Packet p;
   uint64_t mac_free_ps = 0;
   bool first = true;
-  while (src_.next(p)) {
+  for (;;) {
+    uint64_t idle_until = 0;
+    const IngressSource::Next got = src_.next(p, timer_at_ps_, idle_until);
+    if (got == IngressSource::Next::End) break;
+    if (got == IngressSource::Next::Idle) {
+      fire_timers_until(idle_until);
+      now_ps_ = std::max(now_ps_, idle_until);
+      sync(idle_until);
+      continue;
+    }
     // The ingress MAC cannot deliver faster than its line rate (monitored unit only; DTCP
     // arrives on the control unit's own interface).
     uint64_t arrive = p.t_arrival_ps;
@@ -206,6 +234,7 @@ void Card::run() {
     stats_.ingress_buffer_peak = std::max(stats_.ingress_buffer_peak, waiting_starts_.size());
 
     sync(start);
+    now_ps_ = std::max(now_ps_, start);
     hal_->cur_ps = start;
     hal_->frac_ps = 0;
     if (p.unit == Unit::Control)

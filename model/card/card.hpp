@@ -17,6 +17,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -33,8 +34,16 @@ namespace dfc::model {
 // The testbench's side of unit 0 and unit 1: packets in nondecreasing t_arrival_ps.
 class IngressSource {
  public:
+  enum class Next {
+    Packet,  // `out` holds the next packet
+    Idle,    // no packet yet; none will arrive before idle_until_ps (live sources: the card
+             // fires the timers due until then and asks again)
+    End,     // no more packets
+  };
   virtual ~IngressSource() = default;
-  virtual bool next(Packet& out) = 0;
+  // next_timer_ps: the card's next timer deadline (UINT64_MAX when none), so that a live
+  // source can return Idle in time for it instead of blocking past it.
+  virtual Next next(Packet& out, uint64_t next_timer_ps, uint64_t& idle_until_ps) = 0;
 };
 
 struct CardStats {
@@ -49,6 +58,7 @@ struct CardStats {
   std::vector<uint64_t> core_busy_ps;
   uint64_t first_arrival_ps = 0, last_arrival_ps = 0, end_ps = 0;
   size_t ingress_buffer_peak = 0;
+  uint64_t realtime_late_events = 0, realtime_max_lag_ps = 0;
 };
 
 // The register/table bus target: decodes CLS_* addresses onto the classifier block.
@@ -83,6 +93,12 @@ class Card : public sc_core::sc_module {
 
   const CardStats& stats() const { return stats_; }
   fw::FirmwareApp& firmware() { return *fw_; }
+  // Real-time mode (`dfcsim serve`): simulated time never runs ahead of wall time (measured
+  // from the first packet or idle step); when the model falls behind by more than
+  // max_lag_ps the lag is counted in stats (realtime_late_events, realtime_max_lag_ps).
+  void set_realtime(bool on, uint64_t max_lag_ps = 10'000'000'000ull) { realtime_ = on, max_lag_ps_ = max_lag_ps; }
+  // Simulated time the card has reached (the latest handler start).
+  uint64_t now_ps() const { return now_ps_; }
   ClassifierDevice& classifier() { return regbus_.device(); }
   const CardProfile& profile() const { return prof_; }
 
@@ -107,6 +123,12 @@ class Card : public sc_core::sc_module {
   uint64_t egress_free_ps_ = 0;
   uint64_t timer_at_ps_ = UINT64_MAX;
   uint64_t quantum_ps_ = 1'000'000;  // 1 us of decoupling
+  uint64_t now_ps_ = 0;
+  bool realtime_ = false;
+  uint64_t max_lag_ps_ = 0;
+  bool wall_started_ = false;
+  std::chrono::steady_clock::time_point wall0_;
+  void pace(uint64_t t_ps);
 };
 
 }  // namespace dfc::model

@@ -53,29 +53,29 @@ class TimelineSource : public model::IngressSource {
       : control_(std::move(control)), traffic_(std::move(traffic)), pcap_(std::move(pcap)),
         start_(traffic_start_ps) {}
 
-  bool next(Packet& out) override {
+  Next next(Packet& out, uint64_t, uint64_t&) override {
     if (ci_ < control_.size()) {
       out = std::move(control_[ci_++]);
-      return true;
+      return Next::Packet;
     }
     if (pcap_) {
       uint64_t t = 0;
-      if (!pcap_->next(out, t)) return false;
+      if (!pcap_->next(out, t)) return Next::End;
       if (!have_base_) base_ = t, have_base_ = true;
       out.unit = Unit::Monitor;
       out.id = ++pcap_seq_;
       out.t_arrival_ps = start_ + (t >= base_ ? t - base_ : 0);  // keep the capture's timing
       if (out.t_arrival_ps < last_) out.t_arrival_ps = last_;   // captures can step back
       last_ = out.t_arrival_ps;
-      return true;
+      return Next::Packet;
     }
     if (ti_ < traffic_.size()) {
       out = std::move(traffic_[ti_++]);
       out.unit = Unit::Monitor;
       out.t_arrival_ps += start_;
-      return true;
+      return Next::Packet;
     }
-    return false;
+    return Next::End;
   }
 
  private:
