@@ -35,6 +35,7 @@ class ClassifierDriver {
   size_t entries_used() const;           // all rules
   size_t depth() const;
   size_t rules() const;
+  size_t range_units_used() const;       // range-check units referenced by installed rules
 
  private:
   struct Impl;

@@ -75,9 +75,15 @@ namespace dfc::abi {
 constexpr uint32_t CLS_BASE = 0x10000000u;
 // Entry i: ENTRY_WORDS value words, then ENTRY_WORDS mask words, then one control word
 // (bit 31 valid, bits 15:0 group). Writing the control word commits the staged entry.
-constexpr uint32_t CLS_ENTRY = CLS_BASE + 0x00100000u;
+// The entry windows start at CLS_BASE + 16 MiB so the table can be up to CLS_MAX_DEPTH
+// (131072) entries deep; the whole block decodes CLS_SPAN bytes from CLS_BASE.
+constexpr uint32_t CLS_ENTRY = CLS_BASE + 0x01000000u;
 constexpr uint32_t CLS_ENTRY_STRIDE = 0x80u;  // bytes per entry window
+constexpr uint32_t CLS_SPAN = 0x02000000u;
+constexpr uint32_t CLS_MAX_DEPTH = 0x01000000u / CLS_ENTRY_STRIDE;
 constexpr uint32_t CLS_ENTRY_CTRL_OFF = 2 * ENTRY_WORDS * 4;
+static_assert(CLS_ENTRY_CTRL_OFF + 4 <= CLS_ENTRY_STRIDE, "entry window too small");
+static_assert(RANGE_UNITS % 32 == 0, "range-unit bits fill whole key words");
 constexpr uint32_t CLS_ENTRY_VALID = 1u << 31;
 // Range unit u: word 0 field (RangeField), word 1 lo, word 2 hi; writing word 2 commits.
 constexpr uint32_t CLS_RANGE = CLS_BASE + 0x00200000u;
@@ -92,6 +98,10 @@ constexpr uint32_t CLS_KEY = CLS_BASE + 0x00400000u;
 constexpr uint32_t CLS_RESULT = CLS_BASE + 0x00400100u;
 constexpr uint32_t CLS_MAX_RESULTS = 62;
 constexpr uint32_t CLS_RESULT_OVERFLOW = 1u << 31;
+// Lookup timing (docs/classifier.md): a lookup occupies CLS_LOOKUP_LATENCY cycles plus one
+// cycle per reported match (at most CLS_MAX_RESULTS); first-match results are pipelined at
+// one lookup per clock.
+constexpr uint32_t CLS_LOOKUP_LATENCY = 2;
 // Read-only: depth of the table (entries).
 constexpr uint32_t CLS_DEPTH = CLS_BASE + 0x00000000u;
 }  // namespace dfc::abi

@@ -1,0 +1,525 @@
+// Classifier driver: MatchTerms -> TCAM entries + range-check units, atomic install/remove,
+// multi-match classification. Talks to the block only through Hal::bus_write/bus_read and
+// the register map of dfc/hal/classifier_abi.hpp. See docs/classifier.md for the design.
+//
+// Invariants kept at every point a lookup can observe (i.e. after every single bus write):
+//  * Entry order = rule order: for used entries i < j, (prio, seq, kind)(i) <= (...)(j), where
+//    seq is the install sequence number and kind puts a rule's exclusion entries before its
+//    positive ones. So a saturated result (more than CLS_MAX_RESULTS matches) still holds the
+//    highest-priority rules; the rest are evaluated in software (exact, just slower).
+//  * A rule is either fully visible or not at all: multi-entry rules are written under the
+//    disabled staging group and made visible with one group-enable write; they are removed
+//    by moving them back into the staging group (visibility unchanged) and disabling it.
+//  * Moving an entry writes the copy first, then invalidates the original; the rule stays
+//    matched throughout and classify() dedups.
+#include "dfc/fw/classifier_driver.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+namespace dfc::fw {
+
+using namespace dfc::abi;
+
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+constexpr RuleId kNoRule = std::numeric_limits<RuleId>::max();
+constexpr uint32_t kLiveGroup = 0;   // always enabled: installed rules live here
+constexpr uint32_t kStageGroup = 1;  // disabled except during an install/remove
+
+// Entry bit positions of the key fields (classifier_abi.hpp).
+constexpr unsigned B_SRC = W_SRC * 32, B_DST = W_DST * 32, B_META = W_META * 32,
+                   B_SPORT = W_PORTS * 32, B_DPORT = W_PORTS * 32 + 16, B_RANGE = W_RANGE * 32;
+
+struct Prefix {
+  u128 value;
+  unsigned len;  // number of most significant bits that care
+};
+
+u128 field_max(unsigned width) { return width >= 128 ? ~u128{0} : (u128{1} << width) - 1; }
+
+unsigned ctz128(u128 v, unsigned width) {
+  unsigned n = 0;
+  while (n < width && ((v >> n) & 1) == 0) ++n;
+  return n;
+}
+
+// Minimal prefix cover of [lo, hi] within a width-bit field. Stops (returns false) after
+// more than `cap` prefixes.
+bool expand(u128 lo, u128 hi, unsigned width, size_t cap, std::vector<Prefix>& out) {
+  out.clear();
+  if (lo > hi) return true;
+  const u128 maxv = field_max(width);
+  if (lo == 0 && hi == maxv) {
+    out.push_back({0, 0});
+    return true;
+  }
+  for (;;) {
+    unsigned k = lo == 0 ? width : ctz128(lo, width);
+    const u128 span = hi - lo;  // block of 2^k covers lo .. lo + 2^k - 1
+    while (k > 0 && (k >= 128 || ((u128{1} << k) - 1) > span)) --k;
+    if (out.size() >= cap) return false;
+    out.push_back({lo, width - k});
+    const u128 last = lo + ((k >= 128 ? ~u128{0} : (u128{1} << k)) - 1);
+    if (last >= hi) return true;
+    lo = last + 1;
+  }
+}
+
+bool is_single_prefix(uint32_t lo, uint32_t hi) {
+  const uint32_t n = hi - lo + 1;
+  return lo <= hi && (n & (n - 1)) == 0 && (lo & (n - 1)) == 0;
+}
+
+void set_bits(Entry& e, unsigned pos, unsigned width, u128 value, unsigned len) {
+  for (unsigned b = 0; b < width; ++b) {
+    if (b < width - len) continue;  // low bits below the prefix: don't care
+    const unsigned p = pos + b;
+    e.mask[p / 32] |= 1u << (p % 32);
+    if ((value >> b) & 1) e.value[p / 32] |= 1u << (p % 32);
+  }
+}
+
+u128 addr_u128(const Addr128& a) { return (u128{a.hi} << 64) | a.lo; }
+
+u128 key_addr(const KeyWords& k, unsigned w) {
+  return (u128{k[w + 3]} << 96) | (u128{k[w + 2]} << 64) | (u128{k[w + 1]} << 32) | k[w];
+}
+
+// Software evaluation of one term against a key (same semantics as the TCAM encoding).
+bool term_matches(const MatchTerm& t, const KeyWords& k) {
+  const uint32_t meta = k[W_META];
+  const bool v6 = (meta & META_IPV6) != 0;
+  if (t.family == MatchTerm::Family::V4 || t.family == MatchTerm::Family::V6) {
+    const bool want6 = t.family == MatchTerm::Family::V6;
+    if (v6 != want6) return false;
+    const unsigned width = want6 ? 128 : 32;
+    for (int d = 0; d < 2; ++d) {
+      const AddrInterval& iv = d == 0 ? t.src : t.dst;
+      u128 a = key_addr(k, d == 0 ? W_SRC : W_DST) & field_max(width);
+      u128 lo = addr_u128(iv.lo), hi = std::min(addr_u128(iv.hi), field_max(width));
+      if (a < lo || a > hi) return false;
+    }
+  }
+  const uint32_t proto = (meta >> META_PROTO_SHIFT) & 0xff;
+  if (proto < t.proto_lo || proto > t.proto_hi) return false;
+  const uint32_t sport = k[W_PORTS] & 0xffff, dport = k[W_PORTS] >> 16;
+  if (sport < t.sport_lo || sport > t.sport_hi) return false;
+  if (dport < t.dport_lo || dport > t.dport_hi) return false;
+  const uint32_t it = (meta >> META_ICMP_TYPE_SHIFT) & 0xff, ic = (meta >> META_ICMP_CODE_SHIFT) & 0xff;
+  if (it < t.icmp_type_lo || it > t.icmp_type_hi) return false;
+  if (ic < t.icmp_code_lo || ic > t.icmp_code_hi) return false;
+  if (t.need_ports && !(meta & META_HAS_PORTS)) return false;
+  if (t.need_icmp && !(meta & META_HAS_ICMP)) return false;
+  return true;
+}
+
+}  // namespace
+
+struct ClassifierDriver::Impl {
+  using Order = std::pair<uint32_t, uint64_t>;  // (priority, install sequence)
+  struct Slot {
+    RuleId rule = kNoRule;
+    bool exclude = false;
+    Order order{};
+    Entry entry{};
+  };
+  struct Unit {
+    RangeField field = RangeField::Disabled;
+    uint16_t lo = 0, hi = 0;
+    uint32_t refs = 0;
+  };
+  struct Rule {
+    uint32_t prio = 0;
+    uint64_t seq = 0;
+    std::vector<MatchTerm> terms;
+    std::vector<uint32_t> slots;  // entry indices (kept up to date on moves)
+    std::vector<unsigned> units;  // range units referenced (one per reference)
+  };
+
+  Hal& hal;
+  uint32_t depth = 0;
+  std::vector<Slot> slots;
+  std::vector<Unit> units{RANGE_UNITS};
+  std::unordered_map<RuleId, Rule> rules;
+  std::map<Order, RuleId> by_order;
+  RuleId next_id = 1;
+  uint64_t next_seq = 0;
+  size_t used = 0;
+
+  explicit Impl(Hal& h) : hal(h) {
+    depth = hal.reg_read(CLS_DEPTH);
+    if (depth > CLS_MAX_DEPTH) depth = CLS_MAX_DEPTH;
+    slots.resize(depth);
+    // Reset state the driver relies on: no valid entry, no unit, live group on, stage off.
+    for (uint32_t i = 0; i < depth; ++i) write_slot_raw(i, Entry{});
+    for (unsigned u = 0; u < RANGE_UNITS; ++u) write_unit(u, RangeField::Disabled, 0, 0);
+    hal.reg_write(CLS_GROUP_EN + 4 * kStageGroup, 0);
+    hal.reg_write(CLS_GROUP_EN + 4 * kLiveGroup, 1);
+  }
+
+  // ---- register access ----
+  void write_slot_raw(uint32_t i, const Entry& e) {
+    uint32_t w[2 * ENTRY_WORDS + 1];
+    for (unsigned j = 0; j < ENTRY_WORDS; ++j) {
+      w[j] = e.value[j];
+      w[ENTRY_WORDS + j] = e.mask[j];
+    }
+    w[2 * ENTRY_WORDS] = (e.valid ? CLS_ENTRY_VALID : 0u) | e.group;
+    hal.bus_write(CLS_ENTRY + i * CLS_ENTRY_STRIDE, w, 2 * ENTRY_WORDS + 1);
+  }
+  void invalidate(uint32_t i) {
+    // Committing with valid = 0 hides the entry whatever the staged words hold.
+    const uint32_t ctrl = 0;
+    hal.bus_write(CLS_ENTRY + i * CLS_ENTRY_STRIDE + CLS_ENTRY_CTRL_OFF, &ctrl, 1);
+  }
+  void write_unit(unsigned u, RangeField f, uint16_t lo, uint16_t hi) {
+    const uint32_t w[3] = {static_cast<uint32_t>(f), lo, hi};
+    hal.bus_write(CLS_RANGE + u * CLS_RANGE_STRIDE, w, 3);
+  }
+  void set_group(uint32_t g, bool en) { hal.reg_write(CLS_GROUP_EN + 4 * g, en ? 1u : 0u); }
+
+  // ---- range units ----
+  int acquire_unit(RangeField f, uint16_t lo, uint16_t hi) {
+    int free_idx = -1, stale_same = -1;
+    for (unsigned u = 0; u < RANGE_UNITS; ++u) {
+      Unit& x = units[u];
+      const bool same = x.field == f && x.lo == lo && x.hi == hi;
+      if (same && x.refs > 0) {
+        ++x.refs;
+        return static_cast<int>(u);
+      }
+      if (x.refs == 0) {
+        if (same && stale_same < 0) stale_same = static_cast<int>(u);
+        if (free_idx < 0) free_idx = static_cast<int>(u);
+      }
+    }
+    const int u = stale_same >= 0 ? stale_same : free_idx;
+    if (u < 0) return -1;
+    Unit& x = units[static_cast<unsigned>(u)];
+    if (!(x.field == f && x.lo == lo && x.hi == hi)) {
+      write_unit(static_cast<unsigned>(u), f, lo, hi);  // unreferenced: invisible to entries
+      x.field = f;
+      x.lo = lo;
+      x.hi = hi;
+    }
+    x.refs = 1;
+    return u;
+  }
+  void release_units(const std::vector<unsigned>& list) {
+    for (unsigned u : list)
+      if (units[u].refs > 0) --units[u].refs;
+  }
+  size_t units_in_use() const {
+    size_t n = 0;
+    for (const Unit& u : units) n += u.refs > 0;
+    return n;
+  }
+
+  // ---- compilation of terms into entries ----
+  struct FieldCover {
+    unsigned pos, width;
+    std::vector<Prefix> prefixes;
+  };
+
+  // Appends the entries of term t to out. Returns false when they would exceed `cap`.
+  bool compile(const MatchTerm& t, size_t cap, std::vector<Entry>& out,
+               std::vector<unsigned>& units_taken) {
+    Entry base{};
+    base.valid = true;
+    std::vector<FieldCover> covers;
+    auto add_cover = [&](unsigned pos, unsigned width, u128 lo, u128 hi) -> bool {
+      FieldCover c{pos, width, {}};
+      if (lo > hi) return false;  // empty interval: the term matches nothing
+      if (!expand(lo, hi, width, cap + 1, c.prefixes)) {
+        c.prefixes.resize(cap + 1);  // too many anyway
+      }
+      if (c.prefixes.size() == 1) {
+        set_bits(base, pos, width, c.prefixes[0].value, c.prefixes[0].len);
+      } else {
+        covers.push_back(std::move(c));
+      }
+      return true;
+    };
+    bool empty = false;
+    if (t.family == MatchTerm::Family::V4 || t.family == MatchTerm::Family::V6) {
+      const bool v6 = t.family == MatchTerm::Family::V6;
+      const unsigned width = v6 ? 128 : 32;
+      set_bits(base, B_META + 24, 1, v6 ? 1 : 0, 1);  // META_IPV6
+      const u128 m = field_max(width);
+      empty |= !add_cover(B_SRC, width, addr_u128(t.src.lo), std::min(addr_u128(t.src.hi), m));
+      empty |= !add_cover(B_DST, width, addr_u128(t.dst.lo), std::min(addr_u128(t.dst.hi), m));
+    }
+    empty |= !add_cover(B_META + META_PROTO_SHIFT, 8, t.proto_lo, t.proto_hi);
+    empty |= !add_cover(B_META + META_ICMP_TYPE_SHIFT, 8, t.icmp_type_lo, t.icmp_type_hi);
+    empty |= !add_cover(B_META + META_ICMP_CODE_SHIFT, 8, t.icmp_code_lo, t.icmp_code_hi);
+    if (t.need_ports) set_bits(base, B_META + 25, 1, 1, 1);
+    if (t.need_icmp) set_bits(base, B_META + 26, 1, 1, 1);
+    for (int d = 0; d < 2; ++d) {
+      const uint16_t lo = d == 0 ? t.sport_lo : t.dport_lo, hi = d == 0 ? t.sport_hi : t.dport_hi;
+      const unsigned pos = d == 0 ? B_SPORT : B_DPORT;
+      if (lo > hi) {
+        empty = true;
+        continue;
+      }
+      if (lo == 0 && hi == 0xffff) continue;
+      if (!is_single_prefix(lo, hi)) {
+        const int u = acquire_unit(d == 0 ? RangeField::SrcPort : RangeField::DstPort, lo, hi);
+        if (u >= 0) {
+          units_taken.push_back(static_cast<unsigned>(u));
+          set_bits(base, B_RANGE + static_cast<unsigned>(u), 1, 1, 1);
+          continue;
+        }
+      }
+      add_cover(pos, 16, lo, hi);
+    }
+    if (empty) return true;  // matches nothing: no entries
+    size_t n = 1;
+    for (const FieldCover& c : covers) {
+      n *= c.prefixes.size();
+      if (n > cap) return false;
+    }
+    if (out.size() + n > cap) return false;
+    // Cross product of the multi-prefix fields.
+    std::vector<size_t> idx(covers.size(), 0);
+    for (size_t k = 0; k < n; ++k) {
+      Entry e = base;
+      for (size_t c = 0; c < covers.size(); ++c) {
+        const Prefix& p = covers[c].prefixes[idx[c]];
+        set_bits(e, covers[c].pos, covers[c].width, p.value, p.len);
+      }
+      out.push_back(e);
+      for (size_t c = 0; c < covers.size(); ++c) {
+        if (++idx[c] < covers[c].prefixes.size()) break;
+        idx[c] = 0;
+      }
+    }
+    return true;
+  }
+
+  // ---- placement ----
+  // Order of a used slot: (prio, seq) of its rule, then exclusion entries before positive.
+  const Order& slot_order(uint32_t i) const { return slots[i].order; }
+  bool is_used(uint32_t i) const { return slots[i].rule != kNoRule; }
+
+  // Moves entry i to free slot j (copy first, then invalidate: atomic for lookups).
+  void move(uint32_t i, uint32_t j) {
+    Slot s = slots[i];
+    write_slot_raw(j, s.entry);
+    slots[j] = s;
+    invalidate(i);
+    slots[i] = Slot{};
+    for (uint32_t& x : rules.at(s.rule).slots)
+      if (x == i) {
+        x = j;
+        break;
+      }
+  }
+
+  // Finds k free slots for a rule of order `o`, moving other entries if needed, such that
+  // the order invariant holds. Returns the slot indices ascending. Requires k <= free slots.
+  std::vector<uint32_t> place(const Order& o, size_t k) {
+    // L = last used slot ordered before o, U = first used slot ordered after o.
+    int64_t L = -1;
+    int64_t U = depth;
+    int64_t last = static_cast<int64_t>(depth) - 1;
+    while (last >= 0 && !is_used(static_cast<uint32_t>(last))) --last;
+    if (last >= 0 && slot_order(static_cast<uint32_t>(last)) < o) {
+      L = last;  // common case: appending after every installed rule
+    } else {
+      for (uint32_t i = 0; i < depth; ++i) {
+        if (!is_used(i)) continue;
+        if (slot_order(i) < o) {
+          L = i;
+        } else {
+          U = i;
+          break;
+        }
+      }
+    }
+    size_t gap = static_cast<size_t>(U - L - 1);  // all free by construction
+    if (gap < k) {
+      // Open room after U: push the entries of [U, F] to the end of that range.
+      size_t need = k - gap;
+      int64_t F = U, found = 0;
+      for (int64_t i = U; i < depth && static_cast<size_t>(found) < need; ++i) {
+        if (!is_used(static_cast<uint32_t>(i))) ++found;
+        F = i;
+      }
+      if (found > 0) {
+        int64_t target = F;
+        for (int64_t i = F; i >= U; --i) {
+          if (!is_used(static_cast<uint32_t>(i))) continue;
+          if (i != target) move(static_cast<uint32_t>(i), static_cast<uint32_t>(target));
+          --target;
+        }
+        U = target + 1;
+        need -= static_cast<size_t>(found);
+      }
+      if (need > 0) {
+        // Open room before L: pull the entries of [G, L] to the start of that range.
+        int64_t G = L, got = 0;
+        for (int64_t i = L; i >= 0 && static_cast<size_t>(got) < need; --i) {
+          if (!is_used(static_cast<uint32_t>(i))) ++got;
+          G = i;
+        }
+        int64_t target = G;
+        for (int64_t i = G; i <= L; ++i) {
+          if (!is_used(static_cast<uint32_t>(i))) continue;
+          if (i != target) move(static_cast<uint32_t>(i), static_cast<uint32_t>(target));
+          ++target;
+        }
+        L = target - 1;
+      }
+    }
+    std::vector<uint32_t> out;
+    for (int64_t i = L + 1; i < U && out.size() < k; ++i) out.push_back(static_cast<uint32_t>(i));
+    return out;
+  }
+
+  std::optional<RuleId> install(const std::vector<MatchTerm>& terms, uint32_t prio) {
+    const size_t free_slots = depth - used;
+    std::vector<Entry> excl_entries, pos_entries;
+    std::vector<unsigned> units_taken;
+    bool ok = true;
+    for (const MatchTerm& t : terms) {
+      if (!t.exclude) continue;
+      ok = ok && compile(t, free_slots, excl_entries, units_taken);
+    }
+    for (const MatchTerm& t : terms) {
+      if (t.exclude) continue;
+      ok = ok && compile(t, free_slots - std::min(free_slots, excl_entries.size()), pos_entries,
+                         units_taken);
+    }
+    if (pos_entries.empty()) excl_entries.clear();  // never matches: exclusions are moot
+    if (!ok || excl_entries.size() + pos_entries.size() > free_slots) {
+      release_units(units_taken);
+      return std::nullopt;
+    }
+    if (pos_entries.empty()) {
+      release_units(units_taken);
+      units_taken.clear();
+    }
+    const RuleId id = next_id++;
+    if (next_id == kNoRule) next_id = 1;
+    Rule& r = rules[id];
+    r.prio = prio;
+    r.seq = next_seq++;
+    r.terms = terms;
+    r.units = std::move(units_taken);
+    by_order[{r.prio, r.seq}] = id;
+    const size_t k = excl_entries.size() + pos_entries.size();
+    if (k == 0) return id;
+    const std::vector<uint32_t> where = place({r.prio, r.seq}, k);
+    const bool staged = k > 1;
+    const uint32_t group = staged ? kStageGroup : kLiveGroup;
+    for (size_t n = 0; n < k; ++n) {
+      const bool ex = n < excl_entries.size();
+      Entry e = ex ? excl_entries[n] : pos_entries[n - excl_entries.size()];
+      e.group = static_cast<uint16_t>(group);
+      e.valid = true;
+      write_slot_raw(where[n], e);
+      Slot& s = slots[where[n]];
+      s.rule = id;
+      s.exclude = ex;
+      s.order = {r.prio, r.seq};
+      s.entry = e;
+      s.entry.group = static_cast<uint16_t>(kLiveGroup);
+      r.slots.push_back(where[n]);
+    }
+    used += k;
+    if (staged) {
+      set_group(kStageGroup, true);  // the rule appears: one write
+      for (uint32_t i : r.slots) write_slot_raw(i, slots[i].entry);  // retag into live group
+      set_group(kStageGroup, false);
+    }
+    return id;
+  }
+
+  void remove(RuleId id) {
+    auto it = rules.find(id);
+    if (it == rules.end()) return;
+    Rule& r = it->second;
+    if (r.slots.size() > 1) {
+      set_group(kStageGroup, true);
+      for (uint32_t i : r.slots) {
+        Entry e = slots[i].entry;
+        e.group = static_cast<uint16_t>(kStageGroup);
+        write_slot_raw(i, e);
+      }
+      set_group(kStageGroup, false);  // the rule disappears: one write
+    }
+    for (uint32_t i : r.slots) {
+      invalidate(i);
+      slots[i] = Slot{};
+    }
+    used -= r.slots.size();
+    release_units(r.units);
+    by_order.erase({r.prio, r.seq});
+    rules.erase(it);
+  }
+
+  std::vector<RuleId> classify(const KeyWords& key) {
+    hal.bus_write(CLS_KEY, key.data(), KEY_IN_WORDS);
+    uint32_t res[CLS_MAX_RESULTS + 1];
+    hal.bus_read(CLS_RESULT, res, 1);
+    const uint32_t n = std::min<uint32_t>(res[0] & ~CLS_RESULT_OVERFLOW, CLS_MAX_RESULTS);
+    if (n > 0) hal.bus_read(CLS_RESULT + 4, res + 1, n);
+    // Per rule: matched a positive entry / an exclusion entry.
+    std::map<Order, std::pair<RuleId, std::pair<bool, bool>>> hit;
+    for (uint32_t j = 1; j <= n; ++j) {
+      const uint32_t i = res[j];
+      if (i >= depth || !is_used(i)) continue;  // stale (cannot happen synchronously)
+      auto& h = hit[slots[i].order];
+      h.first = slots[i].rule;
+      (slots[i].exclude ? h.second.second : h.second.first) = true;
+    }
+    std::vector<RuleId> out;
+    if (res[0] & CLS_RESULT_OVERFLOW) {
+      // Saturated: rules ordered before the last reported entry's rule are exact; evaluate
+      // the rest in software.
+      const Order last = slot_order(res[n]);
+      for (const auto& [o, h] : hit)
+        if (o < last && h.second.first && !h.second.second) out.push_back(h.first);
+      for (auto it = by_order.lower_bound(last); it != by_order.end(); ++it)
+        if (matches_sw(rules.at(it->second), key)) out.push_back(it->second);
+      return out;
+    }
+    for (const auto& [o, h] : hit)
+      if (h.second.first && !h.second.second) out.push_back(h.first);
+    return out;
+  }
+
+  static bool matches_sw(const Rule& r, const KeyWords& key) {
+    bool pos = false;
+    for (const MatchTerm& t : r.terms)
+      if (t.exclude && term_matches(t, key)) return false;
+      else if (!t.exclude && !pos) pos = term_matches(t, key);
+    return pos;
+  }
+};
+
+ClassifierDriver::ClassifierDriver(Hal& hal) : impl_(new Impl(hal)) {}
+ClassifierDriver::~ClassifierDriver() { delete impl_; }
+
+std::optional<RuleId> ClassifierDriver::install(const std::vector<MatchTerm>& terms,
+                                                uint32_t priority) {
+  return impl_->install(terms, priority);
+}
+void ClassifierDriver::remove(RuleId id) { impl_->remove(id); }
+std::vector<RuleId> ClassifierDriver::classify(const KeyWords& key) { return impl_->classify(key); }
+size_t ClassifierDriver::entries_used(RuleId id) const {
+  auto it = impl_->rules.find(id);
+  return it == impl_->rules.end() ? 0 : it->second.slots.size();
+}
+size_t ClassifierDriver::entries_used() const { return impl_->used; }
+size_t ClassifierDriver::depth() const { return impl_->depth; }
+size_t ClassifierDriver::rules() const { return impl_->rules.size(); }
+size_t ClassifierDriver::range_units_used() const { return impl_->units_in_use(); }
+
+}  // namespace dfc::fw

@@ -1,0 +1,15 @@
+#include <stdexcept>
+
+#include "classifier_device.hpp"
+#include "classifier_ref.hpp"
+#include "classifier_rtl.hpp"
+
+namespace dfc::model {
+
+std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth) {
+  if (kind == "model") return std::make_unique<ClassifierRef>(depth);
+  if (kind == "rtl") return std::make_unique<rtl::ClassifierRtl>(depth);
+  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl or model)");
+}
+
+}  // namespace dfc::model

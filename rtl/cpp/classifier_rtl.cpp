@@ -1,0 +1,244 @@
+// The only translation unit that sees the Verilated classifier models.
+#include "classifier_rtl.hpp"
+
+#include <verilated.h>
+#if DFC_RTL_TRACE_VCD
+#include <verilated_vcd_c.h>
+#elif DFC_RTL_TRACE_FST
+#include <verilated_fst_c.h>
+#endif
+
+#include <stdexcept>
+#include <type_traits>
+
+#include "Vclassifier_1024.h"
+#include "Vclassifier_16384.h"
+#include "Vclassifier_256.h"
+#include "Vclassifier_4096.h"
+#include "Vclassifier_64.h"
+
+namespace dfc::rtl {
+
+namespace {
+
+#if DFC_RTL_TRACE_VCD
+using TraceFile = VerilatedVcdC;
+constexpr bool kTrace = true;
+constexpr const char* kTraceFormat = "vcd";
+#elif DFC_RTL_TRACE_FST
+using TraceFile = VerilatedFstC;
+constexpr bool kTrace = true;
+constexpr const char* kTraceFormat = "fst";
+#else
+struct TraceFile {};
+constexpr bool kTrace = false;
+constexpr const char* kTraceFormat = "none";
+#endif
+
+template <typename T, typename V>
+void put(T& port, V v) {
+  port = static_cast<std::remove_reference_t<T>>(v);
+}
+
+}  // namespace
+
+// Everything the per-depth model instances have in common, behind one virtual step().
+struct ClassifierRtl::Impl {
+  struct Drive {
+    ClassifierRtl::CycleIn in;
+    bool reset = false;
+    std::optional<uint32_t> unit;
+    abi::RangeUnit ru{};
+  };
+  uint32_t depth = 0, hw_depth = 0;
+  uint64_t clocks = 0;
+  std::unique_ptr<VerilatedContext> ctx;
+
+  virtual ~Impl() = default;
+  virtual CycleOut step(const Drive& d) = 0;
+  virtual bool open_trace(const std::string& path) = 0;
+  virtual void close_trace() = 0;
+};
+
+namespace {
+
+template <typename V>
+struct ModelImpl final : ClassifierRtl::Impl {
+  std::unique_ptr<V> m;
+#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
+  std::unique_ptr<TraceFile> tfp;
+#endif
+
+  ModelImpl(uint32_t d, uint32_t n) {
+    depth = d;
+    hw_depth = n;
+    ctx = std::make_unique<VerilatedContext>();
+    if (kTrace) ctx->traceEverOn(true);
+    m = std::make_unique<V>(ctx.get(), "classifier");
+    m->clk = 0;
+    m->rst_n = 1;
+    m->eval();
+    Drive r;
+    r.reset = true;
+    step(r);
+  }
+  ~ModelImpl() override {
+    close_trace();
+    m->final();
+  }
+
+  void dump() {
+#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
+    if (tfp) tfp->dump(ctx->time());
+#endif
+  }
+
+  bool open_trace(const std::string& path) override {
+#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
+    close_trace();
+    tfp = std::make_unique<TraceFile>();
+    m->trace(tfp.get(), 99);
+    tfp->open(path.c_str());
+    if (!tfp->isOpen()) {
+      tfp.reset();
+      return false;
+    }
+    return true;
+#else
+    (void)path;
+    return false;
+#endif
+  }
+  void close_trace() override {
+#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
+    if (tfp) {
+      tfp->close();
+      tfp.reset();
+    }
+#endif
+  }
+
+  ClassifierRtl::CycleOut step(const Drive& d) override {
+    V& v = *m;
+    v.rst_n = d.reset ? 0 : 1;
+    v.wr_en = d.in.entry_index ? 1 : 0;
+    if (d.in.entry_index) {
+      put(v.wr_idx, *d.in.entry_index);
+      for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) {
+        v.wr_value[w] = d.in.entry.value[w];
+        v.wr_mask[w] = d.in.entry.mask[w];
+      }
+      v.wr_valid = d.in.entry.valid ? 1 : 0;
+      put(v.wr_group, d.in.entry.group % abi::GROUPS);
+    }
+    v.ru_en = d.unit ? 1 : 0;
+    if (d.unit) {
+      put(v.ru_idx, *d.unit);
+      put(v.ru_field, static_cast<uint32_t>(d.ru.field));
+      put(v.ru_lo, d.ru.lo);
+      put(v.ru_hi, d.ru.hi);
+    }
+    v.ge_en = d.in.group ? 1 : 0;
+    if (d.in.group) {
+      put(v.ge_group, *d.in.group);
+      v.ge_value = d.in.group_enable ? 1 : 0;
+    }
+    v.lk_valid = d.in.key ? 1 : 0;
+    if (d.in.key)
+      for (unsigned w = 0; w < abi::KEY_IN_WORDS; ++w) v.lk_key[w] = (*d.in.key)[w];
+    v.clk = 1;
+    v.eval();
+    ctx->timeInc(1);
+    dump();
+    v.clk = 0;
+    v.eval();
+    ctx->timeInc(1);
+    dump();
+    ++clocks;
+    ClassifierRtl::CycleOut o;
+    o.res_valid = v.res_valid;
+    o.res_hit = v.res_hit;
+    o.res_first = v.res_first;
+    o.res_count = v.res_count;
+    o.m_valid = v.m_valid;
+    o.m_idx = v.m_idx;
+    return o;
+  }
+};
+
+}  // namespace
+
+ClassifierRtl::ClassifierRtl(uint32_t depth) {
+  if (depth == 0 || depth > kMaxDepth)
+    throw std::invalid_argument("rtl classifier: depth must be 1.." + std::to_string(kMaxDepth));
+  if (depth <= 64)
+    impl_ = std::make_unique<ModelImpl<Vclassifier_64>>(depth, 64);
+  else if (depth <= 256)
+    impl_ = std::make_unique<ModelImpl<Vclassifier_256>>(depth, 256);
+  else if (depth <= 1024)
+    impl_ = std::make_unique<ModelImpl<Vclassifier_1024>>(depth, 1024);
+  else if (depth <= 4096)
+    impl_ = std::make_unique<ModelImpl<Vclassifier_4096>>(depth, 4096);
+  else
+    impl_ = std::make_unique<ModelImpl<Vclassifier_16384>>(depth, 16384);
+}
+
+ClassifierRtl::~ClassifierRtl() = default;
+
+uint32_t ClassifierRtl::depth() const { return impl_->depth; }
+uint32_t ClassifierRtl::hw_depth() const { return impl_->hw_depth; }
+uint64_t ClassifierRtl::clocks() const { return impl_->clocks; }
+bool ClassifierRtl::trace_supported() { return kTrace; }
+const char* ClassifierRtl::trace_format() { return kTraceFormat; }
+bool ClassifierRtl::open_trace(const std::string& path) { return impl_->open_trace(path); }
+void ClassifierRtl::close_trace() { impl_->close_trace(); }
+
+ClassifierRtl::CycleOut ClassifierRtl::step(const CycleIn& in) {
+  if (in.entry_index && *in.entry_index >= impl_->depth)
+    throw std::out_of_range("rtl classifier: entry index");
+  if (in.group && *in.group >= abi::GROUPS) throw std::out_of_range("rtl classifier: group");
+  Impl::Drive d;
+  d.in = in;
+  return impl_->step(d);
+}
+
+void ClassifierRtl::write_entry(uint32_t index, const abi::Entry& e) {
+  CycleIn in;
+  in.entry_index = index;
+  in.entry = e;
+  step(in);
+}
+
+void ClassifierRtl::write_range_unit(uint32_t unit, const abi::RangeUnit& r) {
+  if (unit >= abi::RANGE_UNITS) throw std::out_of_range("rtl classifier: range unit");
+  Impl::Drive d;
+  d.unit = unit;
+  d.ru = r;
+  impl_->step(d);
+}
+
+void ClassifierRtl::set_group_enable(uint32_t group, bool enable) {
+  CycleIn in;
+  in.group = group;
+  in.group_enable = enable;
+  step(in);
+}
+
+abi::LookupResult ClassifierRtl::lookup(const abi::KeyWords& key) {
+  abi::LookupResult r;
+  CycleIn in;
+  in.key = &key;
+  impl_->step(Impl::Drive{in, false, std::nullopt, {}});  // edge 1: key sampled
+  CycleOut o = impl_->step(Impl::Drive{});                // edge 2: first-match result
+  const uint32_t n = o.res_hit ? o.res_count : 0;
+  r.matches.reserve(n);
+  for (uint32_t k = 0; k < n; ++k) {  // edges 3..2+n: one match per clock
+    o = impl_->step(Impl::Drive{});
+    if (!o.m_valid) throw std::logic_error("rtl classifier: match stream ended early");
+    r.matches.push_back(o.m_idx);
+  }
+  r.cycles = abi::CLS_LOOKUP_LATENCY + (n < abi::CLS_MAX_RESULTS ? n : abi::CLS_MAX_RESULTS);
+  return r;
+}
+
+}  // namespace dfc::rtl

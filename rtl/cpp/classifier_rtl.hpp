@@ -1,0 +1,68 @@
+// ClassifierRtl: rtl/classifier.sv, Verilated (--cc), behind the ClassifierDevice interface.
+// SystemC-free and Verilator-free header (pimpl): only classifier_rtl.cpp includes the
+// Verilated model. The RTL is compiled for a few depths (kCompiledDepths); a device of depth
+// d uses the smallest one >= d and never touches the entries above d.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "classifier_device.hpp"
+
+namespace dfc::rtl {
+
+class ClassifierRtl final : public model::ClassifierDevice {
+ public:
+  static constexpr uint32_t kCompiledDepths[] = {64, 256, 1024, 4096, 16384};
+  static constexpr uint32_t kMaxDepth = 16384;
+
+  explicit ClassifierRtl(uint32_t depth);  // throws std::invalid_argument if depth > kMaxDepth
+  ~ClassifierRtl() override;
+  ClassifierRtl(const ClassifierRtl&) = delete;
+  ClassifierRtl& operator=(const ClassifierRtl&) = delete;
+
+  uint32_t depth() const override;
+  void write_entry(uint32_t index, const abi::Entry& e) override;
+  void write_range_unit(uint32_t unit, const abi::RangeUnit& r) override;
+  void set_group_enable(uint32_t group, bool enable) override;
+  // Presents the key, waits the fixed latency, then drains the match stream (one clock per
+  // match). LookupResult::cycles = CLS_LOOKUP_LATENCY + min(matches, CLS_MAX_RESULTS).
+  abi::LookupResult lookup(const abi::KeyWords& key) override;
+  std::string name() const override { return "rtl"; }
+
+  uint32_t hw_depth() const;     // N the RTL was compiled with
+  uint64_t clocks() const;       // clock cycles simulated so far
+
+  // Waveforms: available when built with -DDFC_RTL_TRACE=VCD or FST. open_trace() returns
+  // false (and does nothing) otherwise. The trace is closed by close_trace() or destruction.
+  static bool trace_supported();
+  static const char* trace_format();  // "vcd", "fst" or "none"
+  bool open_trace(const std::string& path);
+  void close_trace();
+
+  // Cycle-level access (tests of pipelining and write atomicity). One call = one clock:
+  // the given lookup and/or writes are presented at that clock edge; the outputs are the
+  // registered outputs after it.
+  struct CycleIn {
+    const abi::KeyWords* key = nullptr;
+    std::optional<uint32_t> entry_index;  // with `entry`
+    abi::Entry entry{};
+    std::optional<uint32_t> group;  // with `group_enable`
+    bool group_enable = false;
+  };
+  struct CycleOut {
+    bool res_valid = false, res_hit = false;
+    uint32_t res_first = 0, res_count = 0;
+    bool m_valid = false;
+    uint32_t m_idx = 0;
+  };
+  CycleOut step(const CycleIn& in);
+
+  struct Impl;  // implementation detail (classifier_rtl.cpp)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dfc::rtl

@@ -1,0 +1,120 @@
+// Verilated classifier vs the C++ reference model on random rules and random/corner keys.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "classifier_ref.hpp"
+#include "classifier_rtl.hpp"
+
+
+namespace dfc {
+namespace {
+
+abi::Entry random_entry(std::mt19937& rng, uint16_t group) {
+  abi::Entry e;
+  e.valid = (rng() % 16) != 0;
+  e.group = group;
+  for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) {
+    // Sparse care bits so that a fair share of keys match.
+    uint32_t m = rng() & rng() & rng();
+    if (rng() % 3 == 0) m = 0;
+    if (w >= abi::W_RANGE) m = rng() % 4 == 0 ? 1u << (rng() % 32) : 0;  // range-unit bits
+    e.mask[w] = m;
+    e.value[w] = rng() & m;
+  }
+  return e;
+}
+
+abi::KeyWords key_near(std::mt19937& rng, const abi::Entry& e) {
+  abi::KeyWords k{};
+  for (unsigned w = 0; w < abi::KEY_IN_WORDS; ++w) k[w] = (rng() & ~e.mask[w]) | e.value[w];
+  if (rng() % 4 == 0) k[rng() % abi::KEY_IN_WORDS] ^= 1u << (rng() % 32);
+  return k;
+}
+
+void random_units(std::mt19937& rng, model::ClassifierDevice& a, model::ClassifierDevice& b) {
+  for (unsigned u = 0; u < abi::RANGE_UNITS; ++u) {
+    abi::RangeUnit r;
+    r.field = static_cast<abi::RangeField>(rng() % 3);
+    r.lo = static_cast<uint16_t>(rng());
+    r.hi = static_cast<uint16_t>(r.lo + rng() % 5000);
+    a.write_range_unit(u, r);
+    b.write_range_unit(u, r);
+  }
+}
+
+class RtlVsRef : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(RtlVsRef, RandomRulesAndKeys) {
+  const uint32_t depth = GetParam();
+  std::mt19937 rng(depth * 7919u + 1);
+  rtl::ClassifierRtl rtl(depth);
+  model::ClassifierRef ref(depth);
+  ASSERT_EQ(rtl.depth(), depth);
+  random_units(rng, rtl, ref);
+  std::vector<abi::Entry> entries(depth);
+  for (uint32_t i = 0; i < depth; ++i) {
+    entries[i] = random_entry(rng, static_cast<uint16_t>(rng() % 8));
+    rtl.write_entry(i, entries[i]);
+    ref.write_entry(i, entries[i]);
+  }
+  for (uint32_t g = 0; g < 8; ++g) {
+    rtl.set_group_enable(g, g != 3);
+    ref.set_group_enable(g, g != 3);
+  }
+  size_t hits = 0;
+  for (int n = 0; n < 1500; ++n) {
+    abi::KeyWords k{};
+    if (n % 3 == 0) {
+      for (auto& w : k) w = rng();
+    } else if (n % 50 == 1) {
+      for (auto& w : k) w = 0;
+    } else if (n % 50 == 2) {
+      for (auto& w : k) w = ~0u;
+    } else {
+      k = key_near(rng, entries[rng() % depth]);
+    }
+    const abi::LookupResult a = rtl.lookup(k), b = ref.lookup(k);
+    ASSERT_EQ(a.matches, b.matches) << "lookup " << n;
+    ASSERT_EQ(a.cycles, b.cycles);
+    hits += !b.matches.empty();
+    if (n % 100 == 99) {  // rewrite some entries, toggle a group, re-check
+      const uint32_t i = rng() % depth;
+      entries[i] = random_entry(rng, static_cast<uint16_t>(rng() % 8));
+      rtl.write_entry(i, entries[i]);
+      ref.write_entry(i, entries[i]);
+      const uint32_t g = rng() % 8;
+      const bool en = rng() % 2;
+      rtl.set_group_enable(g, en);
+      ref.set_group_enable(g, en);
+    }
+  }
+  EXPECT_GT(hits, depth < 64 ? 100u : 300u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Depths, RtlVsRef, ::testing::Values(1u, 64u, 100u, 256u, 1024u));
+
+TEST(Rtl, ResetStateMatchesNothing) {
+  rtl::ClassifierRtl rtl(64);
+  abi::KeyWords k{};
+  EXPECT_TRUE(rtl.lookup(k).matches.empty());
+  EXPECT_EQ(rtl.lookup(k).cycles, abi::CLS_LOOKUP_LATENCY);
+}
+
+TEST(Rtl, DepthOutOfRangeThrows) {
+  EXPECT_THROW(rtl::ClassifierRtl(0), std::invalid_argument);
+  EXPECT_THROW(rtl::ClassifierRtl(rtl::ClassifierRtl::kMaxDepth + 1), std::invalid_argument);
+  rtl::ClassifierRtl r(10);
+  EXPECT_THROW(r.write_entry(10, abi::Entry{}), std::out_of_range);
+}
+
+TEST(Rtl, FactoryMakesBoth) {
+  auto a = model::make_classifier("rtl", 64);
+  auto b = model::make_classifier("model", 64);
+  EXPECT_EQ(a->name(), "rtl");
+  EXPECT_EQ(b->name(), "model");
+  EXPECT_THROW(model::make_classifier("fpga", 64), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dfc
