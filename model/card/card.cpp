@@ -14,8 +14,13 @@ using sc_core::SC_PS;
 
 namespace {
 uint64_t to_ps(double seconds) { return static_cast<uint64_t>(std::llround(seconds * 1e12)); }
-// Wire time of a frame on an Ethernet link: preamble+SFD (8) and the minimum IFG (12).
-uint64_t wire_ps(size_t bytes, double bps) { return to_ps(double(bytes + 20) * 8.0 / bps); }
+// Wire time of a packet on an Ethernet link: the frame (padded to 64 bytes, FCS included;
+// raw-IP packets get a 14-byte Ethernet header) plus preamble+SFD (8) and the minimum IFG (12).
+uint64_t wire_ps(const Packet& p, double bps) {
+  size_t frame = p.data.size() + 4 + (p.link == LinkType::Ethernet ? 0 : 14);
+  if (frame < 64) frame = 64;
+  return to_ps(double(frame + 20) * 8.0 / bps);
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -148,7 +153,7 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
     return false;
   }
   const uint64_t start = std::max(t_ps, egress_free_ps_);
-  egress_free_ps_ = start + wire_ps(p.data.size(), prof_.egress_bps);
+  egress_free_ps_ = start + wire_ps(p, prof_.egress_bps);
   egress_departs_.push_back(start);
   ++stats_.egress_copies;
   stats_.egress_bytes += p.data.size();
@@ -211,7 +216,7 @@ void Card::run() {
     // arrives on the control unit's own interface).
     uint64_t arrive = p.t_arrival_ps;
     if (p.unit == Unit::Monitor) {
-      arrive = std::max(arrive, mac_free_ps + wire_ps(p.data.size(), prof_.ingress_bps));
+      arrive = std::max(arrive, mac_free_ps + wire_ps(p, prof_.ingress_bps));
       mac_free_ps = arrive;
     }
     p.t_arrival_ps = arrive;

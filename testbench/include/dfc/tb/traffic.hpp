@@ -1,0 +1,65 @@
+// The traffic generator: line-rate paced monitored traffic with fixed sizes, IMIX 7:4:1 or
+// RFC 6985 IMIX genomes, a flow population with locality, a fraction of packets drawn from
+// flows that match the scenario's criteria, and an IPv4/IPv6 mix. Deterministic per seed.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dfc/hal/packet.hpp"
+#include "dfc/tb/packet_builder.hpp"
+
+namespace dfc::tb {
+
+// One side of a flow template: a single value or an inclusive range ("10.1.1.1-10.1.1.10",
+// "10.0.0.0/8", "53", "1024-65535"); the generator draws uniformly inside it.
+struct FlowTemplate {
+  std::string src = "172.16.0.0/12", dst = "172.31.0.0/16";
+  std::vector<uint8_t> protos = {17};  // drawn uniformly
+  std::string sport = "1024-65535", dport = "1-65535";
+};
+
+struct TrafficSpec {
+  double rate_bps = 10e9;  // line rate of unit 1 (1g, 10g, 40g, 100g)
+  double load = 1.0;       // offered load as a fraction of line rate (may exceed 1 only by pcap)
+  std::string size = "64"; // "64" | "imix" | "genome:<letters>" (RFC 6985) | "<min>-<max>"
+  uint64_t packets = 1000;
+  uint32_t flows = 100;
+  double locality = 0.0;   // probability a packet repeats one of the last 16 flows
+  double match = 0.0;      // fraction of flows drawn from match templates
+  double ipv6 = 0.0;       // fraction of non-matching flows that are IPv6
+  uint64_t seed = 1;
+  std::vector<FlowTemplate> match_templates;  // flows that match the scenario's criteria
+  FlowTemplate other;                         // flows that should not match
+  bool ethernet = true;
+
+  // "rate=10g,load=0.5,size=imix,packets=1e5,flows=1000,locality=0.8,match=0.3,ipv6=0.1,seed=7,
+  //  match-src=..,match-dst=..,match-proto=6|17,match-dport=53,match-sport=.."
+  // Throws std::invalid_argument naming the bad key or value.
+  static TrafficSpec parse(const std::string& spec);
+};
+
+// Frame sizes (bytes incl. FCS) for the size spec; throws std::invalid_argument.
+class SizeModel {
+ public:
+  explicit SizeModel(const std::string& spec);
+  size_t next(std::mt19937_64& rng);
+  double mean() const { return mean_; }
+
+ private:
+  std::vector<size_t> cycle_;   // genome / fixed
+  std::vector<size_t> weighted_;  // imix 7:4:1 as a 12-entry urn
+  size_t lo_ = 0, hi_ = 0;
+  size_t pos_ = 0;
+  double mean_ = 0;
+};
+
+// Wire time of a frame on Ethernet: frame + preamble/SFD (8) + minimum IFG (12).
+inline double wire_seconds(size_t frame_bytes, double bps) { return double(frame_bytes + 20) * 8.0 / bps; }
+
+// Generates the whole timeline (arrival times from 0). Packet ids start at first_id.
+std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id = 1);
+
+}  // namespace dfc::tb

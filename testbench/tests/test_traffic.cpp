@@ -1,0 +1,84 @@
+// The traffic generator: line-rate pacing, size mixes, flows, match fraction, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "dfc/tb/traffic.hpp"
+
+using namespace dfc;
+using namespace dfc::tb;
+
+TEST(Traffic, TenGigabitLineRateWith64ByteFramesIs14_88Mpps) {
+  TrafficSpec s = TrafficSpec::parse("rate=10g,size=64,packets=1001");
+  auto pk = generate_traffic(s);
+  ASSERT_EQ(pk.size(), 1001u);
+  const double secs = double(pk.back().t_arrival_ps - pk.front().t_arrival_ps) / 1e12;
+  EXPECT_NEAR(1000 / secs / 1e6, 14.88, 0.01);
+  EXPECT_EQ(pk[0].data.size(), 60u);  // 64-byte frame without the FCS
+}
+
+TEST(Traffic, OfferedLoadScalesTheRate) {
+  for (const char* rate : {"1g", "40g", "100g"}) {
+    auto pk = generate_traffic(TrafficSpec::parse(std::string("rate=") + rate + ",load=0.5,packets=101"));
+    const double secs = double(pk.back().t_arrival_ps) / 1e12;
+    const double bps = std::stod(rate) * 1e9;
+    EXPECT_NEAR(100 / secs, 0.5 * bps / (84 * 8), 0.5 * bps / (84 * 8) * 1e-3) << rate;
+  }
+}
+
+TEST(Traffic, ImixIsSevenFourOne) {
+  auto pk = generate_traffic(TrafficSpec::parse("size=imix,packets=12000,seed=3"));
+  std::map<size_t, int> n;
+  for (auto& p : pk) n[p.data.size() + 4]++;
+  EXPECT_NEAR(n[64] / 12000.0, 7 / 12.0, 0.02);
+  EXPECT_NEAR(n[594] / 12000.0, 4 / 12.0, 0.02);
+  EXPECT_NEAR(n[1518] / 12000.0, 1 / 12.0, 0.02);
+}
+
+TEST(Traffic, Rfc6985GenomeCyclesItsLetters) {
+  auto pk = generate_traffic(TrafficSpec::parse("size=genome:agd,packets=6"));
+  const size_t want[] = {64, 1518, 512, 64, 1518, 512};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(pk[i].data.size() + 4, want[i]);
+  EXPECT_THROW(TrafficSpec::parse("size=genome:ax"), std::invalid_argument);
+}
+
+TEST(Traffic, MatchFractionDrawsFlowsFromTheTemplate) {
+  auto pk = generate_traffic(TrafficSpec::parse(
+      "packets=4000,flows=100,match=0.3,match-src=192.168.10.4,match-dst=10.1.1.1-10.1.1.10,match-proto=17,match-dport=53"));
+  int matching = 0;
+  for (auto& p : pk) {
+    const uint8_t* ip = p.data.data() + 14;
+    if ((p.data[12] << 8 | p.data[13]) != 0x0800) continue;
+    const bool m = ip[12] == 192 && ip[13] == 168 && ip[14] == 10 && ip[15] == 4 && ip[16] == 10 && ip[19] >= 1 &&
+                   ip[19] <= 10 && ip[9] == 17 && ((ip[22] << 8) | ip[23]) == 53;
+    matching += m;
+  }
+  EXPECT_NEAR(matching / 4000.0, 0.3, 0.06);
+}
+
+TEST(Traffic, LocalityRepeatsRecentFlowsAndIpv6MixApplies) {
+  auto count_flows = [](const std::vector<Packet>& pk) {
+    std::set<std::vector<uint8_t>> f;
+    for (auto& p : pk) f.insert(std::vector<uint8_t>(p.data.begin() + 14 + 12, p.data.begin() + 14 + 24));  // addresses + ports
+    return f.size();
+  };
+  auto local = generate_traffic(TrafficSpec::parse("packets=2000,flows=1000,locality=0.95"));
+  auto spread = generate_traffic(TrafficSpec::parse("packets=2000,flows=1000,locality=0"));
+  EXPECT_LT(count_flows(local), count_flows(spread) / 3);
+  auto mixed = generate_traffic(TrafficSpec::parse("packets=2000,flows=200,ipv6=0.5"));
+  int v6 = 0;
+  for (auto& p : mixed) v6 += (p.data[12] << 8 | p.data[13]) == 0x86dd;
+  EXPECT_NEAR(v6 / 2000.0, 0.5, 0.15);
+}
+
+TEST(Traffic, SameSeedSameTrafficAndBadSpecsAreRejected) {
+  auto a = generate_traffic(TrafficSpec::parse("packets=50,flows=10,seed=9,size=imix"));
+  auto b = generate_traffic(TrafficSpec::parse("packets=50,flows=10,seed=9,size=imix"));
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].data, b[i].data);
+  EXPECT_THROW(TrafficSpec::parse("rate=fast"), std::invalid_argument);
+  EXPECT_THROW(TrafficSpec::parse("bogus=1"), std::invalid_argument);
+  EXPECT_THROW(TrafficSpec::parse("load=2"), std::invalid_argument);
+  EXPECT_THROW(TrafficSpec::parse("match=0.5"), std::invalid_argument);  // no template
+  EXPECT_THROW(TrafficSpec::parse("size=12"), std::invalid_argument);
+}
