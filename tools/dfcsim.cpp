@@ -49,6 +49,8 @@ std::vector<std::string> split_requests(const std::string& text) {
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
+  // The SystemC banner is noise on a tool's stdout.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   CLI::App app{"dfcsim: hardware-in-the-loop simulator of a dynamic-flow-capture service card"};
   app.require_subcommand(1);
 
