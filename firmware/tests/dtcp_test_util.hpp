@@ -82,9 +82,10 @@ class ServerTest : public ::testing::Test {
 
   Src cs1{"cs1", "secret1", "10.0.0.1"};
   Src cs2{"cs2", "secret2", "10.0.0.2"};
-  uint64_t seq1 = 1000, seq2 = 5000;
+  Src csa{"csrc_a", "secret", "10.0.0.3"};  // no source-addresses configured: any address
+  uint64_t seq1 = 1000, seq2 = 5000, seqa = 100;
 
-  uint64_t& seq_of(const Src& s) { return s.id == "cs2" ? seq2 : seq1; }
+  uint64_t& seq_of(const Src& s) { return s.id == "cs2" ? seq2 : s.id == "csrc_a" ? seqa : seq1; }
 
   // Builds and signs a request: method line, params, then Csource-ID and Seq.
   std::string build(const Src& s, const std::string& method, const KV& params, uint64_t seq,
