@@ -127,10 +127,10 @@ class Card::CardHal : public Hal {
 // ---------------------------------------------------------------------------------------
 Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<ClassifierDevice> dev,
            FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control,
-           uint64_t end_ps)
+           uint64_t drain_ps)
     : sc_module(n), bus("bus"), prof_(prof), regbus_("regbus", std::move(dev), prof_),
       hal_(std::make_unique<CardHal>(*this)), src_(src), on_copy_(std::move(on_copy)),
-      on_control_(std::move(on_control)), end_ps_(end_ps) {
+      on_control_(std::move(on_control)), drain_ps_(drain_ps) {
   bus.bind(regbus_.socket);
   core_free_ps_.assign(std::max(1u, prof_.cores), 0);
   stats_.core_busy_ps.assign(core_free_ps_.size(), 0);
@@ -231,6 +231,7 @@ void Card::run() {
     while (!waiting_starts_.empty() && waiting_starts_.front() <= arrive) waiting_starts_.pop_front();
     if (waiting_starts_.size() >= prof_.ingress_buffer_packets) {
       ++stats_.ingress_dropped_buffer;
+      if (on_drop_) on_drop_(p, "ingress_buffer_full");
       continue;
     }
     auto core = std::min_element(core_free_ps_.begin(), core_free_ps_.end());
@@ -252,7 +253,7 @@ void Card::run() {
     *core = hal_->cur_ps;
   }
   const uint64_t busy_until = *std::max_element(core_free_ps_.begin(), core_free_ps_.end());
-  const uint64_t end = std::max({end_ps_, busy_until, egress_free_ps_});
+  const uint64_t end = std::max({stats_.last_arrival_ps + drain_ps_, busy_until, egress_free_ps_});
   fire_timers_until(end);
   stats_.end_ps = std::max({end, core_free_ps_[0], egress_free_ps_});
   sync(stats_.end_ps);

@@ -85,13 +85,16 @@ class Card : public sc_core::sc_module {
 
   tlm_utils::simple_initiator_socket<Card> bus;
 
-  // end_ps: simulated time at which the run stops (timers keep firing until then even after
-  // the traffic ends, so timeouts and notifications are observed).
+  // drain_ps: simulated time the card keeps running after the last arrival (timers keep
+  // firing until then, so timeouts and notifications after the traffic are observed).
   Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<ClassifierDevice> dev,
-       FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t end_ps);
+       FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps);
   ~Card() override;
 
   const CardStats& stats() const { return stats_; }
+  // Called for every packet the card drops before the firmware sees it (reason: a
+  // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
+  void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { on_drop_ = std::move(f); }
   fw::FirmwareApp& firmware() { return *fw_; }
   // Real-time mode (`dfcsim serve`): simulated time never runs ahead of wall time (measured
   // from the first packet or idle step); when the model falls behind by more than
@@ -115,7 +118,8 @@ class Card : public sc_core::sc_module {
   std::unique_ptr<fw::FirmwareApp> fw_;
   IngressSource& src_;
   Sink on_copy_, on_control_;
-  uint64_t end_ps_;
+  uint64_t drain_ps_;
+  std::function<void(const Packet&, const char*)> on_drop_;
   CardStats stats_;
   std::vector<uint64_t> core_free_ps_;
   std::deque<uint64_t> waiting_starts_;  // start times of buffered packets not yet started

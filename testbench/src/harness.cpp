@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -14,7 +15,9 @@
 #include "dfc/config/config.hpp"
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
+#include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/traffic.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -49,9 +52,10 @@ std::string csource_of(const std::string& req) {
 class TimelineSource : public model::IngressSource {
  public:
   TimelineSource(std::vector<Packet> control, std::vector<Packet> traffic, std::unique_ptr<PcapReader> pcap,
-                 uint64_t traffic_start_ps)
+                 uint64_t traffic_start_ps, bool pcap_line_rate, uint64_t pcap_cap)
       : control_(std::move(control)), traffic_(std::move(traffic)), pcap_(std::move(pcap)),
-        start_(traffic_start_ps) {}
+        start_(traffic_start_ps), line_rate_(pcap_line_rate), cap_(pcap_cap) {}
+  std::function<void(const Packet&)> on_monitored;  // every monitored packet, as it enters
 
   Next next(Packet& out, uint64_t, uint64_t&) override {
     if (ci_ < control_.size()) {
@@ -60,19 +64,22 @@ class TimelineSource : public model::IngressSource {
     }
     if (pcap_) {
       uint64_t t = 0;
-      if (!pcap_->next(out, t)) return Next::End;
+      if (pcap_seq_ >= cap_ || !pcap_->next(out, t)) return Next::End;
+      if (line_rate_) t = 0;  // back to back: the ingress MAC spaces them at its line rate
       if (!have_base_) base_ = t, have_base_ = true;
       out.unit = Unit::Monitor;
       out.id = ++pcap_seq_;
       out.t_arrival_ps = start_ + (t >= base_ ? t - base_ : 0);  // keep the capture's timing
       if (out.t_arrival_ps < last_) out.t_arrival_ps = last_;   // captures can step back
       last_ = out.t_arrival_ps;
+      if (on_monitored) on_monitored(out);
       return Next::Packet;
     }
     if (ti_ < traffic_.size()) {
       out = std::move(traffic_[ti_++]);
       out.unit = Unit::Monitor;
       out.t_arrival_ps += start_;
+      if (on_monitored) on_monitored(out);
       return Next::Packet;
     }
     return Next::End;
@@ -84,6 +91,8 @@ class TimelineSource : public model::IngressSource {
   size_t ci_ = 0, ti_ = 0;
   uint64_t start_, base_ = 0, last_ = 0, pcap_seq_ = 0;
   bool have_base_ = false;
+  bool line_rate_;
+  uint64_t cap_;
 };
 
 std::string fmt_time_ps(uint64_t ps) {
@@ -163,7 +172,15 @@ RunResult run_simulation(const RunOptions& opt) {
   std::unique_ptr<PcapReader> pcap;
   if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
 
-  TimelineSource source(std::move(control), opt.traffic, std::move(pcap), traffic_start);
+  std::vector<Packet> traffic = opt.traffic;
+  if (!opt.traffic_spec.empty()) {
+    TrafficSpec ts = TrafficSpec::parse(opt.traffic_spec);
+    if (opt.seed) ts.seed = *opt.seed;
+    if (opt.packets) ts.packets = *opt.packets;
+    traffic = generate_traffic(ts);
+  }
+  TimelineSource source(std::move(control), std::move(traffic), std::move(pcap), traffic_start,
+                        opt.pcap_timing == "line-rate", opt.packets.value_or(UINT64_MAX));
 
   // Outputs.
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;
@@ -228,8 +245,18 @@ RunResult run_simulation(const RunOptions& opt) {
   };
   std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
   const std::string cls_name = dev->name();
+  if (!opt.trace.empty()) {
+    auto* rtl = dynamic_cast<rtl::ClassifierRtl*>(dev.get());
+    if (!rtl) throw std::runtime_error("--trace needs the RTL classifier (--classifier rtl)");
+    if (!rtl::ClassifierRtl::trace_supported() || opt.trace != rtl::ClassifierRtl::trace_format())
+      throw std::runtime_error(std::string("--trace ") + opt.trace + ": this build traces " +
+                               rtl::ClassifierRtl::trace_format() + "; reconfigure with -DDFC_RTL_TRACE=" +
+                               (opt.trace == "vcd" ? "VCD" : "FST") + " and rebuild");
+    const std::string tpath = (fs::path(opt.out_dir) / ("classifier." + opt.trace)).string();
+    if (!rtl->open_trace(tpath)) throw std::runtime_error(tpath + ": cannot open the waveform file");
+  }
   auto card = std::make_unique<model::Card>("card", prof, std::move(dev), make_fw, source, on_copy, on_control,
-                                            /*end_ps=*/0);
+                                            opt.drain_ps);
   sc_core::sc_start();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   for (auto& [id, w] : writers) w->flush();
@@ -279,7 +306,6 @@ RunResult run_simulation(const RunOptions& opt) {
   r["offered_pps"] = traffic_s > 0 ? double(cs.monitor_packets) / traffic_s : 0.0;
   r["timer_events"] = cs.timer_events;
 
-  std::ofstream(fs::path(opt.out_dir) / "report.json") << r.dump(2) << "\n";
 
   std::ostringstream sum;
   sum << "dfcsim: " << prof.name << " card, " << cls_name << " classifier\n";
@@ -296,7 +322,9 @@ RunResult run_simulation(const RunOptions& opt) {
     sum << "    " << id << ": " << copies_written[id] << " copies -> " << w->path() << "\n";
   sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << wall_s
       << " s wall; report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
-  return {r, sum.str()};
+  RunResult res{r, sum.str(), check_expectations(opt.expect, r)};
+  std::ofstream(fs::path(opt.out_dir) / "report.json") << res.report.dump(2) << "\n";
+  return res;
 }
 
 }  // namespace dfc::tb

@@ -3,6 +3,7 @@
 //   report.json, cdest-<id>.pcap (copies as emitted), dtcp.log (the control exchange).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,21 +20,44 @@ struct RunOptions {
   // control source its Csource-ID names (see dfc::tb::DtcpAgent for Seq/signing).
   std::vector<std::string> dtcp_requests;
   std::string dtcp_name = "<dtcp>";
-  // Monitored traffic: either packets with arrival times relative to traffic start, or a pcap.
+  // Monitored traffic: packets with arrival times relative to traffic start, a generator
+  // spec (dfc::tb::TrafficSpec::parse syntax), or a pcap replayed with its original timing
+  // ("original") or back to back at the unit-1 line rate ("line-rate").
   std::vector<Packet> traffic;
+  std::string traffic_spec;
   std::string pcap_in;
+  std::string pcap_timing = "original";
+  std::optional<uint64_t> seed;     // overrides the traffic spec's seed
+  std::optional<uint64_t> packets;  // overrides the traffic spec's packet count / caps a pcap
   std::string profile = "ms400";
   std::string classifier = "rtl";
   std::string out_dir = "out";
   uint64_t drain_ps = 1'000'000'000;  // simulated time kept running after the last packet
   std::string card_control_address = "192.0.2.1";  // unit 0 address the sources talk to
   bool quiet = false;
+  std::string trace;  // "", "vcd" or "fst": RTL waveform of the classifier into out_dir
+  // Pass/fail conditions of a scenario (see docs/user-guide.md, "Scenario files"):
+  // {"scoreboard": true, "report": {"<dotted.key>": {"min": x, "max": y, "eq": z}}}
+  nlohmann::json expect = nlohmann::json::object();
+  std::string name = "default";
 };
 
 struct RunResult {
   nlohmann::json report;
-  std::string summary;  // short human summary
+  std::string summary;                // short human summary
+  std::vector<std::string> failures;  // unmet expectations (empty = pass)
+  bool passed() const { return failures.empty(); }
 };
+
+// Loads a scenario file (JSON; format in docs/user-guide.md). Paths inside it are relative to
+// the file. Throws std::runtime_error naming the file and the offending key.
+RunOptions load_scenario(const std::string& path);
+
+// Splits a DTCP script (requests in wire format, each ended by an empty line).
+std::vector<std::string> split_dtcp_script(const std::string& text);
+
+// Checks opt.expect against a finished run's report; returns the unmet conditions.
+std::vector<std::string> check_expectations(const nlohmann::json& expect, const nlohmann::json& report);
 
 // Throws std::runtime_error (or config::ConfigError) with a user-facing message on bad input.
 RunResult run_simulation(const RunOptions& opt);
