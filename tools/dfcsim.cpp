@@ -1,7 +1,8 @@
 // dfcsim: the command line of the simulator.
-//   dfcsim run [--config FILE --dtcp FILE --pcap-in FILE ...]   simulate the card
-//   dfcsim classbench --rules FILE [--trace FILE]                 the classifier benchmark
-// Without --config, `run` uses the built-in default scenario.
+//   dfcsim run [SCENARIO] [--config FILE --dtcp FILE --pcap-in FILE | --traffic SPEC] ...
+//   dfcsim regress [--label L] [--seeds N] [--junit FILE]
+//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model]
+// Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
 
 #include <CLI/CLI.hpp>
@@ -10,11 +11,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "dfc/config/config.hpp"
+#include "dfc/tb/harness.hpp"
+#include "regress_cmd.hpp"
 #if DFC_HAVE_CLASSBENCH
 #include "classbench_cmd.hpp"
 #endif
-#include "dfc/config/config.hpp"
-#include "dfc/tb/harness.hpp"
+#if DFC_HAVE_SERVE
+#include "serve_cmd.hpp"
+#endif
 
 namespace {
 
@@ -26,81 +31,99 @@ std::string read_file(const std::string& path, const char* what) {
   return s.str();
 }
 
-// --dtcp FILE: requests in wire format, each ended by an empty line.
-std::vector<std::string> split_requests(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream is(text);
-  std::string line;
-  while (std::getline(is, line)) {
-    std::string bare = line;
-    if (!bare.empty() && bare.back() == '\r') bare.pop_back();
-    if (bare.empty()) {
-      if (!cur.empty()) out.push_back(cur + (line.size() ? "\r\n" : "\n"));
-      cur.clear();
-      continue;
-    }
-    cur += line + "\n";
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
 }  // namespace
 
+// The SystemC banner is noise on a tool's output. libsystemc prints it before sc_main runs,
+// so the variable is set during static initialisation.
+[[maybe_unused]] const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+
 int sc_main(int argc, char* argv[]) {
-  // The SystemC banner is noise on a tool's stdout.
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   CLI::App app{"dfcsim: hardware-in-the-loop simulator of a dynamic-flow-capture service card"};
   app.require_subcommand(1);
 
-  auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without --config)");
-  std::string config_path, dtcp_path, pcap_in, out_dir = "out", profile = "ms400", classifier = "rtl";
+  auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without SCENARIO/--config)");
+  std::string scenario, config_path, dtcp_path, pcap_in, pcap_timing, traffic, out_dir = "out", profile, classifier,
+      trace;
+  uint64_t packets = 0, seed = 0;
+  bool quiet = false;
+  run->add_option("scenario", scenario, "scenario file (JSON, see docs/user-guide.md)")->check(CLI::ExistingFile);
   run->add_option("--config", config_path, "DFC configuration (Junos syntax)")->check(CLI::ExistingFile);
   run->add_option("--dtcp", dtcp_path, "DTCP requests in wire format, each ended by an empty line")
       ->check(CLI::ExistingFile);
-  run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet or raw-IP pcap)")
-      ->check(CLI::ExistingFile);
-  run->add_option("--out", out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)");
+  auto* o_pcap = run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet or raw-IP pcap)")
+                     ->check(CLI::ExistingFile);
+  run->add_option("--pcap-timing", pcap_timing, "replay with the capture's timing or at line rate")
+      ->check(CLI::IsMember({"original", "line-rate"}));
+  auto* o_traffic = run->add_option("--traffic", traffic,
+                                    "generated traffic, e.g. rate=10g,load=0.5,size=imix,packets=1e5,flows=1000,"
+                                    "match=0.3,match-dst=10.1.1.0/24,match-dport=53 (docs/user-guide.md)");
+  o_pcap->excludes(o_traffic);
+  run->add_option("--packets", packets, "number of packets to generate / replay at most")->check(CLI::Range(1ull, 1ull << 40));
+  run->add_option("--seed", seed, "traffic seed");
   run->add_option("--profile", profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}));
   run->add_option("--classifier", classifier, "classifier implementation")->check(CLI::IsMember({"rtl", "model"}));
-  bool quiet = false;
+  run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
+      ->check(CLI::IsMember({"vcd", "fst"}));
+  run->add_option("--out", out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)");
   run->add_flag("-q,--quiet", quiet, "no summary");
 
+  add_regress_subcommand(app, argv[0]);
 #if DFC_HAVE_CLASSBENCH
   add_classbench_subcommand(app);
 #endif
+#if DFC_HAVE_SERVE
+  add_serve_subcommand(app);
+#endif
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
 
   if (run->parsed()) {
     try {
       dfc::tb::RunOptions o;
-      if (config_path.empty()) {
-        if (!dtcp_path.empty() || !pcap_in.empty())
-          throw std::runtime_error("--dtcp and --pcap-in need --config (the default scenario brings its own)");
+      if (!scenario.empty()) {
+        if (!config_path.empty()) throw std::runtime_error("give a SCENARIO file or --config, not both");
+        o = dfc::tb::load_scenario(scenario);
+      } else if (config_path.empty()) {
+        if (!dtcp_path.empty() || !pcap_in.empty() || !traffic.empty())
+          throw std::runtime_error("--dtcp, --pcap-in and --traffic need --config (the default scenario brings its own)");
         o = dfc::tb::default_scenario();
       } else {
         o.config_text = read_file(config_path, "configuration");
         o.config_name = config_path;
-        if (!dtcp_path.empty()) {
-          o.dtcp_requests = split_requests(read_file(dtcp_path, "DTCP"));
-          o.dtcp_name = dtcp_path;
-        }
-        o.pcap_in = pcap_in;
+        o.name = "cli";
       }
+      if (!dtcp_path.empty()) {
+        o.dtcp_requests = dfc::tb::split_dtcp_script(read_file(dtcp_path, "DTCP"));
+        o.dtcp_name = dtcp_path;
+      }
+      if (!pcap_in.empty()) o.pcap_in = pcap_in, o.traffic_spec.clear(), o.traffic.clear();
+      if (!traffic.empty()) o.traffic_spec = traffic, o.pcap_in.clear(), o.traffic.clear();
+      if (!pcap_timing.empty()) o.pcap_timing = pcap_timing;
+      if (packets) o.packets = packets;
+      if (run->count("--seed")) o.seed = seed;
+      if (!profile.empty()) o.profile = profile;
+      if (!classifier.empty()) o.classifier = classifier;
+      o.trace = trace;
       o.out_dir = out_dir;
-      o.profile = profile;
-      o.classifier = classifier;
+      o.quiet = quiet;
       const auto res = dfc::tb::run_simulation(o);
       if (!quiet) std::cout << res.summary;
+      if (!res.passed()) {
+        std::cerr << "dfcsim: scenario '" << o.name << "' FAILED its expectations:\n";
+        for (const auto& f : res.failures) std::cerr << "  - " << f << "\n";
+        return 3;
+      }
       return 0;
     } catch (const dfc::config::ConfigError& e) {
       std::cerr << "dfcsim: configuration error: " << e.what() << "\n";
       return 2;
     } catch (const std::exception& e) {
       std::cerr << "dfcsim: error: " << e.what() << "\n";
-      return 1;
+      return 2;
     }
   }
   return 0;

@@ -13,6 +13,7 @@
 #include "card.hpp"
 #include "classifier/classifier_device.hpp"
 #include "dfc/config/config.hpp"
+#include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
 #include "classifier_rtl.hpp"
@@ -138,6 +139,7 @@ RunResult run_simulation(const RunOptions& opt) {
   };
   std::vector<LogEvent> log;
   int log_order = 0;
+  std::map<std::string, std::string> method_by_seq;
   std::vector<Packet> control;
   uint64_t t = 0;
   int req_no = 0;
@@ -152,6 +154,23 @@ RunResult run_simulation(const RunOptions& opt) {
                                " (each request is sent from the control source it names)");
     Packet p;
     const std::string bytes = it->second.agent->prepare(raw);
+    {
+      // Remember (agent endpoint, Seq) -> method to attribute replies; scripted requests
+      // carry their own Seq, so it is read back from the bytes actually sent.
+      std::istringstream is(bytes);
+      std::string first, line, seqv;
+      std::getline(is, first);
+      while (std::getline(is, line)) {
+        if (line.size() > 4 && (line[0] == 'S' || line[0] == 's') && (line.compare(1, 3, "eq:") == 0 || line.compare(1, 3, "EQ:") == 0)) {
+          seqv = line.substr(4);
+          seqv.erase(0, seqv.find_first_not_of(" \t"));
+          seqv.erase(seqv.find_last_not_of(" \t\r") + 1);
+          break;
+        }
+      }
+      method_by_seq[it->second.src_ip + ":" + std::to_string(it->second.src_port) + "#" + seqv] =
+          first.substr(0, first.find(' '));
+    }
     p.data.assign(bytes.begin(), bytes.end());
     p.unit = Unit::Control;
     p.link = LinkType::RawIp;
@@ -189,7 +208,7 @@ RunResult run_simulation(const RunOptions& opt) {
       writers.emplace(cd.id, std::make_unique<PcapWriter>(
                                  (fs::path(opt.out_dir) / ("cdest-" + cd.id + ".pcap")).string(), LinkType::RawIp));
 
-  std::map<int, uint64_t> status_counts;
+  std::map<std::string, uint64_t> status_counts;  // by status code (JSON object keys)
   uint64_t replies = 0, notifications = 0, bad_signatures = 0;
   std::map<std::string, std::string> key_by_endpoint;  // "ip:port" -> key of the receiving source
   for (const auto& [id, a] : agents)
@@ -215,10 +234,13 @@ RunResult run_simulation(const RunOptions& opt) {
     }
     log.push_back({t_ps, log_order++, hdr.str() + "\n" + bytes});
     if (!reply) return;
-    ++status_counts[reply->status];
+    ++status_counts[std::to_string(reply->status)];
     if (is_reply) {
       ++replies;
-      if (auto cid = reply->get("criteria-id"); cid && reply->status == 200)
+      // Which request this answers: the replying endpoint is the agent, the Seq its request's.
+      const auto m = method_by_seq.find(ep + "#" + reply->get("seq").value_or(""));
+      const std::string method = m == method_by_seq.end() ? "" : m->second;
+      if (auto cid = reply->get("criteria-id"); cid && reply->status == 200 && method == "ADD")
         criteria_added.push_back({{"criteria_id", *cid}, {"to", ep}});
     } else {
       ++notifications;
@@ -298,6 +320,37 @@ RunResult run_simulation(const RunOptions& opt) {
                      {"rules", fw_ptr->classifier().rules()}, {"lookups", cs.bus_transactions}};
   r["dtcp"] = {{"replies", replies}, {"notifications", notifications}, {"bad_signatures", bad_signatures},
                {"status_counts", status_counts}, {"criteria_added", criteria_added}};
+  {
+    // The firmware's own view: control-protocol counters, per control source, per content
+    // destination (jnxDfcCSTable / jnxDfcCDTable) and per criterion.
+    dtcp::Server& srv = fw_ptr->server();
+    json sc = json::object();
+    srv.counters().visit([&](const char* k, uint64_t v) { sc[k] = v; });
+    json css = json::object();
+    for (const auto& c : srv.control_source_stats()) {
+      json cj = json::object();
+      c.counters.visit([&](const char* k, uint64_t v) { cj[k] = v; });
+      cj["dynamic_criteria_active"] = c.dynamic_criteria_active;
+      cj["static_criteria_active"] = c.static_criteria_active;
+      if (c.has_sequence_number) cj["sequence_number"] = c.sequence_number;
+      css[c.id] = cj;
+    }
+    json cds = json::object();
+    for (const auto& d : srv.content_destination_stats())
+      cds[d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
+                   {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications}};
+    json crit = json::array();
+    for (const auto& c : srv.criteria())
+      crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},
+                      {"priority", c.priority}, {"static", c.is_static},
+                      {"matching_packets", c.matching_packets}, {"matching_bytes", c.matching_bytes},
+                      {"classifier_entries", fw_ptr->classifier().entries_used(c.rule)}});
+    r["dtcp_server"] = sc;
+    r["control_sources"] = css;
+    r["content_destinations"] = cds;
+    r["criteria"] = crit;
+    r["criteria_active"] = srv.active_criteria();
+  }
   const double sim_s = double(cs.end_ps) / 1e12;
   const double traffic_s = cs.last_arrival_ps > traffic_start ? double(cs.last_arrival_ps - traffic_start) / 1e12 : 0;
   r["simulated_time_s"] = sim_s;
