@@ -473,4 +473,12 @@ TEST_F(ServerTest, RestartNotification) {
   EXPECT_EQ(cs_stats("cs2").counters.notification_restart, 1u);
 }
 
+TEST_F(ServerTest, TransmitQueueFullIsCounted) {
+  hal.tx_full = true;
+  deliver(cs1, build(cs1, "NOOP", {{"Flags", "SendAsync"}}, ++seq1));
+  EXPECT_TRUE(hal.sent.empty());
+  EXPECT_EQ(srv.counters().tx_dropped, 3u);  // the reply and two notifications
+  EXPECT_EQ(cs_stats("cs1").counters.noop_success, 1u);
+}
+
 }  // namespace

@@ -152,6 +152,7 @@ class Server {
     size_t max_criteria = 0;             // 0: limited by the classifier only
   };
 
+  // cfg, hal and cls must outlive the server (it keeps references).
   Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls);
   Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls, Options opt);
   ~Server();
