@@ -218,6 +218,8 @@ void Card::run() {
     if (p.unit == Unit::Monitor) {
       arrive = std::max(arrive, mac_free_ps + wire_ps(p, prof_.ingress_bps));
       mac_free_ps = arrive;
+      if (stats_.monitor_offered++ == 0) stats_.monitor_first_arrival_ps = arrive;
+      stats_.monitor_last_arrival_ps = arrive;
     }
     p.t_arrival_ps = arrive;
     if (first) stats_.first_arrival_ps = arrive, first = false;
@@ -251,6 +253,7 @@ void Card::run() {
     const size_t ci = static_cast<size_t>(core - core_free_ps_.begin());
     stats_.core_busy_ps[ci] += hal_->cur_ps - start;
     *core = hal_->cur_ps;
+    if (p.unit == Unit::Monitor) stats_.monitor_last_done_ps = std::max(stats_.monitor_last_done_ps, hal_->cur_ps);
   }
   const uint64_t busy_until = *std::max_element(core_free_ps_.begin(), core_free_ps_.end());
   const uint64_t end = std::max({stats_.last_arrival_ps + drain_ps_, busy_until, egress_free_ps_});

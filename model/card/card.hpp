@@ -57,6 +57,10 @@ struct CardStats {
   uint64_t timer_events = 0;
   std::vector<uint64_t> core_busy_ps;
   uint64_t first_arrival_ps = 0, last_arrival_ps = 0, end_ps = 0;
+  // Monitored traffic only (unit 1): offered = arrived at the MAC, processed = seen by the
+  // firmware; the window runs from the first arrival to the last processing end.
+  uint64_t monitor_offered = 0;
+  uint64_t monitor_first_arrival_ps = 0, monitor_last_arrival_ps = 0, monitor_last_done_ps = 0;
   size_t ingress_buffer_peak = 0;
   uint64_t realtime_late_events = 0, realtime_max_lag_ps = 0;
 };

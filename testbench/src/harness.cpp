@@ -293,7 +293,7 @@ RunResult run_simulation(const RunOptions& opt) {
 
   json r;
   r["scenario"] = {{"config", opt.config_name}, {"profile", prof.name}, {"classifier", cls_name}};
-  r["packets_in"] = cs.monitor_packets + cs.ingress_dropped_buffer;  // monitored packets offered
+  r["packets_in"] = cs.monitor_offered;  // monitored packets that arrived at unit 1
   r["bytes_in"] = ps.bytes_in;
   r["control_requests"] = cs.control_packets;
   json drops;
@@ -352,11 +352,19 @@ RunResult run_simulation(const RunOptions& opt) {
     r["criteria_active"] = srv.active_criteria();
   }
   const double sim_s = double(cs.end_ps) / 1e12;
-  const double traffic_s = cs.last_arrival_ps > traffic_start ? double(cs.last_arrival_ps - traffic_start) / 1e12 : 0;
+  const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
+  const double done_s = double(cs.monitor_last_done_ps - cs.monitor_first_arrival_ps) / 1e12;
   r["simulated_time_s"] = sim_s;
   r["wall_time_s"] = wall_s;
-  r["simulated_packets_per_wall_second"] = wall_s > 0 ? double(cs.monitor_packets) / wall_s : 0.0;
-  r["offered_pps"] = traffic_s > 0 ? double(cs.monitor_packets) / traffic_s : 0.0;
+  r["simulated_packets_per_wall_second"] = wall_s > 0 ? double(cs.monitor_offered) / wall_s : 0.0;
+  // Offered: monitored packets per second arriving at unit 1. Achieved: packets the firmware
+  // processed per second over the span from the first arrival to the last processing end.
+  r["offered_pps"] = offered_s > 0 ? double(cs.monitor_offered - 1) / offered_s : 0.0;
+  r["achieved_pps"] = done_s > 0 ? double(cs.monitor_packets) / done_s : 0.0;
+  json busy = json::array();
+  for (uint64_t b : cs.core_busy_ps) busy.push_back(sim_s > 0 ? double(b) / double(cs.end_ps) : 0.0);
+  r["core_utilisation"] = busy;
+  r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
 
 
@@ -366,7 +374,14 @@ RunResult run_simulation(const RunOptions& opt) {
       << (replies == 1 ? "y" : "ies") << ", " << notifications << " notification(s)";
   if (bad_signatures) sum << ", " << bad_signatures << " with a BAD signature";
   sum << "\n  criteria installed: " << criteria_added.size();
-  for (const auto& c : criteria_added) sum << " [Criteria-ID " << c["criteria_id"].get<std::string>() << "]";
+  size_t shown = 0;
+  for (const auto& c : criteria_added) {
+    if (shown++ == 5) {
+      sum << " ...";
+      break;
+    }
+    sum << " [Criteria-ID " << c["criteria_id"].get<std::string>() << "]";
+  }
   sum << " using " << fw_ptr->classifier().entries_used() << " classifier entr"
       << (fw_ptr->classifier().entries_used() == 1 ? "y" : "ies") << "\n";
   sum << "  packets in: " << r["packets_in"].get<uint64_t>() << ", matched: " << ps.packets_matched

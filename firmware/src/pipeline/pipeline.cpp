@@ -62,7 +62,7 @@ void Pipeline::age_flows() {
 void Pipeline::process(const Packet& p) {
   ++stats_.packets_in;
   stats_.bytes_in += p.data.size();
-  hal_.consume_cycles(cfg_.costs.parse);
+  hal_.consume_cycles(cfg_.costs.rx + cfg_.costs.parse);
   const ParsedPacket pp = parse_packet(p);
   if (pp.outcome != ParseOutcome::Ip) {
     hal_.consume_cycles(cfg_.costs.not_intercepted);
