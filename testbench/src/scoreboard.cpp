@@ -29,6 +29,11 @@ std::string lower(std::string s) {
   return s;
 }
 
+void bump(json& j, const std::string& key, uint64_t n) {
+  if (!j.is_object()) j = json::object();
+  j[key] = j.value(key, uint64_t{0}) + n;
+}
+
 std::string us(uint64_t ps) {
   std::ostringstream o;
   o.setf(std::ios::fixed);
@@ -316,14 +321,14 @@ void Scoreboard::Impl::match_replies() {
   json& status = cov["dtcp"]["reply_status"];
   for (const auto& q : requests) {
     const std::string m = q.msg && !q.msg->is_status ? q.msg->method : std::string("unparsable");
-    methods[m] = methods.value(m, 0) + 1;
+    bump(methods, m, 1);
     const std::string st = q.reply < 0 ? "no_reply" : std::to_string(replies[static_cast<size_t>(q.reply)].msg->status);
-    status[m + " " + st] = status.value(m + " " + st, 0) + 1;
+    bump(status, m + " " + st, 1);
   }
   json& ns = cov["dtcp"]["notifications"];
   for (const auto& n : notifications) {
     const std::string c = n.msg && n.msg->is_status ? std::to_string(n.msg->status) : "unparsable";
-    ns[c] = ns.value(c, 0) + 1;
+    bump(ns, c, 1);
   }
 }
 
@@ -332,7 +337,7 @@ void Scoreboard::Impl::criteria_coverage(const Crit& c) {
   auto addr = [&](const char* field, const std::optional<std::vector<ref::AddrEntry>>& v) {
     if (!v) return;
     json& j = fc[field];
-    auto inc = [&](const char* k) { j[k] = j.value(k, 0) + 1; };
+    auto inc = [&](const char* k) { bump(j, k, 1); };
     if (v->size() > 1) inc("list");
     for (const auto& e : *v) {
       static const char* names[] = {"single", "prefix", "range", "open_range", "wildcard"};
@@ -344,7 +349,7 @@ void Scoreboard::Impl::criteria_coverage(const Crit& c) {
   auto num = [&](const char* field, const std::optional<std::vector<ref::IntEntry>>& v) {
     if (!v) return;
     json& j = fc[field];
-    auto inc = [&](const char* k) { j[k] = j.value(k, 0) + 1; };
+    auto inc = [&](const char* k) { bump(j, k, 1); };
     if (v->size() > 1) inc("list");
     for (const auto& e : *v) {
       static const char* names[] = {"single", "range", "open_range", "wildcard"};
@@ -360,7 +365,7 @@ void Scoreboard::Impl::criteria_coverage(const Crit& c) {
   num("ICMP-Type", c.f.itype);
   num("ICMP-Code", c.f.icode);
   json& k = cov["criteria"];
-  auto inc = [&](const char* key) { k[key] = k.value(key, 0) + 1; };
+  auto inc = [&](const char* key) { bump(k, key, 1); };
   inc("accepted");
   if (c.f.sport || c.f.dport) inc("with_ports");
   if (c.f.itype || c.f.icode) inc("with_icmp");
@@ -546,14 +551,14 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
   }
   json& k = cov["dtcp"];
   if (is_delete) {
-    k["criteria_deleted"] = k.value("criteria_deleted", 0) + chosen.size();
+    bump(k, "criteria_deleted", chosen.size());
     for (size_t i : chosen) {
       Crit& c = crits[i];
       if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
     }
     return;
   }
-  k["criteria_refreshed"] = k.value("criteria_refreshed", 0) + chosen.size();
+  bump(k, "criteria_refreshed", chosen.size());
   for (size_t i : chosen) {
     Crit& c = crits[i];
     auto set = [&](const char* name, uint64_t max, uint64_t& out) -> bool {
@@ -643,7 +648,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   } else {
     o.ambiguous = true;
     json& a = cov["ambiguity"];
-    for (const auto& c : ambiguous) a[c.pr.why] = a.value(c.pr.why, 0) + 1;
+    for (const auto& c : ambiguous) bump(a, c.pr.why, 1);
     // Pick the resolution of the ambiguous criteria whose copies agree with what the card
     // emitted; among equals, the one closest to the nominal (point estimate) timeline.
     std::vector<std::vector<bool>> choices;
@@ -696,13 +701,13 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   if (count) {
     json& hist = cov["multi_match_depth"]["criteria"];
     const std::string nk = std::to_string(present.size());
-    hist[nk] = hist.value(nk, 0) + 1;
+    bump(hist, nk, 1);
     std::set<std::string> dests;
     for (size_t ci : present)
       for (const auto& d : crits[ci].cdests) dests.insert(d);
     json& dh = cov["multi_match_depth"]["destinations"];
     const std::string dk = std::to_string(dests.size());
-    dh[dk] = dh.value(dk, 0) + 1;
+    bump(dh, dk, 1);
     // accounting: every matching criterion counts the packet and its IP bytes
     for (size_t ci : present) {
       Crit& c = crits[ci];
@@ -734,20 +739,20 @@ void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
       continue;
     }
     if (c.gone && (c.gone_reason == "packets" || c.gone_reason == "bytes")) {
-      t["notified_" + c.gone_reason] = t.value("notified_" + c.gone_reason, 0) + 1;
+      bump(t, "notified_" + c.gone_reason, 1);
       continue;
     }
     if (c.gone && (c.gone_reason == "total" || c.gone_reason == "idle")) {
       const uint64_t d = c.gone_t;
       if ((n.t > d ? n.t - d : d - n.t) <= W) {
-        t["notified_" + c.gone_reason] = t.value("notified_" + c.gone_reason, 0) + 1;
+        bump(t, "notified_" + c.gone_reason, 1);
         continue;
       }
     }
     if (!c.gone) {
       if (auto d = c.deadline(); d && (n.t > *d ? n.t - *d : *d - n.t) <= W) {
         const std::string kind = c.deadline_kind();
-        t["notified_" + kind] = t.value("notified_" + kind, 0) + 1;
+        bump(t, "notified_" + kind, 1);
         c.gone = true, c.gone_reason = kind, c.gone_t = *d;
         continue;
       }
@@ -778,7 +783,7 @@ void Scoreboard::Impl::replay() {
   std::map<uint64_t, std::set<std::string>> observed;
   for (const auto& c : copies) observed[c.id].insert(c.cdest);
   json& pk = cov["packets"];
-  auto inc = [&](const std::string& k) { pk[k] = pk.value(k, 0) + 1; };
+  auto inc = [&](const std::string& k) { bump(pk, k, 1); };
   for (const auto& e : ev) {
     if (e.kind == 0) {
       const Request& q = requests[e.idx];
@@ -814,7 +819,7 @@ void Scoreboard::Impl::replay() {
           inc("undecided");
           o.undecided = true;
           o.ambiguous = true;
-          cov["ambiguity"]["undecided_packet"] = cov["ambiguity"].value("undecided_packet", 0) + 1;
+          bump(cov["ambiguity"], "undecided_packet", 1);
           break;
         case K::Ip: {
           inc(p.pp.h.v6 ? "ipv6" : "ipv4");
@@ -857,7 +862,7 @@ void Scoreboard::Impl::end_of_run_checks(uint64_t t_end) {
     }
     if (c.gone_reason == "total" || c.gone_reason == "idle" || c.gone_reason == "packets" ||
         c.gone_reason == "bytes") {
-      t["predicted_" + c.gone_reason] = t.value("predicted_" + c.gone_reason, 0) + 1;
+      bump(t, "predicted_" + c.gone_reason, 1);
       auto cs = cfg.csources.find(c.cs);
       const bool targets = cs != cfg.csources.end() && cs->second.has_notification_targets;
       if (c.send_async && targets && !c.timeout_notified && c.gone_t + W < t_end &&

@@ -260,7 +260,7 @@ TEST(Scoreboard, UnexpectedCopyFails) {
   EXPECT_FALSE(r.pass);
   EXPECT_EQ(r.unexpected_copies, 1u);
   ASSERT_FALSE(r.errors.empty());
-  EXPECT_NE(r.errors[0].find("packet 3 cdest cd1: unexpected copy"), std::string::npos) << r.errors[0];
+  EXPECT_NE(r.errors[0].find("packet 2 cdest cd1: unexpected copy"), std::string::npos) << r.errors[0];
 }
 
 TEST(Scoreboard, DuplicateAndWrongDestinationCopiesFail) {
@@ -349,20 +349,21 @@ TEST(Scoreboard, MaxDuplicatesKeepsLowestTotalPriorityThenEarliest) {
   auto run = [](std::vector<std::string> copies, uint64_t reported_drops) {
     Bench b(config(2));
     const std::string m = "Source-Address: 10.0.0.1\r\n" + kStatic;
-    b.add(0, "cs1", m + "Cdest-ID: cd1\r\nPriority: 3\r\n", 1);
+    b.add(0, "cs1", m + "Cdest-ID: cd1\r\nPriority: 2\r\n", 1);
     b.add(1 * kUs, "cs2", m + "Cdest-ID: cd2\r\nPriority: 1\r\n", 2);  // 1 + minimum-priority 5 = 6
-    b.add(2 * kUs, "cs1", m + "Cdest-ID: cd3\r\nPriority: 2\r\n", 3);
-    b.add(3 * kUs, "cs1", m + "Cdest-ID: cd4\r\nPriority: 2\r\n", 4);  // ties cd3, added later
+    b.add(2 * kUs, "cs1", m + "Cdest-ID: cd3\r\nPriority: 2\r\n", 3);  // ties cd1, added later
+    b.add(3 * kUs, "cs1", m + "Cdest-ID: cd4\r\nPriority: 1\r\n", 4);  // best, added last
     Packet p = b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
     for (const auto& c : copies) b.copy(p, c);
     b.sb.on_copy_drops({{"copies_max_duplicates", reported_drops}});
     return b.finish();
   };
-  EXPECT_TRUE(run({"cd3", "cd1"}, 2).pass);
-  EXPECT_FALSE(run({"cd3", "cd4"}, 2).pass);  // cd4 loses the tie to the earlier cd3... and cd1
-  EXPECT_FALSE(run({"cd1", "cd2"}, 2).pass);  // cd2's total priority is 6
-  EXPECT_FALSE(run({"cd3", "cd1"}, 1).pass);  // card's max-duplicates count disagrees
-  auto r = run({"cd3", "cd1"}, 2);
+  EXPECT_TRUE(run({"cd4", "cd1"}, 2).pass);
+  EXPECT_FALSE(run({"cd4", "cd3"}, 2).pass);  // cd3 ties cd1 but was added later
+  EXPECT_FALSE(run({"cd4", "cd2"}, 2).pass);  // cd2's total priority is 6
+  EXPECT_FALSE(run({"cd4", "cd1"}, 1).pass);  // card's max-duplicates count disagrees
+  auto r = run({"cd1", "cd4"}, 2);
+  EXPECT_TRUE(r.pass);
   EXPECT_EQ(r.coverage["max_duplicates"]["predicted_drops"], 2);
   EXPECT_EQ(r.coverage["multi_match_depth"]["destinations"]["4"], 1);
 }
