@@ -497,8 +497,7 @@ int listen_notifications(const Common& c, const std::string& bind_addr, int port
   if (ec) throw Fail{kBadInput, "--bind: '" + bind_addr + "' is not an IP address"};
   Udp sock;
   sock.open(udp::endpoint(addr, static_cast<unsigned short>(port)));
-  if (!c.json_out)
-    std::cerr << "dtcpctl: listening for notifications on " << bind_addr << ":" << port << "\n";
+  std::cerr << "dtcpctl: listening for notifications on " << bind_addr << ":" << port << "\n";
   const bool forever = timeout_s <= 0;
   const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
                                 : std::chrono::steady_clock::now() +
@@ -557,6 +556,8 @@ int main(int argc, char** argv) {
   CLI::App app{"dtcpctl: a DTCP control source (draft-cavuto-dtcp) for dfcsim serve or a DFC card"};
   app.footer(kExitHelp);
   app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted after the subcommand too
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one wins
   Common c;
   app.add_option("--server", c.server, "DTCP server ADDR:PORT (the control source's service-port)");
   app.add_option("--csource", c.csource, "Csource-ID of this control source");
