@@ -30,8 +30,8 @@
 // arrays of 64-bit words, blocking assignments to the storage arrays after they were read.
 module classifier #(
     parameter int N = 1024,           // entries (multiple of 64)
-    parameter int KW = 320,           // lookup key bits (multiple of 4)
-    parameter int R = 64,             // range-check units (multiple of 4)
+    parameter int KW = 320,           // lookup key bits (multiple of 32)
+    parameter int R = 64,             // range-check units (multiple of 32)
     parameter int SPORT_LSB = 288,    // key bit of the source port's LSB
     parameter int DPORT_LSB = 304,    // key bit of the destination port's LSB
     parameter int NGROUPS = 4096,     // group-enable bits
@@ -40,7 +40,8 @@ module classifier #(
     localparam int NG = N / 64,
     localparam int IW = (N > 1) ? $clog2(N) : 1,
     localparam int GW = (NGROUPS > 1) ? $clog2(NGROUPS) : 1,
-    localparam int RW = (R > 1) ? $clog2(R) : 1
+    localparam int RW = (R > 1) ? $clog2(R) : 1,
+    localparam int WORDS = EW / 32
 ) (
     input  logic          clk,
     input  logic          rst_n,
@@ -73,7 +74,7 @@ module classifier #(
 );
 
   // ---- storage ----
-  logic [63:0] tbl[C * 16 * NG];  // chunk c, value v, entry word g at ((c * 16 + v) * NG + g)
+  logic [63:0] tbl[C * 16 * NG];  // entry word g, chunk c, value v at ((g * C + c) * 16 + v)
   logic [63:0] vld[NG];           // entry valid bits
   logic [63:0] act[NG];           // valid & group enabled, kept up to date on every write
   logic [31:0] grp[N];            // entry group
@@ -85,10 +86,15 @@ module classifier #(
 
   // ---- pipeline state ----
   logic        s1_valid;
-  logic [31:0] s1_addr[C];        // stage 1: word address of the selected value per chunk
+  logic [31:0] s1_off[C];         // stage 1: c * 16 + key nibble, per chunk
+  logic [31:0] lst[C];            // stage 2: offsets of the chunks some entry cares about
   logic [63:0] mv_q[NG];          // match vector of the last lookup
   logic        str_active;
   logic [31:0] str_pos;           // next entry index the match stream looks at
+
+  if (N % 64 != 0 || KW % 32 != 0 || R % 32 != 0 || R < 32) begin : g_bad_params
+    $error("classifier: N must be a multiple of 64, KW and R multiples of 32");
+  end
 
   function automatic logic [5:0] lowest_bit(input logic [63:0] w);
     logic [5:0] r;
@@ -115,6 +121,7 @@ module classifier #(
     logic          acc_v;
     logic [31:0]   a;
     logic [15:0]   port;
+    int            nact;
 
     if (!rst_n) begin
       for (int i = 0; i < C * 16 * NG; i++) tbl[i] = '1;  // every entry accepts everything
@@ -126,7 +133,8 @@ module classifier #(
       for (int i = 0; i < N; i++) grp[i] = '0;
       for (int c = 0; c < C; c++) begin
         care_cnt[c] = '0;
-        s1_addr[c] = '0;
+        s1_off[c] = '0;
+        lst[c] = '0;
       end
       for (int u = 0; u < R; u++) begin
         ru_f[u] = '0;
@@ -163,25 +171,35 @@ module classifier #(
         str_active <= found && (idx + 32'd1 < 32'(N));
       end
 
-      // ---- stage 2: match (reads stage-1 addresses and the tables before any write) ----
+      // ---- stage 2: match (reads stage-1 offsets and the tables before any write) ----
       res_valid <= s1_valid;
       if (s1_valid) begin
-        for (int g = 0; g < NG; g++) mv_q[g] = act[g];
-        for (int c = 0; c < C; c++) begin
-          if (care_cnt[c] != 32'd0) begin
-            a = s1_addr[c];
-            for (int g = 0; g < NG; g++) mv_q[g] = mv_q[g] & tbl[a+32'(g)];
+        // Chunks some entry cares about, most significant nibbles of every word first (the
+        // order only affects how soon a 64-entry word reaches zero in simulation).
+        nact = 0;
+        for (int p = 7; p >= 0; p--) begin
+          for (int wd = 0; wd < WORDS; wd++) begin
+            if (care_cnt[wd*8+p] != 32'd0) begin
+              lst[nact] = s1_off[wd*8+p];
+              nact = nact + 1;
+            end
           end
         end
         hit = 1'b0;
         first = '0;
         cnt = '0;
         for (int g = 0; g < NG; g++) begin
-          if (mv_q[g] != 64'd0) begin
-            cnt = cnt + 32'($countones(mv_q[g]));
+          w = act[g];
+          a = 32'(g) * 32'(C * 16);
+          // Hardware ANDs all chunk words in parallel; stopping at zero is a simulation
+          // shortcut with the identical result.
+          for (int k = 0; k < nact && w != 64'd0; k++) w = w & tbl[a+lst[k]];
+          mv_q[g] = w;
+          if (w != 64'd0) begin
+            cnt = cnt + 32'($countones(w));
             if (!hit) begin
               hit = 1'b1;
-              first = IW'(32'(g) * 32'd64 + 32'(lowest_bit(mv_q[g])));
+              first = IW'(32'(g) * 32'd64 + 32'(lowest_bit(w)));
             end
           end
         end
@@ -201,7 +219,7 @@ module classifier #(
                   32'(port) <= ru_h[u];
         end
         ext = {rb, lk_key};
-        for (int c = 0; c < C; c++) s1_addr[c] = (32'(c) * 32'd16 + 32'(ext[c*4+:4])) * 32'(NG);
+        for (int c = 0; c < C; c++) s1_off[c] = 32'(c) * 32'd16 + 32'(ext[c*4+:4]);
       end
 
       // ---- writes (after this clock's lookup stage read the tables) ----
@@ -213,7 +231,7 @@ module classifier #(
           vval = wr_value[c*4+:4] & mval;
           old_all = 1'b1;
           for (int v = 0; v < 16; v++) begin
-            a = (32'(c) * 32'd16 + 32'(v)) * 32'(NG) + gw;
+            a = gw * 32'(C * 16) + 32'(c) * 32'd16 + 32'(v);
             old_all = old_all & tbl[a][bit_i];
             acc_v = ((4'(v) & mval) == vval);
             tbl[a][bit_i] = acc_v;

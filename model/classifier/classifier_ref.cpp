@@ -5,7 +5,8 @@
 namespace dfc::model {
 
 ClassifierRef::ClassifierRef(uint32_t depth)
-    : depth_(depth), entries_(depth), units_(abi::RANGE_UNITS), group_en_(abi::GROUPS, false) {
+    : depth_(depth), entries_(depth), care_(depth, 0), units_(abi::RANGE_UNITS),
+      group_en_(abi::GROUPS, false) {
   if (depth == 0 || depth > abi::CLS_MAX_DEPTH)
     throw std::invalid_argument("classifier depth out of range");
 }
@@ -14,7 +15,11 @@ void ClassifierRef::write_entry(uint32_t index, const abi::Entry& e) {
   if (index >= depth_) throw std::out_of_range("classifier entry index");
   abi::Entry& d = entries_[index];
   d = e;
-  for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) d.value[w] &= d.mask[w];  // stored pre-masked
+  care_[index] = 0;
+  for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) {
+    d.value[w] &= d.mask[w];  // stored pre-masked
+    if (d.mask[w] != 0) care_[index] |= 1u << w;
+  }
   d.group = static_cast<uint16_t>(e.group % abi::GROUPS);
 }
 
@@ -53,7 +58,10 @@ abi::LookupResult ClassifierRef::lookup(const abi::KeyWords& key) {
     const abi::Entry& e = entries_[i];
     if (!e.valid || !group_en_[e.group]) continue;
     bool hit = true;
-    for (unsigned w = 0; w < abi::ENTRY_WORDS && hit; ++w) hit = (x[w] & e.mask[w]) == e.value[w];
+    for (uint32_t c = care_[i]; c != 0 && hit; c &= c - 1) {  // only words the entry cares about
+      const unsigned w = static_cast<unsigned>(__builtin_ctz(c));
+      hit = (x[w] & e.mask[w]) == e.value[w];
+    }
     if (hit) r.matches.push_back(i);
   }
   r.cycles = lookup_cycles(r.matches.size());

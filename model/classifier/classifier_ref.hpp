@@ -29,6 +29,7 @@ class ClassifierRef final : public ClassifierDevice {
  private:
   uint32_t depth_;
   std::vector<abi::Entry> entries_;
+  std::vector<uint32_t> care_;  // per entry: bit w set when mask word w is non-zero
   std::vector<abi::RangeUnit> units_;
   std::vector<bool> group_en_;
 };
