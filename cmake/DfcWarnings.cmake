@@ -4,6 +4,8 @@ function(dfc_warnings target)
                          -Wold-style-cast -Wcast-align -Woverloaded-virtual)
   # (-Wnull-dereference is left out: with GCC 12 at -O3 it fires inside libstdc++ algorithms.)
   if(DFC_WERROR)
-    target_compile_options(${target} PRIVATE -Werror)
+    # GCC 12 reports std::vector::insert/copy at -O3 as out of bounds (GCC PR 107852 and
+    # friends); the warning stays visible but does not fail the build.
+    target_compile_options(${target} PRIVATE -Werror -Wno-error=array-bounds -Wno-error=stringop-overflow)
   endif()
 endfunction()

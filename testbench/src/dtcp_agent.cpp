@@ -75,13 +75,17 @@ std::optional<DtcpReply> parse_reply(const std::string& bytes, const std::string
 DtcpAgent::DtcpAgent(std::string csource_id, std::string key, uint64_t first_seq)
     : id_(std::move(csource_id)), key_(std::move(key)), seq_(first_seq) {}
 
-std::string DtcpAgent::prepare(const std::string& request) {
+bool DtcpAgent::carries_own_auth(const std::string& request) {
   const std::string l = lower(request);
   auto has_param = [&](const std::string& name) {
     return l.rfind(name + ":", 0) == 0 || l.find("\n" + name + ":") != std::string::npos ||
            l.find("\n" + name + " ") != std::string::npos;
   };
-  if (has_param("seq") || has_param("authentication-info")) return request;
+  return has_param("seq") || has_param("authentication-info");
+}
+
+std::string DtcpAgent::prepare(const std::string& request) {
+  if (carries_own_auth(request)) return request;
   std::string text;
   std::istringstream is(request);
   std::string line;

@@ -147,6 +147,10 @@ RunResult run_simulation(const RunOptions& opt) {
     ++req_no;
     const std::string id = csource_of(raw);
     auto it = agents.find(id);
+    // A scripted request that carries its own Seq/Authentication-Info (a forgery test) and names
+    // an unknown control source is sent from the first configured source's address and port.
+    if (it == agents.end() && !agents.empty() && DtcpAgent::carries_own_auth(raw))
+      it = agents.begin();
     if (it == agents.end())
       throw std::runtime_error(opt.dtcp_name + ": request " + std::to_string(req_no) +
                                (id.empty() ? ": no Csource-ID parameter"
@@ -168,8 +172,9 @@ RunResult run_simulation(const RunOptions& opt) {
           break;
         }
       }
-      method_by_seq[it->second.src_ip + ":" + std::to_string(it->second.src_port) + "#" + seqv] =
-          first.substr(0, first.find(' '));
+      // First wins: a replayed Seq is dropped by the card, the original gets the reply.
+      method_by_seq.emplace(it->second.src_ip + ":" + std::to_string(it->second.src_port) + "#" + seqv,
+                            first.substr(0, first.find(' ')));
     }
     p.data.assign(bytes.begin(), bytes.end());
     p.unit = Unit::Control;

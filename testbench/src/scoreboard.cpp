@@ -100,19 +100,23 @@ struct Crit {
   bool active = false, gone = false;
   std::string gone_reason;
   uint64_t gone_t = 0;
-  uint64_t total_base = 0, idle_base = 0, n_packets = 0, n_bytes = 0;
+  // Timeout bases: the firmware starts them while handling the ADD/REFRESH (between the
+  // request's arrival and its reply), so each is an interval [base, base_hi].
+  uint64_t total_base = 0, idle_base = 0, total_base_hi = 0, idle_base_hi = 0, n_packets = 0, n_bytes = 0;
+  uint64_t gone_t_hi = 0;
   std::optional<uint64_t> del_start, del_end;
   std::optional<uint64_t> notified_t;
   int notified_code = 0;
   bool timeout_notified = false;
 
   std::string name() const { return cs + "#" + std::to_string(id); }
-  std::optional<uint64_t> deadline() const {
+  // Earliest (hi=false) or latest (hi=true) possible time-based deadline.
+  std::optional<uint64_t> deadline(bool hi = false) const {
     if (is_static) return std::nullopt;
     std::optional<uint64_t> d;
-    if (to_total) d = total_base + to_total * kPsPerSec;
+    if (to_total) d = (hi ? total_base_hi : total_base) + to_total * kPsPerSec;
     if (to_idle) {
-      const uint64_t i = idle_base + to_idle * kPsPerSec;
+      const uint64_t i = (hi ? idle_base_hi : idle_base) + to_idle * kPsPerSec;
       d = d ? std::min(*d, i) : i;
     }
     return d;
@@ -268,7 +272,7 @@ Presence Scoreboard::Impl::presence(const Crit& c, uint64_t t, bool control) con
     if (t + W >= *c.notified_t) amb(t < *c.notified_t, "notification_window");
   }
   if (auto d = c.deadline()) {
-    if (t > *d + W) return {Pres::Absent, false, "timeout"};
+    if (t > *c.deadline(true) + W) return {Pres::Absent, false, "timeout"};
     if (t + W >= *d) amb(t < *d, "timeout_window");
   }
   return r;
@@ -301,10 +305,7 @@ void Scoreboard::Impl::match_replies() {
         const Request& q = requests[qi];
         if (!q.msg || q.msg->get("seq") != seq) continue;
         seq_known = true;
-        if (q.reply < 0 && q.t <= rp.t) {
-          pick = static_cast<int>(qi);
-          break;
-        }
+        if (q.reply < 0 && q.t <= rp.t) pick = static_cast<int>(qi);  // the latest one before the reply
       }
     }
     if (pick < 0 && !seq_known) {
@@ -569,8 +570,9 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
       }
       return false;
     };
-    if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t;
-    if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t;
+    const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
+    if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
+    if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
     if (set("timeout-packets", ~0ull, c.to_packets)) c.n_packets = 0;
     if (set("timeout-bytes", ~0ull, c.to_bytes)) c.n_bytes = 0;
   }
@@ -611,7 +613,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
     const Presence pr = presence(c, p.t, false);
     if (pr.p == Pres::Absent) {
       if (c.active && !c.gone && std::string(pr.why) == "timeout") {
-        c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *c.deadline();
+        c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *c.deadline(), c.gone_t_hi = *c.deadline(true);
       }
       continue;
     }
@@ -714,9 +716,11 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
       ++c.n_packets;
       c.n_bytes += p.pp.ip_len;
       c.idle_base = std::max(c.idle_base, p.t);
+      c.idle_base_hi = std::max(c.idle_base_hi, p.t);
       if (c.is_static) continue;
-      if (c.to_packets && c.n_packets >= c.to_packets) c.gone = true, c.gone_reason = "packets", c.gone_t = p.t;
-      else if (c.to_bytes && c.n_bytes >= c.to_bytes) c.gone = true, c.gone_reason = "bytes", c.gone_t = p.t;
+      if (c.to_packets && c.n_packets >= c.to_packets) c.gone = true, c.gone_reason = "packets";
+      else if (c.to_bytes && c.n_bytes >= c.to_bytes) c.gone = true, c.gone_reason = "bytes";
+      if (c.gone) c.gone_t = c.gone_t_hi = p.t;
     }
   }
   return o;
@@ -743,17 +747,16 @@ void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
       continue;
     }
     if (c.gone && (c.gone_reason == "total" || c.gone_reason == "idle")) {
-      const uint64_t d = c.gone_t;
-      if ((n.t > d ? n.t - d : d - n.t) <= W) {
+      if (n.t + W >= c.gone_t && n.t <= c.gone_t_hi + W) {
         bump(t, "notified_" + c.gone_reason, 1);
         continue;
       }
     }
     if (!c.gone) {
-      if (auto d = c.deadline(); d && (n.t > *d ? n.t - *d : *d - n.t) <= W) {
+      if (auto d = c.deadline(); d && n.t + W >= *d && n.t <= *c.deadline(true) + W) {
         const std::string kind = c.deadline_kind();
         bump(t, "notified_" + kind, 1);
-        c.gone = true, c.gone_reason = kind, c.gone_t = *d;
+        c.gone = true, c.gone_reason = kind, c.gone_t = *d, c.gone_t_hi = *c.deadline(true);
         continue;
       }
     }
@@ -763,7 +766,7 @@ void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
     if (c.to_packets && !c.gone) model += ", " + std::to_string(c.n_packets) + "/" + std::to_string(c.to_packets) + " packets";
     if (c.to_bytes && !c.gone) model += ", " + std::to_string(c.n_bytes) + "/" + std::to_string(c.to_bytes) + " bytes";
     error(where + "unexpected timeout (model: " + model + ")");
-    if (!c.gone) c.gone = true, c.gone_reason = "notified", c.gone_t = n.t;
+    if (!c.gone) c.gone = true, c.gone_reason = "notified", c.gone_t = c.gone_t_hi = n.t;
   }
 }
 
@@ -795,6 +798,7 @@ void Scoreboard::Impl::replay() {
           Crit& c = crits[ci->second];
           c.active = true;
           c.total_base = c.idle_base = q.t;
+          c.total_base_hi = c.idle_base_hi = c.install_end;
         }
       } else if (q.msg->method == "DELETE") {
         on_delete_or_refresh(q, true);
@@ -854,19 +858,19 @@ void Scoreboard::Impl::end_of_run_checks(uint64_t t_end) {
   for (Crit& c : crits) {
     if (!c.active || c.is_static) continue;
     if (!c.gone) {
-      auto d = c.deadline();
-      if (!d || *d + W >= t_end) continue;
-      if (c.del_start && *c.del_start <= *d) continue;                          // deleted first
-      if (c.notified_t && c.notified_code != 390 && *c.notified_t <= *d + W) continue;  // 680/599 first
-      c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *d;
+      auto d = c.deadline(), dhi = c.deadline(true);
+      if (!d || *dhi + W >= t_end) continue;
+      if (c.del_start && *c.del_start <= *dhi) continue;                             // deleted first
+      if (c.notified_t && c.notified_code != 390 && *c.notified_t <= *dhi + W) continue;  // 680/599 first
+      c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *d, c.gone_t_hi = *dhi;
     }
     if (c.gone_reason == "total" || c.gone_reason == "idle" || c.gone_reason == "packets" ||
         c.gone_reason == "bytes") {
       bump(t, "predicted_" + c.gone_reason, 1);
       auto cs = cfg.csources.find(c.cs);
       const bool targets = cs != cfg.csources.end() && cs->second.has_notification_targets;
-      if (c.send_async && targets && !c.timeout_notified && c.gone_t + W < t_end &&
-          !(c.del_start && *c.del_start <= c.gone_t + W))
+      if (c.send_async && targets && !c.timeout_notified && c.gone_t_hi + W < t_end &&
+          !(c.del_start && *c.del_start <= c.gone_t_hi + W))
         error("criterion " + c.name() + " timed out (" + c.gone_reason + ") at " + us(c.gone_t) +
               " with SendAsync, but no 390 notification arrived");
     }

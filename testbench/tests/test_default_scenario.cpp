@@ -171,3 +171,27 @@ TEST(DfcsimCli, BadArgumentsAndFilesGiveClearErrors) {
   EXPECT_NE(r.out.find("g-max-duplicates"), std::string::npos) << r.out;
   fs::remove(bad);
 }
+
+TEST(DfcsimRegress, AFailingScenarioFailsTheRegressionAndPrintsItsRerunCommand) {
+  const fs::path dir = fs::temp_directory_path() / ("dfcsim-regress-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "scenarios" / "configs");
+  fs::copy_file(fs::path(DFC_SOURCE_DIR) / "testbench/scenarios/configs/timeouts.conf",
+                dir / "scenarios/configs/timeouts.conf");
+  std::ofstream(dir / "scenarios/impossible.json")
+      << R"({"config": "configs/timeouts.conf", "traffic": "packets=10", "expect": {"report": {"copies_sent": {"min": 1}}}})";
+  std::ofstream(dir / "scenarios/fine.json") << R"({"config": "configs/timeouts.conf", "traffic": "packets=10"})";
+  std::ofstream(dir / "regress.list") << "scenarios/fine.json smoke 1\nscenarios/impossible.json smoke 4\n";
+  const Cmd r = sh(std::string("'") + DFCSIM_BIN + "' regress --label smoke --list '" + (dir / "regress.list").string() +
+                   "' --junit '" + (dir / "j.xml").string() + "' --out '" + (dir / "out").string() + "' 2>&1");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("PASS fine.seed1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAIL impossible.seed4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run '" + (dir / "scenarios/impossible.json").string() + "' --seed 4"), std::string::npos)
+      << "the rerun command must be printed: " << r.out;
+  EXPECT_NE(r.out.find("copies_sent = 0, expected >= 1"), std::string::npos) << r.out;
+  std::ifstream j(dir / "j.xml");
+  const std::string xml((std::istreambuf_iterator<char>(j)), {});
+  EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos) << xml;
+  fs::remove_all(dir);
+}

@@ -587,6 +587,21 @@ TEST(Scoreboard, TimeoutTotalAmbiguityWindow) {
   EXPECT_TRUE(run(kS + 2 * kMs, false).pass);
 }
 
+TEST(Scoreboard, TotalDeadlineSpansTheAddHandling) {
+  // The reply comes 5 ms after the request (a busy card): the deadline lies in [1 s, 1.005 s].
+  auto run = [](uint64_t t_pkt, bool copied) {
+    Bench b;
+    b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nTimeout-Total: 1\r\n", 1, 200, 5 * kMs);
+    Packet p = b.packet(t_pkt, flow("10.0.0.1", "10.0.0.2"));
+    if (copied) b.copy(p, "cd1");
+    return b.finish();
+  };
+  EXPECT_TRUE(run(kS + 4 * kMs, true).pass);
+  EXPECT_TRUE(run(kS + 4 * kMs, false).pass);
+  EXPECT_FALSE(run(kS + 7 * kMs, true).pass);
+  EXPECT_FALSE(run(kS - 2 * kMs, false).pass);
+}
+
 TEST(Scoreboard, TimeoutIdleCountsFromLastMatch) {
   Bench b;
   b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nTimeout-Idle: 1\r\nFlags: SendAsync\r\n", 1);
@@ -655,6 +670,17 @@ TEST(Scoreboard, ReplyMatchedBySeqAndUnparsableCriterionReported) {
   s.copy(s.packet(100 * kUs, flow("10.0.0.2", "10.0.0.3")), "cd2");
   s.packet(101 * kUs, flow("10.0.0.1", "10.0.0.3"));
   EXPECT_TRUE(s.finish().pass);
+
+  Bench f;  // a forged request reusing the Seq of a later genuine one gets no reply of its own
+  const std::string forged = f.request("ADD", "cs1", "Source-Address: 10.0.0.9\r\nCdest-ID: cd1\r\n" + kStatic);
+  f.seq["cs1"] = 0;
+  const std::string genuine = f.request("ADD", "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic);
+  f.sb.on_request(0, "cs1", forged);
+  f.sb.on_request(100 * kUs, "cs1", genuine);
+  f.sb.on_reply(110 * kUs, "cs1", Bench::reply(200, 1, "Criteria-ID: 1\r\n"));
+  f.copy(f.packet(200 * kUs, flow("10.0.0.1", "10.0.0.3")), "cd1");
+  f.packet(201 * kUs, flow("10.0.0.9", "10.0.0.3"));
+  EXPECT_TRUE(f.finish().pass);
 }
 
 TEST(Scoreboard, ManyPacketsAreFast) {

@@ -35,6 +35,8 @@ class DtcpAgent {
   // key); a request carrying either is returned byte for byte (forged/replayed scripts).
   // Line endings are normalised to CRLF in the first case only.
   std::string prepare(const std::string& request);
+  // True when the request carries Seq or Authentication-Info (sent byte for byte).
+  static bool carries_own_auth(const std::string& request);
   const std::string& csource_id() const { return id_; }
   const std::string& key() const { return key_; }
   uint64_t next_seq() const { return seq_; }
