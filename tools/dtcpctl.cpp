@@ -171,8 +171,11 @@ class SeqStore {
     const fs::path p(path_);
     if (p.has_parent_path()) {
       std::error_code ec;
-      fs::create_directories(p.parent_path(), ec);
-      if (ec) throw Fail{kLocalError, p.parent_path().string() + ": cannot create directory: " + ec.message()};
+      if (!fs::exists(p.parent_path(), ec)) {
+        fs::create_directories(p.parent_path(), ec);
+        if (ec) throw Fail{kLocalError, p.parent_path().string() + ": cannot create directory: " + ec.message()};
+        fs::permissions(p.parent_path(), fs::perms::owner_all, ec);  // private, like the key
+      }
     }
     const std::string lock = path_ + ".lock";
     const int lfd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
