@@ -810,7 +810,11 @@ void Scoreboard::Impl::replay() {
       if (n.msg && n.msg->is_status && n.msg->status == 390) check_timeout_notification(n);
     } else {
       const Pkt& p = packets[e.idx];
-      pkt_by_id[p.id] = e.idx;
+      if (!pkt_by_id.emplace(p.id, e.idx).second) {
+        error("packet id " + std::to_string(p.id) + " reported twice (at " + us(packets[pkt_by_id[p.id]].t) +
+              " and " + us(p.t) + "): ids must be unique; the later one is ignored");
+        continue;
+      }
       const bool drop = dropped.count(p.id) != 0;
       if (drop) inc("dropped_" + dropped[p.id]);
       using K = ref::ParsedPacket;

@@ -683,6 +683,16 @@ TEST(Scoreboard, ReplyMatchedBySeqAndUnparsableCriterionReported) {
   EXPECT_TRUE(f.finish().pass);
 }
 
+TEST(Scoreboard, DuplicatePacketIdsAreReported) {
+  Bench b;
+  Packet p = b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
+  b.sb.on_packet(p);
+  auto r = b.finish();
+  EXPECT_FALSE(r.pass);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("reported twice"), std::string::npos);
+}
+
 TEST(Scoreboard, ManyPacketsAreFast) {
   Bench b;
   for (int i = 0; i < 50; ++i)
