@@ -21,7 +21,7 @@ using nlohmann::json;
 namespace {
 
 constexpr uint64_t kPsPerSec = 1'000'000'000'000ull;
-constexpr size_t kMaxEnumerated = 10;  // ambiguous criteria per packet resolved exhaustively
+constexpr size_t kMaxEnumerated = 8;  // ambiguous criteria per packet resolved exhaustively
 constexpr size_t kMaxErrors = 20;
 
 std::string lower(std::string s) {
