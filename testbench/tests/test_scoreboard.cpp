@@ -567,6 +567,22 @@ TEST(Scoreboard, TimeoutPacketsAndBytesAreExact) {
   }
 }
 
+TEST(Scoreboard, EarlyPacketTimeoutIsCaughtDespiteItsNotification) {
+  // A card deleting a Timeout-Packets 3 criterion after 2 packets (and saying so with a 390
+  // right away) must fail: the 390 opens no ambiguity window for packet/byte timeouts.
+  Bench b;
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nTimeout-Packets: 3\r\nFlags: SendAsync\r\n", 1);
+  for (int i = 0; i < 3; ++i) {
+    Packet p = b.packet((100 + 20 * static_cast<uint64_t>(i)) * kUs, flow("10.0.0.1", "10.0.0.2"));
+    if (i < 2) b.copy(p, "cd1");
+  }
+  b.notify(125 * kUs, "cs1", 390, "Criteria-ID: 1\r\n");
+  auto r = b.finish();
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.missing_copies, 1u);
+  EXPECT_EQ(r.ambiguous_packets, 0u);
+}
+
 TEST(Scoreboard, TimeoutTotalAmbiguityWindow) {
   // Timeout-Total 1 s from the ADD at t=0: deadline 1 s, window +-1 ms.
   auto run = [](uint64_t t_pkt, bool copied) {
