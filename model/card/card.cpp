@@ -254,6 +254,7 @@ void Card::run() {
     stats_.core_busy_ps[ci] += hal_->cur_ps - start;
     *core = hal_->cur_ps;
     if (p.unit == Unit::Monitor) stats_.monitor_last_done_ps = std::max(stats_.monitor_last_done_ps, hal_->cur_ps);
+    if (on_done_) on_done_(p, start, hal_->cur_ps);
   }
   const uint64_t busy_until = *std::max_element(core_free_ps_.begin(), core_free_ps_.end());
   const uint64_t end = std::max({stats_.last_arrival_ps + drain_ps_, busy_until, egress_free_ps_});

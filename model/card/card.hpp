@@ -99,6 +99,10 @@ class Card : public sc_core::sc_module {
   // Called for every packet the card drops before the firmware sees it (reason: a
   // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
   void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { on_drop_ = std::move(f); }
+  // Called after the firmware handled a packet: when it started on a core and when it ended.
+  void set_done_sink(std::function<void(const Packet&, uint64_t start_ps, uint64_t done_ps)> f) {
+    on_done_ = std::move(f);
+  }
   fw::FirmwareApp& firmware() { return *fw_; }
   // Real-time mode (`dfcsim serve`): simulated time never runs ahead of wall time (measured
   // from the first packet or idle step); when the model falls behind by more than
@@ -124,6 +128,7 @@ class Card : public sc_core::sc_module {
   Sink on_copy_, on_control_;
   uint64_t drain_ps_;
   std::function<void(const Packet&, const char*)> on_drop_;
+  std::function<void(const Packet&, uint64_t, uint64_t)> on_done_;
   CardStats stats_;
   std::vector<uint64_t> core_free_ps_;
   std::deque<uint64_t> waiting_starts_;  // start times of buffered packets not yet started

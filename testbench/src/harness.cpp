@@ -18,6 +18,8 @@
 #include "dfc/tb/dtcp_agent.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/scoreboard.hpp"
+#include "dfc/tb/stats.hpp"
 #include "dfc/tb/traffic.hpp"
 
 namespace dfc::tb {
@@ -57,10 +59,12 @@ class TimelineSource : public model::IngressSource {
       : control_(std::move(control)), traffic_(std::move(traffic)), pcap_(std::move(pcap)),
         start_(traffic_start_ps), line_rate_(pcap_line_rate), cap_(pcap_cap) {}
   std::function<void(const Packet&)> on_monitored;  // every monitored packet, as it enters
+  std::function<void(const Packet&)> on_control;    // every DTCP request, as it enters
 
   Next next(Packet& out, uint64_t, uint64_t&) override {
     if (ci_ < control_.size()) {
       out = std::move(control_[ci_++]);
+      if (on_control) on_control(out);
       return Next::Packet;
     }
     if (pcap_) {
@@ -206,6 +210,41 @@ RunResult run_simulation(const RunOptions& opt) {
   TimelineSource source(std::move(control), std::move(traffic), std::move(pcap), traffic_start,
                         opt.pcap_timing == "line-rate", opt.packets.value_or(UINT64_MAX));
 
+  // The scoreboard sees the same ingress order as the card; stats and progress ride along.
+  Scoreboard scoreboard(ScoreboardConfig::from(cfg));
+  std::map<std::string, std::string> csource_by_agent_endpoint;
+  for (const auto& [id, a] : agents) csource_by_agent_endpoint[a.src_ip + ":" + std::to_string(a.src_port)] = id;
+  TimeSeries series;
+  LatencyStats latency;
+  const auto wall_start = std::chrono::steady_clock::now();
+  auto last_progress = wall_start;
+  bool progress_shown = false;
+  uint64_t monitored_seen = 0;
+  source.on_control = [&](const Packet& p) {
+    // The control source a request speaks for is the Csource-ID it names (as the card sees it).
+    const std::string bytes(p.data.begin(), p.data.end());
+    std::string cs = csource_of(bytes);
+    if (const auto it = csource_by_agent_endpoint.find(p.src_ip + ":" + std::to_string(p.src_port));
+        cs.empty() && it != csource_by_agent_endpoint.end())
+      cs = it->second;
+    scoreboard.on_request(p.t_arrival_ps, cs, bytes);
+  };
+  source.on_monitored = [&](const Packet& p) {
+    scoreboard.on_packet(p);
+    series.add("offered", p.t_arrival_ps);
+    if ((++monitored_seen & 0xfff) == 0 && !opt.quiet) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::seconds(1) && now - wall_start > std::chrono::seconds(2)) {
+        last_progress = now;
+        progress_shown = true;
+        std::fprintf(stderr, "\rdfcsim: %llu packets injected, simulated %.3f ms, %.1f s wall   ",
+                     static_cast<unsigned long long>(monitored_seen), double(p.t_arrival_ps) / 1e9,
+                     std::chrono::duration<double>(now - wall_start).count());
+        std::fflush(stderr);
+      }
+    }
+  };
+
   // Outputs.
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;
   for (const auto& g : cfg.capture_groups)
@@ -239,6 +278,19 @@ RunResult run_simulation(const RunOptions& opt) {
     }
     log.push_back({t_ps, log_order++, hdr.str() + "\n" + bytes});
     if (!reply) return;
+    // Which control source this is for: the agent's endpoint for replies; for notifications
+    // the source whose key verifies among those with this notification target.
+    std::string cs_id;
+    if (auto a = csource_by_agent_endpoint.find(ep); a != csource_by_agent_endpoint.end()) cs_id = a->second;
+    for (const auto& g : cfg.capture_groups)
+      for (const auto& c : g.control_sources)
+        for (const auto& nt : c.notification_targets)
+          if (cs_id.empty() && nt.address + ":" + std::to_string(nt.port) == ep && parse_reply(bytes, c.shared_key)->signature_ok)
+            cs_id = c.id;
+    if (is_reply)
+      scoreboard.on_reply(t_ps, cs_id, bytes);
+    else
+      scoreboard.on_notification(t_ps, cs_id, bytes);
     ++status_counts[std::to_string(reply->status)];
     if (is_reply) {
       ++replies;
@@ -258,6 +310,9 @@ RunResult run_simulation(const RunOptions& opt) {
     if (w == writers.end()) return;  // cannot happen: the firmware only copies to configured ids
     w->second->write(p.data.data(), p.data.size(), t_ps);
     ++copies_written[p.cdest_id];
+    scoreboard.on_copy(p, t_ps);
+    series.add("copies:" + p.cdest_id, t_ps);
+    latency.add(t_ps >= p.t_arrival_ps ? t_ps - p.t_arrival_ps : 0);
   };
 
 
@@ -284,7 +339,17 @@ RunResult run_simulation(const RunOptions& opt) {
   }
   auto card = std::make_unique<model::Card>("card", prof, std::move(dev), make_fw, source, on_copy, on_control,
                                             opt.drain_ps);
+  card->set_drop_sink([&](const Packet& p, const char* why) {
+    if (p.unit == Unit::Monitor) {
+      scoreboard.on_packet_dropped(p.id, why);
+      series.add("dropped", p.t_arrival_ps);
+    }
+  });
+  card->set_done_sink([&](const Packet& p, uint64_t, uint64_t done) {
+    if (p.unit == Unit::Monitor) series.add("achieved", done);
+  });
   sc_core::sc_start();
+  if (progress_shown) std::fprintf(stderr, "\n");
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   for (auto& [id, w] : writers) w->flush();
 
@@ -395,8 +460,23 @@ RunResult run_simulation(const RunOptions& opt) {
     sum << "    " << id << ": " << copies_written[id] << " copies -> " << w->path() << "\n";
   sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << wall_s
       << " s wall; report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
+  scoreboard.on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
+                            {"copies_tx_queue_full", ps.copies_dropped_tx_queue + cs.egress_dropped_queue},
+                            {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+  const Scoreboard::Result sb = scoreboard.finish();
+  r["scoreboard"] = sb.to_json();
+  r["coverage"] = sb.coverage;
+  r["latency"] = latency.to_json();
+  r["timeseries"] = series.to_json(cs.monitor_first_arrival_ps, cs.end_ps);
+  r["scenario"]["name"] = opt.name;
+  sum << "  scoreboard: " << (sb.pass ? "PASS" : "FAIL") << " (" << sb.matched_copies << " copies checked, "
+      << sb.missing_copies << " missing, " << sb.unexpected_copies << " unexpected, " << sb.explained_missing
+      << " explained by counted drops)\n";
+  for (size_t i = 0; i < sb.errors.size() && i < 5; ++i) sum << "    " << sb.errors[i] << "\n";
   RunResult res{r, sum.str(), check_expectations(opt.expect, r)};
+  res.report["expectations"] = res.failures;
   std::ofstream(fs::path(opt.out_dir) / "report.json") << res.report.dump(2) << "\n";
+  std::ofstream(fs::path(opt.out_dir) / "report.html") << render_report_html(res.report);
   return res;
 }
 

@@ -119,7 +119,7 @@ class LiveSource : public model::IngressSource {
   };
   struct Counters {
     uint64_t datagrams_in = 0, mapped_loopback = 0, replies_out = 0, notifications_out = 0, send_errors = 0,
-             unroutable = 0;
+             unroutable = 0, copies_out = 0, copy_send_errors = 0;
   };
   using LogFn = std::function<void(const std::string&)>;
 
@@ -137,6 +137,19 @@ class LiveSource : public model::IngressSource {
     if (!opt.notify_to.empty()) {
       asio::ip::make_address(opt.notify_to, ec);
       if (ec) throw std::runtime_error("--notify-to: '" + opt.notify_to + "' is not an IP address");
+    }
+    if (!opt.copies_to.empty()) {
+      const size_t c = opt.copies_to.rfind(':');
+      const std::string host = c == std::string::npos ? opt.copies_to : opt.copies_to.substr(0, c);
+      const std::string port = c == std::string::npos ? "30030" : opt.copies_to.substr(c + 1);
+      const auto a = asio::ip::make_address(host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host, ec);
+      if (ec || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(port) == 0 || std::stoul(port) > 65535)
+        throw std::runtime_error("--copies-to: expected ADDR[:PORT], got '" + opt.copies_to + "'");
+      copies_to_ = udp::endpoint(a, static_cast<unsigned short>(std::stoul(port)));
+      copy_sock_ = std::make_unique<udp::socket>(io_);
+      copy_sock_->open(a.is_v6() ? udp::v6() : udp::v4(), ec);
+      if (ec) throw std::runtime_error("--copies-to: cannot open a UDP socket: " + ec.message());
     }
     std::map<uint16_t, Port*> by_port;
     for (const auto& g : cfg.capture_groups)
@@ -250,6 +263,22 @@ class LiveSource : public model::IngressSource {
   }
   const std::string& last_sent_to() const { return last_sent_to_; }
 
+  // A copy live as a jmirror datagram (see serve.hpp). No-op without copies_to.
+  void send_copy(const Packet& p, uint32_t mirror_id, uint32_t session_id) {
+    if (!copy_sock_ || p.data.size() < 20) return;
+    const size_t outer = static_cast<size_t>(p.data[0] & 0x0f) * 4;  // the IP-IP header
+    if (outer < 20 || outer > p.data.size()) return;
+    std::vector<uint8_t> d(8 + p.data.size() - outer);
+    for (int i = 0; i < 4; ++i) {
+      d[static_cast<size_t>(i)] = static_cast<uint8_t>(mirror_id >> (24 - 8 * i));
+      d[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(session_id >> (24 - 8 * i));
+    }
+    std::copy(p.data.begin() + static_cast<std::ptrdiff_t>(outer), p.data.end(), d.begin() + 8);
+    boost::system::error_code ec;
+    copy_sock_->send_to(asio::buffer(d), copies_to_, 0, ec);
+    ++(ec ? c_.copy_send_errors : c_.copies_out);
+  }
+
  private:
   void arm(Port& p) {
     p.sock.async_receive_from(asio::buffer(p.buf), p.from, [this, &p](const boost::system::error_code& ec, size_t n) {
@@ -338,6 +367,8 @@ class LiveSource : public model::IngressSource {
   std::vector<std::unique_ptr<Port>> ports_;
   std::deque<Packet> pending_;
   std::map<std::string, udp::endpoint> routes_;  // presented "ip:port" -> real sender
+  std::unique_ptr<udp::socket> copy_sock_;
+  udp::endpoint copies_to_;
   std::string control_addr_, stop_reason_ = "", last_sent_to_;
   bool stop_ = false;
   uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0;
@@ -437,11 +468,15 @@ json serve(const ServeOptions& opt) {
         (is_reply ? " reply" : " notification") + "\n" + bytes);
   };
   std::map<std::string, uint64_t> copies_written;
+  std::map<std::string, uint32_t> mirror_id;  // 1-based position of the destination in the configuration
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cd : g.content_destinations) mirror_id.emplace(cd.id, static_cast<uint32_t>(mirror_id.size() + 1));
   auto on_copy = [&](const Packet& p, uint64_t t_ps) {
     auto w = writers.find(p.cdest_id);
     if (w == writers.end()) return;
     w->second->write(p.data.data(), p.data.size(), t_ps);
-    ++copies_written[p.cdest_id];
+    const uint64_t n = ++copies_written[p.cdest_id];
+    source.send_copy(p, mirror_id[p.cdest_id], static_cast<uint32_t>(n));
   };
 
   fw::FirmwareOptions fwo;
@@ -473,6 +508,7 @@ json serve(const ServeOptions& opt) {
         for (const auto& nt : cs.notification_targets)
           std::cout << "  notifications of " << cs.id << " -> udp "
                     << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
+    if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
     std::cout << "  copies -> " << opt.out_dir << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM\n";
   }
   std::cout << "dfcsim serve: ready" << std::endl;
@@ -535,6 +571,8 @@ json serve(const ServeOptions& opt) {
                 {"datagrams_in", lc.datagrams_in}, {"presented_from_loopback", lc.mapped_loopback},
                 {"replies_sent", lc.replies_out}, {"notifications_sent", lc.notifications_out},
                 {"send_errors", lc.send_errors}, {"unroutable", lc.unroutable},
+                {"copies_to", opt.copies_to}, {"jmirror_copies_sent", lc.copies_out},
+                {"jmirror_send_errors", lc.copy_send_errors},
                 {"traffic_packets", source.traffic_packets()}};
   r["realtime"] = {{"late_events", cs.realtime_late_events}, {"max_lag_s", double(cs.realtime_max_lag_ps) / 1e12}};
   r["simulated_time_s"] = double(cs.end_ps) / 1e12;

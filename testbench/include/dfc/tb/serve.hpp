@@ -16,7 +16,12 @@
 //  * Notifications go to the configured notification-targets (address, port) as real UDP
 //    datagrams from the control source's service-port socket; `notify_to` replaces the target
 //    address (port kept), e.g. 127.0.0.1 for a configuration written for a real network.
-//  * Copies go to out_dir/cdest-<id>.pcap as in `run` (flushed every half second).
+//  * Copies go to out_dir/cdest-<id>.pcap as in `run` (flushed every half second) and, with
+//    copies_to = "ADDR:PORT", also live as UDP datagrams in Juniper packet-mirror ("jmirror",
+//    Wireshark's jmirror dissector, default UDP port 30030) format: 4-byte mirror id = the
+//    content destination's 1-based position in the configuration, 4-byte session id = the
+//    copy's sequence number for that destination, then the original IP packet (the copy without
+//    its outer IP-IP header).
 // Time: simulated time = wall time since start (Card::set_realtime). The live source blocks on
 // the sockets until the next traffic packet, the card's next timer deadline or 50 ms,
 // whichever comes first, so criterion timeouts fire on time.
@@ -34,6 +39,7 @@ struct ServeOptions {
   std::string config_name = "<config>";
   std::string listen = "127.0.0.1";  // local address of the service-port sockets
   std::string notify_to;             // "" = configured notification-target addresses
+  std::string copies_to;             // "" = pcap only; "ADDR:PORT" = also jmirror over UDP
   // Monitored traffic (optional): a generator spec (TrafficSpec::parse syntax, plus `pps=N`
   // which sets the load for N packets per second at the spec's mean frame size), or a pcap
   // replayed with its original timing. Either starts traffic_start_s after the start.

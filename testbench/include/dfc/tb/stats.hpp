@@ -1,0 +1,52 @@
+// Run statistics for the report: event counts over simulated time with automatic bucket
+// widening (bounded memory for any run length), and latency percentiles from a bounded
+// reservoir sample.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dfc::tb {
+
+class TimeSeries {
+ public:
+  explicit TimeSeries(uint64_t first_bucket_ps = 1'000'000, size_t max_buckets = 400)
+      : width_(first_bucket_ps), max_(max_buckets) {}
+  void add(const std::string& series, uint64_t t_ps, double v = 1.0);
+  // {"bucket_s": w, "t_s": [...], "series": {name: [rate per second per bucket]}}
+  nlohmann::json to_json(uint64_t origin_ps, uint64_t end_ps) const;
+
+ private:
+  void widen();
+  uint64_t width_;
+  size_t max_;
+  std::map<std::string, std::map<uint64_t, double>> s_;  // series -> bucket index -> sum
+  uint64_t max_index_ = 0;
+};
+
+class LatencyStats {
+ public:
+  explicit LatencyStats(size_t reservoir = 1'000'000) : cap_(reservoir), rng_(12345) {}
+  void add(uint64_t ps);
+  uint64_t count() const { return n_; }
+  // {"count", "p50_us", "p90_us", "p99_us", "max_us", "mean_us", "histogram": {"edges_us", "counts"}}
+  nlohmann::json to_json() const;
+
+ private:
+  size_t cap_;
+  std::vector<uint64_t> sample_;
+  uint64_t n_ = 0, max_ = 0;
+  double sum_ = 0;
+  std::mt19937_64 rng_;
+};
+
+// A self-contained HTML page (inline SVG, no scripts) with the plots a user would rather
+// look at than read: offered vs achieved throughput, the latency histogram and copies per
+// destination over time, plus the key numbers of report.json.
+std::string render_report_html(const nlohmann::json& report);
+
+}  // namespace dfc::tb
