@@ -1,10 +1,15 @@
 // Verilated classifier vs the C++ reference model on random rules and random/corner keys.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "classifier_ref.hpp"
 #include "classifier_rtl.hpp"
+
+#ifndef DFC_LONG
+#define DFC_LONG 0
+#endif
 
 
 namespace dfc {
@@ -63,7 +68,7 @@ TEST_P(RtlVsRef, RandomRulesAndKeys) {
     ref.set_group_enable(g, g != 3);
   }
   size_t hits = 0;
-  for (int n = 0; n < 1500; ++n) {
+  for (int n = 0; n < (DFC_LONG ? 3000 : 1500); ++n) {
     abi::KeyWords k{};
     if (n % 3 == 0) {
       for (auto& w : k) w = rng();
@@ -92,7 +97,30 @@ TEST_P(RtlVsRef, RandomRulesAndKeys) {
   EXPECT_GT(hits, depth < 64 ? 100u : 300u);
 }
 
+#if DFC_LONG
+INSTANTIATE_TEST_SUITE_P(Depths, RtlVsRef, ::testing::Values(2048u, 4096u, 5000u, 16384u));
+#else
 INSTANTIATE_TEST_SUITE_P(Depths, RtlVsRef, ::testing::Values(1u, 64u, 100u, 256u, 1024u));
+
+TEST(Rtl, WaveformTraceWhenBuiltWithIt) {
+  rtl::ClassifierRtl r(64);
+  const std::string path = ::testing::TempDir() + "classifier_trace." + rtl::ClassifierRtl::trace_format();
+  if (!rtl::ClassifierRtl::trace_supported()) {
+    EXPECT_FALSE(r.open_trace(path));
+    GTEST_SKIP() << "built without -DDFC_RTL_TRACE=VCD|FST";
+  }
+  ASSERT_TRUE(r.open_trace(path));
+  abi::KeyWords k{};
+  for (int i = 0; i < 20; ++i) r.lookup(k);
+  r.close_trace();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 0, SEEK_END);
+  EXPECT_GT(std::ftell(f), 100L);
+  std::fclose(f);
+}
+
+#endif
 
 TEST(Rtl, ResetStateMatchesNothing) {
   rtl::ClassifierRtl rtl(64);

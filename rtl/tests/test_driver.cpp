@@ -18,6 +18,10 @@
 #include "dfc/fw/flow_key.hpp"
 #include "dfc/hal/hal.hpp"
 
+#ifndef DFC_LONG
+#define DFC_LONG 0
+#endif
+
 namespace dfc {
 namespace {
 
@@ -268,14 +272,21 @@ TEST_P(DriverRandom, MatchesIndependentModel) {
               p.kind, p.depth, checked, full, live.size(), drv.entries_used(), drv.range_units_used());
 }
 
-INSTANTIATE_TEST_SUITE_P(Devices, DriverRandom,
-                         ::testing::Values(Param{"model", 256, 60}, Param{"rtl", 256, 60},
-                                           Param{"model", 1024, 40}, Param{"rtl", 1024, 40},
-                                           Param{"rtl", 64, 40}),
+#if DFC_LONG
+#define DRIVER_PARAMS                                                                       \
+  Param{"model", 4096, 400}, Param{"rtl", 4096, 400}, Param{"rtl", 16384, 200},             \
+      Param{"model", 16384, 200}
+#else
+#define DRIVER_PARAMS                                                                       \
+  Param{"model", 256, 60}, Param{"rtl", 256, 60}, Param{"model", 1024, 40},                 \
+      Param{"rtl", 1024, 40}, Param{"rtl", 64, 40}
+#endif
+INSTANTIATE_TEST_SUITE_P(Devices, DriverRandom, ::testing::Values(DRIVER_PARAMS),
                          [](const ::testing::TestParamInfo<Param>& i) {
                            return std::string(i.param.kind) + "_" + std::to_string(i.param.depth);
                          });
 
+#if !DFC_LONG
 // ---- saturation: more than CLS_MAX_RESULTS matching entries ---------------------------------
 class DriverKinds : public ::testing::TestWithParam<const char*> {};
 
@@ -479,6 +490,8 @@ TEST(RtlPipeline, InvalidationAndGroupDisableHide) {
     EXPECT_EQ(dev->lookup(k).cycles, abi::CLS_LOOKUP_LATENCY + 1) << kind;
   }
 }
+
+#endif  // !DFC_LONG
 
 }  // namespace
 }  // namespace dfc
