@@ -12,7 +12,7 @@
 // each of its 16 values v, an N-bit vector tbl[c][v] has bit i set when entry i accepts v in
 // chunk c. A lookup reads one N-bit word per chunk (addressed by the key nibble) and ANDs
 // them. Writing an entry rewrites its bit in all 16 words of every chunk (one clock, one
-// write port per chunk memory). Chunks that no stored entry cares about are skipped
+// write port per chunk memory). Chunks that no valid entry cares about are skipped
 // (care_cnt[c] == 0): clock gating in hardware, a large saving in simulation (the IPv6
 // address bits of an IPv4-only rule set, the ICMP bytes, unused range bits).
 //
@@ -118,6 +118,8 @@ module classifier #(
     logic [3:0]    mval;
     logic [3:0]    vval;
     logic          old_all;
+    logic          old_care;
+    logic          new_care;
     logic          acc_v;
     logic [31:0]   a;
     logic [15:0]   port;
@@ -236,8 +238,11 @@ module classifier #(
             acc_v = ((4'(v) & mval) == vval);
             tbl[a][bit_i] = acc_v;
           end
-          if (old_all && mval != 4'd0) care_cnt[c] = care_cnt[c] + 32'd1;
-          else if (!old_all && mval == 4'd0) care_cnt[c] = care_cnt[c] - 32'd1;
+          // care_cnt counts VALID entries with a non-zero mask nibble in chunk c.
+          old_care = vld[gw][bit_i] && !old_all;
+          new_care = wr_valid && mval != 4'd0;
+          if (!old_care && new_care) care_cnt[c] = care_cnt[c] + 32'd1;
+          else if (old_care && !new_care) care_cnt[c] = care_cnt[c] - 32'd1;
         end
         vld[gw][bit_i] = wr_valid;
         grp[wr_idx] = 32'(wr_group);
