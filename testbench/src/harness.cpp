@@ -15,6 +15,7 @@
 #include "dfc/config/config.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
+#include "dfc/tb/accounting.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
@@ -62,14 +63,26 @@ class TimelineSource : public model::IngressSource {
   std::function<void(const Packet&)> on_control;    // every DTCP request, as it enters
 
   Next next(Packet& out, uint64_t, uint64_t&) override {
-    if (ci_ < control_.size()) {
+    // Merge the control timeline (absolute times) with the monitored traffic by arrival time;
+    // at equal times control goes first.
+    if (!have_pending_) have_pending_ = pull_monitored(pending_);
+    if (ci_ < control_.size() && (!have_pending_ || control_[ci_].t_arrival_ps <= pending_.t_arrival_ps)) {
       out = std::move(control_[ci_++]);
       if (on_control) on_control(out);
       return Next::Packet;
     }
+    if (!have_pending_) return Next::End;
+    out = std::move(pending_);
+    have_pending_ = false;
+    if (on_monitored) on_monitored(out);
+    return Next::Packet;
+  }
+
+ private:
+  bool pull_monitored(Packet& out) {
     if (pcap_) {
       uint64_t t = 0;
-      if (pcap_seq_ >= cap_ || !pcap_->next(out, t)) return Next::End;
+      if (pcap_seq_ >= cap_ || !pcap_->next(out, t)) return false;
       if (line_rate_) t = 0;  // back to back: the ingress MAC spaces them at its line rate
       if (!have_base_) base_ = t, have_base_ = true;
       out.unit = Unit::Monitor;
@@ -77,20 +90,19 @@ class TimelineSource : public model::IngressSource {
       out.t_arrival_ps = start_ + (t >= base_ ? t - base_ : 0);  // keep the capture's timing
       if (out.t_arrival_ps < last_) out.t_arrival_ps = last_;   // captures can step back
       last_ = out.t_arrival_ps;
-      if (on_monitored) on_monitored(out);
-      return Next::Packet;
+      return true;
     }
     if (ti_ < traffic_.size()) {
       out = std::move(traffic_[ti_++]);
       out.unit = Unit::Monitor;
       out.t_arrival_ps += start_;
-      if (on_monitored) on_monitored(out);
-      return Next::Packet;
+      return true;
     }
-    return Next::End;
+    return false;
   }
 
- private:
+  Packet pending_;
+  bool have_pending_ = false;
   std::vector<Packet> control_, traffic_;
   std::unique_ptr<PcapReader> pcap_;
   size_t ci_ = 0, ti_ = 0;
@@ -147,8 +159,32 @@ RunResult run_simulation(const RunOptions& opt) {
   std::vector<Packet> control;
   uint64_t t = 0;
   int req_no = 0;
+  // Plan every request in time order: the script before traffic (one every 100 us), then the
+  // timed requests and the churn relative to the start of traffic. Seq numbers are assigned
+  // in this order, so a source's requests reach the card with increasing Seq.
+  struct Planned {
+    uint64_t t;
+    std::string raw, origin;
+    int no;
+  };
+  std::vector<Planned> plan;
   for (const std::string& raw : opt.dtcp_requests) {
     ++req_no;
+    plan.push_back({t, raw, opt.dtcp_name, req_no});
+    t += kDtcpSpacingPs;
+  }
+  const uint64_t traffic_start = t;
+  int timed_no = 0;
+  for (const auto& tr : opt.timeline) plan.push_back({traffic_start + tr.at_ps, tr.request, "timeline", ++timed_no});
+  if (opt.churn) {
+    int churn_no = 0;
+    for (const auto& tr : generate_churn(*opt.churn, opt.seed.value_or(1)))
+      plan.push_back({traffic_start + tr.at_ps, tr.request, "churn", ++churn_no});
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const Planned& x, const Planned& y) { return x.t < y.t; });
+  for (const Planned& pl : plan) {
+    const std::string& raw = pl.raw;
+    const uint64_t at = pl.t;
     const std::string id = csource_of(raw);
     auto it = agents.find(id);
     // A scripted request that carries its own Seq/Authentication-Info (a forgery test) and names
@@ -156,7 +192,7 @@ RunResult run_simulation(const RunOptions& opt) {
     if (it == agents.end() && !agents.empty() && DtcpAgent::carries_own_auth(raw))
       it = agents.begin();
     if (it == agents.end())
-      throw std::runtime_error(opt.dtcp_name + ": request " + std::to_string(req_no) +
+      throw std::runtime_error(pl.origin + ": request " + std::to_string(pl.no) +
                                (id.empty() ? ": no Csource-ID parameter"
                                            : ": Csource-ID '" + id + "' is not a configured control-source") +
                                " (each request is sent from the control source it names)");
@@ -187,15 +223,13 @@ RunResult run_simulation(const RunOptions& opt) {
     p.src_port = it->second.src_port;
     p.dst_ip = opt.card_control_address;
     p.dst_port = it->second.service_port;
-    p.t_arrival_ps = t;
-    p.id = static_cast<uint64_t>(req_no);
-    log.push_back({t, log_order++,
-                   "# " + fmt_time_ps(t) + " " + id + " " + p.src_ip + ":" + std::to_string(p.src_port) +
+    p.t_arrival_ps = at;
+    p.id = static_cast<uint64_t>(pl.no);
+    log.push_back({at, log_order++,
+                   "# " + fmt_time_ps(at) + " " + id + " " + p.src_ip + ":" + std::to_string(p.src_port) +
                        " -> card " + p.dst_ip + ":" + std::to_string(p.dst_port) + " request\n" + bytes});
     control.push_back(std::move(p));
-    t += kDtcpSpacingPs;
   }
-  const uint64_t traffic_start = t;
 
   std::unique_ptr<PcapReader> pcap;
   if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
@@ -319,6 +353,7 @@ RunResult run_simulation(const RunOptions& opt) {
   fw::FirmwareOptions fwo;
   fwo.pipeline.costs = prof.costs;
   fwo.pipeline.max_duplicates = cfg.g_max_duplicates;
+  fwo.overload.rated_input_pps = prof.rated_input_pps;
   fw::Firmware* fw_ptr = nullptr;
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
@@ -370,7 +405,9 @@ RunResult run_simulation(const RunOptions& opt) {
   drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
   for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
   drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
-  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue + cs.egress_dropped_queue;
+  // A copy the egress queue refuses is counted by the card and by the firmware (transmit
+  // returned false): once here.
+  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue;
   r["drops"] = drops;
   r["packets_matched"] = ps.packets_matched;
   r["packets_unmatched"] = ps.packets_unmatched;
@@ -436,11 +473,35 @@ RunResult run_simulation(const RunOptions& opt) {
   r["core_utilisation"] = busy;
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
+  {
+    AccountingInputs ai;
+    ai.packets_in = cs.monitor_offered;
+    ai.processed = cs.monitor_packets;
+    ai.ingress_drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+    ai.egress_accepted = cs.egress_copies;
+    ai.egress_dropped_queue = cs.egress_dropped_queue;
+    for (const auto& [id, n] : copies_written) ai.copies_written += n;
+    ai.fw_packets_in = ps.packets_in;
+    ai.matched = ps.packets_matched;
+    ai.unmatched = ps.packets_unmatched;
+    ai.not_intercepted = ps.not_intercepted;
+    ai.copies_chosen = ps.copies_chosen;
+    ai.copies_sent = ps.copies_sent;
+    ai.copies_max_duplicates = ps.copies_dropped_max_duplicates;
+    ai.copies_tx_queue_full = ps.copies_dropped_tx_queue;
+    ai.copies_unknown_destination = ps.copies_dropped_unknown_destination;
+    for (const auto& [id, n] : ps.copies_per_destination) ai.copies_per_destination_sum += n;
+    r["accounting"] = accounting_json(ai);
+    json ov = overload_json(fw_ptr->overload());
+    r["overload_events"] = ov["events"];
+    ov.erase("events");
+    r["overload"] = ov;
+  }
 
 
   std::ostringstream sum;
   sum << "dfcsim: " << prof.name << " card, " << cls_name << " classifier\n";
-  sum << "  DTCP: " << opt.dtcp_requests.size() << " request(s), " << replies << " repl"
+  sum << "  DTCP: " << cs.control_packets << " request(s), " << replies << " repl"
       << (replies == 1 ? "y" : "ies") << ", " << notifications << " notification(s)";
   if (bad_signatures) sum << ", " << bad_signatures << " with a BAD signature";
   sum << "\n  criteria installed: " << criteria_added.size();
@@ -461,7 +522,7 @@ RunResult run_simulation(const RunOptions& opt) {
   sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << wall_s
       << " s wall; report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
   scoreboard.on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
-                            {"copies_tx_queue_full", ps.copies_dropped_tx_queue + cs.egress_dropped_queue},
+                            {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
                             {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
   const Scoreboard::Result sb = scoreboard.finish();
   r["scoreboard"] = sb.to_json();

@@ -1,6 +1,10 @@
 // Scenario files: a JSON object naming the configuration, the DTCP script, the traffic and
 // the expectations of one simulation run. Format: docs/user-guide.md "Scenario files".
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -57,6 +61,53 @@ const json* lookup(const json& j, const std::string& dotted) {
 
 std::vector<std::string> split_dtcp_script(const std::string& text) { return split_requests(text); }
 
+std::vector<TimedRequest> generate_churn(const ChurnSpec& c, uint64_t seed) {
+  std::mt19937_64 rng(seed * 7919 + 17);
+  // dest_pool "a.b.c.d/len": hosts drawn uniformly.
+  const size_t slash = c.dest_pool.find('/');
+  unsigned b[4] = {0, 0, 0, 0};
+  int len = 32;
+  if (std::sscanf(c.dest_pool.c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4 ||
+      (slash != std::string::npos && (len = std::atoi(c.dest_pool.c_str() + slash + 1)) < 8) || len > 32)
+    throw std::runtime_error("churn.dest_pool '" + c.dest_pool + "': expected an IPv4 prefix a.b.c.d/len (len 8..32)");
+  const uint32_t base = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) & (len == 32 ? ~0u : ~((1u << (32 - len)) - 1));
+  const uint32_t hosts = len == 32 ? 1u : (1u << (32 - len));
+  std::vector<TimedRequest> out;
+  uint64_t adds = 0;
+  for (uint64_t i = 0; i < c.count; ++i) {
+    TimedRequest r;
+    r.at_ps = c.start_ps + static_cast<uint64_t>(double(i) / c.rate_per_s * 1e12);
+    const unsigned draw = static_cast<unsigned>(rng() % 100);
+    auto window = [&]() {
+      // A Criteria-ID range around the IDs this churn has created so far (IDs are
+      // card-wide; whatever exists in the range is affected).
+      const uint64_t lo = 1 + (adds ? rng() % adds : 0);
+      return std::to_string(lo) + "-" + std::to_string(lo + rng() % 4);
+    };
+    std::ostringstream q;
+    if (draw < 55 || adds == 0) {
+      const uint32_t a = base + static_cast<uint32_t>(rng() % hosts);
+      q << "ADD DTCP/0.7\nCsource-ID: " << c.csource << "\nCdest-ID: " << c.cdest << "\nDest-Address: " << (a >> 24)
+        << "." << ((a >> 16) & 255) << "." << ((a >> 8) & 255) << "." << (a & 255)
+        << "\nTimeout-Packets: " << 1 + rng() % 200 << "\n";
+      if (rng() % 2) q << "Flags: SendAsync\n";
+      ++adds;
+    } else if (draw < 70) {
+      q << "DELETE DTCP/0.7\nCsource-ID: " << c.csource << "\nCriteria-ID: " << window() << "\n";
+    } else if (draw < 80) {
+      q << "REFRESH DTCP/0.7\nCsource-ID: " << c.csource << "\nCriteria-ID: " << window()
+        << "\nTimeout-Packets: " << 1 + rng() % 200 << "\n";
+    } else if (draw < 90) {
+      q << "LIST DTCP/0.7\nCsource-ID: " << c.csource << "\nFlags: Stats\n";
+    } else {
+      q << "NOOP DTCP/0.7\nCsource-ID: " << c.csource << "\nFlags: SendAsync\n";
+    }
+    r.request = q.str() + "\n";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 RunOptions load_scenario(const std::string& path) {
   const std::string text = slurp(path, "scenario", path);
   json j;
@@ -66,13 +117,14 @@ RunOptions load_scenario(const std::string& path) {
     throw std::runtime_error(path + ": not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw std::runtime_error(path + ": a scenario is a JSON object");
-  static const std::set<std::string> known = {"description", "config", "dtcp", "traffic", "pcap", "pcap_timing",
-                                              "profile", "classifier", "drain_ms", "expect"};
+  static const std::set<std::string> known = {"description", "config",     "dtcp",     "traffic",
+                                              "pcap",        "pcap_timing", "profile",  "classifier",
+                                              "drain_ms",    "expect",      "timeline", "churn"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
       throw std::runtime_error(path + ": unknown key '" + it.key() +
                                "' (description, config, dtcp, traffic, pcap, pcap_timing, profile, classifier, "
-                               "drain_ms, expect)");
+                               "drain_ms, expect, timeline, churn)");
   const fs::path dir = fs::path(path).parent_path();
   auto str = [&](const char* k) -> std::string {
     if (!j.contains(k)) return "";
@@ -104,6 +156,39 @@ RunOptions load_scenario(const std::string& path) {
     if (!j["drain_ms"].is_number() || j["drain_ms"].get<double>() < 0)
       throw std::runtime_error(path + ": drain_ms must be a non-negative number");
     o.drain_ps = static_cast<uint64_t>(j["drain_ms"].get<double>() * 1e9);
+  }
+  if (j.contains("timeline")) {
+    if (!j["timeline"].is_array()) throw std::runtime_error(path + ": 'timeline' must be an array");
+    size_t i = 0;
+    for (const auto& e : j["timeline"]) {
+      ++i;
+      const std::string where = path + ": timeline[" + std::to_string(i - 1) + "]";
+      if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number() || e["at_ms"].get<double>() < 0)
+        throw std::runtime_error(where + ": needs \"at_ms\" (a non-negative number)");
+      const uint64_t at = static_cast<uint64_t>(std::llround(e["at_ms"].get<double>() * 1e9));
+      if (e.contains("request") && e["request"].is_string()) {
+        o.timeline.push_back({at, e["request"].get<std::string>()});
+      } else if (e.contains("file") && e["file"].is_string()) {
+        for (auto& r : split_requests(slurp(dir / e["file"].get<std::string>(), "timeline dtcp", path)))
+          o.timeline.push_back({at, r});
+      } else {
+        throw std::runtime_error(where + ": needs \"request\" (wire-format text) or \"file\" (a DTCP script)");
+      }
+    }
+  }
+  if (j.contains("churn")) {
+    const json& c = j["churn"];
+    if (!c.is_object() || !c.contains("csource") || !c.contains("cdest"))
+      throw std::runtime_error(path + ": 'churn' needs at least csource and cdest");
+    ChurnSpec ch;
+    ch.csource = c["csource"].get<std::string>();
+    ch.cdest = c["cdest"].get<std::string>();
+    ch.dest_pool = c.value("dest_pool", ch.dest_pool);
+    ch.rate_per_s = c.value("rate_per_s", ch.rate_per_s);
+    ch.count = c.value("count", ch.count);
+    ch.start_ps = static_cast<uint64_t>(c.value("start_ms", 0.0) * 1e9);
+    if (ch.rate_per_s <= 0) throw std::runtime_error(path + ": churn.rate_per_s must be positive");
+    o.churn = ch;
   }
   if (j.contains("expect")) {
     if (!j["expect"].is_object()) throw std::runtime_error(path + ": 'expect' must be an object");

@@ -482,6 +482,7 @@ json serve(const ServeOptions& opt) {
   fw::FirmwareOptions fwo;
   fwo.pipeline.costs = prof.costs;
   fwo.pipeline.max_duplicates = cfg.g_max_duplicates;
+  fwo.overload.rated_input_pps = prof.rated_input_pps;
   fw::Firmware* fw_ptr = nullptr;
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);

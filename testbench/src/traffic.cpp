@@ -122,6 +122,55 @@ FlowSpec draw_flow(const FlowTemplate& t, bool v6, std::mt19937_64& rng) {
   return f;
 }
 
+// An ARP request frame (Ethernet, ethertype 0x0806) of the frame length (FCS not stored).
+Packet arp_frame(size_t frame_len) {
+  Packet p;
+  p.link = LinkType::Ethernet;
+  p.unit = Unit::Monitor;
+  p.data.assign(std::max<size_t>(frame_len, 64) - 4, 0);
+  auto& d = p.data;
+  for (size_t i = 0; i < 6; ++i) d[i] = 0xff;
+  const uint8_t src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+  std::copy(src, src + 6, d.begin() + 6);
+  const uint8_t arp[] = {0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01};
+  std::copy(arp, arp + sizeof arp, d.begin() + 12);
+  std::copy(src, src + 6, d.begin() + 22);
+  const uint8_t spa[4] = {172, 16, 0, 1}, tpa[4] = {172, 16, 0, 2};
+  std::copy(spa, spa + 4, d.begin() + 28);
+  std::copy(tpa, tpa + 4, d.begin() + 38);
+  return p;
+}
+
+// The Ethernet frame with one MPLS label (bottom of stack, TTL 64) between the Ethernet
+// header and its IP packet; ethertype 0x8847.
+void mpls_encapsulate(Packet& p, uint32_t label) {
+  if (p.link != LinkType::Ethernet || p.data.size() < 14) return;
+  const uint32_t lse = (label << 12) | (1u << 8) | 64u;
+  const uint8_t b[4] = {uint8_t(lse >> 24), uint8_t(lse >> 16), uint8_t(lse >> 8), uint8_t(lse)};
+  p.data.insert(p.data.begin() + 14, b, b + 4);
+  p.data[12] = 0x88;
+  p.data[13] = 0x47;
+}
+
+// Turns an IPv4 packet into a fragment: first (MF set, offset 0) or non-first (offset 1480,
+// MF as given); the header checksum is recomputed. IPv6 packets are left alone.
+void fragment_ipv4(Packet& p, bool first, bool more) {
+  const size_t l2 = p.link == LinkType::Ethernet ? 14 : 0;
+  if (p.data.size() < l2 + 20 || (p.data[l2] >> 4) != 4) return;
+  uint8_t* ip = p.data.data() + l2;
+  const uint16_t fo = first ? 0x2000 : static_cast<uint16_t>((more ? 0x2000 : 0) | (1480 / 8));
+  ip[6] = static_cast<uint8_t>(fo >> 8);
+  ip[7] = static_cast<uint8_t>(fo);
+  ip[10] = ip[11] = 0;
+  const size_t ihl = size_t(ip[0] & 0x0f) * 4;
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < ihl; i += 2) s += (uint32_t{ip[i]} << 8) | ip[i + 1];
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  const uint16_t c = static_cast<uint16_t>(~s);
+  ip[10] = static_cast<uint8_t>(c >> 8);
+  ip[11] = static_cast<uint8_t>(c);
+}
+
 }  // namespace
 
 TrafficSpec TrafficSpec::parse(const std::string& spec) {
@@ -144,6 +193,9 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     else if (k == "match") t.match = parse_number(k, v);
     else if (k == "ipv6") t.ipv6 = parse_number(k, v);
     else if (k == "seed") t.seed = static_cast<uint64_t>(parse_number(k, v));
+    else if (k == "nonip") t.nonip = parse_number(k, v);
+    else if (k == "mpls") t.mpls = parse_number(k, v);
+    else if (k == "frag") t.frag = parse_number(k, v);
     else if (k == "match-src") m.src = v, have_match = true;
     else if (k == "match-dst") m.dst = v, have_match = true;
     else if (k == "match-proto") m.protos = parse_protos(v), have_match = true;
@@ -151,15 +203,17 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     else if (k == "match-dport") m.dport = v, have_match = true;
     else
       throw std::invalid_argument("traffic spec: unknown key '" + k +
-                                  "' (rate, load, size, packets, flows, locality, match, ipv6, seed, "
+                                  "' (rate, load, size, packets, flows, locality, match, ipv6, seed, nonip, mpls, frag, "
                                   "match-src, match-dst, match-proto, match-sport, match-dport)");
   }
   if (have_match) t.match_templates.push_back(m);
   if (t.rate_bps <= 0) throw std::invalid_argument("traffic spec: rate must be positive");
   if (t.load <= 0 || t.load > 1) throw std::invalid_argument("traffic spec: load must be in (0, 1]");
   if (t.flows == 0) throw std::invalid_argument("traffic spec: flows must be at least 1");
-  for (double f : {t.locality, t.match, t.ipv6})
-    if (f < 0 || f > 1) throw std::invalid_argument("traffic spec: fractions (locality, match, ipv6) are in [0, 1]");
+  for (double f : {t.locality, t.match, t.ipv6, t.nonip, t.mpls, t.frag})
+    if (f < 0 || f > 1)
+      throw std::invalid_argument("traffic spec: fractions (locality, match, ipv6, nonip, mpls, frag) are in [0, 1]");
+  if (t.nonip + t.mpls > 1) throw std::invalid_argument("traffic spec: nonip + mpls must not exceed 1");
   if (t.match > 0 && t.match_templates.empty())
     throw std::invalid_argument("traffic spec: match>0 needs a match template (match-src/match-dst/match-proto/match-dport)");
   return t;
@@ -239,6 +293,8 @@ std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id)
   out.reserve(spec.packets);
   std::deque<uint32_t> recent;
   std::uniform_real_distribution<double> u(0, 1);
+  std::mt19937_64 extra(spec.seed ^ 0x9e3779b97f4a7c15ull);  // nonip/mpls/frag draws only
+  const bool special = spec.nonip > 0 || spec.mpls > 0 || spec.frag > 0;
   double t_s = 0;
   for (uint64_t i = 0; i < spec.packets; ++i) {
     uint32_t fi;
@@ -251,6 +307,18 @@ std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id)
     FlowSpec f = flows[fi];
     f.frame_len = sizes.next(rng);
     Packet p = build_packet(f, first_id + i);
+    if (special) {
+      const double x = u(extra);
+      if (spec.ethernet && x < spec.nonip) {
+        p = arp_frame(f.frame_len);
+      } else {
+        if (spec.ethernet && x < spec.nonip + spec.mpls) mpls_encapsulate(p, 16 + static_cast<uint32_t>(extra() % 1000));
+        if (u(extra) < spec.frag) {
+          const uint64_t r = extra();
+          fragment_ipv4(p, (r & 1) != 0, (r & 2) != 0);
+        }
+      }
+    }
     p.id = first_id + i;
     p.t_arrival_ps = static_cast<uint64_t>(std::llround(t_s * 1e12));
     out.push_back(std::move(p));

@@ -13,6 +13,23 @@
 
 namespace dfc::tb {
 
+struct TimedRequest {
+  uint64_t at_ps = 0;  // after the first monitored packet's slot
+  std::string request;
+};
+
+// Random control-plane churn from one control source: `count` requests at `rate_per_s`,
+// starting at start_ps: 55% ADD (a host of dest_pool, Timeout-Packets 1..200, half with
+// SendAsync), 15% DELETE of a Criteria-ID range, 10% REFRESH of a range, 10% LIST, 10% NOOP.
+struct ChurnSpec {
+  std::string csource, cdest;
+  std::string dest_pool = "10.1.1.0/24";
+  double rate_per_s = 1000;
+  uint64_t count = 100;
+  uint64_t start_ps = 0;
+};
+std::vector<TimedRequest> generate_churn(const ChurnSpec& c, uint64_t seed);
+
 struct RunOptions {
   std::string config_text;
   std::string config_name = "<config>";  // for error messages (file name)
@@ -20,6 +37,10 @@ struct RunOptions {
   // control source its Csource-ID names (see dfc::tb::DtcpAgent for Seq/signing).
   std::vector<std::string> dtcp_requests;
   std::string dtcp_name = "<dtcp>";
+  // Requests at given times after traffic starts (a control-source timeline), and random
+  // churn (see ChurnSpec); both interleave with the traffic in arrival order.
+  std::vector<TimedRequest> timeline;
+  std::optional<ChurnSpec> churn;
   // Monitored traffic: packets with arrival times relative to traffic start, a generator
   // spec (dfc::tb::TrafficSpec::parse syntax), or a pcap replayed with its original timing
   // ("original") or back to back at the unit-1 line rate ("line-rate").

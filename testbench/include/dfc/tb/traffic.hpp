@@ -30,12 +30,19 @@ struct TrafficSpec {
   double locality = 0.0;   // probability a packet repeats one of the last 16 flows
   double match = 0.0;      // fraction of flows drawn from match templates
   double ipv6 = 0.0;       // fraction of non-matching flows that are IPv6
+  // Packets the card must not intercept or must handle specially, drawn per packet from a
+  // separate random stream (so the IP traffic of a seed is unchanged when these are 0):
+  double nonip = 0.0;      // fraction replaced by ARP frames (ethertype 0x0806)
+  double mpls = 0.0;       // fraction sent MPLS-encapsulated (ethertype 0x8847, one label)
+  double frag = 0.0;       // fraction of IPv4 packets sent as fragments: half first (MF, offset 0,
+                           // L4 header present), half non-first (offset 1480, no L4 header)
   uint64_t seed = 1;
   std::vector<FlowTemplate> match_templates;  // flows that match the scenario's criteria
   FlowTemplate other;                         // flows that should not match
   bool ethernet = true;
 
   // "rate=10g,load=0.5,size=imix,packets=1e5,flows=1000,locality=0.8,match=0.3,ipv6=0.1,seed=7,
+  //  nonip=0.05,mpls=0.02,frag=0.1,
   //  match-src=..,match-dst=..,match-proto=6|17,match-dport=53,match-sport=.."
   // Throws std::invalid_argument naming the bad key or value.
   static TrafficSpec parse(const std::string& spec);
