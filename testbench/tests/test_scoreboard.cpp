@@ -656,6 +656,34 @@ TEST(Scoreboard, CongestionDeleteNotificationRemovesCriterion) {
   EXPECT_TRUE(run(20 * kMs, false).pass);
 }
 
+TEST(Scoreboard, RestartNotificationRemovesEveryCriterion) {
+  Bench b;
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+  b.add(1 * kUs, "cs2", "Source-Address: 10.0.0.1\r\nCdest-ID: cd2\r\n" + kStatic, 2);
+  b.notify(10 * kMs, "cs1", 599, "Alert-Info: restart\r\n");
+  Packet p = b.packet(5 * kMs, flow("10.0.0.1", "10.0.0.2"));
+  b.copy(p, "cd1");
+  b.copy(p, "cd2");
+  b.packet(20 * kMs, flow("10.0.0.1", "10.0.0.2"));
+  auto r = b.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_EQ(r.coverage["dtcp"]["notifications"]["599"], 1);
+}
+
+TEST(Scoreboard, ListContinuationRepliesAreNotMistakenForOtherReplies) {
+  Bench b;
+  b.sb.on_request(0, "cs1", b.request("LIST", "cs1", "Flags: Both\r\n"));
+  b.sb.on_reply(5 * kUs, "cs1", Bench::reply(200, 1, "Criteria-Count: 2\r\nCriteria-Num: 1\r\n"));
+  b.sb.on_request(8 * kUs, "cs1", b.request("ADD", "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic));
+  b.sb.on_reply(9 * kUs, "cs1", Bench::reply(200, 1, "Criteria-Count: 2\r\nCriteria-Num: 2\r\n"));  // LIST part 2
+  b.sb.on_reply(20 * kUs, "cs1", Bench::reply(200, 2, "Criteria-ID: 3\r\n"));
+  b.copy(b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2")), "cd1");
+  auto r = b.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_EQ(r.coverage["dtcp"]["reply_status"]["LIST 200"], 1);
+  EXPECT_EQ(r.coverage["dtcp"]["reply_status"]["ADD 200"], 1);
+}
+
 TEST(Scoreboard, RefreshReplacesTimeouts) {
   Bench b;
   b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nTimeout-Total: 1\r\n", 1);
