@@ -62,6 +62,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
         dests[cd.id] = CopyDestination{ntohl(a.s_addr), cd.ttl};
     }
   pipeline_->set_destinations(std::move(dests));
+  ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
   next_aging_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
   rearm();
 }
@@ -73,11 +74,20 @@ void Firmware::rearm() {
   hal_.arm_timer(std::min(server, next_aging_ns_));
 }
 
+void Firmware::eval_memory(uint64_t now_ns) {
+  ovl_->memory(now_ns, pipeline_->stats().flow_entries, opt_.pipeline.flow_table_capacity,
+               cls_->entries_used(), cls_->depth());
+}
+
 void Firmware::on_packet(const Packet& p) {
-  if (p.unit == Unit::Control)
+  if (p.unit == Unit::Control) {
     server_->on_datagram(p);
-  else
+    eval_memory(hal_.now_ns());  // criteria may have been added or deleted
+  } else {
+    const uint64_t now = hal_.now_ns();
+    if (ovl_->on_packet(now)) eval_memory(now);
     pipeline_->process(p);
+  }
 }
 
 void Firmware::on_timer() {
@@ -90,10 +100,16 @@ void Firmware::on_timer() {
     mux_->server_deadline = UINT64_MAX;
     server_->on_timer();  // re-arms through the mux if it still has deadlines
   }
+  // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
+  // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
+  server_->check_congestion();
+  ovl_->tick(now);
+  eval_memory(now);
   rearm();
 }
 
 const PipelineStats& Firmware::pipeline_stats() const { return pipeline_->stats(); }
+const std::vector<OverloadEvent>& Firmware::overload_events() const { return ovl_->events(); }
 dtcp::Server& Firmware::server() { return *server_; }
 ClassifierDriver& Firmware::classifier() { return *cls_; }
 

@@ -19,6 +19,7 @@ CardProfile profile_by_name(const std::string& name) {
     p.ingress_bps = 2.5e9;
     p.egress_bps = 2.5e9;
     p.classifier_depth = 2048;
+    p.rated_input_pps = 300'000;
     p.ingress_buffer_packets = 2048;
     p.egress_queue_packets = 2048;
     return p;

@@ -21,6 +21,10 @@ struct CardProfile {
   size_t ingress_buffer_packets = 4096;
   size_t egress_queue_packets = 4096;
   uint32_t classifier_depth = 4096;
+  // The PIC's rated input packet rate (reference §2.4/§3: the input-packet-rate-threshold is
+  // capped at 300 kpps on the MS-III, honoured up to 1 Mpps on the MS-400); the firmware's
+  // overload monitor gets it as a hint (FirmwareOptions::overload.rated_input_pps).
+  uint64_t rated_input_pps = 1'000'000;
   fw::CycleCosts costs;
 };
 

@@ -445,7 +445,9 @@ RunResult run_simulation(const RunOptions& opt) {
     json cds = json::object();
     for (const auto& d : srv.content_destination_stats())
       cds[d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
-                   {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications}};
+                   {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications},
+                   {"soft_congested", int(d.soft_congested)}, {"soft_episodes", d.soft_episodes},
+                   {"soft_cleared", d.soft_cleared}};
     json crit = json::array();
     for (const auto& c : srv.criteria())
       crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},

@@ -195,6 +195,7 @@ struct Server::CdState {
   uint64_t matched_packets = 0, matched_bytes = 0, congestion_notifications = 0;
   RateWindow rate;
   bool soft_congested = false;
+  uint64_t soft_episodes = 0, soft_cleared = 0;
 };
 
 struct Server::Reply {
@@ -1077,7 +1078,12 @@ void Server::check_congestion() {
     CdState& cd = *cd_[di];
     const auto& dc = *cd.cfg;
     if (!dc.soft_limit && !dc.hard_limit) continue;
-    uint64_t bps = cd.rate.bps(now_s);
+    // Reference §2.7: the 10-s average "over all active criteria to it" — a deleted
+    // criterion's past traffic no longer counts (else one hard-limit episode would keep
+    // deleting criteria every evaluation until the destination's own window had drained).
+    uint64_t bps = 0;
+    for (const auto& [id, c] : criteria_)
+      if (c->cd == di) bps += c->rate.bps(now_s);
     // Sources with criteria to this destination.
     auto owners = [&]() {
       std::set<size_t> o;
@@ -1089,6 +1095,7 @@ void Server::check_congestion() {
       const uint64_t clear = dc.soft_limit_clear.value_or(*dc.soft_limit);
       if (!cd.soft_congested && bps > *dc.soft_limit) {
         cd.soft_congested = true;
+        ++cd.soft_episodes;
         for (size_t ci : owners()) {
           Params ps{{"Cdest-ID", escape(dc.id)}, {"Average-Bandwidth", std::to_string(bps)},
                     {"Alert-Bandwidth", std::to_string(*dc.soft_limit)}};
@@ -1098,6 +1105,7 @@ void Server::check_congestion() {
         }
       } else if (cd.soft_congested && bps < clear) {
         cd.soft_congested = false;
+        ++cd.soft_cleared;
       }
     }
     if (dc.hard_limit && *dc.hard_limit > 0 && bps > *dc.hard_limit) {
@@ -1173,6 +1181,8 @@ std::vector<ContentDestinationStats> Server::content_destination_stats() const {
     s.matched_bytes = cd->matched_bytes;
     s.congestion_notifications = cd->congestion_notifications;
     s.soft_congested = cd->soft_congested;
+    s.soft_episodes = cd->soft_episodes;
+    s.soft_cleared = cd->soft_cleared;
     out.push_back(std::move(s));
   }
   return out;

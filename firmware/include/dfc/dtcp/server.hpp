@@ -103,6 +103,7 @@ struct ContentDestinationStats {
   uint64_t matched_packets = 0, matched_bytes = 0;
   uint64_t congestion_notifications = 0;
   bool soft_congested = false;
+  uint64_t soft_episodes = 0, soft_cleared = 0;  // soft-limit exceeded / cleared (soft-limit-clear)
 };
 
 // Card-wide control-protocol counters (`show ... statistics`, control protocol drops).

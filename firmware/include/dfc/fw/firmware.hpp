@@ -7,6 +7,7 @@
 #include "dfc/config/config.hpp"
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/firmware_app.hpp"
+#include "dfc/fw/overload.hpp"
 #include "dfc/fw/pipeline.hpp"
 #include "dfc/hal/hal.hpp"
 
@@ -19,6 +20,9 @@ namespace dfc::fw {
 struct FirmwareOptions {
   PipelineConfig pipeline;
   uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second
+  // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
+  // card profile (300 kpps MS-III, 1 Mpps MS-400).
+  OverloadOptions overload;
 };
 
 class Firmware : public FirmwareApp {
@@ -29,6 +33,9 @@ class Firmware : public FirmwareApp {
   void on_timer() override;
 
   const PipelineStats& pipeline_stats() const;
+  // Threshold events (JMIB trap names) in time order of evaluation, and counts by name.
+  const std::vector<OverloadEvent>& overload_events() const;
+  const OverloadMonitor& overload() const { return *ovl_; }
   dtcp::Server& server();
   ClassifierDriver& classifier();
   const config::DfcConfig& config() const { return cfg_; }
@@ -37,6 +44,7 @@ class Firmware : public FirmwareApp {
   class TimerMux;
   class ControlPlaneAdapter;
   void rearm();
+  void eval_memory(uint64_t now_ns);
 
   config::DfcConfig cfg_;
   Hal& hal_;
@@ -46,6 +54,7 @@ class Firmware : public FirmwareApp {
   std::unique_ptr<dtcp::Server> server_;
   std::unique_ptr<ControlPlaneAdapter> cp_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<OverloadMonitor> ovl_;
   uint64_t next_aging_ns_ = 0;
 };
 
