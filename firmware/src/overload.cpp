@@ -48,6 +48,14 @@ uint64_t OverloadMonitor::effective_pps_threshold(const config::CaptureGroup& g)
   return std::min(*g.input_packet_rate_threshold, opt_.rated_input_pps);
 }
 
+std::vector<OverloadMonitor::Threshold> OverloadMonitor::thresholds() const {
+  std::vector<Threshold> out;
+  for (const auto* list : {&pps_, &mem_})
+    for (const Hyst& h : *list)
+      out.push_back({h.group.empty() ? "hard_" + h.kind : h.group + ".soft_" + h.kind, h.high, h.low, h.over});
+  return out;
+}
+
 void OverloadMonitor::roll(uint64_t now_ns) {
   const uint64_t now_s = now_ns / kNs;
   if (now_s < window_s_) return;  // never goes back

@@ -58,7 +58,10 @@ json overload_json(const fw::OverloadMonitor& m) {
       for (const char* w : {"ThresholdExceeded", "UnderThreshold"})
         counts[std::string("jnxDfc") + k + q + w] = 0;  // every trap present, for expectations
   for (const auto& [name, n] : m.counts()) counts[name] = n;
-  return {{"events", ev}, {"counts", counts}, {"count", m.events().size()},
+  json th = json::object();
+  for (const auto& t : m.thresholds())
+    th[t.name] = {{"high_watermark", t.high}, {"low_watermark", t.low}, {"exceeded", int(t.exceeded)}};
+  return {{"events", ev}, {"counts", counts}, {"thresholds", th}, {"count", m.events().size()},
           {"last_window_pps", m.last_window_pps()}, {"peak_window_pps", m.peak_window_pps()}};
 }
 

@@ -65,6 +65,13 @@ class OverloadMonitor {
   const std::map<std::string, uint64_t>& counts() const { return counts_; }
   uint64_t last_window_pps() const { return last_pps_; }
   uint64_t peak_window_pps() const { return peak_pps_; }
+  // The watermarks in force (soft per group, hard PIC-wide) and whether each is exceeded now.
+  struct Threshold {
+    std::string name;  // "<group>.soft_pps", "<group>.soft_mem", "hard_pps", "hard_mem"
+    uint64_t high = 0, low = 0;
+    bool exceeded = false;
+  };
+  std::vector<Threshold> thresholds() const;
   // Effective soft pps threshold of a group (0 if none): min(configured, rated).
   uint64_t effective_pps_threshold(const config::CaptureGroup& g) const;
 
