@@ -52,7 +52,7 @@ std::vector<OverloadMonitor::Threshold> OverloadMonitor::thresholds() const {
   std::vector<Threshold> out;
   for (const auto* list : {&pps_, &mem_})
     for (const Hyst& h : *list)
-      out.push_back({h.group.empty() ? "hard_" + h.kind : h.group + ".soft_" + h.kind, h.high, h.low, h.over});
+      out.push_back({(h.group.empty() ? "hard_" : "soft_") + h.kind, h.group, h.high, h.low, h.over});
   return out;
 }
 

@@ -59,8 +59,14 @@ json overload_json(const fw::OverloadMonitor& m) {
         counts[std::string("jnxDfc") + k + q + w] = 0;  // every trap present, for expectations
   for (const auto& [name, n] : m.counts()) counts[name] = n;
   json th = json::object();
-  for (const auto& t : m.thresholds())
-    th[t.name] = {{"high_watermark", t.high}, {"low_watermark", t.low}, {"exceeded", int(t.exceeded)}};
+  // thresholds.hard_pps, thresholds.hard_mem, thresholds.soft_pps.<group>, thresholds.soft_mem.<group>
+  for (const auto& t : m.thresholds()) {
+    const json v = {{"high_watermark", t.high}, {"low_watermark", t.low}, {"exceeded", int(t.exceeded)}};
+    if (t.group.empty())
+      th[t.name] = v;
+    else
+      th[t.name][t.group] = v;
+  }
   return {{"events", ev}, {"counts", counts}, {"thresholds", th}, {"count", m.events().size()},
           {"last_window_pps", m.last_window_pps()}, {"peak_window_pps", m.peak_window_pps()}};
 }

@@ -67,7 +67,8 @@ class OverloadMonitor {
   uint64_t peak_window_pps() const { return peak_pps_; }
   // The watermarks in force (soft per group, hard PIC-wide) and whether each is exceeded now.
   struct Threshold {
-    std::string name;  // "<group>.soft_pps", "<group>.soft_mem", "hard_pps", "hard_mem"
+    std::string name;   // "soft_pps", "soft_mem", "hard_pps", "hard_mem"
+    std::string group;  // capture group of a soft threshold ("" for hard)
     uint64_t high = 0, low = 0;
     bool exceeded = false;
   };
