@@ -19,6 +19,9 @@ void add_serve_subcommand(CLI::App& app) {
   sub->add_option("--listen", opt->listen, "local address of the service-port sockets")->capture_default_str();
   sub->add_option("--notify-to", opt->notify_to,
                   "send notifications to this address instead of the configured target address (port kept)");
+  sub->add_option("--copies-to", opt->copies_to,
+                  "also send each copy live as UDP to ADDR[:PORT] in Juniper packet-mirror (jmirror) format "
+                  "(port default 30030)");
   sub->add_option("--traffic", opt->traffic_spec,
                   "generated monitored traffic: the `run --traffic` spec plus pps=N, e.g. "
                   "pps=100,packets=100000,flows=10,match=1,match-dst=10.1.1.1,match-proto=17,match-dport=53");

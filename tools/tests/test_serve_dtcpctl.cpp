@@ -346,6 +346,43 @@ TEST_F(Hil, ForgedAndReplayedRequestsAreDroppedAndCounted) {
   EXPECT_EQ(r["control_sources"][0]["response_invalid_authentication"], 1);
 }
 
+// --copies-to: every copy also leaves live as a UDP datagram in Juniper packet-mirror format
+// (4-byte mirror id = destination position, 4-byte session id = copy number, original packet).
+TEST_F(Hil, CopiesLiveAsJmirrorUdp) {
+  uint16_t mport = 0;
+  const int ms = udp_socket(0, &mport);
+  ASSERT_GE(ms, 0);
+  start_serve({"--copies-to", "127.0.0.1:" + std::to_string(mport), "--traffic",
+               "pps=100,packets=100000,flows=2,match=1,match-dst=10.1.1.1,match-proto=17"});
+  if (HasFatalFailure()) {
+    close(ms);
+    return;
+  }
+  Result add = ctl({"add", "--cdest", "cd1", "--dst-addr", "10.1.1.1", "--timeout-idle", "60"});
+  ASSERT_EQ(add.rc, 0) << add.out << add.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const json r = stop_serve();
+  uint64_t got = 0;
+  std::string d;
+  sockaddr_in from{};
+  while (recv_timeout(ms, d, from, 300)) {
+    ++got;
+    ASSERT_GE(d.size(), 28u);
+    const auto u32 = [&](size_t o) {
+      return uint32_t(uint8_t(d[o])) << 24 | uint32_t(uint8_t(d[o + 1])) << 16 | uint32_t(uint8_t(d[o + 2])) << 8 |
+             uint32_t(uint8_t(d[o + 3]));
+    };
+    EXPECT_EQ(u32(0), 1u) << "mirror id = position of cd1";
+    EXPECT_EQ(u32(4), got) << "session id = copy number";
+    EXPECT_EQ(uint8_t(d[8]) >> 4, 4) << "the original IPv4 packet follows";
+    EXPECT_EQ(u32(8 + 16), 0x0a010101u) << "inner destination 10.1.1.1 (the outer IP-IP header is removed)";
+  }
+  close(ms);
+  EXPECT_GT(got, 20u);
+  EXPECT_EQ(r["serve"]["jmirror_copies_sent"], got);
+  EXPECT_EQ(r["copies_per_destination"]["cd1"]["copies"], got);
+}
+
 // ---- dtcpctl against fake servers -------------------------------------------------------------
 namespace {
 
