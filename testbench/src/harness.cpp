@@ -383,7 +383,9 @@ RunResult run_simulation(const RunOptions& opt) {
   card->set_done_sink([&](const Packet& p, uint64_t, uint64_t done) {
     if (p.unit == Unit::Monitor) series.add("achieved", done);
   });
+  const auto card_wall0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
+  const double card_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - card_wall0).count();
   if (progress_shown) std::fprintf(stderr, "\n");
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   for (auto& [id, w] : writers) w->flush();
@@ -466,6 +468,10 @@ RunResult run_simulation(const RunOptions& opt) {
   r["simulated_time_s"] = sim_s;
   r["wall_time_s"] = wall_s;
   r["simulated_packets_per_wall_second"] = wall_s > 0 ? double(cs.monitor_offered) / wall_s : 0.0;
+  // The card alone (sc_start: model, firmware, classifier, plus the testbench's per-packet
+  // hooks), without configuration, traffic generation and the scoreboard's final replay.
+  r["card_wall_time_s"] = card_wall_s;
+  r["card_packets_per_wall_second"] = card_wall_s > 0 ? double(cs.monitor_offered) / card_wall_s : 0.0;
   // Offered: monitored packets per second arriving at unit 1. Achieved: packets the firmware
   // processed per second over the span from the first arrival to the last processing end.
   r["offered_pps"] = offered_s > 0 ? double(cs.monitor_offered - 1) / offered_s : 0.0;
