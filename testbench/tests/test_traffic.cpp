@@ -1,6 +1,7 @@
 // The traffic generator: line-rate pacing, size mixes, flows, match fraction, determinism.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -81,4 +82,53 @@ TEST(Traffic, SameSeedSameTrafficAndBadSpecsAreRejected) {
   EXPECT_THROW(TrafficSpec::parse("load=2"), std::invalid_argument);
   EXPECT_THROW(TrafficSpec::parse("match=0.5"), std::invalid_argument);  // no template
   EXPECT_THROW(TrafficSpec::parse("size=12"), std::invalid_argument);
+}
+
+TEST(Traffic, NonIpMplsAndFragmentsKeepTheIpStreamOfTheSeed) {
+  using namespace dfc::tb;
+  const auto base = generate_traffic(TrafficSpec::parse("packets=2000,flows=50,seed=3"));
+  const auto mixed = generate_traffic(TrafficSpec::parse("packets=2000,flows=50,seed=3,nonip=0.1,mpls=0.05,frag=0.2"));
+  ASSERT_EQ(base.size(), mixed.size());
+  size_t arp = 0, mpls = 0, first = 0, nonfirst = 0, same = 0;
+  for (size_t i = 0; i < mixed.size(); ++i) {
+    const auto& d = mixed[i].data;
+    EXPECT_EQ(mixed[i].t_arrival_ps, base[i].t_arrival_ps);
+    const uint16_t et = static_cast<uint16_t>(d[12] << 8 | d[13]);
+    if (et == 0x0806) {
+      ++arp;
+      EXPECT_EQ(d.size(), base[i].data.size());
+      continue;
+    }
+    if (et == 0x8847) {
+      ++mpls;
+      EXPECT_EQ(d.size(), base[i].data.size() + 4);
+      EXPECT_EQ(d[16] & 0x01, 1);  // bottom of stack
+      EXPECT_TRUE(std::equal(d.begin() + 18, d.end(), base[i].data.begin() + 14));  // the IP packet unchanged
+      continue;
+    }
+    ASSERT_EQ(et, 0x0800);
+    const uint16_t fo = static_cast<uint16_t>(d[20] << 8 | d[21]);
+    if (fo == 0) {
+      ++same;
+      EXPECT_EQ(d, base[i].data);
+    } else if ((fo & 0x1fff) == 0) {
+      ++first;
+      EXPECT_EQ(fo, 0x2000);
+    } else {
+      ++nonfirst;
+      EXPECT_EQ(fo & 0x1fff, 1480 / 8);
+    }
+    // header checksum still valid
+    uint32_t s = 0;
+    for (size_t k = 14; k < 34; k += 2) s += static_cast<uint32_t>(d[k] << 8 | d[k + 1]);
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    EXPECT_EQ(s, 0xffffu);
+  }
+  EXPECT_NEAR(double(arp), 200, 60);
+  EXPECT_NEAR(double(mpls), 100, 45);
+  EXPECT_GT(first, 100u);
+  EXPECT_GT(nonfirst, 100u);
+  EXPECT_GT(same, 1000u);
+  EXPECT_THROW(TrafficSpec::parse("nonip=0.7,mpls=0.5"), std::invalid_argument);
+  EXPECT_THROW(TrafficSpec::parse("frag=2"), std::invalid_argument);
 }
