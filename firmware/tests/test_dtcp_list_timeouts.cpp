@@ -271,6 +271,48 @@ TEST_F(ServerTest, CongestionSoftThenHardDeletesLowestPriorityNewest) {
   }
 }
 
+// Reference §2.7: the destination's average is computed over its *active* criteria. After a
+// hard-limit deletion the deleted criterion's traffic no longer counts, so the next evaluation
+// deletes nothing more; the soft episode clears below soft-limit-clear and a new one notifies.
+TEST_F(ServerTest, CongestionCountsOnlyActiveCriteriaAndSoftEpisodesRepeat) {
+  add_ok(cs1, {{"Priority", "1"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd2"}});
+  add_ok(cs1, {{"Priority", "9"}, {"Flags", "Static"}, {"Cdest-ID", "cd2"}});
+  add_ok(csa, {{"Priority", "20"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd2"}});
+  auto c = srv.criteria();
+  srv.account_hit(c[0].rule, 4000);
+  srv.account_hit(c[1].rule, 5000);
+  srv.account_hit(c[2].rule, 16000);  // 25 kB => 20 kbit/s > hard 16k
+  hal.advance(1'000'000'000ull);
+  srv.check_congestion();  // deletes csrc_a's criterion: 9 kB left => 7.2 kbit/s
+  EXPECT_EQ(srv.active_criteria(), 2u);
+  for (int i = 0; i < 3; ++i) {
+    hal.advance(1'000'000'000ull);
+    srv.check_congestion();  // the deleted criterion's 12.8 kbit/s no longer counts
+  }
+  EXPECT_EQ(srv.active_criteria(), 2u);
+  EXPECT_EQ(cs_stats("cs1").counters.criteria_deleted_congestion, 0u);
+  auto cd2 = [&] {
+    for (auto& d : srv.content_destination_stats())
+      if (d.id == "cd2") return d;
+    return dfc::dtcp::ContentDestinationStats{};
+  };
+  EXPECT_EQ(cd2().soft_episodes, 1u);
+  EXPECT_TRUE(cd2().soft_congested);  // 7.2k: above soft-limit-clear (4k)
+  take_notes("secret1");
+  hal.advance(11'000'000'000ull);
+  srv.check_congestion();
+  EXPECT_FALSE(cd2().soft_congested);
+  EXPECT_EQ(cd2().soft_cleared, 1u);
+  srv.account_hit(c[0].rule, 12000);  // 9.6 kbit/s > soft 8k again
+  hal.advance(1'000'000'000ull);
+  srv.check_congestion();
+  EXPECT_EQ(cd2().soft_episodes, 2u);
+  auto n = take_notes("secret1");
+  ASSERT_EQ(n.size(), 2u);  // cs1 has two notification targets
+  EXPECT_EQ(n[0].second.status, 580);
+  EXPECT_EQ(n[1].second.status, 580);
+}
+
 TEST_F(ServerTest, CountersSnapshotVisit) {
   add_ok(cs1, kIdle);
   request(cs1, "LIST");
