@@ -27,6 +27,7 @@
 
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
+#include "dfc/tb/packet_builder.hpp"
 #include "dfc/tb/pcap_io.hpp"
 
 namespace fs = std::filesystem;
@@ -381,6 +382,43 @@ TEST_F(Hil, CopiesLiveAsJmirrorUdp) {
   EXPECT_GT(got, 20u);
   EXPECT_EQ(r["serve"]["jmirror_copies_sent"], got);
   EXPECT_EQ(r["copies_per_destination"]["cd1"]["copies"], got);
+}
+
+// --pcap-in: the capture is replayed against the wall clock with its original timing, starting
+// --traffic-start seconds after the card; the criterion installed before that copies every packet.
+TEST_F(Hil, PcapReplayedWithOriginalTiming) {
+  const std::string in = (dir_ / "in.pcap").string();
+  {
+    dfc::tb::PcapWriter w(in, dfc::LinkType::Ethernet);
+    for (int i = 0; i < 20; ++i) {
+      dfc::tb::FlowSpec f;
+      f.src = "192.168.10.4";
+      f.dst = "10.1.1.1";
+      f.proto = 17;
+      f.sport = static_cast<uint16_t>(40000 + i);
+      f.dport = 53;
+      f.frame_len = 100;
+      const dfc::Packet p = dfc::tb::build_packet(f, static_cast<uint64_t>(i));
+      // 10 ms apart, starting at an arbitrary capture time
+      w.write(p.data.data(), p.data.size(), 5'000'000'000'000ull + uint64_t(i) * 10'000'000'000ull);
+    }
+  }
+  start_serve({"--pcap-in", in, "--traffic-start", "1.5"});
+  if (HasFatalFailure()) return;
+  Result add = ctl({"add", "--cdest", "cd1", "--dst-addr", "10.1.1.1", "--dst-port", "53", "--proto", "17",
+                    "--timeout-idle", "60"});
+  ASSERT_EQ(add.rc, 0) << add.out << add.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  const json r = stop_serve();
+  EXPECT_EQ(r["serve"]["traffic_packets"], 20);
+  EXPECT_EQ(r["copies_per_destination"]["cd1"]["copies"], 20);
+  dfc::tb::PcapReader rd((dir_ / "out" / "cdest-cd1.pcap").string());
+  dfc::Packet p;
+  uint64_t t = 0, first = 0, last = 0, n = 0;
+  while (rd.next(p, t)) (n++ == 0 ? first : last) = t;
+  ASSERT_EQ(n, 20u);
+  EXPECT_GE(first, 1'500'000'000'000ull) << "traffic starts 1.5 s after the card";
+  EXPECT_NEAR(double(last - first) / 1e12, 0.19, 0.005) << "the capture's 10 ms spacing is kept";
 }
 
 // ---- dtcpctl against fake servers -------------------------------------------------------------
