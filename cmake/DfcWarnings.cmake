@@ -6,6 +6,9 @@ function(dfc_warnings target)
   if(DFC_WERROR)
     # GCC 12 reports std::vector::insert/copy at -O3 as out of bounds (GCC PR 107852 and
     # friends); the warning stays visible but does not fail the build.
-    target_compile_options(${target} PRIVATE -Werror -Wno-error=array-bounds -Wno-error=stringop-overflow)
+    target_compile_options(${target} PRIVATE -Werror)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      target_compile_options(${target} PRIVATE -Wno-error=array-bounds -Wno-error=stringop-overflow)
+    endif()
   endif()
 endfunction()

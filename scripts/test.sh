@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command (b): installs what is missing, builds everything and runs the default test
-# suite (every test except those labelled `long`; run those with: ctest --test-dir build -L long).
+# suite (every test except those labelled `long`; run those with: ctest --test-dir build -L long),
+# then the bounded fuzz runs (clang build in build-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
@@ -9,3 +10,10 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DFC_WERROR:+-DDFC_W
 cmake --build "$BUILD"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 ctest --test-dir "$BUILD" -LE long --output-on-failure -j "$(nproc)" "$@"
+
+# The bounded fuzz runs of the DTCP server/parser and the configuration parser (libFuzzer
+# needs clang, so they have their own build directory).
+cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_C_COMPILER=clang -DDFC_FUZZ=ON ${DFC_WERROR:+-DDFC_WERROR=$DFC_WERROR} >/dev/null
+cmake --build "$BUILD-fuzz" --target fuzz_dtcp fuzz_config
+ctest --test-dir "$BUILD-fuzz" -L fuzz --output-on-failure
