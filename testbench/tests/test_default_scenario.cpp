@@ -157,6 +157,30 @@ TEST(DefaultScenario, ModelAndRtlClassifiersGiveIdenticalCopies) {
   fs::remove_all(base);
 }
 
+TEST(Scenarios, RtlAndModelClassifiersGiveIdenticalCopiesUnderOverlapAndChurn) {
+  const fs::path base = fs::temp_directory_path() / ("dfcsim-eq2-" + std::to_string(getpid()));
+  fs::remove_all(base);
+  auto slurp = [](const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  for (const char* scen : {"three-sources", "churn"}) {
+    for (const char* c : {"rtl", "model"}) {
+      const Cmd r = sh(std::string("'") + DFCSIM_BIN + "' run -q '" + DFC_SOURCE_DIR + "/testbench/scenarios/" + scen +
+                       ".json' --classifier " + c + " --out '" + (base / scen / c).string() + "'");
+      ASSERT_EQ(r.rc, 0) << scen << " " << c;
+    }
+    size_t compared = 0;
+    for (const auto& e : fs::directory_iterator(base / scen / "rtl")) {
+      if (e.path().extension() != ".pcap") continue;
+      EXPECT_EQ(slurp(e.path()), slurp(base / scen / "model" / e.path().filename())) << scen << " " << e.path().filename();
+      ++compared;
+    }
+    EXPECT_GE(compared, 1u) << scen;
+  }
+  fs::remove_all(base);
+}
+
 TEST(DfcsimCli, BadArgumentsAndFilesGiveClearErrors) {
   EXPECT_NE(sh(std::string("'") + DFCSIM_BIN + "' run --profile ms9").rc, 0);
   const Cmd missing = sh(std::string("'") + DFCSIM_BIN + "' run --config /nonexistent/dfc.conf 2>&1");
