@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dfc/fw/firmware.hpp"
 #include "dfc/fw/pipeline.hpp"
 
 namespace dfc::model {
@@ -25,6 +26,15 @@ struct CardProfile {
   // capped at 300 kpps on the MS-III, honoured up to 1 Mpps on the MS-400); the firmware's
   // overload monitor gets it as a hint (FirmwareOptions::overload.rated_input_pps).
   uint64_t rated_input_pps = 1'000'000;
+
+  // What the firmware needs to know of this card (cycle costs, rated input rate): the one
+  // place hosts (run, serve) build FirmwareOptions from a profile.
+  fw::FirmwareOptions firmware_options() const {
+    fw::FirmwareOptions o;
+    o.pipeline.costs = costs;
+    o.overload.rated_input_pps = rated_input_pps;
+    return o;
+  }
   fw::CycleCosts costs;
 };
 

@@ -350,10 +350,8 @@ RunResult run_simulation(const RunOptions& opt) {
   };
 
 
-  fw::FirmwareOptions fwo;
-  fwo.pipeline.costs = prof.costs;
-  fwo.pipeline.max_duplicates = cfg.g_max_duplicates;
-  fwo.overload.rated_input_pps = prof.rated_input_pps;
+  // max-duplicates comes from the configuration inside the firmware itself.
+  const fw::FirmwareOptions fwo = prof.firmware_options();
   fw::Firmware* fw_ptr = nullptr;
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);

@@ -479,10 +479,8 @@ json serve(const ServeOptions& opt) {
     source.send_copy(p, mirror_id[p.cdest_id], static_cast<uint32_t>(n));
   };
 
-  fw::FirmwareOptions fwo;
-  fwo.pipeline.costs = prof.costs;
-  fwo.pipeline.max_duplicates = cfg.g_max_duplicates;
-  fwo.overload.rated_input_pps = prof.rated_input_pps;
+  // max-duplicates comes from the configuration inside the firmware itself.
+  const fw::FirmwareOptions fwo = prof.firmware_options();
   fw::Firmware* fw_ptr = nullptr;
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
