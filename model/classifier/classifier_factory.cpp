@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "classifier_device.hpp"
+#include "classifier_lockstep.hpp"
 #include "classifier_ref.hpp"
 #include "classifier_rtl.hpp"
 
@@ -9,7 +10,10 @@ namespace dfc::model {
 std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth) {
   if (kind == "model") return std::make_unique<ClassifierRef>(depth);
   if (kind == "rtl") return std::make_unique<rtl::ClassifierRtl>(depth);
-  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl or model)");
+  if (kind == "lockstep")  // RTL and model on every write and lookup; stops at a divergence
+    return std::make_unique<ClassifierLockstep>(std::make_unique<rtl::ClassifierRtl>(depth),
+                                                std::make_unique<ClassifierRef>(depth));
+  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl, model or lockstep)");
 }
 
 }  // namespace dfc::model
