@@ -13,6 +13,7 @@
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
 #include "dfc/dtcp/server.hpp"
+#include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/firmware.hpp"
 #include "dfc/fw/packet_parse.hpp"
 #include "fake_hal.hpp"
@@ -192,7 +193,7 @@ const char* kConfig = R"(dynamic-flow-capture {
 
 class FirmwareRig {
  public:
-  FirmwareRig() : cfg_(config::parse_config(kConfig, "t.conf")), hal_(64) {
+  explicit FirmwareRig(const char* conf = kConfig) : cfg_(config::parse_config(conf, "t.conf")), hal_(64) {
     hal_.advance_to(1'000'000'000ull);
     fw_ = std::make_unique<Firmware>(cfg_, hal_);
   }
@@ -259,6 +260,97 @@ TEST(FocusedFlowTable, AddInvalidatesACachedMatchAndDeleteRemovesIt) {
   EXPECT_EQ(r.traffic(), std::vector<std::string>{"cd2"}) << "a cached match survived a DELETE";
   ASSERT_EQ(r.request("DELETE", "Cdest-ID: cd2\r\n"), 200);
   EXPECT_TRUE(r.traffic().empty()) << "a cached match survived a DELETE";
+}
+
+// ---- Firmware: max-duplicates picks destinations by their BEST criterion --------------------
+// Bug: a destination named by several criteria is represented by its worst (or first-seen)
+// criterion when max-duplicates has to choose among destinations.
+
+const char* kConfigOneDup = R"(dynamic-flow-capture {
+  capture-group g {
+    max-duplicates 1;
+    control-source cs {
+      source-addresses 10.0.0.1;
+      service-port 2400;
+      shared-key "k1";
+      notification-targets 10.0.0.1 port 2100;
+    }
+    content-destination cd1 { address 10.9.0.1; }
+    content-destination cd2 { address 10.9.0.2; }
+  }
+})";
+
+TEST(FocusedMaxDuplicates, DestinationRankedByItsBestCriterion) {
+  // cd1: priorities 9 and 1; cd2: priority 5. With one copy allowed, cd1 (best 1) wins whichever
+  // of its criteria the classifier reports first.
+  for (bool best_first : {false, true}) {
+    FirmwareRig r(kConfigOneDup);
+    const std::string p9 = "Dest-Port: 53\r\nCdest-ID: cd1\r\nPriority: 9\r\nTimeout-Idle: 600\r\n";
+    const std::string p1 = "Dest-Port: 53\r\nCdest-ID: cd1\r\nPriority: 1\r\nTimeout-Idle: 600\r\n";
+    ASSERT_EQ(r.request("ADD", best_first ? p1 : p9), 200);
+    ASSERT_EQ(r.request("ADD", "Dest-Port: 53\r\nCdest-ID: cd2\r\nPriority: 5\r\nTimeout-Idle: 600\r\n"), 200);
+    ASSERT_EQ(r.request("ADD", best_first ? p9 : p1), 200);
+    EXPECT_EQ(r.traffic(), std::vector<std::string>{"cd1"}) << "best_first " << best_first;
+    EXPECT_EQ(r.fw().pipeline_stats().copies_dropped_max_duplicates, 1u);
+  }
+}
+
+// ---- Classifier driver: minimal prefix cover of an address range ---------------------------
+// Bug: the range-to-prefix expansion splits a block that fits exactly (wasting TCAM entries;
+// lookups stay right, so only the entry count shows it).
+
+TEST(FocusedDriver, AddressRangesUseTheMinimalPrefixCover) {
+  struct Case {
+    uint32_t lo, hi;
+    size_t entries;  // minimal cover, by hand
+  };
+  // [10.0.0.0, 10.0.0.255] = one /24; [10.0.0.0, 10.0.1.255] = one /23; [10.0.0.1, 10.0.0.6] =
+  // .1/32 .2/31 .4/31 .6/32; [10.0.0.4, 10.0.0.11] = .4/30 .8/30.
+  for (const Case& c : {Case{0x0a000000, 0x0a0000ff, 1}, Case{0x0a000000, 0x0a0001ff, 1},
+                        Case{0x0a000001, 0x0a000006, 4}, Case{0x0a000004, 0x0a00000b, 2}}) {
+    test::FakeHal hal(64);
+    ClassifierDriver drv(hal);
+    MatchTerm t;
+    t.family = MatchTerm::Family::V4;
+    t.src.lo.lo = c.lo;
+    t.src.hi.lo = c.hi;
+    t.dst.lo.lo = 0;
+    t.dst.hi.lo = 0xffffffffu;
+    auto id = drv.install({t}, 1);
+    ASSERT_TRUE(id.has_value());
+    EXPECT_EQ(drv.entries_used(*id), c.entries) << std::hex << c.lo << "-" << c.hi;
+    // And the cover is exact: the range's ends match, the neighbours do not.
+    for (uint32_t a : {c.lo - 1, c.lo, c.hi, c.hi + 1}) {
+      FlowKey k;
+      k.src.lo = a;
+      k.dst.lo = 0xc0a80001u;
+      k.proto = 17;
+      EXPECT_EQ(drv.classify(k.words()).size(), (a >= c.lo && a <= c.hi) ? 1u : 0u) << std::hex << a;
+    }
+  }
+}
+
+// Bug: removing a multi-entry rule frees only one entry in the driver's count, so the table
+// looks fuller and fuller (550 too early, wrong PIC-memory figure).
+TEST(FocusedDriver, RemovingAMultiEntryRuleFreesAllItsEntries) {
+  test::FakeHal hal(8);
+  ClassifierDriver drv(hal);
+  MatchTerm t;
+  t.family = MatchTerm::Family::V4;
+  t.src.lo.lo = 0x0a000001;  // .1/32 .2/31 .4/31 .6/32: four entries
+  t.src.hi.lo = 0x0a000006;
+  t.dst.hi.lo = 0xffffffffu;
+  for (int round = 0; round < 3; ++round) {
+    auto a = drv.install({t}, 1);
+    auto b = drv.install({t}, 2);
+    ASSERT_TRUE(a && b) << "round " << round << ": freed entries not reusable";
+    EXPECT_EQ(drv.entries_used(), 8u);
+    EXPECT_FALSE(drv.install({t}, 3).has_value()) << "table of 8 is full";
+    drv.remove(*a);
+    EXPECT_EQ(drv.entries_used(), 4u);
+    drv.remove(*b);
+    EXPECT_EQ(drv.entries_used(), 0u);
+  }
 }
 
 }  // namespace

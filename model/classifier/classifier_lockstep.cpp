@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -38,6 +39,9 @@ ClassifierLockstep::ClassifierLockstep(std::unique_ptr<ClassifierDevice> primary
     : primary_(std::move(primary)), shadow_(std::move(shadow)), mirror_(primary_ ? primary_->depth() : 1) {
   if (!primary_ || !shadow_ || primary_->depth() != shadow_->depth())
     throw std::invalid_argument("lockstep classifier: both devices needed, with equal depths");
+  // Fault injection, to test the checker end to end (ctest model.lockstep_divergence_exit_code):
+  // DFC_LOCKSTEP_INJECT_AT=N alters the shadow's answer of lookup N.
+  if (const char* v = std::getenv("DFC_LOCKSTEP_INJECT_AT")) inject_at_ = std::strtoull(v, nullptr, 10);
 }
 
 void ClassifierLockstep::write_entry(uint32_t index, const abi::Entry& e) {
@@ -64,7 +68,13 @@ void ClassifierLockstep::set_group_enable(uint32_t group, bool enable) {
 abi::LookupResult ClassifierLockstep::lookup(const abi::KeyWords& key) {
   ++lookups_;
   abi::LookupResult a = primary_->lookup(key);
-  const abi::LookupResult b = shadow_->lookup(key);
+  abi::LookupResult b = shadow_->lookup(key);
+  if (lookups_ == inject_at_) {  // injected fault: one entry more or less in the shadow's answer
+    if (b.matches.empty())
+      b.matches.push_back(0);
+    else
+      b.matches.pop_back();
+  }
   if (a.matches != b.matches || a.cycles != b.cycles) {
     std::string msg = describe(key, a, b);
     {

@@ -50,6 +50,7 @@ class ClassifierLockstep final : public ClassifierDevice {
   std::unique_ptr<ClassifierDevice> primary_, shadow_;
   ClassifierRef mirror_;  // what was written, for the divergence report
   uint64_t lookups_ = 0, writes_ = 0;
+  uint64_t inject_at_ = 0;  // DFC_LOCKSTEP_INJECT_AT (0: never)
 };
 
 }  // namespace dfc::model
