@@ -353,4 +353,53 @@ TEST(FocusedDriver, RemovingAMultiEntryRuleFreesAllItsEntries) {
   }
 }
 
+// ---- Coverage holes of the firmware (docs/coverage.md) --------------------------------------
+
+const char* kConfigV6Dest = R"(dynamic-flow-capture {
+  capture-group g {
+    control-source cs {
+      source-addresses 10.0.0.1;
+      service-port 2400;
+      shared-key "k1";
+      notification-targets 10.0.0.1 port 2100;
+    }
+    content-destination cd1 { address 10.9.0.1; }
+    content-destination cd2 { address 2001:db8::9; }
+  }
+})";
+
+// A destination the IPv4 outer header cannot reach gets no copy, counted as unknown destination.
+TEST(FocusedPipeline, NonIpv4DestinationIsACountedDrop) {
+  FirmwareRig r(kConfigV6Dest);
+  ASSERT_EQ(r.request("ADD", "Dest-Port: 53\r\nCdest-ID: cd2\r\nTimeout-Idle: 600\r\n"), 200);
+  ASSERT_EQ(r.request("ADD", "Dest-Port: 53\r\nCdest-ID: cd1\r\nTimeout-Idle: 600\r\n"), 200);
+  EXPECT_EQ(r.traffic(), std::vector<std::string>{"cd1"});
+  const auto& s = r.fw().pipeline_stats();
+  EXPECT_EQ(s.copies_dropped_unknown_destination, 1u);
+  EXPECT_EQ(s.copies_chosen, s.copies_sent + s.copies_dropped_unknown_destination);
+}
+
+// A full flow table of live flows starts over (counted as evictions) rather than refusing to
+// cache; every packet is still classified correctly.
+TEST(FocusedPipeline, FullFlowTableOfLiveFlowsStartsOver) {
+  config::DfcConfig cfg = config::parse_config(kConfig, "t.conf");
+  test::FakeHal hal(64);
+  FirmwareOptions opt;
+  opt.pipeline.flow_table_capacity = 4;
+  Firmware fw(cfg, hal, opt);
+  for (uint32_t i = 0; i < 10; ++i) {
+    Packet p;
+    p.link = LinkType::RawIp;
+    p.data = ipv4_udp();
+    p.data[15] = static_cast<uint8_t>(i);  // source 10.1.2.i: a new flow each time
+    fw.on_packet(p);
+  }
+  const auto& s = fw.pipeline_stats();
+  EXPECT_EQ(s.flow_misses, 10u);
+  EXPECT_LE(s.flow_entries, 4u);
+  EXPECT_EQ(s.flow_entries_peak, 4u);
+  EXPECT_EQ(s.flow_evictions, 8u);  // cleared twice, four live flows each time
+  EXPECT_EQ(s.packets_unmatched, 10u);
+}
+
 }  // namespace
