@@ -149,8 +149,10 @@ void read_source(const Node& n, const std::string& group, ScoreboardConfig& s) {
     if (w == "minimum-priority") c.minimum_priority = static_cast<uint32_t>(number(k, 1, 254));
     else if (w == "service-port") c.service_port = static_cast<uint16_t>(number(k, 1, 65535));
     else if (w == "shared-key" && k.words.size() > 1) c.shared_key = k.words[1];
-    else if (w == "source-addresses")
-      for (size_t i = 1; i < k.words.size(); ++i) c.source_addresses.push_back(ipv4(k, k.words[i]));
+    else if (w == "source-addresses")  // IPv4 ones (the scoreboard does not use them to decide)
+      for (size_t i = 1; i < k.words.size(); ++i) {
+        if (ref::parse_ipv4(k.words[i])) c.source_addresses.push_back(ipv4(k, k.words[i]));
+      }
     else if (w == "notification-targets") {
       // `notification-targets A port P;` or a block of `A port P;` statements
       std::vector<const Node*> list;
@@ -159,7 +161,8 @@ void read_source(const Node& n, const std::string& group, ScoreboardConfig& s) {
       for (const Node* t : list) {
         const size_t a = t == &k ? 1 : 0;
         if (t->words.size() < a + 3 || t->words[a + 1] != "port") fail(t->line, "notification target needs 'ADDRESS port PORT'");
-        c.notification_targets.push_back({ipv4(*t, t->words[a]), static_cast<uint16_t>(number(*t, a + 2, 65535))});
+        const uint32_t addr = ref::parse_ipv4(t->words[a]) ? ipv4(*t, t->words[a]) : 0;  // 0: not IPv4
+        c.notification_targets.push_back({addr, static_cast<uint16_t>(number(*t, a + 2, 65535))});
       }
     }
   }

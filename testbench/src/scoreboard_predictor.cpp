@@ -124,6 +124,10 @@ void Scoreboard::Impl::build_criterion(size_t qi) {
   tmo("timeout-total", 99999, c.to_total);
   tmo("timeout-packets", ~0ull, c.to_packets);
   tmo("timeout-bytes", ~0ull, c.to_bytes);
+  // dtcp.md §1.8: an ADD whose timeouts are all zero/absent and that is not Static is refused
+  // with 433; the card accepting it is an error (the reference predicts the status itself).
+  if (ok && !c.is_static && !c.to_idle && !c.to_total && !c.to_packets && !c.to_bytes)
+    ok = false, error(where + "no timeout and not Static: the protocol requires 433 Improper Timeout Specification");
   if (!ok) return;
   c.t_add = q.t;
   c.install_end = std::max(q.t, rp.t) + cfg.install_slack_ps;

@@ -945,3 +945,16 @@ TEST(RefModel, MatchIndexNeverMissesAMatch) {
   }
   EXPECT_GT(matches, 1000u);
 }
+
+// The reference predicts 433 for an ADD with no timeout and no Static; a card answering 200 fails.
+TEST(Scoreboard, AddWithoutTimeoutAnswered200Fails) {
+  Bench b;
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n", 1);
+  auto r = b.finish();
+  EXPECT_FALSE(r.pass);
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].find("433"), std::string::npos) << r.errors[0];
+  Bench ok;  // the same ADD answered 433 changes nothing and is no error
+  ok.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n", 1, 433);
+  EXPECT_TRUE(ok.finish().pass);
+}
