@@ -1,13 +1,14 @@
 // The scoreboard: checks every copy the card emits against an independent reference model of
-// DTCP criteria and packet matching (testbench/src/refmodel_*.cpp; no firmware code). Events
-// are recorded as the harness reports them; finish() replays them in ingress order, predicts
-// the copies of every packet and compares. Decisions (install/removal latency, timeout
-// ambiguity windows, negation semantics) are in docs/scoreboard.md.
+// DTCP criteria and packet matching (library dfc_reference: scoreboard_*.cpp, refmodel_*.cpp;
+// no firmware code, its own configuration reader). Events are replayed in ingress order: each
+// packet's copies are predicted and compared, online as soon as its ambiguity window has
+// closed (set_online) or else at finish(). Decisions (install/removal latency, timeout
+// ambiguity windows, negation semantics, capture groups) are in docs/scoreboard.md.
 #pragma once
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
