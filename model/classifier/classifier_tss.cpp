@@ -7,16 +7,29 @@
 
 namespace dfc::model {
 
+namespace {
+// 64-bit multiply-xorshift: masked keys differ in few bits (a prefix, a port), so every
+// word must reach every output bit.
+inline uint64_t mix(uint64_t h, uint32_t v) {
+  h ^= v;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 32);
+}
+}  // namespace
+
 size_t ClassifierTss::WordsHash::operator()(const abi::EntryWords& w) const noexcept {
-  // 64-bit multiply-xorshift over the words: masked keys differ in few bits (a prefix, a
-  // port), so every word must reach every output bit.
   uint64_t h = 0x9e3779b97f4a7c15ull;
-  for (uint32_t v : w) {
-    h ^= v;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-  }
+  for (uint32_t v : w) h = mix(h, v);
   return static_cast<size_t>(h);
+}
+
+uint64_t ClassifierTss::hash(const abi::EntryWords& x, const Tuple& t) {
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (uint32_t c = t.care; c != 0; c &= c - 1) {
+    const unsigned w = static_cast<unsigned>(__builtin_ctz(c));
+    h = mix(h, x[w] & t.mask[w]);
+  }
+  return h;
 }
 
 abi::EntryWords ClassifierTss::relax(const abi::EntryWords& mask) {
@@ -34,23 +47,69 @@ abi::EntryWords ClassifierTss::relax(const abi::EntryWords& mask) {
 }
 
 ClassifierTss::ClassifierTss(uint32_t depth)
-    : depth_(depth), entries_(depth), care_(depth, 0), tuple_of_entry_(depth, -1), units_(abi::RANGE_UNITS),
+    : depth_(depth), entries_(depth), care_(depth, 0), tuple_of_entry_(depth, -1),
+      tag_of_entry_(depth, 0), next_(depth, kEmpty), units_(abi::RANGE_UNITS),
       group_en_(abi::GROUPS, false) {
   if (depth == 0 || depth > abi::CLS_MAX_DEPTH)
     throw std::invalid_argument("classifier depth out of range");
 }
 
+ClassifierTss::Slot* ClassifierTss::find_slot(Tuple& t, uint64_t tag, bool insert) {
+  if (t.slots.empty()) return nullptr;  // write_entry grows a table before inserting
+  const size_t mask = t.slots.size() - 1;
+  Slot* tomb = nullptr;
+  for (size_t i = static_cast<size_t>(tag) & mask;; i = (i + 1) & mask) {
+    Slot& s = t.slots[i];
+    if (s.head == kEmpty) {
+      if (!insert) return nullptr;
+      if (tomb) return tomb;
+      ++t.used;
+      s.tag = tag;
+      return &s;
+    }
+    if (s.head == kTomb) {
+      if (!tomb) tomb = &s;
+    } else if (s.tag == tag) {
+      return &s;
+    }
+  }
+}
+
+void ClassifierTss::set_filter(Tuple& t, uint64_t tag) {
+  const size_t bit = static_cast<size_t>(tag >> 32) & (t.filter.size() * 64 - 1);
+  t.filter[bit / 64] |= uint64_t{1} << (bit % 64);
+}
+
+bool ClassifierTss::maybe(const Tuple& t, uint64_t tag) {
+  const size_t bit = static_cast<size_t>(tag >> 32) & (t.filter.size() * 64 - 1);
+  return (t.filter[bit / 64] >> (bit % 64)) & 1u;
+}
+
+void ClassifierTss::grow(Tuple& t) {
+  std::vector<Slot> old;
+  old.swap(t.slots);
+  size_t cap = 16;
+  while (cap < 4 * t.count + 16) cap *= 2;
+  t.slots.assign(cap, Slot{});
+  t.filter.assign(cap * 4 / 64, 0);
+  t.used = 0;
+  for (const Slot& s : old)
+    if (s.head >= 0) {
+      *find_slot(t, s.tag, true) = s;
+      set_filter(t, s.tag);
+    }
+}
+
 void ClassifierTss::remove(uint32_t index) {
-  const int32_t t = tuple_of_entry_[index];
-  if (t < 0) return;
-  Tuple& tu = tuples_[static_cast<size_t>(t)];
-  abi::EntryWords v0{};
-  for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) v0[w] = entries_[index].value[w] & tu.mask[w];
-  auto it = tu.by_value.find(v0);
-  auto& v = it->second;
-  v.erase(std::find(v.begin(), v.end(), index));
-  if (v.empty()) tu.by_value.erase(it);
-  if (--tu.count == 0) active_dirty_ = true;
+  const int32_t ti = tuple_of_entry_[index];
+  if (ti < 0) return;
+  Tuple& t = tuples_[static_cast<size_t>(ti)];
+  Slot* s = find_slot(t, tag_of_entry_[index], false);
+  int32_t* link = &s->head;
+  while (*link != static_cast<int32_t>(index)) link = &next_[static_cast<size_t>(*link)];
+  *link = next_[index];
+  if (s->head == kEmpty) s->head = kTomb;  // chain now empty
+  if (--t.count == 0) active_dirty_ = true;
   tuple_of_entry_[index] = -1;
 }
 
@@ -71,15 +130,22 @@ void ClassifierTss::write_entry(uint32_t index, const abi::Entry& e) {
   if (fresh) {
     Tuple t;
     t.mask = tmask;
+    for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w)
+      if (tmask[w] != 0) t.care |= 1u << w;
     tuples_.push_back(std::move(t));
   }
-  Tuple& tu = tuples_[mt->second];
-  abi::EntryWords tv{};
-  for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) tv[w] = d.value[w] & tmask[w];
-  auto& v = tu.by_value[tv];
-  v.insert(std::lower_bound(v.begin(), v.end(), index), index);
-  if (tu.count++ == 0) active_dirty_ = true;
+  Tuple& t = tuples_[mt->second];
+  if (2 * (t.used + 1) > t.slots.size()) grow(t);  // load factor <= 1/2, tombstones included
+  const uint64_t tag = hash(d.value, t);
+  Slot* s = find_slot(t, tag, true);
+  if (s->head == kTomb) s->head = kEmpty;  // a reused tombstone
+  s->tag = tag;
+  set_filter(t, tag);
+  next_[index] = s->head;
+  s->head = static_cast<int32_t>(index);
+  if (t.count++ == 0) active_dirty_ = true;
   tuple_of_entry_[index] = static_cast<int32_t>(mt->second);
+  tag_of_entry_[index] = tag;
 }
 
 void ClassifierTss::write_range_unit(uint32_t unit, const abi::RangeUnit& r) {
@@ -113,21 +179,21 @@ abi::LookupResult ClassifierTss::lookup(const abi::KeyWords& key) {
     if (v >= r.lo && v <= r.hi) x[abi::W_RANGE + u / 32] |= 1u << (u % 32);
   }
   abi::LookupResult r;
-  abi::EntryWords m{};
-  for (uint32_t t : active_) {
-    const Tuple& tu = tuples_[t];
-    for (unsigned w = 0; w < abi::ENTRY_WORDS; ++w) m[w] = x[w] & tu.mask[w];
-    auto it = tu.by_value.find(m);
-    if (it == tu.by_value.end()) continue;
-    for (uint32_t i : it->second) {
-      const abi::Entry& e = entries_[i];
+  for (uint32_t ti : active_) {
+    Tuple& t = tuples_[ti];
+    const uint64_t tag = hash(x, t);
+    if (!maybe(t, tag)) continue;
+    const Slot* s = find_slot(t, tag, false);
+    if (!s) continue;
+    for (int32_t i = s->head; i >= 0; i = next_[static_cast<size_t>(i)]) {
+      const abi::Entry& e = entries_[static_cast<size_t>(i)];
       if (!group_en_[e.group]) continue;
       bool hit = true;
-      for (uint32_t c = care_[i]; c != 0 && hit; c &= c - 1) {
+      for (uint32_t c = care_[static_cast<size_t>(i)]; c != 0 && hit; c &= c - 1) {
         const unsigned w = static_cast<unsigned>(__builtin_ctz(c));
         hit = (x[w] & e.mask[w]) == e.value[w];
       }
-      if (hit) r.matches.push_back(i);
+      if (hit) r.matches.push_back(static_cast<uint32_t>(i));
     }
   }
   std::sort(r.matches.begin(), r.matches.end());

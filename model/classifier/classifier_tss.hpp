@@ -47,12 +47,32 @@ class ClassifierTss final : public ClassifierDevice {
   struct WordsHash {
     size_t operator()(const abi::EntryWords& w) const noexcept;
   };
+  // A tuple's table: open addressing on the 64-bit hash of (value & tuple mask). A slot
+  // heads a chain (next_) of the tuple's entries with that hash; a hash collision only
+  // costs a full-mask check, which every candidate gets anyway. Flat arrays so that a probe
+  // of a tuple with no match costs one cache line.
+  struct Slot {
+    uint64_t tag = 0;
+    int32_t head = kEmpty;
+  };
+  static constexpr int32_t kEmpty = -1, kTomb = -2;
   struct Tuple {
     abi::EntryWords mask{};
+    uint32_t care = 0;  // words of the tuple mask that are non-zero
     size_t count = 0;   // entries stored
-    // value & tuple mask -> entry indices in this tuple with that value, ascending.
-    std::unordered_map<abi::EntryWords, std::vector<uint32_t>, WordsHash> by_value;
+    size_t used = 0;    // slots not empty (chains and tombstones)
+    std::vector<Slot> slots;
+    // One bit per 1/4 slot, set from other hash bits than the slot index: a probe that
+    // finds its bit clear skips the slot array. Tuples of a large table miss the cache on
+    // every slot probe; the filters of all tuples together stay small enough to hit it
+    // (8 bits per entry), so a lookup's cache misses follow its matches, not the tuples.
+    std::vector<uint64_t> filter;
   };
+  static uint64_t hash(const abi::EntryWords& x, const Tuple& t);
+  Slot* find_slot(Tuple& t, uint64_t tag, bool insert);
+  void grow(Tuple& t);
+  static void set_filter(Tuple& t, uint64_t tag);
+  static bool maybe(const Tuple& t, uint64_t tag);
   void remove(uint32_t index);
   void refresh_active();
 
@@ -60,6 +80,8 @@ class ClassifierTss final : public ClassifierDevice {
   std::vector<abi::Entry> entries_;
   std::vector<uint32_t> care_;           // per entry: bit w set when mask word w is non-zero
   std::vector<int32_t> tuple_of_entry_;  // -1: not stored (invalid)
+  std::vector<uint64_t> tag_of_entry_;
+  std::vector<int32_t> next_;            // chain links
   std::vector<Tuple> tuples_;
   std::unordered_map<abi::EntryWords, uint32_t, WordsHash> tuple_by_mask_;
   std::vector<uint32_t> active_;  // tuples with count > 0
