@@ -29,7 +29,9 @@ set -e
 # The Debian package.
 (cd "$build" && "$cpack" -G DEB -B "$tmp/pkg" >/dev/null)
 deb=$(ls "$tmp"/pkg/dfcsim_*.deb)
-dpkg-deb -c "$deb" | grep -q '\./usr/bin/dfcsim$' || { echo "install: $deb has no /usr/bin/dfcsim"; exit 1; }
-dpkg-deb -c "$deb" | grep -q 'share/dfcsim/wireshark/dtcp.lua$' || { echo "install: $deb has no dissector"; exit 1; }
-dpkg-deb -f "$deb" Depends | grep -q libsystemc || { echo "install: $deb does not depend on libsystemc"; exit 1; }
+listing=$(dpkg-deb -c "$deb")
+grep -q '\./usr/bin/dfcsim$' <<<"$listing" || { echo "install: $deb has no /usr/bin/dfcsim"; exit 1; }
+grep -q 'share/dfcsim/wireshark/dtcp.lua$' <<<"$listing" || { echo "install: $deb has no dissector"; exit 1; }
+depends=$(dpkg-deb -f "$deb" Depends)
+grep -q libsystemc <<<"$depends" || { echo "install: $deb does not depend on libsystemc ($depends)"; exit 1; }
 echo "install: ok ($deb)"

@@ -30,14 +30,15 @@ fail() {
   exit 1
 }
 mkdir -p "$tmp"/{log,state,spool,munge}
-chmod 700 "$tmp/munge"
+chmod 711 "$tmp/munge"
 
 # munge with its own key and socket.
 dd if=/dev/urandom of="$tmp/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$tmp/munge/munge.key"
 sock=$tmp/munge/munge.socket
 munged --foreground --force --key-file="$tmp/munge/munge.key" --socket="$sock" \
-       --pid-file="$tmp/munge/munged.pid" --log-file="$tmp/log/munged.log" --seed-file="$tmp/munge/seed" &
+       --pid-file="$tmp/munge/munged.pid" --log-file="$tmp/log/munged.log" --seed-file="$tmp/munge/seed" \
+       >"$tmp/log/munged.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
 [[ -S $sock ]] || fail "munged did not create its socket"
