@@ -92,6 +92,7 @@ void WhyLog::on_trace(const fw::PacketTrace& t) {
   auto it = by_id_.find(t.packet_id);
   if (it == by_id_.end()) return;
   json& j = it->second.j;
+  j["core"] = t.core;
   if (t.parsed.outcome != fw::ParseOutcome::Ip) {
     j["decision"] = "not intercepted: " + std::string(fw::to_string(t.parsed.outcome));
     return;

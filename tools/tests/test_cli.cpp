@@ -384,6 +384,8 @@ TEST(Cli, WhyExplainsEachSelectedPacketAndExactlyTheCopiesMade) {
   EXPECT_EQ(first["criteria"][0]["cdest"], "cd1");
   EXPECT_EQ(first["copies"][0]["cdest"], "cd1");
   EXPECT_EQ(first["copies"][0]["sent"], true);
+  EXPECT_GT(first["copies"][0]["latency_ns"].get<uint64_t>(), 0u) << first.dump();
+  EXPECT_TRUE(first.contains("core") && first.contains("processing")) << first.dump();
   EXPECT_EQ(lines[2]["t_ns"].get<uint64_t>() - first["t_ns"].get<uint64_t>(), 2'000'000u) << "the capture's timing";
   EXPECT_TRUE(lines[1]["criteria"].empty()) << "172.16.0.1 matches nothing: " << lines[1].dump();
   EXPECT_TRUE(lines[1]["copies"].empty());

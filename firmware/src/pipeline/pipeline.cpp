@@ -75,7 +75,7 @@ void Pipeline::process(const Packet& p) {
       if (fn) fn(t);
     }
   } tr{trace_, {}};
-  if (trace_) tr.t.packet_id = p.id, tr.t.parsed = pp;
+  if (trace_) tr.t.packet_id = p.id, tr.t.core = hal_.core_id(), tr.t.parsed = pp;
   if (pp.outcome != ParseOutcome::Ip) {
     hal_.consume_cycles(cfg_.costs.not_intercepted);
     ++stats_.not_intercepted[std::string(to_string(pp.outcome))];

@@ -86,6 +86,7 @@ struct PipelineStats {
 // Built only while an observer is set, so the data plane pays nothing otherwise.
 struct PacketTrace {
   uint64_t packet_id = 0;
+  unsigned core = 0;                    // Hal::core_id() of the core that ran the pipeline
   ParsedPacket parsed;                  // outcome (why not intercepted) and the 5-tuple key
   const char* flow = "";                // flow table: "hit", "miss" or "stale" ("" if not intercepted)
   std::vector<RuleId> rules;            // classifier rules of the flow (the matched entries' rules)
