@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   tshark
   lcov
+  slurm-wlm munge
 )
 
 missing=()

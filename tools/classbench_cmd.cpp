@@ -18,6 +18,7 @@
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/flow_key.hpp"
 #include "dfc/hal/hal.hpp"
+#include "exit_codes.hpp"
 
 namespace dfc::classbench {
 
@@ -274,23 +275,22 @@ void add_classbench_subcommand(CLI::App& app) {
       ->check(CLI::Range(1u, dfc::abi::CLS_MAX_DEPTH));
   sub->add_option("--headers", opt->headers, "headers to generate without --trace");
   sub->add_option("--seed", opt->seed, "seed of the generated headers");
-  sub->add_flag("--verify", opt->verify, "compare with a software linear scan (exit 1 on mismatch)");
+  sub->add_flag("--verify", opt->verify, "compare with a software linear scan (exit 3 on mismatch)");
   sub->add_flag("-q,--quiet", opt->quiet, "print only the summary");
   sub->add_option("--wave", opt->wave, "RTL waveform file (build with -DDFC_RTL_TRACE=VCD|FST)");
   sub->callback([opt]() {
+    dfc::classbench::Summary s;
     try {
-      const dfc::classbench::Summary s = dfc::classbench::run(*opt, std::cout);
+      s = dfc::classbench::run(*opt, std::cout);
       std::cout.flush();
-      if (opt->verify && s.mismatches != 0) throw CLI::RuntimeError(1);
-    } catch (const dfc::model::LockstepDivergence& e) {  // exit 1, like a --verify mismatch
+    } catch (const dfc::model::LockstepDivergence& e) {  // run-time failure (exit-code table: 1)
       std::cerr << "dfcsim classbench: " << e.what();
-      throw CLI::RuntimeError(1);
-    } catch (const std::runtime_error& e) {
+      throw CLI::RuntimeError(dfc::tools::kExitRunFailure);
+    } catch (const std::exception& e) {  // bad rules, trace or options
       std::cerr << "dfcsim classbench: " << e.what() << '\n';
-      throw CLI::RuntimeError(2);
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "dfcsim classbench: " << e.what() << '\n';
-      throw CLI::RuntimeError(2);
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
     }
+    // A verification mismatch is "verification failed" in the shared exit-code table.
+    if (opt->verify && s.mismatches != 0) throw CLI::RuntimeError(dfc::tools::kExitExpectations);
   });
 }

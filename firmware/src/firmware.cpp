@@ -109,6 +109,7 @@ void Firmware::on_timer() {
 }
 
 const PipelineStats& Firmware::pipeline_stats() const { return pipeline_->stats(); }
+void Firmware::set_packet_trace(PacketTraceFn f) { pipeline_->set_trace(std::move(f)); }
 const std::vector<OverloadEvent>& Firmware::overload_events() const { return ovl_->events(); }
 dtcp::Server& Firmware::server() { return *server_; }
 ClassifierDriver& Firmware::classifier() { return *cls_; }

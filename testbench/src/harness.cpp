@@ -1,4 +1,5 @@
 #include "dfc/tb/harness.hpp"
+#include "dfc/tb/errors.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -17,11 +18,13 @@
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/accounting.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
+#include "dfc/tb/dtcp_pcap.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/traffic.hpp"
+#include "dfc/tb/why.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -146,7 +149,7 @@ RunResult run_simulation(const RunOptions& opt) {
     }
 
   std::ofstream dlog(fs::path(opt.out_dir) / "dtcp.log", std::ios::binary);
-  if (!dlog) throw std::runtime_error(opt.out_dir + "/dtcp.log: cannot create file");
+  if (!dlog) throw RunFailure(opt.out_dir + "/dtcp.log: cannot create file");
 
   struct LogEvent {
     uint64_t t_ps;
@@ -155,6 +158,7 @@ RunResult run_simulation(const RunOptions& opt) {
   };
   std::vector<LogEvent> log;
   int log_order = 0;
+  DtcpPcap dtcp_pcap;  // the same messages as dtcp.log, as UDP/IP packets (dtcp.pcap)
   std::map<std::string, std::string> method_by_seq;
   std::vector<Packet> control;
   uint64_t t = 0;
@@ -225,6 +229,7 @@ RunResult run_simulation(const RunOptions& opt) {
     p.dst_port = it->second.service_port;
     p.t_arrival_ps = at;
     p.id = static_cast<uint64_t>(pl.no);
+    dtcp_pcap.add(at, log_order, p.src_ip, p.src_port, p.dst_ip, p.dst_port, bytes);
     log.push_back({at, log_order++,
                    "# " + fmt_time_ps(at) + " " + id + " " + p.src_ip + ":" + std::to_string(p.src_port) +
                        " -> card " + p.dst_ip + ":" + std::to_string(p.dst_port) + " request\n" + bytes});
@@ -232,7 +237,7 @@ RunResult run_simulation(const RunOptions& opt) {
   }
 
   std::unique_ptr<PcapReader> pcap;
-  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
+  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in, opt.replay);
 
   std::vector<Packet> traffic = opt.traffic;
   if (!opt.traffic_spec.empty()) {
@@ -268,7 +273,10 @@ RunResult run_simulation(const RunOptions& opt) {
       cs = it->second;
     scoreboard.on_request(p.t_arrival_ps, cs, bytes);
   };
+  std::unique_ptr<WhyLog> why_log;  // --why: per-packet explanations (why.jsonl)
+  if (!opt.why.empty()) why_log = std::make_unique<WhyLog>(opt.why);
   source.on_monitored = [&](const Packet& p) {
+    if (why_log) why_log->on_arrival(p);
     scoreboard.on_packet(p);
     series.add("offered", p.t_arrival_ps);
     if ((++monitored_seen & 0xfff) == 0 && !opt.quiet) {
@@ -315,6 +323,7 @@ RunResult run_simulation(const RunOptions& opt) {
       ++bad_signatures;
       hdr << " (SIGNATURE DOES NOT VERIFY)";
     }
+    dtcp_pcap.add(t_ps, log_order, p.src_ip, p.src_port, p.dst_ip, p.dst_port, bytes);
     log.push_back({t_ps, log_order++, hdr.str() + "\n" + bytes});
     if (!reply) return;
     // Which control source this is for: the agent's endpoint for replies; for notifications
@@ -349,6 +358,7 @@ RunResult run_simulation(const RunOptions& opt) {
     if (w == writers.end()) return;  // cannot happen: the firmware only copies to configured ids
     w->second->write(p.data.data(), p.data.size(), t_ps);
     ++copies_written[p.cdest_id];
+    if (why_log) why_log->on_copy(p, t_ps);
     scoreboard.on_copy(p, t_ps);
     series.add("copies:" + p.cdest_id, t_ps);
     latency.add(t_ps >= p.t_arrival_ps ? t_ps - p.t_arrival_ps : 0);
@@ -379,14 +389,17 @@ RunResult run_simulation(const RunOptions& opt) {
                                             opt.drain_ps);
   card->set_drop_sink([&](const Packet& p, const char* why) {
     if (p.unit == Unit::Monitor) {
+      if (why_log) why_log->on_ingress_drop(p.id, why);
       scoreboard.on_packet_dropped(p.id, why);
       series.add("dropped", p.t_arrival_ps);
     }
   });
   card->set_copy_drop_sink([&](const Packet& copy, const char* why) { scoreboard.on_copy_dropped(copy, why); });
-  card->set_done_sink([&](const Packet& p, uint64_t, uint64_t done) {
+  card->set_done_sink([&](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit == Unit::Monitor) series.add("achieved", done);
+    if (why_log && p.unit == Unit::Monitor) why_log->on_processed(p.id, start, done);
   });
+  if (why_log) fw_ptr->set_packet_trace([&](const fw::PacketTrace& tr) { why_log->on_trace(tr); });
   const auto card_wall0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double card_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - card_wall0).count();
@@ -401,6 +414,8 @@ RunResult run_simulation(const RunOptions& opt) {
   });
   for (const auto& e : log) dlog << e.text << (e.text.size() >= 2 && e.text.substr(e.text.size() - 2) == "\n\n" ? "" : "\n");
   dlog.close();
+  dtcp_pcap.write((fs::path(opt.out_dir) / "dtcp.pcap").string());
+  if (why_log) why_log->write((fs::path(opt.out_dir) / "why.jsonl").string());
 
   json r;
   r["scenario"] = {{"config", opt.config_name}, {"profile", prof.name}, {"classifier", cls_name}};

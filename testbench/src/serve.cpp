@@ -1,4 +1,5 @@
 #include "dfc/tb/serve.hpp"
+#include "dfc/tb/errors.hpp"
 
 #include <boost/asio.hpp>
 
@@ -149,7 +150,7 @@ class LiveSource : public model::IngressSource {
       copies_to_ = udp::endpoint(a, static_cast<unsigned short>(std::stoul(port)));
       copy_sock_ = std::make_unique<udp::socket>(io_);
       copy_sock_->open(a.is_v6() ? udp::v6() : udp::v4(), ec);
-      if (ec) throw std::runtime_error("--copies-to: cannot open a UDP socket: " + ec.message());
+      if (ec) throw RunFailure("--copies-to: cannot open a UDP socket: " + ec.message());
     }
     std::map<uint16_t, Port*> by_port;
     for (const auto& g : cfg.capture_groups)
@@ -162,7 +163,7 @@ class LiveSource : public model::IngressSource {
           p->sock.open(laddr.is_v6() ? udp::v6() : udp::v4(), ec);
           if (!ec) p->sock.bind(udp::endpoint(laddr, cs.service_port), ec);
           if (ec)
-            throw std::runtime_error("cannot bind UDP " + opt.listen + ":" + std::to_string(cs.service_port) +
+            throw RunFailure("cannot bind UDP " + opt.listen + ":" + std::to_string(cs.service_port) +
                                      " (service-port of control source " + cs.id + "): " + ec.message());
         }
         p->sources.push_back(&cs);
@@ -424,7 +425,7 @@ json serve(const ServeOptions& opt) {
   fs::create_directories(opt.out_dir);
 
   std::ofstream dlog(fs::path(opt.out_dir) / "dtcp.log", std::ios::binary);
-  if (!dlog) throw std::runtime_error(opt.out_dir + "/dtcp.log: cannot create file");
+  if (!dlog) throw RunFailure(opt.out_dir + "/dtcp.log: cannot create file");
   auto log = [&](const std::string& text) {
     dlog << text << (text.size() >= 2 && text.compare(text.size() - 2, 2, "\n\n") == 0 ? "" : "\n");
     dlog.flush();
@@ -437,7 +438,7 @@ json serve(const ServeOptions& opt) {
   if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
     throw std::runtime_error("--traffic and --pcap-in are exclusive");
   if (!opt.traffic_spec.empty()) gen = generate_traffic(TrafficSpec::parse(serve_traffic_spec(opt.traffic_spec)));
-  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
+  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in, opt.replay);
   source.set_traffic(std::move(gen), std::move(pcap), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
 
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;

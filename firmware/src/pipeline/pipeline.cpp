@@ -20,12 +20,15 @@ const std::vector<RuleId>& Pipeline::lookup(const FlowKey& key) {
     it->second.last_used_ns = now;
     if (it->second.version == version) {
       ++stats_.flow_hits;
+      last_flow_ = "hit";
       return it->second.rules;
     }
     // Criteria changed since this flow was classified: the cached result may be wrong.
     ++stats_.flow_stale;
+    last_flow_ = "stale";
   } else {
     ++stats_.flow_misses;
+    last_flow_ = "miss";
     if (flows_.size() >= cfg_.flow_table_capacity) {
       age_flows();
       if (flows_.size() >= cfg_.flow_table_capacity) {
@@ -64,6 +67,15 @@ void Pipeline::process(const Packet& p) {
   stats_.bytes_in += p.data.size();
   hal_.consume_cycles(cfg_.costs.rx + cfg_.costs.parse);
   const ParsedPacket pp = parse_packet(p);
+  // The observer (if any) gets the trace when this function returns, whichever way.
+  struct Emit {
+    const PacketTraceFn& fn;
+    PacketTrace t;
+    ~Emit() {
+      if (fn) fn(t);
+    }
+  } tr{trace_, {}};
+  if (trace_) tr.t.packet_id = p.id, tr.t.core = hal_.core_id(), tr.t.parsed = pp;
   if (pp.outcome != ParseOutcome::Ip) {
     hal_.consume_cycles(cfg_.costs.not_intercepted);
     ++stats_.not_intercepted[std::string(to_string(pp.outcome))];
@@ -71,6 +83,7 @@ void Pipeline::process(const Packet& p) {
   }
   // Copy the rule list: accounting below may delete criteria and bump the version.
   const std::vector<RuleId> rules = lookup(pp.key);
+  if (trace_) tr.t.flow = last_flow_, tr.t.rules = rules;
   hal_.consume_cycles(cfg_.costs.per_match * rules.size());
 
   // One copy per content destination; the destination's best criterion (priority, then age)
@@ -85,6 +98,7 @@ void Pipeline::process(const Packet& p) {
     const CriterionView* c = cp_.criterion_for_rule(r);
     if (!c) continue;
     matched.push_back(r);
+    if (trace_) tr.t.criteria.push_back(*c);
     auto [it, fresh] = per_dest.try_emplace(c->cdest_id, Choice{c});
     if (!fresh) {
       const CriterionView* b = it->second.best;
@@ -112,12 +126,14 @@ void Pipeline::process(const Packet& p) {
     const auto& [dest_id, crit] = order[i];
     if (i >= cfg_.max_duplicates) {
       ++stats_.copies_dropped_max_duplicates;
+      if (trace_) tr.t.copies.push_back({dest_id, "max_duplicates"});
       cp_.duplicates_dropped(crit->csource_id);
       continue;
     }
     auto d = dests_.find(dest_id);
     if (d == dests_.end()) {
       ++stats_.copies_dropped_unknown_destination;
+      if (trace_) tr.t.copies.push_back({dest_id, "unknown_destination"});
       continue;
     }
     hal_.consume_cycles(cfg_.costs.per_copy);
@@ -130,7 +146,9 @@ void Pipeline::process(const Packet& p) {
     copy.data = encapsulate_ipip(inner, pp.ip_length,
                                  OuterHeader{cfg_.copy_source, d->second.address, d->second.ttl, ip_id_++});
     const size_t bytes = copy.data.size();
-    if (hal_.transmit(std::move(copy))) {
+    const bool sent = hal_.transmit(std::move(copy));
+    if (trace_) tr.t.copies.push_back({dest_id, sent ? "sent" : "tx_queue_full"});
+    if (sent) {
       ++stats_.copies_sent;
       ++stats_.copies_per_destination[dest_id];
       stats_.bytes_per_destination[dest_id] += bytes;

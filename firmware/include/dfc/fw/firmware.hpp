@@ -33,6 +33,8 @@ class Firmware : public FirmwareApp {
   void on_timer() override;
 
   const PipelineStats& pipeline_stats() const;
+  // Optional per-packet observer of the pipeline's decisions (dfcsim run --why).
+  void set_packet_trace(PacketTraceFn f);
   // Threshold events (JMIB trap names) in time order of evaluation, and counts by name.
   const std::vector<OverloadEvent>& overload_events() const;
   const OverloadMonitor& overload() const { return *ovl_; }

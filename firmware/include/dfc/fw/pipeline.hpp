@@ -4,6 +4,7 @@
 // its own and the DTCP server can evolve independently.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -81,8 +82,26 @@ struct PipelineStats {
   std::map<std::string, uint64_t> copies_per_destination, bytes_per_destination;
 };
 
+// What the pipeline decided for one packet, handed to an optional observer (dfcsim run --why).
+// Built only while an observer is set, so the data plane pays nothing otherwise.
+struct PacketTrace {
+  uint64_t packet_id = 0;
+  unsigned core = 0;                    // Hal::core_id() of the core that ran the pipeline
+  ParsedPacket parsed;                  // outcome (why not intercepted) and the 5-tuple key
+  const char* flow = "";                // flow table: "hit", "miss" or "stale" ("" if not intercepted)
+  std::vector<RuleId> rules;            // classifier rules of the flow (the matched entries' rules)
+  std::vector<CriterionView> criteria;  // the installed criteria those rules belong to
+  struct Copy {
+    std::string cdest;
+    const char* result;  // "sent", or the drop reason: "max_duplicates", "tx_queue_full", "unknown_destination"
+  };
+  std::vector<Copy> copies;
+};
+using PacketTraceFn = std::function<void(const PacketTrace&)>;
+
 class Pipeline {
  public:
+  void set_trace(PacketTraceFn f) { trace_ = std::move(f); }
   Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg);
   void set_destinations(std::map<std::string, CopyDestination> d) { dests_ = std::move(d); }
   void process(const Packet& p);
@@ -107,6 +126,8 @@ class Pipeline {
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   PipelineStats stats_;
   uint16_t ip_id_ = 0;
+  PacketTraceFn trace_;
+  const char* last_flow_ = "";  // how the last lookup() was answered (for the trace)
 };
 
 }  // namespace dfc::fw

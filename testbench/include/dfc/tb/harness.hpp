@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dfc/hal/packet.hpp"
+#include "dfc/tb/pcap_io.hpp"
 
 namespace dfc::tb {
 
@@ -48,6 +49,8 @@ struct RunOptions {
   std::string traffic_spec;
   std::string pcap_in;
   std::string pcap_timing = "original";
+  PcapReplay replay;  // tcpreplay-style controls of pcap_in (filter, pps, mbps, multiplier, loop)
+  std::string why;    // BPF expression: explain each selected monitored packet in out_dir/why.jsonl
   std::optional<uint64_t> seed;     // overrides the traffic spec's seed
   std::optional<uint64_t> packets;  // overrides the traffic spec's packet count / caps a pcap
   std::string profile = "ms400";
