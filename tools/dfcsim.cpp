@@ -19,6 +19,7 @@
 #include "report_exception.hpp"
 #include "regress_cmd.hpp"
 #include "replay_options.hpp"
+#include "rfc2544_cmd.hpp"
 #if DFC_HAVE_CLASSBENCH
 #include "classbench_cmd.hpp"
 #endif
@@ -83,6 +84,7 @@ int sc_main(int argc, char* argv[]) {
   run->add_flag("-q,--quiet", quiet, "no summary");
 
   add_regress_subcommand(app, argv[0]);
+  add_rfc2544_subcommand(app, argv[0]);
 #if DFC_HAVE_CLASSBENCH
   add_classbench_subcommand(app);
 #endif
