@@ -173,11 +173,13 @@ struct Server::Criterion {
   bool refreshed = false;
   std::string csource_address;
   Params filters;  // as originally specified, canonical names
-  RateWindow rate;
+  RateWindow rate;       // every matching packet (LIST Average-Bandwidth, aggregate bandwidth)
+  RateWindow copy_rate;  // copies this criterion carried to its destination (congestion)
 };
 
 struct Server::CsState {
   const config::CaptureGroup* group = nullptr;
+  uint32_t group_index = 0;
   const config::ControlSource* cfg = nullptr;
   SeqWindow seq;
   Version notif_version = kHighestVersion;  // the version the source last used
@@ -208,10 +210,13 @@ Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls
 
 Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls, Options opt)
     : cfg_(cfg), hal_(hal), cls_(cls), opt_(opt) {
+  next_id_ = opt_.first_criteria_id ? opt_.first_criteria_id : 1;
   for (const auto& g : cfg_.capture_groups) {
+    const auto gi = static_cast<uint32_t>(&g - cfg_.capture_groups.data());
     for (const auto& c : g.control_sources) {
       auto s = std::make_unique<CsState>();
       s->group = &g;
+      s->group_index = gi;
       s->cfg = &c;
       cs_.push_back(std::move(s));
     }
@@ -240,6 +245,15 @@ std::string Server::timestamp(uint64_t ns) const {
   s.push_back(static_cast<char>('0' + (msr / 10) % 10));
   s.push_back(static_cast<char>('0' + msr % 10));
   return s;
+}
+
+bool Server::authorized(const CsState& cs, const Packet& p) {
+  if (p.dst_port != cs.cfg->service_port) return false;
+  const auto& srcs = cs.cfg->source_addresses;
+  if (srcs.empty()) return true;
+  for (const auto& a : srcs)
+    if (config::same_ip_address(a, p.src_ip)) return true;
+  return false;
 }
 
 Server::CdState* Server::cdest(const CsState& cs, std::string_view id) {
@@ -296,23 +310,28 @@ void Server::on_datagram(const Packet& p) {
     ++counters_.not_dtcp;
     return;
   }
-  // 1. Known control source (by Csource-ID only, never by address).
+  // 1. Known control source (by Csource-ID), and 2. the DFC PIC's address rules
+  // (service-port, source-addresses compared as addresses, not as text). The same id may be
+  // configured in several capture groups (distinguishable by port and address, validated):
+  // the request belongs to the one whose rules it satisfies; if none does, it is counted as
+  // unauthorized against the first of that name.
   const Param* csp = m->find("Csource-ID");
   std::optional<std::string> csid = csp ? unescape(csp->value) : std::nullopt;
   CsState* cs = nullptr;
+  CsState* named = nullptr;
   if (csid)
-    for (auto& s : cs_)
-      if (s->cfg->id == *csid) cs = s.get();
-  if (!cs) {
+    for (auto& s : cs_) {
+      if (s->cfg->id != *csid) continue;
+      if (!named) named = s.get();
+      if (!cs && authorized(*s, p)) cs = s.get();
+    }
+  if (!named) {
     ++counters_.unknown_control_source;
     return;
   }
-  // 2. The DFC PIC's address rules: source-addresses and service-port.
-  const auto& srcs = cs->cfg->source_addresses;
-  if (p.dst_port != cs->cfg->service_port ||
-      (!srcs.empty() && std::find(srcs.begin(), srcs.end(), p.src_ip) == srcs.end())) {
+  if (!cs) {
     ++counters_.unauthorized_control_source;
-    ++cs->c.unauthorized_source;
+    ++named->c.unauthorized_source;
     return;
   }
   // 3. Authentication over the raw bytes before Authentication-Info.
@@ -609,18 +628,23 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
     return fail(full_code, {{"X-Error-Info", "criteria limit reached"}});
   const uint32_t total_prio = static_cast<uint32_t>(priority) + cs.cfg->minimum_priority;
   hal_.consume_cycles(kCyclesPerCriterionScan * tr.terms.size());
+  if (!within_share(cs, 1, 0)) return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   std::optional<fw::RuleId> rule = cls_.install(tr.terms, total_prio);
   if (!rule) return fail(full_code, {{"X-Error-Info", "classifier table full"}});
+  if (!within_share(cs, 1, cls_.entries_used(*rule))) {
+    cls_.remove(*rule);
+    return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
+  }
   ++version_;
 
   auto c = std::make_unique<Criterion>();
   const uint64_t now = hal_.now_ns();
-  c->id = next_id_++;
+  c->id = allocate_id();
   c->cs = static_cast<size_t>(std::find_if(cs_.begin(), cs_.end(), [&](const auto& x) { return x.get() == &cs; }) - cs_.begin());
   c->cd = static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin());
   c->rule = *rule;
   c->terms = tr.terms.size();
-  c->view = fw::CriterionView{c->id, cs.cfg->id, cd->cfg->id, total_prio, next_added_seq_++};
+  c->view = fw::CriterionView{c->id, cs.cfg->id, cd->cfg->id, total_prio, next_added_seq_++, cs.group_index};
   c->is_static = is_static;
   c->send_async = flags & F_SENDASYNC;
   c->t_idle = t.idle.value_or(0);
@@ -684,8 +708,44 @@ int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<ui
 }
 }  // namespace
 
+// The one target selection of DELETE, REFRESH and LIST: this source's criteria, narrowed by
+// Cdest-ID (a list from DTCP/0.7 on; 0.6 has a single DSTRING, a list is 400 as in ADD) and
+// by Criteria-ID (singles must exist, ranges select what exists). 0 or the status + err.
+int Server::select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids,
+                           std::vector<std::pair<std::string, std::string>>& err) {
+  ids.assign(cs.criteria.begin(), cs.criteria.end());
+  if (const Param* cdp = m.find("Cdest-ID")) {
+    const auto list = split_list(cdp->value);
+    if (list.size() != 1 && v < kHighestVersion) {
+      err = {{"Cdest-ID", cdp->value}, {"X-Error-Info", "DTCP/0.6 takes a single Cdest-ID"}};
+      return code::BadRequest;
+    }
+    std::vector<size_t> cds;
+    for (const std::string& raw : list) {
+      auto id = unescape(raw);
+      CdState* cd = id ? cdest(cs, *id) : nullptr;
+      if (!cd) {
+        err = {{"Cdest-ID", raw}};
+        return code::UnknownCdest;
+      }
+      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
+    }
+    std::vector<uint32_t> keep;
+    for (uint32_t id : ids)
+      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) keep.push_back(id);
+    ids.swap(keep);
+  }
+  if (m.find("Criteria-ID")) {
+    std::vector<uint32_t> sel;
+    if (int s = select_ids(m, cs.criteria, sel, err)) return s;
+    std::vector<uint32_t> keep;
+    std::set_intersection(ids.begin(), ids.end(), sel.begin(), sel.end(), std::back_inserter(keep));
+    ids.swap(keep);
+  }
+  return 0;
+}
+
 Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
-  (void)v;
   Reply r;
   auto fail = [&](int s, Params e) {
     r.status = s;
@@ -703,20 +763,8 @@ Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
   if (idp && cdp) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
   if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
   std::vector<uint32_t> ids;
-  if (idp) {
-    Params err;
-    if (int s = select_ids(m, cs.criteria, ids, err)) return fail(s, err);
-  } else {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    for (uint32_t id : cs.criteria)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) ids.push_back(id);
-  }
+  Params err;
+  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
   uint64_t n = 0;
   for (uint32_t id : ids) {
     if (criteria_.at(id)->is_static && !(flags & F_STATIC)) continue;  // not an error
@@ -728,7 +776,6 @@ Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
 }
 
 Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
-  (void)v;
   Reply r;
   auto fail = [&](int s, Params e) {
     r.status = s;
@@ -744,20 +791,8 @@ Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
   if (!parse_timeouts(m, t, terr)) return fail(code::ImproperTimeout, terr);
   if (!t.any()) return fail(code::ImproperTimeout, timeout_echo(m));
   std::vector<uint32_t> ids;
-  if (idp) {
-    Params err;
-    if (int s = select_ids(m, cs.criteria, ids, err)) return fail(s, err);
-  } else {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    for (uint32_t id : cs.criteria)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) ids.push_back(id);
-  }
+  Params err;
+  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
   // All-or-nothing: a refresh that would leave a dynamic criterion without any timeout fails.
   for (uint32_t id : ids) {
     const Criterion& c = *criteria_.at(id);
@@ -801,28 +836,9 @@ Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t
   }
   const bool want_crit = flags & (F_CRITERIA | F_BOTH);
   const bool want_stats = flags & (F_STATS | F_BOTH);
-  std::vector<uint32_t> ids(cs.criteria.begin(), cs.criteria.end());
-  if (const Param* cdp = m.find("Cdest-ID")) {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    std::vector<uint32_t> keep;
-    for (uint32_t id : ids)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) keep.push_back(id);
-    ids.swap(keep);
-  }
-  if (m.find("Criteria-ID")) {
-    std::vector<uint32_t> sel;
-    Params err;
-    if (int s = select_ids(m, cs.criteria, sel, err)) return fail(s, err);
-    std::vector<uint32_t> keep;
-    std::set_intersection(ids.begin(), ids.end(), sel.begin(), sel.end(), std::back_inserter(keep));
-    ids.swap(keep);
-  }
+  std::vector<uint32_t> ids;
+  Params err;
+  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
   // Atomic snapshot: every packet is built before any is sent.
   const uint64_t now = hal_.now_ns();
   const uint64_t now_s = now / kNsPerSec;
@@ -1030,10 +1046,6 @@ void Server::account_hit(fw::RuleId id, uint32_t bytes) {
   c.matching_bytes += bytes;
   c.idle_base_ns = std::max(c.idle_base_ns, now);  // idle counts from the last hit
   c.rate.add(now_s, bytes);
-  CdState& cd = *cd_[c.cd];
-  ++cd.matched_packets;
-  cd.matched_bytes += bytes;
-  const bool new_second = cd.rate.add(now_s, bytes);
   if (!c.is_static) {
     if (c.t_packets && c.matching_packets - c.pkts_base >= c.t_packets) {
       remove(c.id, DeleteReason::TimeoutPackets, true);
@@ -1043,14 +1055,33 @@ void Server::account_hit(fw::RuleId id, uint32_t bytes) {
       rearm();
     }
   }
+}
+
+void Server::account_copy(fw::RuleId id, uint32_t bytes) {
+  auto it = by_rule_.find(id);
+  if (it == by_rule_.end()) return;
+  Criterion& c = *it->second;
+  const uint64_t now_s = hal_.now_ns() / kNsPerSec;
+  c.copy_rate.add(now_s, bytes);
+  CdState& cd = *cd_[c.cd];
+  ++cd.matched_packets;
+  cd.matched_bytes += bytes;
+  const bool new_second = cd.rate.add(now_s, bytes);
   if (new_second && (cd.cfg->soft_limit || cd.cfg->hard_limit)) check_congestion();
 }
 
 void Server::duplicates_dropped(const std::string& csource_id) {
-  CsState* cs = nullptr;
   for (auto& s : cs_)
-    if (s->cfg->id == csource_id) cs = s.get();
-  if (!cs) return;
+    if (s->cfg->id == csource_id) return duplicates_dropped(*s);
+}
+
+void Server::duplicates_dropped_for_criterion(uint32_t criteria_id) {
+  auto it = criteria_.find(criteria_id);
+  if (it != criteria_.end()) duplicates_dropped(*cs_[it->second->cs]);
+}
+
+void Server::duplicates_dropped(CsState& cs_ref) {
+  CsState* cs = &cs_ref;
   ++cs->c.duplicates_dropped;
   ++cs->dups_since_sent;
   const uint64_t now = hal_.now_ns();
@@ -1067,6 +1098,47 @@ void Server::announce_restart(std::string_view alert_info) {
   for (auto& cs : cs_) notify(*cs, code::Restart, {{"Alert-Info", std::string(alert_info)}});
 }
 
+void Server::restart(std::string_view alert_info) {
+  // Every criterion is lost (classifier rules too); nothing is told per criterion: the 599
+  // says it all. The Seq windows are the persistent state of reference §1.7 and survive;
+  // counters survive too (they are the simulator's report, not card state a client sees).
+  for (auto& [id, c] : criteria_) cls_.remove(c->rule);
+  criteria_.clear();
+  by_rule_.clear();
+  for (auto& cs : cs_) cs->criteria.clear();
+  for (auto& cd : cd_) {
+    cd->criteria = 0;
+    cd->rate = RateWindow{};
+    cd->soft_congested = false;
+  }
+  ++version_;
+  ++restarts_;
+  announce_restart(alert_info);
+  rearm();
+}
+
+uint32_t Server::allocate_id() {
+  // Card-wide 32-bit ids, increasing; after 2^32-1 they wrap to 1, skipping ids still in use
+  // (never 0, never a live criterion's).
+  for (;;) {
+    const uint32_t id = next_id_++;
+    if (next_id_ == 0) next_id_ = 1;
+    if (id != 0 && !criteria_.count(id)) return id;
+  }
+}
+
+bool Server::within_share(const CsState& cs, size_t more_criteria, size_t more_entries) const {
+  // One control source may not take more than its share of the table when other sources
+  // exist (docs/dtcp-conformance.md, "Criteria limit per control source").
+  if (opt_.max_source_share_percent == 0 || cs_.size() < 2) return true;
+  const uint64_t pct = opt_.max_source_share_percent;
+  if (opt_.max_criteria && (cs.criteria.size() + more_criteria) * 100 > opt_.max_criteria * pct) return false;
+  if (more_entries == 0) return true;
+  size_t used = more_entries;
+  for (uint32_t id : cs.criteria) used += cls_.entries_used(criteria_.at(id)->rule);
+  return used * 100 <= cls_.depth() * pct;
+}
+
 void Server::reset_sequence(std::string_view csource_id) {
   for (auto& s : cs_)
     if (s->cfg->id == csource_id) s->seq.reset();
@@ -1078,12 +1150,14 @@ void Server::check_congestion() {
     CdState& cd = *cd_[di];
     const auto& dc = *cd.cfg;
     if (!dc.soft_limit && !dc.hard_limit) continue;
-    // Reference §2.7: the 10-s average "over all active criteria to it" — a deleted
-    // criterion's past traffic no longer counts (else one hard-limit episode would keep
-    // deleting criteria every evaluation until the destination's own window had drained).
+    // Reference §2.7: the 10-s average "over all active criteria to it". Each copy is counted
+    // once, on the criterion that represented the destination for that packet (overlapping
+    // criteria do not multiply it), and a deleted criterion's past copies no longer count
+    // (else one hard-limit episode would keep deleting every evaluation until the window
+    // drained).
     uint64_t bps = 0;
     for (const auto& [id, c] : criteria_)
-      if (c->cd == di) bps += c->rate.bps(now_s);
+      if (c->cd == di) bps += c->copy_rate.bps(now_s);
     // Sources with criteria to this destination.
     auto owners = [&]() {
       std::set<size_t> o;
@@ -1110,10 +1184,12 @@ void Server::check_congestion() {
     }
     if (dc.hard_limit && *dc.hard_limit > 0 && bps > *dc.hard_limit) {
       const uint64_t target = dc.hard_limit_target.value_or(*dc.hard_limit);
-      // Victims: lowest priority (highest number) first, newest first among equals.
+      // Victims: criteria that carry copies to this destination, lowest priority (highest
+      // number) first, newest first among equals. A criterion with no traffic there is never
+      // deleted: it does not contribute to the congestion.
       std::vector<Criterion*> v;
       for (const auto& [id, c] : criteria_)
-        if (c->cd == di) v.push_back(c.get());
+        if (c->cd == di && c->copy_rate.bps(now_s) > 0) v.push_back(c.get());
       std::sort(v.begin(), v.end(), [](const Criterion* a, const Criterion* b) {
         if (a->view.priority != b->view.priority) return a->view.priority > b->view.priority;
         return a->view.added_seq > b->view.added_seq;
@@ -1122,7 +1198,7 @@ void Server::check_congestion() {
       uint64_t est = bps;
       for (Criterion* c : v) {
         if (est < target) break;
-        const uint64_t own = c->rate.bps(now_s);
+        const uint64_t own = c->copy_rate.bps(now_s);
         est = own >= est ? 0 : est - own;
         per_cs[c->cs].push_back(c->id);
       }

@@ -73,23 +73,29 @@ void Pipeline::process(const Packet& p) {
   const std::vector<RuleId> rules = lookup(pp.key);
   hal_.consume_cycles(cfg_.costs.per_match * rules.size());
 
-  // One copy per content destination; the destination's best criterion (priority, then age)
-  // represents it when max-duplicates has to choose.
+  // One copy per content destination (group, id); the destination's best criterion
+  // (priority, then age) represents it when max-duplicates has to choose. Every matched
+  // criterion is kept, so that a dropped copy is reported to each source that asked for it.
   struct Choice {
     const CriterionView* best;
+    RuleId best_rule;
+    std::vector<const CriterionView*> all;
   };
-  std::map<std::string, Choice> per_dest;
+  std::map<DestKey, Choice> per_dest;
   std::vector<RuleId> matched;
   matched.reserve(rules.size());
   for (RuleId r : rules) {
     const CriterionView* c = cp_.criterion_for_rule(r);
     if (!c) continue;
     matched.push_back(r);
-    auto [it, fresh] = per_dest.try_emplace(c->cdest_id, Choice{c});
+    auto [it, fresh] = per_dest.try_emplace(DestKey{c->group, c->cdest_id}, Choice{c, r, {}});
+    it->second.all.push_back(c);
     if (!fresh) {
       const CriterionView* b = it->second.best;
-      if (c->priority < b->priority || (c->priority == b->priority && c->added_seq < b->added_seq))
+      if (c->priority < b->priority || (c->priority == b->priority && c->added_seq < b->added_seq)) {
         it->second.best = c;
+        it->second.best_rule = r;
+      }
     }
   }
   if (matched.empty()) {
@@ -98,49 +104,65 @@ void Pipeline::process(const Packet& p) {
   }
   ++stats_.packets_matched;
 
-  std::vector<std::pair<std::string, const CriterionView*>> order;
+  std::vector<std::pair<const DestKey*, const Choice*>> order;
   order.reserve(per_dest.size());
-  for (auto& [dest, ch] : per_dest) order.emplace_back(dest, ch.best);
+  for (auto& [dest, ch] : per_dest) order.emplace_back(&dest, &ch);
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    if (a.second->priority != b.second->priority) return a.second->priority < b.second->priority;
-    return a.second->added_seq < b.second->added_seq;
+    if (a.second->best->priority != b.second->best->priority) return a.second->best->priority < b.second->best->priority;
+    return a.second->best->added_seq < b.second->best->added_seq;
   });
   stats_.copies_chosen += order.size();
 
   const uint8_t* inner = p.data.data() + pp.ip_offset;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& [dest_id, crit] = order[i];
-    if (i >= cfg_.max_duplicates) {
+  const uint32_t ip_len = static_cast<uint32_t>(pp.ip_length);
+  std::map<uint32_t, uint32_t> chosen_in_group;  // max-duplicates is per capture group
+  std::vector<RuleId> carried;                   // representative criterion of each copy
+  for (const auto& [key, ch] : order) {
+    const uint32_t g = key->group;
+    const uint32_t limit = g < cfg_.group_max_duplicates.size() ? cfg_.group_max_duplicates[g] : cfg_.max_duplicates;
+    if (chosen_in_group[g] >= limit) {
       ++stats_.copies_dropped_max_duplicates;
-      cp_.duplicates_dropped(crit->csource_id);
+      // Each control source whose criteria matched into this destination is told (once).
+      std::vector<const CriterionView*> told;
+      for (const CriterionView* c : ch->all) {
+        bool seen = false;
+        for (const CriterionView* t : told) seen = seen || t->csource_id == c->csource_id;
+        if (seen) continue;
+        told.push_back(c);
+        cp_.duplicates_dropped(*c);
+      }
       continue;
     }
-    auto d = dests_.find(dest_id);
+    ++chosen_in_group[g];
+    auto d = dests_.find(*key);
     if (d == dests_.end()) {
       ++stats_.copies_dropped_unknown_destination;
       continue;
     }
+    carried.push_back(ch->best_rule);
+    const std::string& label = d->second.label.empty() ? key->cdest_id : d->second.label;
     hal_.consume_cycles(cfg_.costs.per_copy);
     Packet copy;
     copy.link = LinkType::RawIp;
     copy.unit = Unit::Copies;
     copy.id = p.id;
     copy.t_arrival_ps = p.t_arrival_ps;
-    copy.cdest_id = dest_id;
+    copy.cdest_id = label;
     copy.data = encapsulate_ipip(inner, pp.ip_length,
                                  OuterHeader{cfg_.copy_source, d->second.address, d->second.ttl, ip_id_++});
     const size_t bytes = copy.data.size();
     if (hal_.transmit(std::move(copy))) {
       ++stats_.copies_sent;
-      ++stats_.copies_per_destination[dest_id];
-      stats_.bytes_per_destination[dest_id] += bytes;
+      ++stats_.copies_per_destination[label];
+      stats_.bytes_per_destination[label] += bytes;
     } else {
       ++stats_.copies_dropped_tx_queue;
     }
   }
-  // Hit accounting last: it may delete criteria (packet/byte timeouts) and must not
-  // invalidate the views used above.
-  for (RuleId r : matched) cp_.account_hit(r, static_cast<uint32_t>(pp.ip_length));
+  // Accounting last: it may delete criteria (packet/byte timeouts) and must not invalidate
+  // the views used above. Destination bandwidth once per copy; criterion statistics per hit.
+  for (RuleId r : carried) cp_.account_copy(r, ip_len);
+  for (RuleId r : matched) cp_.account_hit(r, ip_len);
 }
 
 }  // namespace dfc::fw

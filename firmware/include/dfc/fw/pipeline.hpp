@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "dfc/hal/hal.hpp"
@@ -23,6 +24,17 @@ struct CriterionView {
   std::string cdest_id;
   uint32_t priority = 0;   // total priority (Priority + minimum-priority); lower wins
   uint64_t added_seq = 0;  // install order: among equal priorities the earlier criterion wins
+  // Capture group of the criterion (index in the configuration). Content-destination ids are
+  // only unique within a group: a copy destination is (group, cdest_id), and max-duplicates
+  // applies per group.
+  uint32_t group = 0;
+};
+
+// A content destination as the pipeline sees it: ids are unique only within a capture group.
+struct DestKey {
+  uint32_t group = 0;
+  std::string cdest_id;
+  bool operator<(const DestKey& o) const { return group != o.group ? group < o.group : cdest_id < o.cdest_id; }
 };
 
 class ControlPlaneView {
@@ -30,18 +42,30 @@ class ControlPlaneView {
   virtual ~ControlPlaneView() = default;
   virtual const CriterionView* criterion_for_rule(RuleId id) const = 0;
   // Called once per matching criterion per packet, after copies are chosen. May delete the
-  // criterion (Timeout-Packets / Timeout-Bytes exhausted).
+  // criterion (Timeout-Packets / Timeout-Bytes exhausted). Per-criterion statistics only:
+  // it does not count toward a destination's bandwidth (overlapping criteria would count the
+  // one copy several times).
   virtual void account_hit(RuleId id, uint32_t bytes) = 0;
+  // Called once per copy chosen for a destination (within max-duplicates), naming the
+  // criterion that represents the destination for this packet (best priority, then oldest):
+  // the bandwidth the destination's congestion limits are evaluated on. Never deletes.
+  virtual void account_copy(RuleId id, uint32_t bytes) = 0;
   // Increments whenever any rule is installed or removed; flow-table entries classified
   // under an older version are re-classified.
   virtual uint64_t criteria_version() const = 0;
-  // A copy for a criterion of this control source was dropped by max-duplicates.
-  virtual void duplicates_dropped(const std::string& csource_id) = 0;
+  // A copy to a destination was dropped by max-duplicates: called once per control source
+  // with a criterion that matched this packet into that destination (c is one of them).
+  virtual void duplicates_dropped(const CriterionView& c) = 0;
 };
 
 struct CopyDestination {
+  CopyDestination() = default;
+  CopyDestination(uint32_t a, uint8_t t, std::string l = {}) : address(a), ttl(t), label(std::move(l)) {}
   uint32_t address = 0;  // host order IPv4
   uint8_t ttl = 255;
+  // Name on copies (Packet::cdest_id) and in the per-destination statistics; empty: the
+  // cdest id. The firmware sets "<group>/<id>" when the id is used by several groups.
+  std::string label;
 };
 
 // CPU cycles the firmware spends per step on the modeled core (a software data plane of
@@ -60,7 +84,8 @@ struct CycleCosts {
 };
 
 struct PipelineConfig {
-  uint32_t max_duplicates = 3;
+  uint32_t max_duplicates = 3;  // groups without an entry in group_max_duplicates
+  std::vector<uint32_t> group_max_duplicates;  // per capture group (index)
   uint32_t copy_source = 0xC0000202;  // 192.0.2.2: the PIC's unit-2 address (docs/architecture.md)
   size_t flow_table_capacity = 65536;
   uint64_t flow_idle_ns = 60'000'000'000ull;
@@ -84,7 +109,12 @@ struct PipelineStats {
 class Pipeline {
  public:
   Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg);
-  void set_destinations(std::map<std::string, CopyDestination> d) { dests_ = std::move(d); }
+  void set_destinations(std::map<DestKey, CopyDestination> d) { dests_ = std::move(d); }
+  // Destinations of capture group 0 (single-group configurations).
+  void set_destinations(const std::map<std::string, CopyDestination>& d) {
+    dests_.clear();
+    for (const auto& [id, cd] : d) dests_[DestKey{0, id}] = cd;
+  }
   void process(const Packet& p);
   // Drops flow entries idle longer than flow_idle_ns (called from the firmware's timer).
   void age_flows();
@@ -103,7 +133,7 @@ class Pipeline {
   ClassifierDriver& cls_;
   ControlPlaneView& cp_;
   PipelineConfig cfg_;
-  std::map<std::string, CopyDestination> dests_;
+  std::map<DestKey, CopyDestination> dests_;
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   PipelineStats stats_;
   uint16_t ip_id_ = 0;
