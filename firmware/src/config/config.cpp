@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dfc/dtcp/criteria.hpp"
+#include "dfc/util/text.hpp"
 
 namespace dfc::config {
 namespace {
@@ -250,7 +250,7 @@ class Builder {
       if (st.words[i].is_list) fail(st.words[i].loc, std::string("expected ") + what + ", got a list");
   }
   uint64_t number(const Word& w, uint64_t lo, uint64_t hi, const char* what, bool scaled = false) {
-    auto v = scaled ? parse_scaled(w.text) : dtcp::parse_u64(w.text);
+    auto v = scaled ? parse_scaled(w.text) : util::parse_u64(w.text);
     if (!v) fail(w.loc, std::string("expected ") + what + ", got '" + w.text + "'");
     if (*v < lo || *v > hi)
       fail(w.loc, std::string(what) + " " + w.text + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
@@ -281,7 +281,7 @@ class Builder {
         if (len != (v6 ? "128" : "32")) fail(w.loc, "source address '" + w.text + "' must be a host address (/32)");
       }
     }
-    if (!dtcp::parse_ipv4(t) && !dtcp::parse_ipv6(t)) fail(w.loc, "expected an IP address, got '" + w.text + "'");
+    if (!util::parse_ipv4(t) && !util::parse_ipv6(t)) fail(w.loc, "expected an IP address, got '" + w.text + "'");
     return t;
   }
   std::string ident(const Word& w, size_t maxlen, const char* what) {
@@ -481,7 +481,7 @@ class Builder {
         // Copies leave unit 2 (family inet) as IP-IP under an IPv4 outer header; an IPv6
         // destination could never receive one (docs/dtcp-conformance.md, "IPv6 content
         // destinations").
-        if (!dtcp::parse_ipv4(cd.address))
+        if (!util::parse_ipv4(cd.address))
           fail(c.words[1].loc, "content-destination '" + cd.id + "' address '" + cd.address +
                                    "' is not IPv4: copies are sent IP-IP with an IPv4 outer header (unit 2 is "
                                    "family inet), so IPv6 content destinations are not supported; give an IPv4 address");
@@ -537,9 +537,9 @@ DfcConfig::CsRef DfcConfig::find_control_source(std::string_view id) const {
 }
 
 bool same_ip_address(std::string_view a, std::string_view b) {
-  const auto a4 = dtcp::parse_ipv4(a), b4 = dtcp::parse_ipv4(b);
+  const auto a4 = util::parse_ipv4(a), b4 = util::parse_ipv4(b);
   if (a4 || b4) return a4 && b4 && *a4 == *b4;
-  const auto a6 = dtcp::parse_ipv6(a), b6 = dtcp::parse_ipv6(b);
+  const auto a6 = util::parse_ipv6(a), b6 = util::parse_ipv6(b);
   return a6 && b6 && *a6 == *b6;
 }
 
@@ -551,7 +551,7 @@ std::optional<uint64_t> parse_scaled(std::string_view s) {
   else if (last == 'm' || last == 'M') mult = 1000000;
   else if (last == 'g' || last == 'G') mult = 1000000000;
   if (mult != 1) s.remove_suffix(1);
-  auto v = dtcp::parse_u64(s);
+  auto v = util::parse_u64(s);
   if (!v) return std::nullopt;
   if (*v > ~0ull / mult) return std::nullopt;
   return *v * mult;
