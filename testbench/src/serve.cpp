@@ -558,7 +558,7 @@ json serve(const ServeOptions& opt) {
   r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
                      {"entries_used", fw_ptr->classifier().entries_used()}, {"rules", fw_ptr->classifier().rules()}};
   r["dtcp"] = {{"replies", replies}, {"notifications", notifications}, {"status_counts", status_counts},
-               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}};
+               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}, {"restarts", srv.restarts()}};
   json sc = json::object();
   srv.counters().visit([&](const char* n, uint64_t v) { sc[n] = v; });
   r["dtcp_server"] = sc;
