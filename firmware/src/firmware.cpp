@@ -20,6 +20,13 @@ class Firmware::TimerMux : public Hal {
   uint64_t now_ns() const override { return hal_.now_ns(); }
   uint64_t epoch_ms_at_reset() const override { return hal_.epoch_ms_at_reset(); }
   void consume_cycles(uint64_t c) override { hal_.consume_cycles(c); }
+  // Cost-follows-work calls go to the real HAL (the mux only intercepts the timer).
+  void work(Work kind, uint64_t n) override { hal_.work(kind, n); }
+  void mem_read(uint64_t addr, uint32_t bytes) override { hal_.mem_read(addr, bytes); }
+  void mem_write(uint64_t addr, uint32_t bytes) override { hal_.mem_write(addr, bytes); }
+  unsigned core_id() const override { return hal_.core_id(); }
+  void lock_acquire(unsigned lock) override { hal_.lock_acquire(lock); }
+  void lock_release(unsigned lock) override { hal_.lock_release(lock); }
   void arm_timer(uint64_t at_ns) override {
     server_deadline = at_ns;
     fw_.rearm();
