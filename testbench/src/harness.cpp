@@ -1,6 +1,7 @@
 #include "dfc/tb/harness.hpp"
 #include "dfc/tb/errors.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -25,6 +26,7 @@
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/traffic.hpp"
 #include "dfc/tb/why.hpp"
+#include "restart_event.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -180,6 +182,7 @@ RunResult run_simulation(const RunOptions& opt) {
   const uint64_t traffic_start = t;
   int timed_no = 0;
   for (const auto& tr : opt.timeline) plan.push_back({traffic_start + tr.at_ps, tr.request, "timeline", ++timed_no});
+  for (uint64_t at : opt.restarts) plan.push_back({traffic_start + at, "", "restart", ++timed_no});
   if (opt.churn) {
     int churn_no = 0;
     for (const auto& tr : generate_churn(*opt.churn, opt.seed.value_or(1)))
@@ -189,6 +192,12 @@ RunResult run_simulation(const RunOptions& opt) {
   for (const Planned& pl : plan) {
     const std::string& raw = pl.raw;
     const uint64_t at = pl.t;
+    if (pl.origin == "restart") {
+      Packet p = restart_marker(at);
+      log.push_back({at, log_order++, "# " + fmt_time_ps(at) + " card restart (scenario event)\n"});
+      control.push_back(std::move(p));
+      continue;
+    }
     const std::string id = csource_of(raw);
     auto it = agents.find(id);
     // A scripted request that carries its own Seq/Authentication-Info (a forgery test) and names
@@ -265,6 +274,7 @@ RunResult run_simulation(const RunOptions& opt) {
   bool progress_shown = false;
   uint64_t monitored_seen = 0;
   source.on_control = [&](const Packet& p) {
+    if (is_restart_marker(p)) return;  // the scoreboard learns of it from the 599s
     // The control source a request speaks for is the Csource-ID it names (as the card sees it).
     const std::string bytes(p.data.begin(), p.data.end());
     std::string cs = csource_of(bytes);
@@ -294,10 +304,16 @@ RunResult run_simulation(const RunOptions& opt) {
 
   // Outputs.
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;
+  // One file per destination, named as the firmware labels its copies ("<group>/<id>" when
+  // several groups define the id; the file name then uses '_' for '/').
   for (const auto& g : cfg.capture_groups)
-    for (const auto& cd : g.content_destinations)
-      writers.emplace(cd.id, std::make_unique<PcapWriter>(
-                                 (fs::path(opt.out_dir) / ("cdest-" + cd.id + ".pcap")).string(), LinkType::RawIp));
+    for (const auto& cd : g.content_destinations) {
+      const std::string label = fw::copy_label(cfg, g, cd.id);
+      std::string file = label;
+      std::replace(file.begin(), file.end(), '/', '_');
+      writers.emplace(label, std::make_unique<PcapWriter>((fs::path(opt.out_dir) / ("cdest-" + file + ".pcap")).string(),
+                                                          LinkType::RawIp));
+    }
 
   std::map<std::string, uint64_t> status_counts;  // by status code (JSON object keys)
   uint64_t replies = 0, notifications = 0, bad_signatures = 0;
@@ -371,7 +387,7 @@ RunResult run_simulation(const RunOptions& opt) {
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
     fw_ptr = f.get();
-    return std::unique_ptr<fw::FirmwareApp>(std::move(f));
+    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), "scenario restart event"));
   };
   std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
   const std::string cls_name = dev->name();
@@ -464,11 +480,15 @@ RunResult run_simulation(const RunOptions& opt) {
       css[c.id] = cj;
     }
     json cds = json::object();
-    for (const auto& d : srv.content_destination_stats())
-      cds[d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
+    for (const auto& d : srv.content_destination_stats()) {
+      const config::CaptureGroup* g = nullptr;
+      for (const auto& cg : cfg.capture_groups)
+        if (cg.name == d.group) g = &cg;
+      cds[g ? fw::copy_label(cfg, *g, d.id) : d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
                    {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications},
                    {"soft_congested", int(d.soft_congested)}, {"soft_episodes", d.soft_episodes},
                    {"soft_cleared", d.soft_cleared}};
+    }
     json crit = json::array();
     for (const auto& c : srv.criteria())
       crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},
@@ -480,6 +500,7 @@ RunResult run_simulation(const RunOptions& opt) {
     r["content_destinations"] = cds;
     r["criteria"] = crit;
     r["criteria_active"] = srv.active_criteria();
+    r["restarts"] = srv.restarts();
   }
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;

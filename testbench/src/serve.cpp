@@ -25,6 +25,7 @@
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/pcap_io.hpp"
 #include "dfc/tb/traffic.hpp"
+#include "restart_event.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -125,10 +126,11 @@ class LiveSource : public model::IngressSource {
   using LogFn = std::function<void(const std::string&)>;
 
   LiveSource(const config::DfcConfig& cfg, const ServeOptions& opt, LogFn log)
-      : signals_(io_, SIGINT, SIGTERM), opt_(opt), log_(std::move(log)) {
+      : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP), opt_(opt), log_(std::move(log)) {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (!ec) stop_reason_ = sig == SIGINT ? "SIGINT" : "SIGTERM", stop_ = true;
     });
+    arm_hup();
     boost::system::error_code ec;
     const auto laddr = asio::ip::make_address(opt.listen, ec);
     if (ec) throw std::runtime_error("--listen: '" + opt.listen + "' is not an IP address");
@@ -363,6 +365,16 @@ class LiveSource : public model::IngressSource {
 
   asio::io_context io_;
   asio::signal_set signals_;
+  asio::signal_set hup_;  // SIGHUP: restart the card (every criterion lost, 599 to every target)
+  void arm_hup() {
+    hup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (log_) log_("# SIGHUP: card restart\n");
+      pending_.push_back(restart_marker(wall_ps()));
+      arm_hup();
+    });
+  }
+
   const ServeOptions& opt_;
   LogFn log_;
   std::vector<std::unique_ptr<Port>> ports_;
@@ -486,7 +498,7 @@ json serve(const ServeOptions& opt) {
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
     fw_ptr = f.get();
-    return std::unique_ptr<fw::FirmwareApp>(std::move(f));
+    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), "SIGHUP"));
   };
   std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
   const std::string cls_name = dev->name();
@@ -509,7 +521,7 @@ json serve(const ServeOptions& opt) {
           std::cout << "  notifications of " << cs.id << " -> udp "
                     << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
     if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
-    std::cout << "  copies -> " << opt.out_dir << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM\n";
+    std::cout << "  copies -> " << opt.out_dir << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
   }
   std::cout << "dfcsim serve: ready" << std::endl;
 
@@ -547,7 +559,7 @@ json serve(const ServeOptions& opt) {
   r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
                      {"entries_used", fw_ptr->classifier().entries_used()}, {"rules", fw_ptr->classifier().rules()}};
   r["dtcp"] = {{"replies", replies}, {"notifications", notifications}, {"status_counts", status_counts},
-               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}};
+               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}, {"restarts", srv.restarts()}};
   json sc = json::object();
   srv.counters().visit([&](const char* n, uint64_t v) { sc[n] = v; });
   r["dtcp_server"] = sc;

@@ -323,6 +323,32 @@ TEST_F(Hil, TimeoutNotificationReachesListen) {
   EXPECT_EQ(r["serve"]["notifications_sent"], 1);
 }
 
+// SIGHUP restarts the card: every criterion is lost, `dtcpctl listen` receives the Restart
+// (599), and the Seq state survives (dtcpctl's next Seq is accepted) (docs/dtcp-conformance.md §13.3).
+TEST_F(Hil, SighupRestartSends599AndEmptiesTheTable) {
+  start_serve();
+  if (HasFatalFailure()) return;
+  Result add = ctl({"--json", "add", "--cdest", "cd1", "--dst-addr", "10.1.1.1", "--flags", "Static"});
+  ASSERT_EQ(add.rc, 0) << add.out << add.err;
+  procs_.push_back(spawn({DTCPCTL_BIN, "--key-file", key_file_, "--json", "listen", "--bind", "127.0.0.1", "--port",
+                          std::to_string(notify_port_), "--count", "1", "--timeout", "10"},
+                         dir_, "listen"));
+  const size_t li = procs_.size() - 1;
+  ASSERT_TRUE(wait_file_contains(procs_[li].err_path, "listening", 5));
+  kill(procs_[serve_].pid, SIGHUP);
+  EXPECT_EQ(wait_for(procs_[li], 10), 0) << slurp(procs_[li].out_path) << slurp(procs_[li].err_path);
+  const json n = json::parse(slurp(procs_[li].out_path));
+  EXPECT_EQ(n["status"], 599);
+  EXPECT_EQ(n["signature_ok"], true);
+  Result lst = ctl({"--json", "list"});
+  ASSERT_EQ(lst.rc, 0) << lst.out << lst.err;
+  EXPECT_EQ(json::parse(lst.out)["criteria"].size(), 0u) << lst.out;
+  const json r = stop_serve();
+  EXPECT_EQ(r["dtcp"]["restarts"], 1);
+  EXPECT_EQ(r["dtcp"]["criteria_active"], 0);
+  EXPECT_EQ(r["control_sources"][0]["notification_restart"], 1);
+}
+
 // Forged (wrong key) and replayed (already used Seq) requests get no reply (dtcpctl: timeout,
 // a run-time failure, exit 1) and are counted by the card.
 TEST_F(Hil, ForgedAndReplayedRequestsAreDroppedAndCounted) {

@@ -4,6 +4,8 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "dfc/config/config.hpp"
 #include "dfc/fw/classifier_driver.hpp"
@@ -31,12 +33,20 @@ struct FirmwareOptions {
   std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> host_work_cycles{};
 };
 
+// The name copies to this destination carry (Packet::cdest_id, pcap file, statistics): the
+// id, or "<group>/<id>" when several capture groups define that id.
+std::string copy_label(const config::DfcConfig& cfg, const config::CaptureGroup& g, const std::string& cdest_id);
+
 class Firmware : public FirmwareApp {
  public:
   Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt = {});
   ~Firmware() override;
   void on_packet(const Packet& p) override;
   void on_timer() override;
+  // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
+  // criterion is lost, every control source's notification targets get Restart (599), the
+  // Seq windows persist (reference §1.7).
+  void restart(std::string_view alert_info = "card restarted");
 
   const PipelineStats& pipeline_stats() const;
   // Optional per-packet observer of the pipeline's decisions (dfcsim run --why).

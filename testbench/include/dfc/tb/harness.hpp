@@ -41,6 +41,9 @@ struct RunOptions {
   // Requests at given times after traffic starts (a control-source timeline), and random
   // churn (see ChurnSpec); both interleave with the traffic in arrival order.
   std::vector<TimedRequest> timeline;
+  // Card restarts (a timeline entry {"at_ms": N, "event": "restart"}), after traffic start:
+  // every criterion is lost, every notification target gets Restart (599), Seq state stays.
+  std::vector<uint64_t> restarts;
   std::optional<ChurnSpec> churn;
   // Monitored traffic: packets with arrival times relative to traffic start, a generator
   // spec (dfc::tb::TrafficSpec::parse syntax), or a pcap replayed with its original timing
