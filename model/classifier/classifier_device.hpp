@@ -24,7 +24,20 @@ class ClassifierDevice {
   virtual std::string name() const = 0;
 };
 
-// kind: "rtl" or "model". Throws std::invalid_argument for anything else.
-std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth);
+// How the factory builds a device. Everything a caller may switch on is here, so nobody needs
+// to know the concrete class (no dynamic_cast).
+struct ClassifierOptions {
+  // Non-empty: record the RTL's waveform into this file, in the build's format
+  // (classifier_wave_format()). Only the "rtl" kind records waveforms.
+  std::string wave;
+};
+
+// kind: "rtl" or "model". Throws std::invalid_argument for an unknown kind, a depth out of
+// range, or a waveform asked of the model; std::runtime_error when this build records no
+// waveforms or the file cannot be opened. Every message says what to change.
+std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth,
+                                                  const ClassifierOptions& opt = {});
+// The waveform format of this build: "vcd", "fst" or "none" (cmake -DDFC_RTL_TRACE=VCD|FST).
+const char* classifier_wave_format();
 
 }  // namespace dfc::model
