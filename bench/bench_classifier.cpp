@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<uint32_t> depths = {64, 256, 1024, 4096, 16384};
+  std::vector<uint32_t> depths = rtl::ClassifierRtl::compiled_depths();  // the contract's list
   if (quick) depths = {256, 4096};
 
   std::printf("(rates per %s second)\n\n", g_cpu ? "CPU" : "wall");

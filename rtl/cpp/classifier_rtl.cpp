@@ -202,6 +202,9 @@ ClassifierRtl::ClassifierRtl(uint32_t depth) {
 ClassifierRtl::~ClassifierRtl() = default;
 
 const uint32_t ClassifierRtl::kMaxDepth = std::end(kRtlDepths)[-1];
+std::vector<uint32_t> ClassifierRtl::compiled_depths() {
+  return {std::begin(kRtlDepths), std::end(kRtlDepths)};
+}
 
 uint32_t ClassifierRtl::depth() const { return impl_->depth; }
 uint32_t ClassifierRtl::hw_depth() const { return impl_->hw_depth; }

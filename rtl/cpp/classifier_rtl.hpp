@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "classifier_device.hpp"
 
@@ -16,6 +17,7 @@ class ClassifierRtl final : public model::ClassifierDevice {
  public:
   // The compiled depths come from rtl/data/classifier.json (rtl_depths); kMaxDepth is its last.
   static const uint32_t kMaxDepth;
+  static std::vector<uint32_t> compiled_depths();  // ascending
 
   explicit ClassifierRtl(uint32_t depth);  // throws std::invalid_argument if depth > kMaxDepth
   ~ClassifierRtl() override;
