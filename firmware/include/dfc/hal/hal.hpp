@@ -42,6 +42,58 @@ class Hal {
   // CPU cost meter: the firmware declares the work it did, in core cycles. The model turns
   // cycles into simulated time; the fake HAL just sums them.
   virtual void consume_cycles(uint64_t cycles) = 0;
+
+  // ---- Cost follows work (issue 10). The firmware declares *what* it does; the host prices
+  // it (the card model from its profile, cache and memory model; the fake HAL only counts).
+  // Default implementations keep every existing HAL valid: they price nothing.
+
+  // Compute: `n` operations of one kind on the current core. Each kind's cycle cost is a
+  // profile parameter of the card model, not a firmware constant.
+  enum class Work : uint8_t {
+    RxDescriptor,   // take a receive descriptor, buffer bookkeeping
+    HeaderByte,     // parse: per header byte examined
+    HeaderDecode,   // parse: per protocol header decoded (Ethernet, VLAN, IPv4, IPv6 ext, L4)
+    Hash,           // one flow-key hash
+    KeyCompare,     // one flow-key comparison (bucket probe)
+    FlowInsert,     // build and insert a flow entry
+    ClassifyKey,    // build the classifier key from a parsed packet
+    MatchResolve,   // per matching rule: map to its criterion, choose destinations
+    CopyBuild,      // build one outer IP-IP header and its transmit descriptor
+    HitAccount,     // per matching criterion: packet/byte counters and timeouts
+    ControlByte,    // DTCP: per request byte parsed/authenticated
+    ControlOp,      // DTCP: one criteria-table operation
+    kCount
+  };
+  virtual void work(Work /*kind*/, uint64_t /*n*/ = 1) {}
+
+  // Memory the firmware touches, by modelled address (card_map.hpp). Only the time is
+  // modelled here: the data itself lives in ordinary C++ objects. The card prices these
+  // through its cache, interconnect and DRAM models.
+  virtual void mem_read(uint64_t /*addr*/, uint32_t /*bytes*/) {}
+  virtual void mem_write(uint64_t /*addr*/, uint32_t /*bytes*/) {}
+
+  // The core the current handler runs on (0 on single-core hosts).
+  virtual unsigned core_id() const { return 0; }
+
+  // Hardware semaphores (card_map.hpp, HW_LOCK_*). acquire() returns when this core holds
+  // the lock; other cores that want it wait in simulated time. Any HAL call may let
+  // another core run (the model synchronises at TLM transactions and quantum ends), so
+  // state shared between cores is only touched under a lock or kept per core.
+  virtual void lock_acquire(unsigned /*lock*/) {}
+  virtual void lock_release(unsigned /*lock*/) {}
+};
+
+// RAII holder for a hardware semaphore.
+class HwLock {
+ public:
+  HwLock(Hal& h, unsigned lock) : h_(h), lock_(lock) { h_.lock_acquire(lock_); }
+  ~HwLock() { h_.lock_release(lock_); }
+  HwLock(const HwLock&) = delete;
+  HwLock& operator=(const HwLock&) = delete;
+
+ private:
+  Hal& h_;
+  unsigned lock_;
 };
 
 }  // namespace dfc

@@ -28,6 +28,9 @@ struct Packet {
   // For unit Copies: the content destination the copy is addressed to (its configured id),
   // so the egress can file copies per destination without re-parsing the outer header.
   std::string cdest_id;
+  // Modelled address of the packet-memory buffer the ingress DMA wrote this packet to
+  // (card_map.hpp PKT_MEM_BASE...); 0 on hosts without a packet memory (fake HAL).
+  uint64_t buf_addr = 0;
 };
 
 }  // namespace dfc
