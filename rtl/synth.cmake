@@ -12,7 +12,7 @@ file(WRITE ${OUT}/synth.ys
   "chparam -set N ${N} classifier\n"
   "synth -top classifier\n"
   "check -assert\n"
-  "tee -o ${OUT}/stat.txt stat -top \\classifier\n")
+  "tee -o ${OUT}/stat.txt stat\n")
 execute_process(COMMAND ${YOSYS} -l ${OUT}/yosys.log -q -s ${OUT}/synth.ys
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
