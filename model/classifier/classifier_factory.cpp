@@ -2,17 +2,19 @@
 #include <stdexcept>
 
 #include "classifier_device.hpp"
-#include "classifier_ref.hpp"
+#include "classifier_tss.hpp"
 #include "classifier_rtl.hpp"
 
 namespace dfc::model {
 
 std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth,
                                                   const ClassifierOptions& opt) {
+  // "model": the fast functional classifier; the linear scan (ClassifierRef) is the oracle of
+  // the tests and the fake HAL.
   if (kind == "model") {
     if (!opt.wave.empty())
       throw std::invalid_argument("a waveform needs the RTL classifier (--classifier rtl)");
-    return std::make_unique<ClassifierRef>(depth);
+    return std::make_unique<ClassifierTss>(depth);
   }
   if (kind == "rtl") {
     auto dev = std::make_unique<rtl::ClassifierRtl>(depth);
