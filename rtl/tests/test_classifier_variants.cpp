@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <random>
 
-#include "Vclassifier_256.h"
 #include "Vclassifier_64.h"
-#include "Vclassifier_hw_256.h"
+#include "Vclassifier_fast_128.h"
+#include "Vclassifier_hw_128.h"
 #include "Vclassifier_hw_64.h"
 #include "dfc/hal/classifier_abi.hpp"
 
@@ -129,8 +129,8 @@ void run(uint32_t n, unsigned clocks, uint32_t seed) {
 TEST(ClassifierVariants, SimulationFormEqualsSynthesisForm64) {
   run<Vclassifier_64, Vclassifier_hw_64>(64, 20000, 1);
 }
-TEST(ClassifierVariants, SimulationFormEqualsSynthesisForm256) {
-  run<Vclassifier_256, Vclassifier_hw_256>(256, 8000, 2);
+TEST(ClassifierVariants, SimulationFormEqualsSynthesisForm128) {
+  run<Vclassifier_fast_128, Vclassifier_hw_128>(128, 12000, 2);
 }
 
 }  // namespace
