@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   tshark
   yosys lcov
+  slurm-wlm munge
 )
 
 missing=()

@@ -1,7 +1,7 @@
 // dfcsim: the command line of the simulator.
 //   dfcsim run [SCENARIO] [--config FILE --dtcp FILE --pcap-in FILE | --traffic SPEC] ...
 //   dfcsim regress [--label L] [--seeds N] [--junit FILE]
-//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model]
+//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep]
 // Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
 
@@ -11,9 +11,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
+#include "dfc/tb/errors.hpp"
 #include "dfc/tb/harness.hpp"
+#include "dfc_version.hpp"
+#include "report_exception.hpp"
 #include "regress_cmd.hpp"
+#include "replay_options.hpp"
+#include "rfc2544_cmd.hpp"
 #if DFC_HAVE_CLASSBENCH
 #include "classbench_cmd.hpp"
 #endif
@@ -40,6 +46,8 @@ std::string read_file(const std::string& path, const char* what) {
 int sc_main(int argc, char* argv[]) {
   CLI::App app{"dfcsim: hardware-in-the-loop simulator of a dynamic-flow-capture service card"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "dfcsim " DFC_VERSION_STRING);
+  app.footer(dfc::tools::kExitCodeHelp);
 
   auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without SCENARIO/--config)");
   std::string scenario, config_path, dtcp_path, pcap_in, pcap_timing, traffic, out_dir = "out", profile, classifier,
@@ -50,8 +58,15 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--config", config_path, "DFC configuration (Junos syntax)")->check(CLI::ExistingFile);
   run->add_option("--dtcp", dtcp_path, "DTCP requests in wire format, each ended by an empty line")
       ->check(CLI::ExistingFile);
-  auto* o_pcap = run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet or raw-IP pcap)")
-                     ->check(CLI::ExistingFile);
+  auto* o_pcap =
+      run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet, raw-IP, Linux SLL or SLL2 pcap)")
+          ->check(CLI::ExistingFile);
+  dfc::tb::PcapReplay replay;
+  dfc::tools::add_replay_options(run, replay, o_pcap);
+  std::string why;
+  run->add_option("--why", why,
+                  "explain each monitored packet this BPF expression selects in DIR/why.jsonl (flow table, "
+                  "classifier, criteria, copies)");
   run->add_option("--pcap-timing", pcap_timing, "replay with the capture's timing or at line rate")
       ->check(CLI::IsMember({"original", "line-rate"}));
   auto* o_traffic = run->add_option("--traffic", traffic,
@@ -61,13 +76,15 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--packets", packets, "number of packets to generate / replay at most")->check(CLI::Range(1ull, 1ull << 40));
   run->add_option("--seed", seed, "traffic seed");
   run->add_option("--profile", profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}));
-  run->add_option("--classifier", classifier, "classifier implementation")->check(CLI::IsMember({"rtl", "model"}));
+  run->add_option("--classifier", classifier, "classifier implementation (lockstep: RTL and model compared)")
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
       ->check(CLI::IsMember({"vcd", "fst"}));
-  run->add_option("--out", out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)");
+  run->add_option("--out", out_dir, "output directory (report.json, report.html, cdest-<id>.pcap, dtcp.log, dtcp.pcap)");
   run->add_flag("-q,--quiet", quiet, "no summary");
 
   add_regress_subcommand(app, argv[0]);
+  add_rfc2544_subcommand(app, argv[0]);
 #if DFC_HAVE_CLASSBENCH
   add_classbench_subcommand(app);
 #endif
@@ -78,7 +95,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return dfc::tools::exit_for_parse_error(app, e);
   }
 
   if (run->parsed()) {
@@ -103,6 +120,10 @@ int sc_main(int argc, char* argv[]) {
       if (!pcap_in.empty()) o.pcap_in = pcap_in, o.traffic_spec.clear(), o.traffic.clear();
       if (!traffic.empty()) o.traffic_spec = traffic, o.pcap_in.clear(), o.traffic.clear();
       if (!pcap_timing.empty()) o.pcap_timing = pcap_timing;
+      if (!pcap_in.empty()) o.replay = replay;
+      if ((replay.pps > 0 || replay.mbps > 0 || replay.multiplier != 1) && o.pcap_timing == "line-rate")
+        throw std::runtime_error("--pcap-timing line-rate and --pps/--mbps/--multiplier are exclusive");
+      o.why = why;
       if (packets) o.packets = packets;
       if (run->count("--seed")) o.seed = seed;
       if (!profile.empty()) o.profile = profile;
@@ -118,12 +139,12 @@ int sc_main(int argc, char* argv[]) {
         return 3;
       }
       return 0;
-    } catch (const dfc::config::ConfigError& e) {
-      std::cerr << "dfcsim: configuration error: " << e.what() << "\n";
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "dfcsim: error: " << e.what() << "\n";
-      return 2;
+    } catch (...) {
+      if (auto d = dfc::model::ClassifierLockstep::first_divergence()) {  // RTL != model: run-time failure
+        std::cerr << "dfcsim: " << *d;
+        return dfc::tools::kExitRunFailure;
+      }
+      return dfc::tools::report_exception("dfcsim");
     }
   }
   return 0;

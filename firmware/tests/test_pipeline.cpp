@@ -2,10 +2,15 @@
 // caching and invalidation, accounting of every packet.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <new>
 
 #include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/flow_table.hpp"
 #include "dfc/fw/pipeline.hpp"
+#include "dfc/hal/card_map.hpp"
 #include "fake_hal.hpp"
 
 using namespace dfc;
@@ -23,11 +28,16 @@ class FakeControlPlane : public ControlPlaneView {
     hits[id] += 1;
     bytes_by_rule[id] += bytes;
   }
+  void account_copy(RuleId id, uint32_t bytes) override {
+    copies[id] += 1;
+    copy_bytes += bytes;
+  }
   uint64_t criteria_version() const override { return version; }
-  void duplicates_dropped(const std::string& cs) override { ++dups[cs]; }
+  void duplicates_dropped(const CriterionView& c) override { ++dups[std::to_string(c.group) + ":" + c.csource_id]; }
 
   std::map<RuleId, CriterionView> crit;
-  std::map<RuleId, uint64_t> hits, bytes_by_rule;
+  std::map<RuleId, uint64_t> hits, bytes_by_rule, copies;
+  uint64_t copy_bytes = 0;
   std::map<std::string, uint64_t> dups;
   uint64_t version = 1;
 };
@@ -72,10 +82,10 @@ struct Rig {
     for (int i = 0; i < 5; ++i) d["cd" + std::to_string(i)] = CopyDestination{0x0a460000u + uint32_t(i), uint8_t(200 + i)};
     pl->set_destinations(d);
   }
-  RuleId add(const std::string& cs, const std::string& cd, uint32_t prio) {
+  RuleId add(const std::string& cs, const std::string& cd, uint32_t prio, uint32_t group = 0) {
     auto id = drv.install({dns_term()}, prio);
     EXPECT_TRUE(id.has_value());
-    cp.crit[*id] = CriterionView{uint32_t(cp.crit.size() + 1), cs, cd, prio, ++seq};
+    cp.crit[*id] = CriterionView{uint32_t(cp.crit.size() + 1), cs, cd, prio, ++seq, group};
     ++cp.version;
     return *id;
   }
@@ -126,10 +136,17 @@ TEST(Pipeline, OneCopyPerDestinationEvenWhenSeveralCriteriaNameIt) {
   Rig r;
   const RuleId a = r.add("cs1", "cd1", 1);
   const RuleId b = r.add("cs2", "cd1", 1);
-  r.pl->process(udp_packet(0x0a000001, 53));
+  const RuleId c = r.add("cs1", "cd1", 1);
+  r.pl->process(udp_packet(0x0a000001, 53, 20));
   EXPECT_EQ(r.hal.sent.size(), 1u);
-  EXPECT_EQ(r.cp.hits[a], 1u);  // both criteria count the packet
+  EXPECT_EQ(r.cp.hits[a], 1u);  // every criterion counts the packet in its own statistics
   EXPECT_EQ(r.cp.hits[b], 1u);
+  EXPECT_EQ(r.cp.hits[c], 1u);
+  // ... but the destination's bandwidth counts the one copy once, on the representative
+  // (same priority: the oldest).
+  EXPECT_EQ(r.cp.copies.size(), 1u);
+  EXPECT_EQ(r.cp.copies[a], 1u);
+  EXPECT_EQ(r.cp.copy_bytes, 48u);
 }
 
 TEST(Pipeline, MaxDuplicatesKeepsHighestPriorityThenOldest) {
@@ -144,8 +161,9 @@ TEST(Pipeline, MaxDuplicatesKeepsHighestPriorityThenOldest) {
   EXPECT_EQ(r.hal.sent[1].cdest_id, "cd4");
   EXPECT_EQ(r.pl->stats().copies_chosen, 4u);
   EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 2u);
-  EXPECT_EQ(r.cp.dups["cs1"], 1u);
-  EXPECT_EQ(r.cp.dups["cs3"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs1"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs3"], 1u);
+  EXPECT_EQ(r.cp.copies.size(), 2u);  // dropped copies carry no bandwidth
   EXPECT_EQ(r.pl->stats().copies_chosen,
             r.pl->stats().copies_sent + r.pl->stats().copies_dropped_max_duplicates);
 }
@@ -187,4 +205,262 @@ TEST(Pipeline, FullTransmitQueueIsACountedDrop) {
   r.pl->process(udp_packet(0x0a000001, 53));
   EXPECT_EQ(r.pl->stats().copies_sent, 0u);
   EXPECT_EQ(r.pl->stats().copies_dropped_tx_queue, 1u);
+}
+
+// ---- Cost follows work, per-core state, locks, bounded flow entries, no allocation ----
+
+namespace {
+bool in_core_region(uint64_t addr, unsigned core) {
+  const uint64_t lo = cardmap::FLOW_TABLE_BASE + core * cardmap::FLOW_TABLE_CORE_STRIDE;
+  return addr >= lo && addr < lo + cardmap::FLOW_TABLE_CORE_STRIDE;
+}
+size_t flow_reads(const test::FakeHal& h, unsigned core) {
+  size_t n = 0;
+  for (const auto& m : h.mem)
+    if (!m.write && in_core_region(m.addr, core)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(PipelineWork, DeclaresWorkAndMemoryInsteadOfCycles) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.cycles, 0u) << "the pipeline must not carry cycle constants";
+  EXPECT_EQ(r.hal.worked(Hal::Work::RxDescriptor), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderDecode), 2u);   // IPv4, UDP (raw IP link)
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderByte), 24u);    // 20-byte IPv4 header + ports
+  EXPECT_EQ(r.hal.worked(Hal::Work::Hash), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::FlowInsert), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::ClassifyKey), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::MatchResolve), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::CopyBuild), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HitAccount), 1u);
+  EXPECT_GE(flow_reads(r.hal, 0), 1u);
+  bool criterion_read = false, counter_write = false;
+  for (const auto& m : r.hal.mem) {
+    criterion_read |= !m.write && m.addr >= cardmap::CRITERIA_BASE && m.addr < cardmap::COUNTERS_BASE;
+    counter_write |= m.write && m.addr >= cardmap::COUNTERS_BASE;
+  }
+  EXPECT_TRUE(criterion_read);
+  EXPECT_TRUE(counter_write);
+
+  r.pl->process(p);  // flow-table hit: no insert, no lookup, one key compare at least
+  EXPECT_EQ(r.hal.worked(Hal::Work::FlowInsert), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::ClassifyKey), 1u);
+  EXPECT_GE(r.hal.worked(Hal::Work::KeyCompare), 1u);
+  EXPECT_EQ(r.hal.sent.size(), 2u);
+  EXPECT_EQ(r.hal.cycles, 0u);
+}
+
+TEST(PipelineWork, EthernetVlanHeadersAreCountedAsWork) {
+  Rig r;
+  Packet p = udp_packet(0x0a000001, 53);
+  std::vector<uint8_t> eth = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0, 7, 0x08, 0x00};
+  p.data.insert(p.data.begin(), eth.begin(), eth.end());
+  p.link = LinkType::Ethernet;
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderDecode), 4u);  // Ethernet, VLAN, IPv4, UDP
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderByte), 18u + 24u);
+}
+
+TEST(PipelineCores, EachCoreHasItsOwnFlowTableAndLookupContext) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.hal.core = 1;
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 1u) << "core 1's lookup context must classify like core 0's";
+  EXPECT_GE(flow_reads(r.hal, 1), 1u);
+  EXPECT_EQ(flow_reads(r.hal, 0), 0u);
+  r.hal.core = 0;
+  r.pl->process(p);  // a flow cached on core 1 is a miss on core 0
+  EXPECT_EQ(r.pl->stats().flow_misses, 2u);
+  EXPECT_EQ(r.pl->stats().flow_entries, 2u);
+  r.hal.core = 1;
+  r.pl->process(p);
+  EXPECT_EQ(r.pl->stats().flow_hits, 1u);
+  EXPECT_EQ(r.hal.sent.size(), 3u);
+}
+
+TEST(PipelineCores, SharedStateIsTouchedUnderTheCriteriaLockAndLocksBalance) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  EXPECT_GE(r.hal.lock_acquires, 2u);  // lookup + resolve + accounting
+  EXPECT_EQ(r.hal.lock_errors, 0u);
+  EXPECT_FALSE(r.hal.any_lock_held());
+  const uint64_t before = r.hal.lock_acquires;
+  r.pl->process(udp_packet(0x0b000001, 53));  // miss, no match: only the lookup locks
+  r.pl->process(udp_packet(0x0b000001, 53));  // hit, no rules: no lock at all
+  EXPECT_EQ(r.hal.lock_acquires, before + 1);
+  EXPECT_EQ(r.hal.lock_errors, 0u);
+}
+
+TEST(PipelineFlowTable, FlowsMatchingMoreRulesThanFitInlineGiveTheSameCopies) {
+  Rig r(5);
+  for (int i = 0; i < 10; ++i) r.add("cs1", "cd" + std::to_string(i % 5), uint32_t(10 + i));
+  ASSERT_GT(10u, FlowTable::kInlineRules);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 5u);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 10u);
+  EXPECT_EQ(r.pl->stats().flow_hits, 1u);
+  EXPECT_EQ(r.pl->stats().flow_rule_overflows, 1u);
+  for (const auto& [id, n] : r.cp.hits) EXPECT_EQ(n, 2u) << "rule " << id;
+  EXPECT_EQ(r.cp.hits.size(), 10u);
+}
+
+TEST(PipelineFlowTable, FullTableOfLiveFlowsStartsOver) {
+  test::FakeHal hal{256};
+  ClassifierDriver drv{hal};
+  FakeControlPlane cp;
+  PipelineConfig cfg;
+  cfg.flow_table_capacity = 4;
+  Pipeline pl(hal, drv, cp, cfg);
+  for (uint32_t i = 0; i < 5; ++i) pl.process(udp_packet(0x0a000001 + i, 53));
+  EXPECT_EQ(pl.stats().flow_evictions, 4u);
+  EXPECT_EQ(pl.stats().flow_entries, 1u);
+  EXPECT_EQ(pl.stats().flow_entries_peak, 4u);
+}
+
+TEST(FlowTableUnit, InsertFindAgeAgainstAReference) {
+  test::FakeHal hal;
+  FlowTable t(hal, 1000, cardmap::FLOW_TABLE_BASE);
+  EXPECT_GE(t.slots(), 1334u);
+  std::map<uint32_t, uint64_t> ref;  // source address -> last used
+  auto key = [](uint32_t a) {
+    FlowKey k;
+    k.src.lo = a;
+    k.proto = 17;
+    return k;
+  };
+  uint64_t x = 12345;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 60 && t.size() < t.capacity(); ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      const uint32_t a = static_cast<uint32_t>(x >> 40) % 5000;
+      size_t slot = 0;
+      FlowKey k = key(a);
+      FlowTable::Entry* e = t.find(k, FlowKeyHash{}(k), slot);
+      if (!e) e = t.insert(k, slot);
+      e->last_used_ns = uint64_t(round) * 10;
+      ref[a] = uint64_t(round) * 10;
+    }
+    const uint64_t now = uint64_t(round) * 10, idle = 35;
+    EXPECT_EQ(t.age(now, idle), static_cast<size_t>(std::count_if(ref.begin(), ref.end(), [&](auto& kv) {
+                return now > kv.second && now - kv.second > idle;
+              })));
+    for (auto it = ref.begin(); it != ref.end();)
+      it = (now > it->second && now - it->second > idle) ? ref.erase(it) : std::next(it);
+    ASSERT_EQ(t.size(), ref.size());
+    for (uint32_t a = 0; a < 5000; ++a) {
+      size_t slot = 0;
+      FlowKey k = key(a);
+      const FlowTable::Entry* e = t.find(k, FlowKeyHash{}(k), slot);
+      ASSERT_EQ(e != nullptr, ref.count(a) == 1) << "address " << a << " round " << round;
+      if (e) {
+        EXPECT_EQ(e->last_used_ns, ref[a]);
+      }
+    }
+  }
+}
+
+// Counts heap allocations made by this thread while `counting` is set.
+namespace {
+thread_local bool g_counting = false;
+thread_local uint64_t g_allocs = 0;
+}  // namespace
+// GCC sees the free() inside the replaced delete and cannot tell it pairs with the malloc()
+// of the replaced new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  if (g_counting) ++g_allocs;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST(PipelineAlloc, ProcessAllocatesNothingButTheCopiesItHandsOver) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  r.add("cs1", "cd2", 2);
+  r.hal.sent.reserve(64);
+  r.hal.mem.reserve(4096);  // the fake HAL's own log must not count
+  const Packet matched = udp_packet(0x0a000001, 53), unmatched = udp_packet(0x0b000001, 53);
+  r.pl->process(matched);  // warm: flow entries, control-plane counters
+  r.pl->process(unmatched);
+  g_counting = true;
+  g_allocs = 0;
+  r.pl->process(unmatched);
+  const uint64_t unmatched_allocs = g_allocs;
+  g_allocs = 0;
+  r.pl->process(matched);
+  const uint64_t matched_allocs = g_allocs;
+  g_counting = false;
+  EXPECT_EQ(unmatched_allocs, 0u);
+  EXPECT_EQ(matched_allocs, 2u) << "one buffer per copy (2 copies), nothing else";
+  EXPECT_EQ(r.hal.sent.size(), 4u);
+}
+
+TEST(Pipeline, DuplicatesDroppedReachesEverySourceWhoseCriteriaMatchedTheDroppedDestination) {
+  Rig r(1);
+  r.add("cs1", "cd1", 1);
+  r.add("cs2", "cd2", 5);  // cd2 loses; three criteria of two sources matched it
+  r.add("cs3", "cd2", 6);
+  r.add("cs3", "cd2", 7);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  ASSERT_EQ(r.hal.sent.size(), 1u);
+  EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 1u);
+  EXPECT_EQ(r.cp.dups["0:cs2"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs3"], 1u) << "once per source per dropped copy, not per criterion";
+  EXPECT_EQ(r.cp.dups.count("0:cs1"), 0u);
+}
+
+// Two capture groups that both define cd1 and cd2 with other addresses and max-duplicates.
+struct TwoGroupRig : Rig {
+  TwoGroupRig() : Rig(3) {
+    cfg.group_max_duplicates = {1, 2};
+    pl = std::make_unique<Pipeline>(hal, drv, cp, cfg);
+    std::map<DestKey, CopyDestination> d;
+    d[DestKey{0, "cd1"}] = CopyDestination{0x0a000101u, 10, "g1/cd1"};
+    d[DestKey{0, "cd2"}] = CopyDestination{0x0a000102u, 11, "g1/cd2"};
+    d[DestKey{1, "cd1"}] = CopyDestination{0x0a000201u, 20, "g2/cd1"};
+    d[DestKey{1, "cd2"}] = CopyDestination{0x0a000202u, 21, "g2/cd2"};
+    pl->set_destinations(d);
+  }
+};
+
+TEST(Pipeline, SameDestinationIdInTwoGroupsGoesToEachGroupsOwnAddress) {
+  TwoGroupRig r;
+  r.add("a", "cd1", 1, 0);
+  r.add("b", "cd1", 1, 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  ASSERT_EQ(r.hal.sent.size(), 2u) << "one copy per (group, destination), not one per id";
+  std::map<std::string, uint32_t> to;
+  for (const auto& c : r.hal.sent) to[c.cdest_id] = r.copy_dst(c);
+  EXPECT_EQ(to["g1/cd1"], 0x0a000101u);
+  EXPECT_EQ(to["g2/cd1"], 0x0a000201u);
+  EXPECT_EQ(r.pl->stats().copies_per_destination.at("g1/cd1"), 1u);
+  EXPECT_EQ(r.pl->stats().copies_per_destination.at("g2/cd1"), 1u);
+}
+
+TEST(Pipeline, MaxDuplicatesAppliesPerCaptureGroup) {
+  TwoGroupRig r;  // g1: 1 copy per packet, g2: 2
+  r.add("a", "cd1", 1, 0);
+  r.add("a", "cd2", 2, 0);
+  r.add("b", "cd1", 3, 1);
+  r.add("b", "cd2", 4, 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  std::map<std::string, int> got;
+  for (const auto& c : r.hal.sent) ++got[c.cdest_id];
+  EXPECT_EQ(got, (std::map<std::string, int>{{"g1/cd1", 1}, {"g2/cd1", 1}, {"g2/cd2", 1}}));
+  EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 1u);
+  EXPECT_EQ(r.cp.dups["0:a"], 1u);
+  EXPECT_EQ(r.cp.dups.count("1:b"), 0u) << "group 1's copies do not use group 0's allowance";
 }

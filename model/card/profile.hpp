@@ -1,6 +1,7 @@
 // Card profiles: the hardware parameters of the modeled PIC. SystemC-free so tools and the
 // testbench can read them. Calibration (why these numbers) is in docs/model.md.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -31,11 +32,27 @@ struct CardProfile {
   // place hosts (run, serve) build FirmwareOptions from a profile.
   fw::FirmwareOptions firmware_options() const {
     fw::FirmwareOptions o;
-    o.pipeline.costs = costs;
+    o.host_work_cycles = legacy_work_cycles;
     o.overload.rated_input_pps = rated_input_pps;
     return o;
   }
-  fw::CycleCosts costs;
+  // Transitional until the card model prices Hal::work itself (issue 10): core cycles per
+  // declared work item, applied by the firmware's HAL shim. The figures are the former
+  // per-step firmware constants (docs/model.md §2) re-expressed per work item: rx 1450 per
+  // descriptor, parse 150 = 50 per header (Ethernet, IP, L4), flow lookup 250 per hash,
+  // insert 400, classify 300, 60 per matching rule, 500 per copy.
+  std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> legacy_work_cycles = [] {
+    std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> w{};
+    auto set = [&](Hal::Work k, uint64_t c) { w[static_cast<size_t>(k)] = c; };
+    set(Hal::Work::RxDescriptor, 1450);
+    set(Hal::Work::HeaderDecode, 50);
+    set(Hal::Work::Hash, 250);
+    set(Hal::Work::FlowInsert, 400);
+    set(Hal::Work::ClassifyKey, 300);
+    set(Hal::Work::MatchResolve, 60);
+    set(Hal::Work::CopyBuild, 500);
+    return w;
+  }();
 };
 
 // "ms3" (Monitoring Services III) or "ms400" (MultiServices 400); throws std::invalid_argument.

@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "classifier_device.hpp"
+#include "classifier_lockstep.hpp"
 #include "classifier_tss.hpp"
 #include "classifier_rtl.hpp"
 
@@ -13,20 +14,23 @@ std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint3
   // the tests and the fake HAL.
   if (kind == "model") {
     if (!opt.wave.empty())
-      throw std::invalid_argument("a waveform needs the RTL classifier (--classifier rtl)");
+      throw std::invalid_argument("a waveform needs the RTL classifier (--classifier rtl or lockstep)");
     return std::make_unique<ClassifierTss>(depth);
   }
-  if (kind == "rtl") {
-    auto dev = std::make_unique<rtl::ClassifierRtl>(depth);
+  if (kind == "rtl" || kind == "lockstep") {
+    auto rtl = std::make_unique<rtl::ClassifierRtl>(depth);
     if (!opt.wave.empty()) {
       if (!rtl::ClassifierRtl::trace_supported())
         throw std::runtime_error("this build records no waveforms; reconfigure with "
                                  "-DDFC_RTL_TRACE=VCD or -DDFC_RTL_TRACE=FST and rebuild");
-      if (!dev->open_trace(opt.wave)) throw std::runtime_error(opt.wave + ": cannot open the waveform file");
+      if (!rtl->open_trace(opt.wave)) throw std::runtime_error(opt.wave + ": cannot open the waveform file");
     }
-    return dev;
+    if (kind == "rtl") return rtl;
+    // RTL and model on every write and lookup; stops at a divergence. The RTL is the primary,
+    // so its waveform (if asked for) shows the run up to the divergence.
+    return std::make_unique<ClassifierLockstep>(std::move(rtl), std::make_unique<ClassifierTss>(depth));
   }
-  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl or model)");
+  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl, model or lockstep)");
 }
 
 const char* classifier_wave_format() { return rtl::ClassifierRtl::trace_format(); }

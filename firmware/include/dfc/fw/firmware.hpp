@@ -2,7 +2,10 @@
 // packet match pipeline, wired to the HAL. This is what the SystemC card hosts (and what
 // the firmware tests drive on the fake HAL).
 #pragma once
+#include <array>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "dfc/config/config.hpp"
 #include "dfc/fw/classifier_driver.hpp"
@@ -23,7 +26,16 @@ struct FirmwareOptions {
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
+  // Transitional, for hosts whose HAL does not price Hal::work itself (the card model
+  // before issue 10's platform lands): core cycles per declared work item, which the
+  // firmware's HAL shim turns into Hal::consume_cycles. They come from the host's profile
+  // (model/card/profile.hpp), never from the firmware; all zero (the default) = no shim.
+  std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> host_work_cycles{};
 };
+
+// The name copies to this destination carry (Packet::cdest_id, pcap file, statistics): the
+// id, or "<group>/<id>" when several capture groups define that id.
+std::string copy_label(const config::DfcConfig& cfg, const config::CaptureGroup& g, const std::string& cdest_id);
 
 class Firmware : public FirmwareApp {
  public:
@@ -31,8 +43,14 @@ class Firmware : public FirmwareApp {
   ~Firmware() override;
   void on_packet(const Packet& p) override;
   void on_timer() override;
+  // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
+  // criterion is lost, every control source's notification targets get Restart (599), the
+  // Seq windows persist (reference §1.7).
+  void restart(std::string_view alert_info = "card restarted");
 
   const PipelineStats& pipeline_stats() const;
+  // Optional per-packet observer of the pipeline's decisions (dfcsim run --why).
+  void set_packet_trace(PacketTraceFn f);
   // Threshold events (JMIB trap names) in time order of evaluation, and counts by name.
   const std::vector<OverloadEvent>& overload_events() const;
   const OverloadMonitor& overload() const { return *ovl_; }
