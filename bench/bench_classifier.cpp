@@ -28,6 +28,7 @@
 #include "Vcls_w384.h"
 #include "Vcls_w640.h"
 #include "classifier_bus.hpp"
+#include "classifier_bus_hal.hpp"
 #include "classifier_device.hpp"
 #include "classifier_ref.hpp"
 #include "classifier_tss.hpp"
@@ -65,18 +66,7 @@ double rate(const std::function<void(size_t)>& fn, size_t batch) {
   return double(n) / (g_cpu ? cpu_now() - c0 : dt);
 }
 
-class BusHal final : public Hal {
- public:
-  explicit BusHal(model::ClassifierDevice& d) : bus(d) {}
-  void bus_write(uint32_t a, const uint32_t* w, size_t n) override { bus.write(a, w, n); }
-  void bus_read(uint32_t a, uint32_t* w, size_t n) override { bus.read(a, w, n); }
-  bool transmit(Packet&&) override { return false; }
-  uint64_t now_ns() const override { return 0; }
-  uint64_t epoch_ms_at_reset() const override { return 0; }
-  void arm_timer(uint64_t) override {}
-  void consume_cycles(uint64_t) override {}
-  model::ClassifierBus bus;
-};
+using BusHal = model::ClassifierBusHal;
 
 // ---- rule/key sets ----------------------------------------------------------------------
 struct Load {
@@ -258,7 +248,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<uint32_t> depths = {64, 256, 1024, 4096, 16384};
+  std::vector<uint32_t> depths = rtl::ClassifierRtl::compiled_depths();  // the contract's list
   if (quick) depths = {256, 4096};
 
   std::printf("(rates per %s second)\n\n", g_cpu ? "CPU" : "wall");

@@ -1,6 +1,7 @@
-// dfcsim classifier: a TCAM-like multi-match packet classifier (issue 3).
+// dfcsim classifier: a TCAM-like multi-match packet classifier (issues 3, 15).
 //
-// Implements the hardware side of firmware/include/dfc/hal/classifier_abi.hpp:
+// Implements the hardware side of the classifier contract (rtl/classifier.json, from which the
+// build generates classifier_pkg.sv and firmware/include/dfc/hal/classifier_abi.hpp):
 //  * N entries of EW = KW + R bits; entry bit b matches when (key[b] & mask[b]) == value[b].
 //    The key is the KW-bit lookup key extended by R range-check-unit result bits.
 //  * An entry takes part in lookups when it is valid AND its group is enabled.
@@ -8,40 +9,51 @@
 //    DPORT_LSB) against [lo, hi]; its result is key bit KW + u.
 //  * Multi-match: every matching entry is reported, lowest index first.
 //
-// Storage is the SRAM-style chunked TCAM (k = 4): for every 4-bit chunk c of the entry and
-// each of its 16 values v, an N-bit vector tbl[c][v] has bit i set when entry i accepts v in
-// chunk c. A lookup reads one N-bit word per chunk (addressed by the key nibble) and ANDs
-// them. Writing an entry rewrites its bit in all 16 words of every chunk (one clock, one
-// write port per chunk memory). Chunks that no valid entry cares about are skipped
-// (care_cnt[c] == 0): clock gating in hardware, a large saving in simulation (the IPv6
-// address bits of an IPv4-only rule set, the ICMP bytes, unused range bits).
+// Storage is the SRAM-style chunked TCAM (k = 4): for every 4-bit chunk c of the entry a
+// 16 x N memory (classifier_chunk.sv) whose word v has bit i set when entry i accepts value v
+// in chunk c. A lookup reads one word per chunk (addressed by the key nibble) and ANDs them.
+// Writing entry i writes its 16-bit column (bit i of all 16 words) in every chunk, one clock.
+// Reset: only the valid bits, group enables, range units and counters are reset; the chunk
+// memories, entry groups and care patterns are not (a memory cannot clear itself in one clock):
+// an entry is only looked at while its valid bit is set, and setting it rewrites the entry.
+// Chunks that no valid entry cares about (care_cnt[c] == 0) are not read: clock/read-enable
+// gating in hardware (the IPv6 address bits of an IPv4-only rule set, the ICMP bytes, unused
+// range bits), a large saving in simulation.
 //
 // Timing (one clock domain, all outputs registered):
 //  edge 1  lookup key sampled (lk_valid); range units evaluated, chunk addresses registered
 //  edge 2  match vector, res_valid/res_hit/res_first/res_count     -> fixed latency 2
 //  edge 2+k (k = 1..count) m_valid/m_idx stream the k-th matching entry, ascending.
-// Lookups are fully pipelined for the first-match result (one per clock). A new result
-// restarts the match stream, so a reader of the full match list waits count cycles before
-// presenting the next key: a lookup occupies 2 + count cycles (bus path caps count at
-// CLS_MAX_RESULTS). Entry, unit and group writes are applied at the end of their clock, after
-// that clock's lookup stage has read the tables, so each write is atomic for lookups.
+//  lk_done marks the clock on which the lookup's result window is complete: edge 2 when
+//  nothing matched, otherwise the edge that streams match min(count, MAX_RESULTS). The
+//  device wrapper counts clocks from edge 1 to lk_done: that count is the lookup's cost.
+// Lookups are pipelined for the first-match result (one per clock). A new result restarts the
+// match stream. Entry, unit and group writes are applied at the end of their clock, after that
+// clock's lookup stage has read the tables, so each write is atomic for lookups.
 //
-// Coding style for Verilator speed (shared/notes/toolchain.md): one always_ff, loops over
-// arrays of 64-bit words, blocking assignments to the storage arrays after they were read.
+// One source for Verilator and Yosys. Two implementations of the match are selected by the
+// macro DFC_CLS_SIM_FAST (set only for the Verilated simulation models):
+//  * default (synthesis): the chunk memories of classifier_chunk.sv, every gated chunk ANDed,
+//    constant loop bounds;
+//  * DFC_CLS_SIM_FAST: the same tables as one flat array of 64-bit words in this always_ff,
+//    skipping chunks no entry cares about and stopping a 64-entry word's AND once it is zero
+//    (the result cannot change). Verilator speed (shared/notes/toolchain.md §3.4).
+// rtl/tests/test_classifier_variants.cpp drives both builds with the same vectors and requires
+// identical outputs on every clock.
 module classifier #(
-    parameter int N = 1024,           // entries (multiple of 64)
-    parameter int KW = 320,           // lookup key bits (multiple of 32)
-    parameter int R = 64,             // range-check units (multiple of 32)
-    parameter int SPORT_LSB = 288,    // key bit of the source port's LSB
-    parameter int DPORT_LSB = 304,    // key bit of the destination port's LSB
-    parameter int NGROUPS = 4096,     // group-enable bits
+    parameter int N = 1024,                                   // entries (multiple of 64)
+    parameter int KW = classifier_pkg::CLS_KEY_BITS,          // lookup key bits (multiple of 32)
+    parameter int R = classifier_pkg::CLS_RANGE_UNITS,        // range-check units (multiple of 32)
+    parameter int SPORT_LSB = classifier_pkg::CLS_SPORT_LSB,  // key bit of the source port's LSB
+    parameter int DPORT_LSB = classifier_pkg::CLS_DPORT_LSB,  // key bit of the destination port's LSB
+    parameter int NGROUPS = classifier_pkg::CLS_GROUPS,       // group-enable bits
+    parameter int MAX_RESULTS = classifier_pkg::CLS_MAX_RESULTS,  // result window (lk_done)
     localparam int EW = KW + R,
     localparam int C = EW / 4,
     localparam int NG = N / 64,
     localparam int IW = (N > 1) ? $clog2(N) : 1,
     localparam int GW = (NGROUPS > 1) ? $clog2(NGROUPS) : 1,
-    localparam int RW = (R > 1) ? $clog2(R) : 1,
-    localparam int WORDS = EW / 32
+    localparam int RW = (R > 1) ? $clog2(R) : 1
 ) (
     input  logic          clk,
     input  logic          rst_n,
@@ -70,38 +82,85 @@ module classifier #(
     output logic [IW-1:0] res_first,
     output logic [IW:0]   res_count,
     output logic          m_valid,
-    output logic [IW-1:0] m_idx
+    output logic [IW-1:0] m_idx,
+    output logic          lk_done
 );
 
-  // ---- storage ----
-  logic [63:0] tbl[C * 16 * NG];  // entry word g, chunk c, value v at ((g * C + c) * 16 + v)
-  logic [63:0] vld[NG];           // entry valid bits
-  logic [63:0] act[NG];           // valid & group enabled, kept up to date on every write
-  logic [31:0] grp[N];            // entry group
-  logic [31:0] care_cnt[C];       // entries whose mask is non-zero in chunk c
-  logic [NGROUPS-1:0] gen_q;      // group enables
-  logic [31:0] ru_f[R];
+  // ---- state ----
+  logic [63:0] vld[NG];           // entry valid bits (reset)
+  logic [63:0] act[NG];           // valid & group enabled, kept up to date on every write (reset)
+  logic [GW-1:0] grp[N];          // entry group (no reset: read only for valid entries)
+  logic [C-1:0] care_q[N];        // chunks entry i cares about (no reset: gated by vld)
+  logic [31:0] care_cnt[C];       // valid entries that care about chunk c (reset)
+  logic [NGROUPS-1:0] gen_q;      // group enables (reset)
+  logic [1:0]  ru_f[R];
   logic [31:0] ru_l[R];
   logic [31:0] ru_h[R];
 
-  // ---- pipeline state ----
   logic        s1_valid;
   logic [31:0] s1_off[C];         // stage 1: c * 16 + key nibble, per chunk
-  logic [31:0] lst[C];            // stage 2: offsets of the chunks some entry cares about
   logic [63:0] mv_q[NG];          // match vector of the last lookup
   logic        str_active;
   logic [31:0] str_pos;           // next entry index the match stream looks at
+  logic [31:0] str_left;          // matches still to stream before the result window is full
 
   if (N % 64 != 0 || KW % 32 != 0 || R % 32 != 0 || R < 32) begin : g_bad_params
     $error("classifier: N must be a multiple of 64, KW and R multiples of 32");
   end
 
-  function automatic logic [5:0] lowest_bit(input logic [63:0] w);
-    logic [5:0] r;
-    r = 6'd0;
-    for (int b = 63; b >= 0; b--) if (w[b]) r = 6'(b);
-    return r;
+  // Accept column of one chunk for an entry: bit v set when nibble value v matches.
+  function automatic logic [15:0] accept_col(input logic [3:0] m, input logic [3:0] val);
+    logic [15:0] r;
+    logic [3:0] vv;
+    vv = 4'd0;
+    for (int v = 0; v < 16; v++) begin
+      r[v] = ((vv & m) == (val & m));
+      vv = vv + 4'd1;
+    end
+    accept_col = r;
   endfunction
+
+  function automatic logic [31:0] lowest_bit(input logic [63:0] w);
+    logic [31:0] r;
+    logic [31:0] b;
+    r = 32'd0;
+    b = 32'd63;
+    for (int k = 63; k >= 0; k--) begin
+      if (w[k]) r = b;
+      b = b - 32'd1;
+    end
+    lowest_bit = r;
+  endfunction
+
+  function automatic logic [31:0] popcount(input logic [63:0] w);
+`ifdef DFC_CLS_SIM_FAST
+    popcount = $countones(w);
+`else
+    logic [31:0] n;
+    n = 32'd0;
+    for (int k = 0; k < 64; k++) n = n + {31'd0, w[k]};
+    popcount = n;
+`endif
+  endfunction
+
+`ifdef DFC_CLS_SIM_FAST
+  localparam int WORDS = EW / 32;
+  logic [63:0] tbl[C * 16 * NG];  // entry word g, chunk c, value v at ((g * C + c) * 16 + v)
+  logic [31:0] lst[C];            // offsets of the chunks some entry cares about
+`else
+  // ---- the chunk memories ----
+  logic [C*N-1:0] rd;             // chunk c's word (read at the registered key nibble) at c * N
+  for (genvar c = 0; c < C; c++) begin : g_chunk
+    classifier_chunk #(.N(N)) u_mem (
+        .clk  (clk),
+        .we   (wr_en && rst_n),
+        .widx (wr_idx),
+        .wcol (accept_col(wr_mask[c*4+:4], wr_value[c*4+:4])),
+        .raddr(s1_off[c][3:0]),
+        .rdata(rd[c*N+:N])
+    );
+  end
+`endif
 
   /* verilator lint_off BLKSEQ */
   always_ff @(posedge clk) begin
@@ -109,34 +168,36 @@ module classifier #(
     logic [R-1:0]  rb;
     logic [63:0]   w;
     logic          hit;
-    logic [IW-1:0] first;
+    // 32-bit arithmetic temporaries: only their low bits reach the state.
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [31:0]   first;
     logic [31:0]   cnt;
     logic          found;
     logic [31:0]   idx;
     logic [31:0]   gw;
+    /* verilator lint_on UNUSEDSIGNAL */
     logic [5:0]    bit_i;
     logic [3:0]    mval;
-    logic [3:0]    vval;
-    logic          old_all;
-    logic          old_care;
-    logic          new_care;
-    logic          acc_v;
-    logic [31:0]   a;
+    logic [C-1:0]  old_care;
+    logic [C-1:0]  new_care;
     logic [15:0]   port;
+    logic [31:0]   goal;
+    logic          gen_new;
+`ifdef DFC_CLS_SIM_FAST
+    logic [31:0]   a;
+    logic [15:0]   col;
     int            nact;
+`endif
 
     if (!rst_n) begin
-      for (int i = 0; i < C * 16 * NG; i++) tbl[i] = '1;  // every entry accepts everything
       for (int g = 0; g < NG; g++) begin
         vld[g] = '0;
         act[g] = '0;
         mv_q[g] = '0;
       end
-      for (int i = 0; i < N; i++) grp[i] = '0;
       for (int c = 0; c < C; c++) begin
         care_cnt[c] = '0;
         s1_off[c] = '0;
-        lst[c] = '0;
       end
       for (int u = 0; u < R; u++) begin
         ru_f[u] = '0;
@@ -151,33 +212,47 @@ module classifier #(
       res_count <= '0;
       m_valid <= 1'b0;
       m_idx <= '0;
+      lk_done <= 1'b0;
       str_active <= 1'b0;
       str_pos <= '0;
+      str_left <= '0;
     end else begin
       // ---- match stream: next set bit of mv_q at or above str_pos (reads old mv_q) ----
       m_valid <= 1'b0;
+      lk_done <= 1'b0;
       if (str_active) begin
         found = 1'b0;
         idx = '0;
-        for (int g = 32'(str_pos[31:6]); g < NG && !found; g++) begin
+`ifdef DFC_CLS_SIM_FAST
+        for (int g = 0; g < NG && !found; g++) begin  // stops at the first hit: same result
+`else
+        for (int g = 0; g < NG; g++) begin
+`endif
           w = mv_q[g];
-          if (g == 32'(str_pos[31:6])) w = w & (~64'd0 << str_pos[5:0]);
-          if (w != 64'd0) begin
+          if (g < (str_pos >> 6)) w = '0;
+          else if (g == (str_pos >> 6)) w = w & (~64'd0 << str_pos[5:0]);
+          if (!found && w != 64'd0) begin
             found = 1'b1;
-            idx = 32'(g) * 32'd64 + 32'(lowest_bit(w));
+            idx = g * 64 + lowest_bit(w);
           end
         end
         m_valid <= found;
-        m_idx <= IW'(idx);
+        m_idx <= idx[IW-1:0];
+        lk_done <= found && str_left == 32'd1;
+        str_left <= str_left - 32'd1;
         str_pos <= idx + 32'd1;
-        str_active <= found && (idx + 32'd1 < 32'(N));
+        str_active <= found && (idx + 32'd1 < N);
       end
 
       // ---- stage 2: match (reads stage-1 offsets and the tables before any write) ----
       res_valid <= s1_valid;
       if (s1_valid) begin
+        hit = 1'b0;
+        first = '0;
+        cnt = '0;
+`ifdef DFC_CLS_SIM_FAST
         // Chunks some entry cares about, most significant nibbles of every word first (the
-        // order only affects how soon a 64-entry word reaches zero in simulation).
+        // order only affects how soon a 64-entry word reaches zero).
         nact = 0;
         for (int p = 7; p >= 0; p--) begin
           for (int wd = 0; wd < WORDS; wd++) begin
@@ -187,76 +262,79 @@ module classifier #(
             end
           end
         end
-        hit = 1'b0;
-        first = '0;
-        cnt = '0;
+`endif
         for (int g = 0; g < NG; g++) begin
           w = act[g];
-          a = 32'(g) * 32'(C * 16);
-          // Hardware ANDs all chunk words in parallel; stopping at zero is a simulation
-          // shortcut with the identical result.
+`ifdef DFC_CLS_SIM_FAST
+          a = g * C * 16;
           for (int k = 0; k < nact && w != 64'd0; k++) w = w & tbl[a+lst[k]];
+`else
+          for (int c = 0; c < C; c++) if (care_cnt[c] != 32'd0) w = w & rd[c*N+g*64+:64];
+`endif
           mv_q[g] = w;
           if (w != 64'd0) begin
-            cnt = cnt + 32'($countones(w));
+            cnt = cnt + popcount(w);
             if (!hit) begin
               hit = 1'b1;
-              first = IW'(32'(g) * 32'd64 + 32'(lowest_bit(w)));
+              first = g * 64 + lowest_bit(w);
             end
           end
         end
+        goal = cnt < MAX_RESULTS ? cnt : MAX_RESULTS;
         res_hit <= hit;
-        res_first <= first;
-        res_count <= (IW + 1)'(cnt);
+        res_first <= first[IW-1:0];
+        res_count <= cnt[IW:0];
+        lk_done <= !hit;
         str_active <= hit;
         str_pos <= '0;
+        str_left <= goal;
       end
 
       // ---- stage 1: range units and chunk addresses ----
       s1_valid <= lk_valid;
       if (lk_valid) begin
         for (int u = 0; u < R; u++) begin
-          port = (ru_f[u] == 32'd1) ? lk_key[SPORT_LSB+:16] : lk_key[DPORT_LSB+:16];
-          rb[u] = (ru_f[u] == 32'd1 || ru_f[u] == 32'd2) && 32'(port) >= ru_l[u] &&
-                  32'(port) <= ru_h[u];
+          port = (ru_f[u] == 2'd1) ? lk_key[SPORT_LSB+:16] : lk_key[DPORT_LSB+:16];
+          rb[u] = (ru_f[u] == 2'd1 || ru_f[u] == 2'd2) && {16'd0, port} >= ru_l[u] &&
+                  {16'd0, port} <= ru_h[u];
         end
         ext = {rb, lk_key};
-        for (int c = 0; c < C; c++) s1_off[c] = 32'(c) * 32'd16 + 32'(ext[c*4+:4]);
+        for (int c = 0; c < C; c++) s1_off[c] = c * 16 + {28'd0, ext[c*4+:4]};
       end
 
       // ---- writes (after this clock's lookup stage read the tables) ----
       if (wr_en) begin
-        gw = 32'(wr_idx) >> 6;
+        gw = {{(32 - IW) {1'b0}}, wr_idx} >> 6;
         bit_i = wr_idx[5:0];
+        old_care = vld[gw][bit_i] ? care_q[wr_idx] : '0;
         for (int c = 0; c < C; c++) begin
           mval = wr_mask[c*4+:4];
-          vval = wr_value[c*4+:4] & mval;
-          old_all = 1'b1;
-          for (int v = 0; v < 16; v++) begin
-            a = gw * 32'(C * 16) + 32'(c) * 32'd16 + 32'(v);
-            old_all = old_all & tbl[a][bit_i];
-            acc_v = ((4'(v) & mval) == vval);
-            tbl[a][bit_i] = acc_v;
-          end
-          // care_cnt counts VALID entries with a non-zero mask nibble in chunk c.
-          old_care = vld[gw][bit_i] && !old_all;
-          new_care = wr_valid && mval != 4'd0;
-          if (!old_care && new_care) care_cnt[c] = care_cnt[c] + 32'd1;
-          else if (old_care && !new_care) care_cnt[c] = care_cnt[c] - 32'd1;
+          new_care[c] = wr_valid && mval != 4'd0;
+`ifdef DFC_CLS_SIM_FAST
+          col = accept_col(mval, wr_value[c*4+:4]);
+          a = gw * C * 16 + c * 16;
+          for (int v = 0; v < 16; v++) tbl[a+v][bit_i] = col[v];
+`endif
+          if (!old_care[c] && new_care[c]) care_cnt[c] = care_cnt[c] + 32'd1;
+          else if (old_care[c] && !new_care[c]) care_cnt[c] = care_cnt[c] - 32'd1;
         end
+        care_q[wr_idx] <= new_care;
         vld[gw][bit_i] = wr_valid;
-        grp[wr_idx] = 32'(wr_group);
-        act[gw][bit_i] = wr_valid && gen_q[wr_group];
+        grp[wr_idx] <= wr_group;
+        // A group enable in the same clock applies to the entry written (matches the ge loop).
+        gen_new = (ge_en && ge_group == wr_group) ? ge_value : gen_q[wr_group];
+        act[gw][bit_i] = wr_valid && gen_new;
       end
       if (ru_en) begin
-        ru_f[ru_idx] = 32'(ru_field);
-        ru_l[ru_idx] = 32'(ru_lo);
-        ru_h[ru_idx] = 32'(ru_hi);
+        ru_f[ru_idx] = ru_field;
+        ru_l[ru_idx] = {16'd0, ru_lo};
+        ru_h[ru_idx] = {16'd0, ru_hi};
       end
       if (ge_en) begin
         gen_q[ge_group] = ge_value;
         for (int i = 0; i < N; i++)
-          if (grp[i] == 32'(ge_group)) act[i/64][i%64] = vld[i/64][i%64] && ge_value;
+          if (grp[i] == ge_group && !(wr_en && wr_idx == i[IW-1:0]))
+            act[i/64][i%64] = vld[i/64][i%64] && ge_value;
       end
     end
   end

@@ -1,6 +1,8 @@
-// The classifier block as the card model sees it: one interface, two implementations.
-//   ClassifierRef  (model/classifier/classifier_ref.*)  - the C++ reference model
-//   ClassifierRtl  (rtl/cpp/classifier_rtl.*)           - rtl/classifier.sv through Verilator
+// The classifier block as the card model sees it: one interface, several implementations.
+//   ClassifierRef      (model/classifier/classifier_ref.*)      - the linear-scan oracle
+//   ClassifierTss      (model/classifier/classifier_tss.*)      - the tuple-space model ("model")
+//   ClassifierRtl      (rtl/cpp/classifier_rtl.*)               - rtl/classifier.sv through Verilator
+//   ClassifierLockstep (model/classifier/classifier_lockstep.*) - RTL and model compared
 // SystemC-free on purpose: the TLM target in the card model, the firmware's fake HAL and the
 // RTL unit tests all drive the block through this interface.
 #pragma once
@@ -24,8 +26,22 @@ class ClassifierDevice {
   virtual std::string name() const = 0;
 };
 
+// How the factory builds a device. Everything a caller may switch on is here, so nobody needs
+// to know the concrete class (no dynamic_cast).
+struct ClassifierOptions {
+  // Non-empty: record the RTL's waveform into this file, in the build's format
+  // (classifier_wave_format()). Only kinds that contain the RTL ("rtl", and "lockstep", whose
+  // primary is the RTL) record waveforms.
+  std::string wave;
+};
+
 // kind: "rtl", "model" or "lockstep" (both, compared on every lookup: classifier_lockstep.hpp).
-// Throws std::invalid_argument for anything else.
-std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth);
+// Throws std::invalid_argument for an unknown kind, a depth out of range, or a waveform asked of
+// the model; std::runtime_error when this build records no waveforms or the file cannot be
+// opened. Every message says what to change.
+std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth,
+                                                  const ClassifierOptions& opt = {});
+// The waveform format of this build: "vcd", "fst" or "none" (cmake -DDFC_RTL_TRACE=VCD|FST).
+const char* classifier_wave_format();
 
 }  // namespace dfc::model

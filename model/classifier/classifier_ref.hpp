@@ -34,7 +34,9 @@ class ClassifierRef final : public ClassifierDevice {
   std::vector<bool> group_en_;
 };
 
-// Cycles a lookup with n matches occupies (identical for RTL and model).
+// The model's lookup time: a formula approximating the clocks the RTL device counts at its
+// ports (key edge to lk_done, docs/classifier.md §6). Exact for the current pipeline; the
+// RTL-vs-model tests (random rules and every ClassBench set) require equality lookup by lookup.
 inline uint32_t lookup_cycles(size_t n) {
   return abi::CLS_LOOKUP_LATENCY +
          static_cast<uint32_t>(n < abi::CLS_MAX_RESULTS ? n : abi::CLS_MAX_RESULTS);

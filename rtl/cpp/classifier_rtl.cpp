@@ -2,20 +2,24 @@
 #include "classifier_rtl.hpp"
 
 #include <verilated.h>
+#if DFC_RTL_COVERAGE
+#include <unistd.h>
+#include <verilated_cov.h>
+#endif
 #if DFC_RTL_TRACE_VCD
 #include <verilated_vcd_c.h>
 #elif DFC_RTL_TRACE_FST
 #include <verilated_fst_c.h>
 #endif
 
+#include <cstdlib>
+#include <iterator>
 #include <stdexcept>
 #include <type_traits>
 
-#include "Vclassifier_1024.h"
-#include "Vclassifier_16384.h"
-#include "Vclassifier_256.h"
-#include "Vclassifier_4096.h"
-#include "Vclassifier_64.h"
+#include "classifier_rtl_depths.hpp"  // generated from rtl/data/classifier.json
+// One Verilated model per depth of the contract's rtl_depths (generated include list).
+#include "classifier_rtl_models.inc"
 
 namespace dfc::rtl {
 
@@ -85,7 +89,23 @@ struct ModelImpl final : ClassifierRtl::Impl {
   ~ModelImpl() override {
     close_trace();
     m->final();
+#if DFC_RTL_COVERAGE
+    write_coverage();
+#endif
   }
+
+#if DFC_RTL_COVERAGE
+  // Coverage builds: every model instance writes its counters to its own file in
+  // $DFC_RTL_COVERAGE_DIR when it is destroyed; rtl/coverage.sh merges them.
+  void write_coverage() {
+    const char* dir = std::getenv("DFC_RTL_COVERAGE_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    static unsigned seq = 0;
+    const std::string path = std::string(dir) + "/cov_" + std::to_string(::getpid()) + "_" +
+                             std::to_string(seq++) + ".dat";
+    ctx->coveragep()->write(path.c_str());
+  }
+#endif
 
   void dump() {
 #if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
@@ -162,6 +182,7 @@ struct ModelImpl final : ClassifierRtl::Impl {
     o.res_count = v.res_count;
     o.m_valid = v.m_valid;
     o.m_idx = v.m_idx;
+    o.lk_done = v.lk_done;
     return o;
   }
 };
@@ -171,19 +192,19 @@ struct ModelImpl final : ClassifierRtl::Impl {
 ClassifierRtl::ClassifierRtl(uint32_t depth) {
   if (depth == 0 || depth > kMaxDepth)
     throw std::invalid_argument("rtl classifier: depth must be 1.." + std::to_string(kMaxDepth));
-  if (depth <= 64)
-    impl_ = std::make_unique<ModelImpl<Vclassifier_64>>(depth, 64);
-  else if (depth <= 256)
-    impl_ = std::make_unique<ModelImpl<Vclassifier_256>>(depth, 256);
-  else if (depth <= 1024)
-    impl_ = std::make_unique<ModelImpl<Vclassifier_1024>>(depth, 1024);
-  else if (depth <= 4096)
-    impl_ = std::make_unique<ModelImpl<Vclassifier_4096>>(depth, 4096);
-  else
-    impl_ = std::make_unique<ModelImpl<Vclassifier_16384>>(depth, 16384);
+  // The smallest compiled depth that holds `depth` entries.
+#define DFC_CLS_PICK(n) \
+  if (!impl_ && depth <= n) impl_ = std::make_unique<ModelImpl<Vclassifier_##n>>(depth, n);
+  DFC_CLS_FOR_EACH_DEPTH(DFC_CLS_PICK)
+#undef DFC_CLS_PICK
 }
 
 ClassifierRtl::~ClassifierRtl() = default;
+
+const uint32_t ClassifierRtl::kMaxDepth = std::end(kRtlDepths)[-1];
+std::vector<uint32_t> ClassifierRtl::compiled_depths() {
+  return {std::begin(kRtlDepths), std::end(kRtlDepths)};
+}
 
 uint32_t ClassifierRtl::depth() const { return impl_->depth; }
 uint32_t ClassifierRtl::hw_depth() const { return impl_->hw_depth; }
@@ -224,20 +245,31 @@ void ClassifierRtl::set_group_enable(uint32_t group, bool enable) {
   step(in);
 }
 
+// The cost of a lookup is counted here, at the ports: clocks from the edge that samples the key
+// to the one that raises lk_done (the result window is complete). The rest of the match stream
+// (beyond CLS_MAX_RESULTS) is drained for the full match list but not counted: the bus result
+// window holds no more, so the hardware's reader does not wait for it.
 abi::LookupResult ClassifierRtl::lookup(const abi::KeyWords& key) {
   abi::LookupResult r;
   CycleIn in;
   in.key = &key;
-  impl_->step(Impl::Drive{in, false, std::nullopt, {}});  // edge 1: key sampled
-  CycleOut o = impl_->step(Impl::Drive{});                // edge 2: first-match result
-  const uint32_t n = o.res_hit ? o.res_count : 0;
-  r.matches.reserve(n);
-  for (uint32_t k = 0; k < n; ++k) {  // edges 3..2+n: one match per clock
+  CycleOut o = impl_->step(Impl::Drive{in, false, std::nullopt, {}});  // edge 1: key sampled
+  uint32_t clocks = 1, count = 0;
+  const uint32_t limit = abi::CLS_LOOKUP_LATENCY + abi::CLS_MAX_RESULTS + 2;  // else an RTL bug
+  while (!o.lk_done) {
+    if (clocks >= limit) throw std::logic_error("rtl classifier: lk_done did not rise");
+    o = impl_->step(Impl::Drive{});
+    ++clocks;
+    if (o.res_valid) count = o.res_hit ? o.res_count : 0;
+    if (o.m_valid) r.matches.push_back(o.m_idx);
+  }
+  r.cycles = clocks;
+  // Drain the stream past the result window (full match list only, not counted).
+  while (r.matches.size() < count) {
     o = impl_->step(Impl::Drive{});
     if (!o.m_valid) throw std::logic_error("rtl classifier: match stream ended early");
     r.matches.push_back(o.m_idx);
   }
-  r.cycles = abi::CLS_LOOKUP_LATENCY + (n < abi::CLS_MAX_RESULTS ? n : abi::CLS_MAX_RESULTS);
   return r;
 }
 

@@ -1,12 +1,13 @@
 // ClassifierRtl: rtl/classifier.sv, Verilated (--cc), behind the ClassifierDevice interface.
 // SystemC-free and Verilator-free header (pimpl): only classifier_rtl.cpp includes the
-// Verilated model. The RTL is compiled for a few depths (kCompiledDepths); a device of depth
+// Verilated model. The RTL is compiled for the contract's rtl_depths; a device of depth
 // d uses the smallest one >= d and never touches the entries above d.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "classifier_device.hpp"
 
@@ -14,8 +15,9 @@ namespace dfc::rtl {
 
 class ClassifierRtl final : public model::ClassifierDevice {
  public:
-  static constexpr uint32_t kCompiledDepths[] = {64, 256, 1024, 4096, 16384};
-  static constexpr uint32_t kMaxDepth = 16384;
+  // The compiled depths come from rtl/data/classifier.json (rtl_depths); kMaxDepth is its last.
+  static const uint32_t kMaxDepth;
+  static std::vector<uint32_t> compiled_depths();  // ascending
 
   explicit ClassifierRtl(uint32_t depth);  // throws std::invalid_argument if depth > kMaxDepth
   ~ClassifierRtl() override;
@@ -26,8 +28,9 @@ class ClassifierRtl final : public model::ClassifierDevice {
   void write_entry(uint32_t index, const abi::Entry& e) override;
   void write_range_unit(uint32_t unit, const abi::RangeUnit& r) override;
   void set_group_enable(uint32_t group, bool enable) override;
-  // Presents the key, waits the fixed latency, then drains the match stream (one clock per
-  // match). LookupResult::cycles = CLS_LOOKUP_LATENCY + min(matches, CLS_MAX_RESULTS).
+  // Presents the key and clocks the RTL until lk_done (the result window is complete), then
+  // drains the rest of the match stream. LookupResult::cycles = clocks counted at the ports
+  // from the key edge to lk_done (docs/classifier.md §7).
   abi::LookupResult lookup(const abi::KeyWords& key) override;
   std::string name() const override { return "rtl"; }
 
@@ -56,6 +59,7 @@ class ClassifierRtl final : public model::ClassifierDevice {
     uint32_t res_first = 0, res_count = 0;
     bool m_valid = false;
     uint32_t m_idx = 0;
+    bool lk_done = false;
   };
   CycleOut step(const CycleIn& in);
 

@@ -5,6 +5,7 @@
 // Built twice: DFC_CLASSBENCH_LONG=0 (1k sets, default suite) and =1 (10k sets, label long).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -13,8 +14,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "classbench_cmd.hpp"
+#include "classbench.hpp"
 #include "classifier_bus.hpp"
+#include "classifier_bus_hal.hpp"
 #include "classifier_device.hpp"
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/hal/hal.hpp"
@@ -74,18 +76,7 @@ std::vector<long> ref_matches(const std::vector<RefRule>& rules, const classbenc
   return m;
 }
 
-class BusHal final : public Hal {
- public:
-  explicit BusHal(model::ClassifierDevice& d) : bus(d) {}
-  void bus_write(uint32_t a, const uint32_t* w, size_t n) override { bus.write(a, w, n); }
-  void bus_read(uint32_t a, uint32_t* w, size_t n) override { bus.read(a, w, n); }
-  bool transmit(Packet&&) override { return false; }
-  uint64_t now_ns() const override { return 0; }
-  uint64_t epoch_ms_at_reset() const override { return 0; }
-  void arm_timer(uint64_t) override {}
-  void consume_cycles(uint64_t) override {}
-  model::ClassifierBus bus;
-};
+using BusHal = model::ClassifierBusHal;
 
 struct SetCase {
   std::string name, kind;
@@ -157,6 +148,47 @@ std::vector<SetCase> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, ClassBenchSet, ::testing::ValuesIn(cases()), case_name);
+
+// Timing (issue 15): the C++ model's lookup cycles (a formula, docs/classifier.md §7) against
+// the clocks the RTL device counts at its ports, lookup by lookup, on the ClassBench sets.
+class ClassBenchTiming : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ClassBenchTiming, ModelCyclesEqualRtlCountedClocks) {
+  const std::string rules_path = kDir + "/" + GetParam();
+  if (!exists(rules_path)) GTEST_SKIP() << "shared data absent: " << rules_path;
+  const std::vector<classbench::Rule> rules = classbench::load_rules(rules_path);
+  const uint32_t depth = rules.size() > 4000 ? 16384 : 4096;
+  auto rtl = model::make_classifier("rtl", depth);
+  auto ref = model::make_classifier("model", depth);
+  BusHal hr(*rtl), hm(*ref);
+  fw::ClassifierDriver dr(hr), dm(hm);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    ASSERT_TRUE(dr.install({classbench::to_term(rules[i])}, static_cast<uint32_t>(i)));
+    ASSERT_TRUE(dm.install({classbench::to_term(rules[i])}, static_cast<uint32_t>(i)));
+  }
+  const auto headers = classbench::generate_headers(rules, DFC_CLASSBENCH_LONG ? 2000 : 1000, 7);
+  uint64_t sum = 0;
+  uint32_t most = 0;
+  for (size_t n = 0; n < headers.size(); ++n) {
+    const abi::KeyWords k = classbench::to_key(headers[n]);
+    const abi::LookupResult a = rtl->lookup(k), b = ref->lookup(k);
+    ASSERT_EQ(a.matches, b.matches) << "header " << n;
+    ASSERT_EQ(a.cycles, b.cycles) << "header " << n << ", " << a.matches.size() << " matches";
+    sum += a.cycles;
+    most = std::max(most, a.cycles);
+  }
+  std::printf("[ info ] %s: %zu lookups, mean %.2f cycles, max %u\n", GetParam().c_str(),
+              headers.size(), double(sum) / double(headers.size()), most);
+}
+
+#if DFC_CLASSBENCH_LONG
+INSTANTIATE_TEST_SUITE_P(Sets, ClassBenchTiming, ::testing::Values("acl1_10k", "fw1_10k", "ipc1_10k"));
+#else
+INSTANTIATE_TEST_SUITE_P(Sets, ClassBenchTiming,
+                         ::testing::Values("acl1_1k", "acl2_1k", "acl3_1k", "acl4_1k", "acl5_1k",
+                                           "fw1_1k", "fw2_1k", "fw3_1k", "fw4_1k", "fw5_1k",
+                                           "ipc1_1k", "ipc2_1k"));
+#endif
 
 #if !DFC_CLASSBENCH_LONG
 // ---- the tool's input errors -------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Verilated classifier vs the C++ reference model on random rules and random/corner keys.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -129,6 +130,42 @@ TEST(Rtl, ResetStateMatchesNothing) {
   EXPECT_EQ(rtl.lookup(k).cycles, abi::CLS_LOOKUP_LATENCY);
 }
 
+// The lookup cost is counted from the clock (issue 15): the clocks the wrapper simulated for a
+// lookup are the cycles it reports, up to the result window; the matches past the window are
+// drained (full list) but not charged. The model's formula must give the same figures.
+TEST(Rtl, LookupCyclesAreTheClocksCountedAtThePorts) {
+  for (uint32_t matches : {0u, 1u, 5u, abi::CLS_MAX_RESULTS - 1, abi::CLS_MAX_RESULTS,
+                           abi::CLS_MAX_RESULTS + 1, 100u, 200u}) {
+    rtl::ClassifierRtl rtl(256);
+    model::ClassifierRef ref(256);
+    abi::Entry e;
+    e.valid = true;
+    e.group = 1;
+    // Entries 3, 4, ... match everything; entry 0 is valid but never matches the zero key.
+    for (uint32_t i = 0; i < matches; ++i) {
+      rtl.write_entry(3 + i, e);
+      ref.write_entry(3 + i, e);
+    }
+    abi::Entry miss = e;
+    miss.mask[abi::W_META] = 1;
+    miss.value[abi::W_META] = 1;
+    rtl.write_entry(0, miss);
+    ref.write_entry(0, miss);
+    rtl.set_group_enable(1, true);
+    ref.set_group_enable(1, true);
+    const abi::KeyWords k{};
+    const uint64_t c0 = rtl.clocks();
+    const abi::LookupResult a = rtl.lookup(k), b = ref.lookup(k);
+    const uint64_t simulated = rtl.clocks() - c0;
+    ASSERT_EQ(a.matches.size(), matches);
+    EXPECT_EQ(a.matches, b.matches);
+    const uint32_t window = std::min(matches, abi::CLS_MAX_RESULTS);
+    EXPECT_EQ(a.cycles, abi::CLS_LOOKUP_LATENCY + window) << matches << " matches";
+    EXPECT_EQ(simulated, uint64_t(abi::CLS_LOOKUP_LATENCY) + matches) << "clocks simulated";
+    EXPECT_EQ(a.cycles, b.cycles) << "model formula vs counted clocks, " << matches << " matches";
+  }
+}
+
 TEST(Rtl, DepthOutOfRangeThrows) {
   EXPECT_THROW(rtl::ClassifierRtl(0), std::invalid_argument);
   EXPECT_THROW(rtl::ClassifierRtl(rtl::ClassifierRtl::kMaxDepth + 1), std::invalid_argument);
@@ -142,6 +179,28 @@ TEST(Rtl, FactoryMakesBoth) {
   EXPECT_EQ(a->name(), "rtl");
   EXPECT_EQ(b->name(), "model");
   EXPECT_THROW(model::make_classifier("fpga", 64), std::invalid_argument);
+}
+
+TEST(Rtl, FactorySwitchesWaveformsOn) {
+  model::ClassifierOptions o;
+  o.wave = ::testing::TempDir() + "factory_wave." + model::classifier_wave_format();
+  EXPECT_THROW(model::make_classifier("model", 64, o), std::invalid_argument);
+  if (!rtl::ClassifierRtl::trace_supported()) {
+    EXPECT_THROW(model::make_classifier("rtl", 64, o), std::runtime_error);
+    GTEST_SKIP() << "built without -DDFC_RTL_TRACE=VCD|FST";
+  }
+  {
+    auto d = model::make_classifier("rtl", 64, o);
+    abi::KeyWords k{};
+    for (int i = 0; i < 10; ++i) d->lookup(k);
+  }
+  std::FILE* f = std::fopen(o.wave.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 0, SEEK_END);
+  EXPECT_GT(std::ftell(f), 100L);
+  std::fclose(f);
+  o.wave = "/nonexistent-dir/x.vcd";
+  EXPECT_THROW(model::make_classifier("rtl", 64, o), std::runtime_error);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "classifier_bus.hpp"
+#include "classifier_bus_hal.hpp"
 #include "classifier_device.hpp"
 #include "classifier_ref.hpp"
 #include "classifier_rtl.hpp"
@@ -30,33 +31,8 @@ using fw::FlowKey;
 using fw::MatchTerm;
 using fw::RuleId;
 
-// A HAL whose bus is the classifier decode. Optionally calls `probe` after every write
-// that commits something to the table (entry control word, group enable, range unit hi).
-class BusHal final : public Hal {
- public:
-  explicit BusHal(model::ClassifierDevice& d) : dev(d), bus(d) {}
-  void bus_write(uint32_t a, const uint32_t* w, size_t n) override {
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t addr = a + static_cast<uint32_t>(4 * i);
-      bus.write(addr, &w[i], 1);
-      const bool commit =
-          (addr >= abi::CLS_ENTRY && (addr - abi::CLS_ENTRY) % abi::CLS_ENTRY_STRIDE == abi::CLS_ENTRY_CTRL_OFF) ||
-          (addr >= abi::CLS_GROUP_EN && addr < abi::CLS_GROUP_EN + 4 * abi::GROUPS) ||
-          (addr >= abi::CLS_RANGE && addr < abi::CLS_RANGE + abi::RANGE_UNITS * abi::CLS_RANGE_STRIDE &&
-           (addr - abi::CLS_RANGE) % abi::CLS_RANGE_STRIDE == 8);
-      if (commit && probe) probe();
-    }
-  }
-  void bus_read(uint32_t a, uint32_t* w, size_t n) override { bus.read(a, w, n); }
-  bool transmit(Packet&&) override { return false; }
-  uint64_t now_ns() const override { return 0; }
-  uint64_t epoch_ms_at_reset() const override { return 0; }
-  void arm_timer(uint64_t) override {}
-  void consume_cycles(uint64_t) override {}
-  model::ClassifierDevice& dev;
-  model::ClassifierBus bus;
-  std::function<void()> probe;
-};
+// The classifier block's bus-only HAL (probe: after every committing write).
+using BusHal = model::ClassifierBusHal;
 
 // ---- independent matcher on FlowKey fields -------------------------------------------------
 bool in(const Addr128& a, const Addr128& lo, const Addr128& hi) { return lo <= a && a <= hi; }
@@ -363,7 +339,7 @@ TEST_P(DriverKinds, InstallRemoveAndMovesAreAtomic) {
   hal.probe = [&]() {
     size_t zero = 0, ok = 0;
     for (size_t i = 0; i < probes.size(); ++i) {
-      const size_t n = hal.dev.lookup(probes[i]).matches.size();
+      const size_t n = hal.bus.device().lookup(probes[i]).matches.size();
       zero += n == 0;
       ok += n >= full[i];
     }

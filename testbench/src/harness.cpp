@@ -20,7 +20,6 @@
 #include "dfc/tb/accounting.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
 #include "dfc/tb/dtcp_pcap.hpp"
-#include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
@@ -389,18 +388,19 @@ RunResult run_simulation(const RunOptions& opt) {
     fw_ptr = f.get();
     return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), "scenario restart event"));
   };
-  std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
-  const std::string cls_name = dev->name();
+  model::ClassifierOptions copt;
   if (!opt.trace.empty()) {
-    auto* rtl = dynamic_cast<rtl::ClassifierRtl*>(dev.get());
-    if (!rtl) throw std::runtime_error("--trace needs the RTL classifier (--classifier rtl)");
-    if (!rtl::ClassifierRtl::trace_supported() || opt.trace != rtl::ClassifierRtl::trace_format())
+    if (opt.classifier != "rtl" && opt.classifier != "lockstep")
+      throw std::runtime_error("--trace needs the RTL classifier (--classifier rtl or lockstep)");
+    if (opt.trace != model::classifier_wave_format())
       throw std::runtime_error(std::string("--trace ") + opt.trace + ": this build traces " +
-                               rtl::ClassifierRtl::trace_format() + "; reconfigure with -DDFC_RTL_TRACE=" +
+                               model::classifier_wave_format() + "; reconfigure with -DDFC_RTL_TRACE=" +
                                (opt.trace == "vcd" ? "VCD" : "FST") + " and rebuild");
-    const std::string tpath = (fs::path(opt.out_dir) / ("classifier." + opt.trace)).string();
-    if (!rtl->open_trace(tpath)) throw std::runtime_error(tpath + ": cannot open the waveform file");
+    copt.wave = (fs::path(opt.out_dir) / ("classifier." + opt.trace)).string();
   }
+  std::unique_ptr<model::ClassifierDevice> dev =
+      model::make_classifier(opt.classifier, prof.classifier_depth, copt);
+  const std::string cls_name = dev->name();
   auto card = std::make_unique<model::Card>("card", prof, std::move(dev), make_fw, source, on_copy, on_control,
                                             opt.drain_ps);
   card->set_drop_sink([&](const Packet& p, const char* why) {

@@ -1,0 +1,40 @@
+# One contract (issue 15): change two parameters in a copy of the JSON, regenerate, and require
+# the new values in BOTH the SystemVerilog package and the C++ ABI header, then lint the RTL
+# against the changed package (its port widths follow RANGE_UNITS).
+file(READ ${JSON} j)
+string(JSON j SET "${j}" params RANGE_UNITS value 128)
+string(JSON j SET "${j}" params MAX_RESULTS value 30)
+file(MAKE_DIRECTORY ${OUT})
+file(WRITE ${OUT}/classifier.json "${j}")
+execute_process(COMMAND ${PYTHON} ${GEN} ${OUT}/classifier.json --sv ${OUT}/classifier_pkg.sv
+                        --hpp ${OUT}/classifier_abi.hpp RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "generator failed: ${err}")
+endif()
+file(READ ${OUT}/classifier_pkg.sv sv)
+file(READ ${OUT}/classifier_abi.hpp hpp)
+foreach(pat "CLS_RANGE_UNITS = 128;" "CLS_MAX_RESULTS = 30;")
+  string(FIND "${sv}" "${pat}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "SV package lacks '${pat}'")
+  endif()
+endforeach()
+foreach(pat "RANGE_UNITS = 128;" "CLS_MAX_RESULTS = 30;")
+  string(FIND "${hpp}" "${pat}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "C++ ABI header lacks '${pat}'")
+  endif()
+endforeach()
+execute_process(COMMAND ${VERILATOR} --lint-only -Wall --top-module classifier -GN=64
+                        ${OUT}/classifier_pkg.sv ${RTL} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 0 OR NOT "${o}${e}" STREQUAL "")
+  message(FATAL_ERROR "RTL with the changed package does not lint:\n${o}${e}")
+endif()
+# A bad contract gets a clear error, not a traceback.
+file(WRITE ${OUT}/bad.json "{\"params\": {\"KEY_IN_WORDS\": {\"value\": \"ten\"}}}")
+execute_process(COMMAND ${PYTHON} ${GEN} ${OUT}/bad.json --hpp ${OUT}/bad.hpp
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "gen_contract: params.KEY_IN_WORDS" OR err MATCHES "Traceback")
+  message(FATAL_ERROR "bad contract not reported clearly (rc=${rc}): ${err}")
+endif()
+message(STATUS "contract generation: both sides follow the JSON")
