@@ -151,6 +151,7 @@ struct ClassifierDriver::Impl {
   RuleId next_id = 1;
   uint64_t next_seq = 0;
   size_t used = 0;
+  uint64_t moves = 0;  // entries moved to keep priority order (benchmark counter)
 
   explicit Impl(Hal& h) : hal(h) {
     depth = hal.reg_read(CLS_DEPTH);
@@ -309,6 +310,7 @@ struct ClassifierDriver::Impl {
 
   // Moves entry i to free slot j (copy first, then invalidate: atomic for lookups).
   void move(uint32_t i, uint32_t j) {
+    ++moves;
     Slot s = slots[i];
     write_slot_raw(j, s.entry);
     slots[j] = s;
@@ -521,5 +523,6 @@ size_t ClassifierDriver::entries_used() const { return impl_->used; }
 size_t ClassifierDriver::depth() const { return impl_->depth; }
 size_t ClassifierDriver::rules() const { return impl_->rules.size(); }
 size_t ClassifierDriver::range_units_used() const { return impl_->units_in_use(); }
+uint64_t ClassifierDriver::entry_moves() const { return impl_->moves; }
 
 }  // namespace dfc::fw
