@@ -73,7 +73,12 @@ void LatencyStats::add(uint64_t ps) {
 json LatencyStats::to_json() const {
   json j;
   j["count"] = n_;
-  if (n_ == 0) return j;
+  if (n_ == 0) {
+    // The same keys as a run with copies, so reports compare field by field.
+    for (const char* k : {"p50_us", "p90_us", "p99_us", "max_us", "mean_us"}) j[k] = 0.0;
+    j["histogram"] = {{"edges_us", json::array()}, {"counts", json::array()}};
+    return j;
+  }
   std::vector<uint64_t> s = sample_;
   std::sort(s.begin(), s.end());
   auto pct = [&](double p) { return double(s[std::min(s.size() - 1, size_t(p * double(s.size())))]) / 1e6; };
@@ -228,7 +233,7 @@ std::string render_report_html(const json& r) {
       if (it.key().rfind("copies:", 0) == 0) cp.emplace_back(it.key().substr(7), dvec(it.value()));
     if (!cp.empty()) o << "<h2>Copies per destination</h2>" << line_chart("Copies per content destination", "copies/s", x, cp);
   }
-  if (r.contains("latency") && r["latency"].contains("histogram")) {
+  if (r.contains("latency") && r["latency"].value("count", uint64_t{0}) > 0 && r["latency"].contains("histogram")) {
     const json& l = r["latency"];
     o << "<h2>Copy latency</h2><p>p50 " << num(l["p50_us"].get<double>()) << " us, p90 " << num(l["p90_us"].get<double>())
       << " us, p99 " << num(l["p99_us"].get<double>()) << " us, max " << num(l["max_us"].get<double>()) << " us</p>"

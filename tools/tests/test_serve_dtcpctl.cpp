@@ -303,7 +303,7 @@ TEST_F(Hil, AddTrafficListRefreshDelete) {
 // sets are compared at the top level and inside every fixed-structure section.
 TEST_F(Hil, ServeReportHasRunsKeys) {
   const std::string traffic = "flows=4,match=1,match-dst=10.1.1.1,match-proto=17,match-dport=53";
-  start_serve({"--traffic", "pps=500,packets=200," + traffic});
+  start_serve({"--traffic", "pps=500,packets=100000," + traffic});
   if (HasFatalFailure()) return;
   Result add = ctl({"add", "--cdest", "cd1", "--dst-addr", "10.1.1.1", "--proto", "17", "--dst-port", "53",
                     "--timeout-idle", "60"});
