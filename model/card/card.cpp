@@ -150,6 +150,7 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
   while (!egress_departs_.empty() && egress_departs_.front() <= t_ps) egress_departs_.pop_front();
   if (egress_departs_.size() >= prof_.egress_queue_packets) {
     ++stats_.egress_dropped_queue;
+    if (on_copy_drop_) on_copy_drop_(p, "egress_queue_full");
     return false;
   }
   const uint64_t start = std::max(t_ps, egress_free_ps_);

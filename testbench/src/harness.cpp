@@ -161,6 +161,7 @@ std::unique_ptr<MonitoredStream> monitored_stream(const RunOptions& opt) {
 RunResult run_simulation(const RunOptions& opt) {
   const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
   HostOptions ho;
+  ho.config_text = opt.config_text;
   ho.config_name = opt.config_name;
   ho.profile = opt.profile;
   ho.classifier = opt.classifier;

@@ -63,7 +63,12 @@ std::string fmt_time_ps(uint64_t ps) {
 
 class ScoreboardSink : public CheckerSink {
  public:
-  explicit ScoreboardSink(const config::DfcConfig& cfg) : sb_(ScoreboardConfig::from(cfg)) {}
+  // Its own reader of the configuration text (not the firmware's parser); online: each packet
+  // is checked once later arrivals pass it by the lag, and forgotten (docs/scoreboard.md).
+  explicit ScoreboardSink(const std::string& config_text) : sb_(ScoreboardConfig::parse(config_text)) {
+    const ScoreboardConfig c = ScoreboardConfig::parse(config_text);
+    sb_.set_online(2 * c.timeout_window_ps + c.install_slack_ps);
+  }
   void on_request(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_request(t, cs, b); }
   void on_reply(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_reply(t, cs, b); }
   void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
@@ -72,6 +77,7 @@ class ScoreboardSink : public CheckerSink {
   void on_packet(const Packet& p) override { sb_.on_packet(p); }
   void on_packet_dropped(uint64_t id, const std::string& why) override { sb_.on_packet_dropped(id, why); }
   void on_copy(const Packet& c, uint64_t t) override { sb_.on_copy(c, t); }
+  void on_copy_dropped(const Packet& c, const std::string& why) override { sb_.on_copy_dropped(c, why); }
   void on_copy_drops(const std::map<std::string, uint64_t>& d) override { sb_.on_copy_drops(d); }
   json finish() override {
     const Scoreboard::Result r = sb_.finish();
@@ -91,8 +97,8 @@ class ScoreboardSink : public CheckerSink {
 
 }  // namespace
 
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const config::DfcConfig& cfg) {
-  return std::make_unique<ScoreboardSink>(cfg);
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text) {
+  return std::make_unique<ScoreboardSink>(config_text);
 }
 
 std::string csource_of(const std::string& request) { return param_of(request, "csource-id"); }
@@ -191,7 +197,7 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.s_offered = m.series.id("offered");
   m.s_achieved = m.series.id("achieved");
   m.s_dropped = m.series.id("dropped");
-  m.checker = make_scoreboard_sink(m.cfg);
+  m.checker = make_scoreboard_sink(m.opt.config_text);
 }
 
 Host::~Host() = default;
@@ -335,6 +341,7 @@ void Host::build(model::IngressSource& src) {
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
+  m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) { m.checker->on_copy_dropped(copy, why); });
   m.card->set_done_sink([&m](const Packet& p, uint64_t, uint64_t done) {
     if (p.unit == Unit::Monitor) m.series.add(m.s_achieved, done);
   });

@@ -331,6 +331,7 @@ json serve(const ServeOptions& opt) {
   if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
     throw std::runtime_error("--traffic and --pcap-in are exclusive");
   HostOptions ho;
+  ho.config_text = opt.config_text;
   ho.config_name = opt.config_name;
   ho.profile = opt.profile;
   ho.classifier = opt.classifier;

@@ -38,7 +38,9 @@ struct CardProfile;
 namespace dfc::tb {
 
 // What an independent checker (the scoreboard) is fed, as a stream: every call in the order
-// above. An implementation may retire state as arrival times advance; finish() is called once
+// above: when a packet or request with arrival time t is reported, everything the card did for
+// earlier arrivals has been reported (the online scoreboard relies on it). An implementation
+// may retire state as arrival times advance; finish() is called once
 // at the end with the card's copy-drop totals already delivered.
 class CheckerSink {
  public:
@@ -49,14 +51,17 @@ class CheckerSink {
   virtual void on_packet(const Packet& p) = 0;  // monitored, arrival order
   virtual void on_packet_dropped(uint64_t id, const std::string& reason) = 0;
   virtual void on_copy(const Packet& copy, uint64_t t_ps) = 0;
+  virtual void on_copy_dropped(const Packet& copy, const std::string& reason) = 0;  // one refused copy
   virtual void on_copy_drops(const std::map<std::string, uint64_t>& by_reason) = 0;
   // {"scoreboard": {...}, "coverage": {...}, "pass": bool, "summary": "one line", "errors": [...]}
   virtual nlohmann::json finish() = 0;
 };
-// The testbench's scoreboard (dfc/tb/scoreboard.hpp) behind that interface.
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const config::DfcConfig& cfg);
+// The testbench's scoreboard (dfc/tb/scoreboard.hpp) behind that interface, online, reading
+// the configuration text with its own reader.
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text);
 
 struct HostOptions {
+  std::string config_text;        // the configuration as given (the scoreboard reads it itself)
   std::string config_name = "<config>";
   std::string profile = "ms400";
   std::string classifier = "rtl";
