@@ -13,6 +13,7 @@
 
 #include "classifier_bus.hpp"
 #include "classifier_device.hpp"
+#include "classifier_lockstep.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/flow_key.hpp"
@@ -268,7 +269,7 @@ void add_classbench_subcommand(CLI::App& app) {
   sub->add_option("--trace", opt->trace, "header trace (default: headers generated from the rules)")
       ->check(CLI::ExistingFile);
   sub->add_option("--classifier", opt->classifier, "classifier implementation")
-      ->check(CLI::IsMember({"rtl", "model"}));
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   sub->add_option("--depth", opt->depth, "classifier entries (default: fits the rule set)")
       ->check(CLI::Range(1u, dfc::abi::CLS_MAX_DEPTH));
   sub->add_option("--headers", opt->headers, "headers to generate without --trace");
@@ -281,6 +282,9 @@ void add_classbench_subcommand(CLI::App& app) {
       const dfc::classbench::Summary s = dfc::classbench::run(*opt, std::cout);
       std::cout.flush();
       if (opt->verify && s.mismatches != 0) throw CLI::RuntimeError(1);
+    } catch (const dfc::model::LockstepDivergence& e) {  // exit 1, like a --verify mismatch
+      std::cerr << "dfcsim classbench: " << e.what();
+      throw CLI::RuntimeError(1);
     } catch (const std::runtime_error& e) {
       std::cerr << "dfcsim classbench: " << e.what() << '\n';
       throw CLI::RuntimeError(2);

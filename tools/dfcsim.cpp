@@ -1,7 +1,7 @@
 // dfcsim: the command line of the simulator.
 //   dfcsim run [SCENARIO] [--config FILE --dtcp FILE --pcap-in FILE | --traffic SPEC] ...
 //   dfcsim regress [--label L] [--seeds N] [--junit FILE]
-//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model]
+//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep]
 // Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
 
@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
 #include "dfc/tb/harness.hpp"
 #include "regress_cmd.hpp"
@@ -61,7 +62,8 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--packets", packets, "number of packets to generate / replay at most")->check(CLI::Range(1ull, 1ull << 40));
   run->add_option("--seed", seed, "traffic seed");
   run->add_option("--profile", profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}));
-  run->add_option("--classifier", classifier, "classifier implementation")->check(CLI::IsMember({"rtl", "model"}));
+  run->add_option("--classifier", classifier, "classifier implementation (lockstep: RTL and model compared)")
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
       ->check(CLI::IsMember({"vcd", "fst"}));
   run->add_option("--out", out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)");
@@ -122,6 +124,10 @@ int sc_main(int argc, char* argv[]) {
       std::cerr << "dfcsim: configuration error: " << e.what() << "\n";
       return 2;
     } catch (const std::exception& e) {
+      if (auto d = dfc::model::ClassifierLockstep::first_divergence()) {  // exit 1: RTL != model
+        std::cerr << "dfcsim: " << *d;
+        return 1;
+      }
       std::cerr << "dfcsim: error: " << e.what() << "\n";
       return 2;
     }

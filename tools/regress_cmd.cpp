@@ -1,5 +1,7 @@
 #include "regress_cmd.hpp"
 
+#include "coverage_merge.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +164,13 @@ void add_regress_subcommand(CLI::App& app, const char* argv0) {
     }
     size_t failed = 0;
     for (const auto& r : results) failed += r.rc != 0;
+    {  // Functional coverage merged over every run and seed, with its holes (coverage_merge.*).
+      std::vector<std::string> dirs;
+      for (const auto& r : results) dirs.push_back((fs::path(o->out) / r.name).string());
+      const auto cov = dfc::tools::merge_run_reports(dirs);
+      dfc::tools::print_coverage_summary(cov, std::cout);
+      std::ofstream(fs::path(o->out) / "coverage-merged.json") << dfc::tools::coverage_json(cov).dump(1) << "\n";
+    }
     if (!o->junit.empty()) {
       std::ofstream x(o->junit);
       if (!x) {
