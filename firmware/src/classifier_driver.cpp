@@ -153,6 +153,8 @@ struct ClassifierDriver::Impl {
   RuleId next_id = 1;
   uint64_t next_seq = 0;
   size_t used = 0;
+  uint64_t moves = 0;     // entries moved to keep priority order (benchmark counter)
+  uint64_t respreads = 0;  // of which whole-table respreads (see place)
 
   explicit Impl(Hal& h) : hal(h) {
     depth = hal.reg_read(CLS_DEPTH);
@@ -311,6 +313,7 @@ struct ClassifierDriver::Impl {
 
   // Moves entry i to free slot j (copy first, then invalidate: atomic for lookups).
   void move(uint32_t i, uint32_t j) {
+    ++moves;
     Slot s = slots[i];
     write_slot_raw(j, s.entry);
     slots[j] = s;
@@ -321,6 +324,61 @@ struct ClassifierDriver::Impl {
         x = j;
         break;
       }
+  }
+
+  static constexpr size_t kRespreadAbove = 32;  // moves per insert that trigger a respread
+
+  // Entries that must move to free `need` slots by shifting away from `from` in direction
+  // dir (+1: from U toward the end, -1: from L toward the start); SIZE_MAX when impossible.
+  size_t shift_cost(int64_t from, int dir, size_t need) const {
+    size_t moved = 0, found = 0;
+    for (int64_t i = from; i >= 0 && i < static_cast<int64_t>(depth) && found < need; i += dir)
+      ++(is_used(static_cast<uint32_t>(i)) ? moved : found);
+    return found < need ? SIZE_MAX : moved;
+  }
+
+  // Pulls the entries of [G, L] toward the start so that `need` slots after them are free;
+  // returns the new L.
+  int64_t open_left(int64_t L, size_t need) {
+    int64_t G = L, got = 0;
+    for (int64_t i = L; i >= 0 && static_cast<size_t>(got) < need; --i) {
+      if (!is_used(static_cast<uint32_t>(i))) ++got;
+      G = i;
+    }
+    int64_t target = G;
+    for (int64_t i = G; i <= L; ++i) {
+      if (!is_used(static_cast<uint32_t>(i))) continue;
+      if (i != target) move(static_cast<uint32_t>(i), static_cast<uint32_t>(target));
+      ++target;
+    }
+    return target - 1;
+  }
+
+  // Spreads the used entries evenly over the table with k free slots right after slot L (the
+  // last entry ordered before the new rule) and returns those slots. Entries moving toward
+  // the start move first, front to back, then those moving toward the end, back to front:
+  // every destination is free when written and no entry passes another, so the order
+  // invariant holds after every write.
+  std::vector<uint32_t> respread(int64_t L, size_t k) {
+    std::vector<uint32_t> pos;
+    pos.reserve(used);
+    size_t before = 0;  // used entries at or before L
+    for (uint32_t i = 0; i < depth; ++i)
+      if (is_used(i)) {
+        pos.push_back(i);
+        if (static_cast<int64_t>(i) <= L) ++before;
+      }
+    const uint64_t total = pos.size() + k;
+    auto target = [&](uint64_t m) { return static_cast<uint32_t>(m * depth / total); };
+    auto target_of = [&](size_t e) { return target(e < before ? e : e + k); };
+    for (size_t e = 0; e < pos.size(); ++e)
+      if (target_of(e) < pos[e]) move(pos[e], target_of(e));
+    for (size_t e = pos.size(); e-- > 0;)
+      if (target_of(e) > pos[e]) move(pos[e], target_of(e));
+    std::vector<uint32_t> out;
+    for (size_t m = 0; m < k; ++m) out.push_back(target(before + m));
+    ++respreads;
+    return out;
   }
 
   // Finds k free slots for a rule of order `o`, moving other entries if needed, such that
@@ -345,6 +403,19 @@ struct ClassifierDriver::Impl {
       }
     }
     size_t gap = static_cast<size_t>(U - L - 1);  // all free by construction
+    if (gap < k) {
+      // Shifting toward the nearest free slots costs one move per entry in the way. When
+      // both sides are crowded, spread all entries evenly over the table instead (one move
+      // per entry, then cheap inserts for a while): random priority order stays at a few
+      // moves per insert instead of half the table.
+      const size_t need = k - gap;
+      const size_t right = shift_cost(U, +1, need), left = shift_cost(L, -1, need);
+      if (std::min(right, left) > kRespreadAbove) return respread(L, k);
+      if (left < right) {
+        L = open_left(L, need);
+        gap = k;
+      }
+    }
     if (gap < k) {
       // Open room after U: push the entries of [U, F] to the end of that range.
       size_t need = k - gap;
@@ -544,5 +615,6 @@ size_t ClassifierDriver::entries_used() const { return impl_->used; }
 size_t ClassifierDriver::depth() const { return impl_->depth; }
 size_t ClassifierDriver::rules() const { return impl_->rules.size(); }
 size_t ClassifierDriver::range_units_used() const { return impl_->units_in_use(); }
+uint64_t ClassifierDriver::entry_moves() const { return impl_->moves; }
 
 }  // namespace dfc::fw

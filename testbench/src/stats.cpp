@@ -9,23 +9,33 @@
 namespace dfc::tb {
 using nlohmann::json;
 
-void TimeSeries::add(const std::string& series, uint64_t t_ps, double v) {
+size_t TimeSeries::id(const std::string& series) {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == series) return i;
+  names_.push_back(series);
+  sums_.emplace_back(max_, 0.0);
+  return names_.size() - 1;
+}
+
+void TimeSeries::add(size_t series_id, uint64_t t_ps, double v) {
   uint64_t i = t_ps / width_;
   while (i >= max_) {
     widen();
     i = t_ps / width_;
   }
-  s_[series][i] += v;
-  max_index_ = std::max(max_index_, i);
+  sums_[series_id][i] += v;
+  if (i > max_index_) max_index_ = i;
 }
 
 void TimeSeries::widen() {
   // Halve the resolution: bucket i of the new width holds old buckets 2i and 2i+1.
   width_ *= 2;
-  for (auto& [name, m] : s_) {
-    std::map<uint64_t, double> n;
-    for (auto& [i, v] : m) n[i / 2] += v;
-    m.swap(n);
+  for (auto& m : sums_) {
+    for (size_t i = 0; i < max_; ++i) {
+      const double v = m[i];
+      m[i] = 0;
+      m[i / 2] += v;
+    }
   }
   max_index_ /= 2;
 }
@@ -34,19 +44,16 @@ json TimeSeries::to_json(uint64_t origin_ps, uint64_t end_ps) const {
   json j;
   const double w = double(width_) / 1e12;
   j["bucket_s"] = w;
-  const uint64_t first = origin_ps / width_;
+  const uint64_t first = std::min<uint64_t>(origin_ps / width_, max_ - 1);
   const uint64_t last = std::max(first, std::min(max_index_, end_ps / width_));
   json t = json::array();
   for (uint64_t i = first; i <= last; ++i) t.push_back(double(i - first) * w);
   j["t_s"] = t;
   json series = json::object();
-  for (const auto& [name, m] : s_) {
+  for (size_t k = 0; k < names_.size(); ++k) {
     json v = json::array();
-    for (uint64_t i = first; i <= last; ++i) {
-      auto it = m.find(i);
-      v.push_back(it == m.end() ? 0.0 : it->second / w);
-    }
-    series[name] = v;
+    for (uint64_t i = first; i <= last; ++i) v.push_back(sums_[k][i] / w);
+    series[names_[k]] = v;
   }
   j["series"] = series;
   return j;
@@ -67,7 +74,12 @@ void LatencyStats::add(uint64_t ps) {
 json LatencyStats::to_json() const {
   json j;
   j["count"] = n_;
-  if (n_ == 0) return j;
+  if (n_ == 0) {
+    // The same keys as a run with copies, so reports compare field by field.
+    for (const char* k : {"p50_us", "p90_us", "p99_us", "max_us", "mean_us"}) j[k] = 0.0;
+    j["histogram"] = {{"edges_us", json::array()}, {"counts", json::array()}};
+    return j;
+  }
   std::vector<uint64_t> s = sample_;
   std::sort(s.begin(), s.end());
   auto pct = [&](double p) { return double(s[std::min(s.size() - 1, size_t(p * double(s.size())))]) / 1e6; };
@@ -222,7 +234,7 @@ std::string render_report_html(const json& r) {
       if (it.key().rfind("copies:", 0) == 0) cp.emplace_back(it.key().substr(7), dvec(it.value()));
     if (!cp.empty()) o << "<h2>Copies per destination</h2>" << line_chart("Copies per content destination", "copies/s", x, cp);
   }
-  if (r.contains("latency") && r["latency"].contains("histogram")) {
+  if (r.contains("latency") && r["latency"].value("count", uint64_t{0}) > 0 && r["latency"].contains("histogram")) {
     const json& l = r["latency"];
     o << "<h2>Copy latency</h2><p>p50 " << num(l["p50_us"].get<double>()) << " us, p90 " << num(l["p90_us"].get<double>())
       << " us, p99 " << num(l["p99_us"].get<double>()) << " us, max " << num(l["max_us"].get<double>()) << " us</p>"

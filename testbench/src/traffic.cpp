@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -271,59 +270,67 @@ size_t SizeModel::next(std::mt19937_64& rng) {
   return v;
 }
 
-std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id) {
-  std::mt19937_64 rng(spec.seed);
-  SizeModel sizes(spec.size);
+TrafficGenerator::TrafficGenerator(const TrafficSpec& spec, uint64_t first_id)
+    : spec_(spec), rng_(spec.seed), extra_(spec.seed ^ 0x9e3779b97f4a7c15ull), sizes_(spec.size), first_id_(first_id) {
   // The flow population: a `match` fraction drawn from the match templates.
-  std::vector<FlowSpec> flows;
-  flows.reserve(spec.flows);
+  flows_.reserve(spec.flows);
   const uint32_t n_match = static_cast<uint32_t>(std::lround(spec.match * spec.flows));
   for (uint32_t i = 0; i < spec.flows; ++i) {
     if (i < n_match) {
-      flows.push_back(draw_flow(spec.match_templates[i % spec.match_templates.size()], false, rng));
+      flows_.push_back(draw_flow(spec.match_templates[i % spec.match_templates.size()], false, rng_));
     } else {
-      const bool v6 = std::uniform_real_distribution<double>(0, 1)(rng) < spec.ipv6;
-      flows.push_back(draw_flow(spec.other, v6, rng));
+      const bool v6 = std::uniform_real_distribution<double>(0, 1)(rng_) < spec.ipv6;
+      flows_.push_back(draw_flow(spec.other, v6, rng_));
     }
-    flows.back().ethernet = spec.ethernet;
+    flows_.back().ethernet = spec.ethernet;
   }
-  std::shuffle(flows.begin(), flows.end(), rng);
+  std::shuffle(flows_.begin(), flows_.end(), rng_);
+  special_ = spec.nonip > 0 || spec.mpls > 0 || spec.frag > 0;
+}
 
-  std::vector<Packet> out;
-  out.reserve(spec.packets);
-  std::deque<uint32_t> recent;
+bool TrafficGenerator::next(Packet& p) {
+  if (i_ >= spec_.packets) return false;
   std::uniform_real_distribution<double> u(0, 1);
-  std::mt19937_64 extra(spec.seed ^ 0x9e3779b97f4a7c15ull);  // nonip/mpls/frag draws only
-  const bool special = spec.nonip > 0 || spec.mpls > 0 || spec.frag > 0;
-  double t_s = 0;
-  for (uint64_t i = 0; i < spec.packets; ++i) {
-    uint32_t fi;
-    if (!recent.empty() && u(rng) < spec.locality)
-      fi = recent[rng() % recent.size()];
-    else
-      fi = static_cast<uint32_t>(rng() % flows.size());
-    recent.push_back(fi);
-    if (recent.size() > 16) recent.pop_front();
-    FlowSpec f = flows[fi];
-    f.frame_len = sizes.next(rng);
-    Packet p = build_packet(f, first_id + i);
-    if (special) {
-      const double x = u(extra);
-      if (spec.ethernet && x < spec.nonip) {
-        p = arp_frame(f.frame_len);
-      } else {
-        if (spec.ethernet && x < spec.nonip + spec.mpls) mpls_encapsulate(p, 16 + static_cast<uint32_t>(extra() % 1000));
-        if (u(extra) < spec.frag) {
-          const uint64_t r = extra();
-          fragment_ipv4(p, (r & 1) != 0, (r & 2) != 0);
-        }
+  uint32_t fi;
+  if (n_recent_ > 0 && u(rng_) < spec_.locality)
+    fi = recent_[(head_ + rng_() % n_recent_) % kRecent];
+  else
+    fi = static_cast<uint32_t>(rng_() % flows_.size());
+  // The last 16 flows, oldest first (a ring: no allocation per packet).
+  if (n_recent_ < kRecent) {
+    recent_[(head_ + n_recent_++) % kRecent] = fi;
+  } else {
+    recent_[head_] = fi;
+    head_ = (head_ + 1) % kRecent;
+  }
+  FlowSpec& f = flows_[fi];
+  f.frame_len = sizes_.next(rng_);
+  p = build_packet(f, first_id_ + i_);
+  if (special_) {
+    const double x = u(extra_);
+    if (spec_.ethernet && x < spec_.nonip) {
+      p = arp_frame(f.frame_len);
+    } else {
+      if (spec_.ethernet && x < spec_.nonip + spec_.mpls) mpls_encapsulate(p, 16 + static_cast<uint32_t>(extra_() % 1000));
+      if (u(extra_) < spec_.frag) {
+        const uint64_t r = extra_();
+        fragment_ipv4(p, (r & 1) != 0, (r & 2) != 0);
       }
     }
-    p.id = first_id + i;
-    p.t_arrival_ps = static_cast<uint64_t>(std::llround(t_s * 1e12));
-    out.push_back(std::move(p));
-    t_s += wire_seconds(f.frame_len, spec.rate_bps) / spec.load;
   }
+  p.id = first_id_ + i_;
+  p.t_arrival_ps = static_cast<uint64_t>(std::llround(t_s_ * 1e12));
+  t_s_ += wire_seconds(f.frame_len, spec_.rate_bps) / spec_.load;
+  ++i_;
+  return true;
+}
+
+std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id) {
+  TrafficGenerator g(spec, first_id);
+  std::vector<Packet> out;
+  out.reserve(spec.packets);
+  Packet p;
+  while (g.next(p)) out.push_back(std::move(p));
   return out;
 }
 

@@ -219,3 +219,37 @@ TEST(DfcsimRegress, AFailingScenarioFailsTheRegressionAndPrintsItsRerunCommand) 
   EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos) << xml;
   fs::remove_all(dir);
 }
+
+// dtcp.log is streamed (written as the simulation passes each entry's time, not sorted at the
+// end): under churn it must still be in time order and hold every request, reply and
+// notification the report counts.
+TEST(Scenarios, DtcpLogIsInTimeOrderAndComplete) {
+  const fs::path out = fs::temp_directory_path() / ("dfcsim-log-" + std::to_string(getpid()));
+  fs::remove_all(out);
+  const Cmd r = sh(std::string("'") + DFCSIM_BIN + "' run -q '" + DFC_SOURCE_DIR +
+                   "/testbench/scenarios/churn.json' --out '" + out.string() + "'");
+  ASSERT_EQ(r.rc, 0);
+  std::ifstream lf(out / "dtcp.log");
+  std::string line;
+  double last = -1;
+  uint64_t requests = 0, replies = 0, notifications = 0;
+  while (std::getline(lf, line)) {
+    if (line.rfind("# ", 0) != 0) continue;
+    const double t = std::stod(line.substr(2));
+    EXPECT_GE(t, last) << line;
+    last = t;
+    const auto ends = [&](const std::string& s) {
+      return line.size() >= s.size() && line.compare(line.size() - s.size(), s.size(), s) == 0;
+    };
+    requests += ends(" request");
+    replies += ends(" reply");
+    notifications += ends(" notification");
+  }
+  std::ifstream rj(out / "report.json");
+  const auto report = nlohmann::json::parse(rj);
+  EXPECT_EQ(requests, report["control_requests"].get<uint64_t>());
+  EXPECT_EQ(replies, report["dtcp"]["replies"].get<uint64_t>());
+  EXPECT_EQ(notifications, report["dtcp"]["notifications"].get<uint64_t>());
+  EXPECT_GT(requests, 300u);
+  fs::remove_all(out);
+}

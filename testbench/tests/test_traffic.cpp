@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "dfc/tb/stats.hpp"
 #include "dfc/tb/traffic.hpp"
 
 using namespace dfc;
@@ -131,4 +132,34 @@ TEST(Traffic, NonIpMplsAndFragmentsKeepTheIpStreamOfTheSeed) {
   EXPECT_GT(same, 1000u);
   EXPECT_THROW(TrafficSpec::parse("nonip=0.7,mpls=0.5"), std::invalid_argument);
   EXPECT_THROW(TrafficSpec::parse("frag=2"), std::invalid_argument);
+}
+
+// The lazy generator (what run and serve pull from) yields exactly generate_traffic's packets.
+TEST(Traffic, LazyGeneratorEqualsTheWholeTimeline) {
+  const auto spec = TrafficSpec::parse("packets=3000,flows=40,locality=0.8,size=imix,ipv6=0.3,nonip=0.05,frag=0.1,seed=5");
+  const auto all = generate_traffic(spec);
+  TrafficGenerator g(spec);
+  Packet p;
+  size_t i = 0;
+  while (g.next(p)) {
+    ASSERT_LT(i, all.size());
+    EXPECT_EQ(p.id, all[i].id);
+    EXPECT_EQ(p.t_arrival_ps, all[i].t_arrival_ps);
+    EXPECT_EQ(p.data, all[i].data);
+    ++i;
+  }
+  EXPECT_EQ(i, all.size());
+  EXPECT_FALSE(g.next(p));
+}
+
+// Time series stay within their bucket budget for any run length and keep every event.
+TEST(Traffic, TimeSeriesIsBoundedAndKeepsTheTotal) {
+  TimeSeries ts(1'000'000, 400);
+  const uint64_t n = 200000;
+  for (uint64_t i = 0; i < n; ++i) ts.add("x", i * 50'000'000ull);  // 10 s of simulated time
+  const auto j = ts.to_json(0, n * 50'000'000ull);
+  EXPECT_LE(j["t_s"].size(), 400u);
+  double total = 0;
+  for (const auto& v : j["series"]["x"]) total += v.get<double>() * j["bucket_s"].get<double>();
+  EXPECT_NEAR(total, double(n), 1e-6 * double(n));
 }

@@ -39,6 +39,7 @@ class ClassifierDriver {
   size_t depth() const;
   size_t rules() const;
   size_t range_units_used() const;       // range-check units referenced by installed rules
+  uint64_t entry_moves() const;          // entries moved so far to keep priority order
 
  private:
   struct Impl;

@@ -16,15 +16,20 @@ class TimeSeries {
  public:
   explicit TimeSeries(uint64_t first_bucket_ps = 1'000'000, size_t max_buckets = 400)
       : width_(first_bucket_ps), max_(max_buckets) {}
-  void add(const std::string& series, uint64_t t_ps, double v = 1.0);
+  // The index of a series (registered on first use); add by index on hot paths.
+  size_t id(const std::string& series);
+  void add(size_t series_id, uint64_t t_ps, double v = 1.0);
+  void add(const std::string& series, uint64_t t_ps, double v = 1.0) { add(id(series), t_ps, v); }
   // {"bucket_s": w, "t_s": [...], "series": {name: [rate per second per bucket]}}
   nlohmann::json to_json(uint64_t origin_ps, uint64_t end_ps) const;
+  size_t buckets() const { return max_; }
 
  private:
   void widen();
   uint64_t width_;
-  size_t max_;
-  std::map<std::string, std::map<uint64_t, double>> s_;  // series -> bucket index -> sum
+  size_t max_;  // at most this many buckets per series: the width doubles instead
+  std::vector<std::string> names_;
+  std::vector<std::vector<double>> sums_;  // series -> bucket index -> sum (max_ entries)
   uint64_t max_index_ = 0;
 };
 

@@ -66,7 +66,30 @@ class SizeModel {
 // Wire time of a frame on Ethernet: frame + preamble/SFD (8) + minimum IFG (12).
 inline double wire_seconds(size_t frame_bytes, double bps) { return double(frame_bytes + 20) * 8.0 / bps; }
 
-// Generates the whole timeline (arrival times from 0). Packet ids start at first_id.
+// The generator as a lazy source: packets are made one at a time as the card pulls them
+// (arrival times from 0, ids from first_id), so memory does not grow with spec.packets.
+// The sequence is the same as generate_traffic's for the same spec.
+class TrafficGenerator {
+ public:
+  explicit TrafficGenerator(const TrafficSpec& spec, uint64_t first_id = 1);
+  // The next packet; false after spec.packets packets.
+  bool next(Packet& p);
+  uint64_t produced() const { return i_; }
+
+ private:
+  static constexpr uint32_t kRecent = 16;  // locality draws among the last 16 flows
+  TrafficSpec spec_;
+  std::mt19937_64 rng_, extra_;  // extra_: nonip/mpls/frag draws only
+  SizeModel sizes_;
+  std::vector<FlowSpec> flows_;
+  uint32_t recent_[kRecent] = {};
+  uint32_t head_ = 0, n_recent_ = 0;
+  uint64_t first_id_, i_ = 0;
+  double t_s_ = 0;
+  bool special_ = false;
+};
+
+// Generates the whole timeline into memory (small runs and tests; the harness streams).
 std::vector<Packet> generate_traffic(const TrafficSpec& spec, uint64_t first_id = 1);
 
 }  // namespace dfc::tb
