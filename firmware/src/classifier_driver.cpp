@@ -13,6 +13,7 @@
 //  * Moving an entry writes the copy first, then invalidates the original; the rule stays
 //    matched throughout and classify() dedups.
 #include "dfc/fw/classifier_driver.hpp"
+#include "dfc/hal/card_map.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -465,11 +466,13 @@ struct ClassifierDriver::Impl {
   }
 
   std::vector<RuleId> classify(const KeyWords& key) {
-    hal.bus_write(CLS_KEY, key.data(), KEY_IN_WORDS);
+    // Each core uses its own lookup context (card_map.hpp): no lock, no race between cores.
+    const uint32_t ctx = hal.core_id() * cardmap::CLS_CTX_STRIDE;
+    hal.bus_write(CLS_KEY + ctx, key.data(), KEY_IN_WORDS);
     uint32_t res[CLS_MAX_RESULTS + 1];
-    hal.bus_read(CLS_RESULT, res, 1);
+    hal.bus_read(CLS_RESULT + ctx, res, 1);
     const uint32_t n = std::min<uint32_t>(res[0] & ~CLS_RESULT_OVERFLOW, CLS_MAX_RESULTS);
-    if (n > 0) hal.bus_read(CLS_RESULT + 4, res + 1, n);
+    if (n > 0) hal.bus_read(CLS_RESULT + ctx + 4, res + 1, n);
     // Per rule: matched a positive entry / an exclusion entry.
     std::map<Order, std::pair<RuleId, std::pair<bool, bool>>> hit;
     for (uint32_t j = 1; j <= n; ++j) {

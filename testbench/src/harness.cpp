@@ -123,7 +123,8 @@ std::string fmt_time_ps(uint64_t ps) {
 RunResult run_simulation(const RunOptions& opt) {
   const auto wall0 = std::chrono::steady_clock::now();
   const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
-  model::CardProfile prof = model::profile_by_name(opt.profile);
+  model::CardProfile prof = model::load_profile(opt.profile, opt.profile_sets);
+  if (opt.schedule_seed) prof.schedule_seed = *opt.schedule_seed;
 
   fs::create_directories(opt.out_dir);
 
@@ -477,6 +478,16 @@ RunResult run_simulation(const RunOptions& opt) {
   json busy = json::array();
   for (uint64_t b : cs.core_busy_ps) busy.push_back(sim_s > 0 ? double(b) / double(cs.end_ps) : 0.0);
   r["core_utilisation"] = busy;
+  {
+    // Busy fraction of every block over the measurement window, and the busiest one.
+    json u = json::object();
+    for (const auto& [k, v] : card->utilisation()) u[k] = v;
+    r["utilisation"] = u;
+    r["bottleneck"] = card->bottleneck();
+    json pj = json::object();
+    for (const auto& [k, v] : prof.values()) pj[k] = v;
+    r["profile"] = pj;
+  }
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
   {
