@@ -181,6 +181,9 @@ void Core::run() {
     card_.cur_ = this;  // pacing may have slept; the source may block
     if (got == IngressDma::Take::End) break;
     if (got == IngressDma::Take::Packet) {
+      // A core that lags may find a packet another core admitted: it cannot start before
+      // the packet arrived.
+      if (p.t_arrival_ps > t) advance_to(p.t_arrival_ps);
       handle(p);
       maybe_sync();
       continue;
