@@ -141,6 +141,7 @@ void Core::run_timer() {
   ++card_.stats_.timer_events;
   card_.fw_->on_timer();
   busy_ps_ += local_ps() - start;
+  card_.stats_.core_busy_ps[id_] = busy_ps_;
 }
 
 void Core::handle(Packet& p) {
@@ -156,6 +157,7 @@ void Core::handle(Packet& p) {
   card_.fw_->on_packet(p);
   const uint64_t end = local_ps();
   busy_ps_ += end - start;
+  card_.stats_.core_busy_ps[id_] = busy_ps_;
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);
   if (card_.on_done_) card_.on_done_(p, start, end);
 }
