@@ -35,7 +35,14 @@ Core::Core(sc_core::sc_module_name n, unsigned id, const CardProfile& p, Card& c
   SC_THREAD(run);
 }
 
+namespace {
+// The firmware's constructor runs while SystemC elaborates: that is the card's boot, before
+// time 0, so it costs no simulated time.
+bool booting() { return sc_core::sc_get_status() == sc_core::SC_ELABORATION; }
+}  // namespace
+
 void Core::cycles(double n) {
+  if (booting()) return;
   frac_ps_ += n * cycle_ps_;
   const double whole = std::floor(frac_ps_);
   frac_ps_ -= whole;
@@ -44,7 +51,7 @@ void Core::cycles(double n) {
 }
 
 void Core::sync() {
-  if (sc_core::sc_get_status() == sc_core::SC_ELABORATION) return;  // firmware constructor
+  if (booting()) return;
   qk_.sync();
   card_.cur_ = this;
 }
@@ -54,6 +61,7 @@ void Core::maybe_sync() {
 }
 
 void Core::advance_to(uint64_t t_ps) {
+  if (booting()) return;
   const uint64_t now = sc_core::sc_time_stamp().value();
   if (t_ps > now + qk_.get_local_time().value()) qk_.set(sc_time::from_value(t_ps - now));
   maybe_sync();
@@ -70,10 +78,16 @@ void Core::transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, u
   gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const uint64_t before = sc_core::sc_time_stamp().value();
   sc_time delay = qk_.get_local_time();
-  if (sc_core::sc_get_status() == sc_core::SC_ELABORATION)
-    card_.ic_.b_transport(static_cast<int>(id_), gp_, delay);
-  else
-    socket->b_transport(gp_, delay);
+  if (booting()) {
+    card_.ic_.b_transport(static_cast<int>(id_), gp_, delay);  // multi-socket not bound yet
+    if (gp_.is_response_error()) {
+      char b[24];
+      std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(addr));
+      throw std::runtime_error("card interconnect: " + gp_.get_response_string() + " at address 0x" + b);
+    }
+    return;  // boot: no simulated time
+  }
+  socket->b_transport(gp_, delay);
   card_.cur_ = this;  // a target may have synchronised this thread (another core ran)
   ++card_.stats_.bus_transactions;
   if (gp_.is_response_error()) {
@@ -164,12 +178,7 @@ void Core::handle(Packet& p) {
 
 void Core::run() {
   card_.cur_ = this;
-  {
-    // Keep what the firmware's constructor spent (elaboration); start the first quantum.
-    const sc_time spent = qk_.get_local_time();
-    qk_.reset();
-    qk_.set(spent);
-  }
+  qk_.reset();  // first quantum
   Packet p;
   for (;;) {
     const uint64_t t = local_ps();

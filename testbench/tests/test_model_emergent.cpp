@@ -110,6 +110,23 @@ TEST(ModelEmergent, HalfTheCoreClockHalvesCoreBoundThroughput) {
   EXPECT_LT(ratio, 0.6);
 }
 
+// The churn scenario (ADD/DELETE/REFRESH/LIST while traffic flows) on 4 cores, with the
+// interleaving perturbed by five schedule seeds: scoreboard and expectations must hold.
+TEST(ModelEmergent, ChurnOnFourCoresUnderScheduleSeeds) {
+  for (int seed = 1; seed <= 5; ++seed) {
+    const fs::path out = fs::temp_directory_path() / ("dfcsim-churn-" + std::to_string(getpid()) + "-" + std::to_string(seed));
+    const Cmd c = sh(std::string("'") + DFCSIM_BIN + "' run -q '" + kScen + "churn.json' --set cores=4 --schedule-seed " +
+                     std::to_string(seed) + " --out '" + out.string() + "'");
+    EXPECT_EQ(c.rc, 0) << "schedule seed " << seed << ": " << c.out;
+    std::ifstream f(out / "report.json");
+    const nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
+    ASSERT_TRUE(r.is_object());
+    EXPECT_TRUE(r["utilisation"].contains("core3"));
+    EXPECT_EQ(r["profile"]["schedule_seed"].get<double>(), seed);
+    fs::remove_all(out);
+  }
+}
+
 TEST(ModelEmergent, UnknownProfileKeyIsAClearError) {
   const Cmd c = sh(std::string("'") + DFCSIM_BIN + "' run -q --set no_such_key=1 --out /tmp/dfcsim-badkey-" +
                    std::to_string(getpid()));
