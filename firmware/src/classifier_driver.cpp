@@ -13,6 +13,7 @@
 //  * Moving an entry writes the copy first, then invalidates the original; the rule stays
 //    matched throughout and classify() dedups.
 #include "dfc/fw/classifier_driver.hpp"
+
 #include "dfc/hal/card_map.hpp"
 
 #include <algorithm>
@@ -465,37 +466,51 @@ struct ClassifierDriver::Impl {
     rules.erase(it);
   }
 
-  std::vector<RuleId> classify(const KeyWords& key) {
-    // Each core uses its own lookup context (card_map.hpp): no lock, no race between cores.
-    const uint32_t ctx = hal.core_id() * cardmap::CLS_CTX_STRIDE;
+  // Lookup through the current core's lookup context (card_map.hpp), so cores never share
+  // a key or result window. Allocation-free once `out` has capacity: the per-entry hits are
+  // collected in a fixed array and ordered by rule order in place.
+  void classify(const KeyWords& key, std::vector<RuleId>& out) {
+    out.clear();
+    const uint32_t ctx = (hal.core_id() % cardmap::CLS_CONTEXTS) * cardmap::CLS_CTX_STRIDE;
     hal.bus_write(CLS_KEY + ctx, key.data(), KEY_IN_WORDS);
     uint32_t res[CLS_MAX_RESULTS + 1];
     hal.bus_read(CLS_RESULT + ctx, res, 1);
     const uint32_t n = std::min<uint32_t>(res[0] & ~CLS_RESULT_OVERFLOW, CLS_MAX_RESULTS);
     if (n > 0) hal.bus_read(CLS_RESULT + ctx + 4, res + 1, n);
-    // Per rule: matched a positive entry / an exclusion entry.
-    std::map<Order, std::pair<RuleId, std::pair<bool, bool>>> hit;
+    struct Hit {
+      Order order;
+      RuleId rule;
+      bool exclude;
+    };
+    Hit hit[CLS_MAX_RESULTS];
+    size_t nh = 0;
     for (uint32_t j = 1; j <= n; ++j) {
       const uint32_t i = res[j];
       if (i >= depth || !is_used(i)) continue;  // stale (cannot happen synchronously)
-      auto& h = hit[slots[i].order];
-      h.first = slots[i].rule;
-      (slots[i].exclude ? h.second.second : h.second.first) = true;
+      hit[nh++] = Hit{slots[i].order, slots[i].rule, slots[i].exclude};
     }
-    std::vector<RuleId> out;
+    // Per rule (entries of one rule share its order): matched a positive entry and no
+    // exclusion entry.
+    std::sort(hit, hit + nh, [](const Hit& a, const Hit& b) { return a.order < b.order; });
+    auto emit_rules = [&](bool (*keep)(const Order&, const Order&), const Order& limit) {
+      for (size_t a = 0; a < nh;) {
+        size_t b = a;
+        bool pos = false, excl = false;
+        for (; b < nh && hit[b].order == hit[a].order; ++b) (hit[b].exclude ? excl : pos) = true;
+        if (pos && !excl && keep(hit[a].order, limit)) out.push_back(hit[a].rule);
+        a = b;
+      }
+    };
     if (res[0] & CLS_RESULT_OVERFLOW) {
       // Saturated: rules ordered before the last reported entry's rule are exact; evaluate
       // the rest in software.
       const Order last = slot_order(res[n]);
-      for (const auto& [o, h] : hit)
-        if (o < last && h.second.first && !h.second.second) out.push_back(h.first);
+      emit_rules([](const Order& o, const Order& l) { return o < l; }, last);
       for (auto it = by_order.lower_bound(last); it != by_order.end(); ++it)
         if (matches_sw(rules.at(it->second), key)) out.push_back(it->second);
-      return out;
+      return;
     }
-    for (const auto& [o, h] : hit)
-      if (h.second.first && !h.second.second) out.push_back(h.first);
-    return out;
+    emit_rules([](const Order&, const Order&) { return true; }, Order{});
   }
 
   static bool matches_sw(const Rule& r, const KeyWords& key) {
@@ -515,7 +530,12 @@ std::optional<RuleId> ClassifierDriver::install(const std::vector<MatchTerm>& te
   return impl_->install(terms, priority);
 }
 void ClassifierDriver::remove(RuleId id) { impl_->remove(id); }
-std::vector<RuleId> ClassifierDriver::classify(const KeyWords& key) { return impl_->classify(key); }
+std::vector<RuleId> ClassifierDriver::classify(const KeyWords& key) {
+  std::vector<RuleId> out;
+  impl_->classify(key, out);
+  return out;
+}
+void ClassifierDriver::classify(const KeyWords& key, std::vector<RuleId>& out) { impl_->classify(key, out); }
 size_t ClassifierDriver::entries_used(RuleId id) const {
   auto it = impl_->rules.find(id);
   return it == impl_->rules.end() ? 0 : it->second.slots.size();

@@ -5,21 +5,40 @@
 #include <algorithm>
 
 #include "dfc/dtcp/server.hpp"
+#include "dfc/hal/card_map.hpp"
 
 namespace dfc::fw {
 
 // The HAL has one timer; the DTCP server (criterion timeouts, periodic notifications) and
 // the flow-table aging both need one. The mux hands the server a HAL whose arm_timer only
 // records the server's deadline; the firmware arms the real timer for the earliest.
+// It is also the firmware's view of time and work for every part of it:
+//  * now_ns() never goes backwards, even when handlers run on cores whose local times
+//    differ (temporal decoupling): it returns the latest time any handler has seen.
+//  * work() forwards the declaration and, on hosts that do not price work themselves, turns
+//    it into consume_cycles at the host's prices (FirmwareOptions::host_work_cycles).
 class Firmware::TimerMux : public Hal {
  public:
   TimerMux(Hal& hal, Firmware& fw) : hal_(hal), fw_(fw) {}
   void bus_write(uint32_t a, const uint32_t* w, size_t n) override { hal_.bus_write(a, w, n); }
   void bus_read(uint32_t a, uint32_t* w, size_t n) override { hal_.bus_read(a, w, n); }
   bool transmit(Packet&& p) override { return hal_.transmit(std::move(p)); }
-  uint64_t now_ns() const override { return hal_.now_ns(); }
+  uint64_t now_ns() const override {
+    last_ns_ = std::max(last_ns_, hal_.now_ns());
+    return last_ns_;
+  }
   uint64_t epoch_ms_at_reset() const override { return hal_.epoch_ms_at_reset(); }
   void consume_cycles(uint64_t c) override { hal_.consume_cycles(c); }
+  void work(Work kind, uint64_t n) override {
+    hal_.work(kind, n);
+    if (const uint64_t price = fw_.opt_.host_work_cycles[static_cast<size_t>(kind)]; price && n)
+      hal_.consume_cycles(price * n);
+  }
+  void mem_read(uint64_t addr, uint32_t bytes) override { hal_.mem_read(addr, bytes); }
+  void mem_write(uint64_t addr, uint32_t bytes) override { hal_.mem_write(addr, bytes); }
+  unsigned core_id() const override { return hal_.core_id(); }
+  void lock_acquire(unsigned lock) override { hal_.lock_acquire(lock); }
+  void lock_release(unsigned lock) override { hal_.lock_release(lock); }
   void arm_timer(uint64_t at_ns) override {
     server_deadline = at_ns;
     fw_.rearm();
@@ -29,6 +48,7 @@ class Firmware::TimerMux : public Hal {
  private:
   Hal& hal_;
   Firmware& fw_;
+  mutable uint64_t last_ns_ = 0;
 };
 
 class Firmware::ControlPlaneAdapter : public ControlPlaneView {
@@ -61,7 +81,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
       if (inet_pton(AF_INET, cd.address.c_str(), &a) == 1)
         dests[cd.id] = CopyDestination{ntohl(a.s_addr), cd.ttl};
     }
-  pipeline_->set_destinations(std::move(dests));
+  pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
   next_aging_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
   rearm();
@@ -75,27 +95,38 @@ void Firmware::rearm() {
 }
 
 void Firmware::eval_memory(uint64_t now_ns) {
-  ovl_->memory(now_ns, pipeline_->stats().flow_entries, opt_.pipeline.flow_table_capacity,
+  ovl_->memory(now_ns, pipeline_->flow_entries(), opt_.pipeline.flow_table_capacity,
                cls_->entries_used(), cls_->depth());
 }
 
+// Concurrency (docs/firmware-concurrency.md): on_packet and on_timer may run on any core,
+// several at once. The DTCP server, the classifier driver's entry map and the overload
+// monitor's memory evaluation are shared: they run under HW_LOCK_CRITERIA. The pipeline
+// takes the lock itself for the parts it shares.
 void Firmware::on_packet(const Packet& p) {
   if (p.unit == Unit::Control) {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
     server_->on_datagram(p);
-    eval_memory(hal_.now_ns());  // criteria may have been added or deleted
+    eval_memory(mux_->now_ns());  // criteria may have been added or deleted
   } else {
-    const uint64_t now = hal_.now_ns();
-    if (ovl_->on_packet(now)) eval_memory(now);
+    const uint64_t now = mux_->now_ns();
+    // The input-rate counters are a few plain stores with no HAL call in between, so no
+    // other core can interleave with them in the model; on silicon they are one atomic add.
+    if (ovl_->on_packet(now)) {
+      HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+      eval_memory(now);
+    }
     pipeline_->process(p);
   }
 }
 
 void Firmware::on_timer() {
-  const uint64_t now = hal_.now_ns();
+  const uint64_t now = mux_->now_ns();
   if (now >= next_aging_ns_) {
-    pipeline_->age_flows();
     next_aging_ns_ = now + opt_.flow_aging_period_ns;
+    pipeline_->age_flows();
   }
+  HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
   if (now >= mux_->server_deadline) {
     mux_->server_deadline = UINT64_MAX;
     server_->on_timer();  // re-arms through the mux if it still has deadlines

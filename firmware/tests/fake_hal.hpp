@@ -8,7 +8,13 @@
 //    back: a test calls Firmware::on_timer() itself when timer_due().
 //  * arm_timer() records the deadline in `timer_at` (UINT64_MAX when none).
 //  * consume_cycles() sums into `cycles`.
+//  * Cost follows work: work() counts per kind (`work_count`), mem_read/mem_write record
+//    every access (`mem`), core_id() returns `core` (settable), and the hardware locks check
+//    their use (acquiring a held lock or releasing a free one counts in `lock_errors`).
+//  * Classifier lookup contexts (card_map.hpp CLS_CTX_STRIDE) all map onto the one
+//    reference classifier: the fake HAL has no concurrency, so one context suffices.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -16,6 +22,7 @@
 #include <vector>
 
 #include "dfc/hal/hal.hpp"
+#include "dfc/hal/card_map.hpp"
 #include "dfc/hal/classifier_abi.hpp"
 #include "classifier_bus.hpp"
 #include "classifier_ref.hpp"
@@ -29,6 +36,7 @@ class FakeHal : public dfc::Hal {
   // ---- dfc::Hal ----
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {
     ++bus_writes;
+    addr = context0(addr);
     if (model::ClassifierBus::claims(addr)) {
       bus_.write(addr, words, n);
       return;
@@ -37,6 +45,7 @@ class FakeHal : public dfc::Hal {
   }
   void bus_read(uint32_t addr, uint32_t* words, size_t n) override {
     ++bus_reads;
+    addr = context0(addr);
     if (model::ClassifierBus::claims(addr)) {
       bus_.read(addr, words, n);
       return;
@@ -58,6 +67,30 @@ class FakeHal : public dfc::Hal {
   uint64_t epoch_ms_at_reset() const override { return epoch_ms; }
   void arm_timer(uint64_t at_ns) override { timer_at = at_ns; }
   void consume_cycles(uint64_t c) override { cycles += c; }
+  void work(Work kind, uint64_t n) override { work_count[static_cast<size_t>(kind)] += n; }
+  void mem_read(uint64_t addr, uint32_t bytes) override { mem.push_back({addr, bytes, false}); }
+  void mem_write(uint64_t addr, uint32_t bytes) override { mem.push_back({addr, bytes, true}); }
+  unsigned core_id() const override { return core; }
+  void lock_acquire(unsigned lock) override {
+    if (lock >= cardmap::HW_LOCK_COUNT || held[lock]) ++lock_errors;
+    else held[lock] = true;
+    ++lock_acquires;
+  }
+  void lock_release(unsigned lock) override {
+    if (lock >= cardmap::HW_LOCK_COUNT || !held[lock]) ++lock_errors;
+    else held[lock] = false;
+  }
+  uint64_t worked(Work kind) const { return work_count[static_cast<size_t>(kind)]; }
+  bool any_lock_held() const {
+    for (bool h : held)
+      if (h) return true;
+    return false;
+  }
+  struct MemAccess {
+    uint64_t addr;
+    uint32_t bytes;
+    bool write;
+  };
 
   // ---- test controls ----
   void advance_to(uint64_t ns) { now = ns; }
@@ -79,8 +112,18 @@ class FakeHal : public dfc::Hal {
   uint64_t tx_refused = 0;
   uint64_t bus_writes = 0, bus_reads = 0;
   std::unordered_map<uint32_t, uint32_t> regs;
+  std::array<uint64_t, static_cast<size_t>(Work::kCount)> work_count{};
+  std::vector<MemAccess> mem;
+  unsigned core = 0;
+  uint64_t lock_acquires = 0, lock_errors = 0;
+  std::array<bool, cardmap::HW_LOCK_COUNT> held{};
 
  private:
+  // An address in any core's classifier context -> the same offset in context 0.
+  static uint32_t context0(uint32_t addr) {
+    constexpr uint64_t lo = abi::CLS_BASE, span = uint64_t{cardmap::CLS_CONTEXTS} * cardmap::CLS_CTX_STRIDE;
+    return addr >= lo && addr < lo + span ? static_cast<uint32_t>(lo + (addr - lo) % cardmap::CLS_CTX_STRIDE) : addr;
+  }
   model::ClassifierRef cls_;
   model::ClassifierBus bus_;
 };

@@ -2,10 +2,15 @@
 // caching and invalidation, accounting of every packet.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <new>
 
 #include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/flow_table.hpp"
 #include "dfc/fw/pipeline.hpp"
+#include "dfc/hal/card_map.hpp"
 #include "fake_hal.hpp"
 
 using namespace dfc;
@@ -187,4 +192,205 @@ TEST(Pipeline, FullTransmitQueueIsACountedDrop) {
   r.pl->process(udp_packet(0x0a000001, 53));
   EXPECT_EQ(r.pl->stats().copies_sent, 0u);
   EXPECT_EQ(r.pl->stats().copies_dropped_tx_queue, 1u);
+}
+
+// ---- Cost follows work, per-core state, locks, bounded flow entries, no allocation ----
+
+namespace {
+bool in_core_region(uint64_t addr, unsigned core) {
+  const uint64_t lo = cardmap::FLOW_TABLE_BASE + core * cardmap::FLOW_TABLE_CORE_STRIDE;
+  return addr >= lo && addr < lo + cardmap::FLOW_TABLE_CORE_STRIDE;
+}
+size_t flow_reads(const test::FakeHal& h, unsigned core) {
+  size_t n = 0;
+  for (const auto& m : h.mem)
+    if (!m.write && in_core_region(m.addr, core)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(PipelineWork, DeclaresWorkAndMemoryInsteadOfCycles) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.cycles, 0u) << "the pipeline must not carry cycle constants";
+  EXPECT_EQ(r.hal.worked(Hal::Work::RxDescriptor), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderDecode), 2u);   // IPv4, UDP (raw IP link)
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderByte), 24u);    // 20-byte IPv4 header + ports
+  EXPECT_EQ(r.hal.worked(Hal::Work::Hash), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::FlowInsert), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::ClassifyKey), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::MatchResolve), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::CopyBuild), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HitAccount), 1u);
+  EXPECT_GE(flow_reads(r.hal, 0), 1u);
+  bool criterion_read = false, counter_write = false;
+  for (const auto& m : r.hal.mem) {
+    criterion_read |= !m.write && m.addr >= cardmap::CRITERIA_BASE && m.addr < cardmap::COUNTERS_BASE;
+    counter_write |= m.write && m.addr >= cardmap::COUNTERS_BASE;
+  }
+  EXPECT_TRUE(criterion_read);
+  EXPECT_TRUE(counter_write);
+
+  r.pl->process(p);  // flow-table hit: no insert, no lookup, one key compare at least
+  EXPECT_EQ(r.hal.worked(Hal::Work::FlowInsert), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::ClassifyKey), 1u);
+  EXPECT_GE(r.hal.worked(Hal::Work::KeyCompare), 1u);
+  EXPECT_EQ(r.hal.sent.size(), 2u);
+  EXPECT_EQ(r.hal.cycles, 0u);
+}
+
+TEST(PipelineWork, EthernetVlanHeadersAreCountedAsWork) {
+  Rig r;
+  Packet p = udp_packet(0x0a000001, 53);
+  std::vector<uint8_t> eth = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0, 7, 0x08, 0x00};
+  p.data.insert(p.data.begin(), eth.begin(), eth.end());
+  p.link = LinkType::Ethernet;
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderDecode), 4u);  // Ethernet, VLAN, IPv4, UDP
+  EXPECT_EQ(r.hal.worked(Hal::Work::HeaderByte), 18u + 24u);
+}
+
+TEST(PipelineCores, EachCoreHasItsOwnFlowTableAndLookupContext) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.hal.core = 1;
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 1u) << "core 1's lookup context must classify like core 0's";
+  EXPECT_GE(flow_reads(r.hal, 1), 1u);
+  EXPECT_EQ(flow_reads(r.hal, 0), 0u);
+  r.hal.core = 0;
+  r.pl->process(p);  // a flow cached on core 1 is a miss on core 0
+  EXPECT_EQ(r.pl->stats().flow_misses, 2u);
+  EXPECT_EQ(r.pl->stats().flow_entries, 2u);
+  r.hal.core = 1;
+  r.pl->process(p);
+  EXPECT_EQ(r.pl->stats().flow_hits, 1u);
+  EXPECT_EQ(r.hal.sent.size(), 3u);
+}
+
+TEST(PipelineCores, SharedStateIsTouchedUnderTheCriteriaLockAndLocksBalance) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  EXPECT_GE(r.hal.lock_acquires, 2u);  // lookup + resolve + accounting
+  EXPECT_EQ(r.hal.lock_errors, 0u);
+  EXPECT_FALSE(r.hal.any_lock_held());
+  const uint64_t before = r.hal.lock_acquires;
+  r.pl->process(udp_packet(0x0b000001, 53));  // miss, no match: only the lookup locks
+  r.pl->process(udp_packet(0x0b000001, 53));  // hit, no rules: no lock at all
+  EXPECT_EQ(r.hal.lock_acquires, before + 1);
+  EXPECT_EQ(r.hal.lock_errors, 0u);
+}
+
+TEST(PipelineFlowTable, FlowsMatchingMoreRulesThanFitInlineGiveTheSameCopies) {
+  Rig r(5);
+  for (int i = 0; i < 10; ++i) r.add("cs1", "cd" + std::to_string(i % 5), uint32_t(10 + i));
+  ASSERT_GT(10u, FlowTable::kInlineRules);
+  const Packet p = udp_packet(0x0a000001, 53);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 5u);
+  r.pl->process(p);
+  EXPECT_EQ(r.hal.sent.size(), 10u);
+  EXPECT_EQ(r.pl->stats().flow_hits, 1u);
+  EXPECT_EQ(r.pl->stats().flow_rule_overflows, 1u);
+  for (const auto& [id, n] : r.cp.hits) EXPECT_EQ(n, 2u) << "rule " << id;
+  EXPECT_EQ(r.cp.hits.size(), 10u);
+}
+
+TEST(PipelineFlowTable, FullTableOfLiveFlowsStartsOver) {
+  test::FakeHal hal{256};
+  ClassifierDriver drv{hal};
+  FakeControlPlane cp;
+  PipelineConfig cfg;
+  cfg.flow_table_capacity = 4;
+  Pipeline pl(hal, drv, cp, cfg);
+  for (uint32_t i = 0; i < 5; ++i) pl.process(udp_packet(0x0a000001 + i, 53));
+  EXPECT_EQ(pl.stats().flow_evictions, 4u);
+  EXPECT_EQ(pl.stats().flow_entries, 1u);
+  EXPECT_EQ(pl.stats().flow_entries_peak, 4u);
+}
+
+TEST(FlowTableUnit, InsertFindAgeAgainstAReference) {
+  test::FakeHal hal;
+  FlowTable t(hal, 1000, cardmap::FLOW_TABLE_BASE);
+  EXPECT_GE(t.slots(), 1334u);
+  std::map<uint32_t, uint64_t> ref;  // source address -> last used
+  auto key = [](uint32_t a) {
+    FlowKey k;
+    k.src.lo = a;
+    k.proto = 17;
+    return k;
+  };
+  uint64_t x = 12345;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 60 && t.size() < t.capacity(); ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      const uint32_t a = static_cast<uint32_t>(x >> 40) % 5000;
+      size_t slot = 0;
+      FlowKey k = key(a);
+      FlowTable::Entry* e = t.find(k, FlowKeyHash{}(k), slot);
+      if (!e) e = t.insert(k, slot);
+      e->last_used_ns = uint64_t(round) * 10;
+      ref[a] = uint64_t(round) * 10;
+    }
+    const uint64_t now = uint64_t(round) * 10, idle = 35;
+    EXPECT_EQ(t.age(now, idle), static_cast<size_t>(std::count_if(ref.begin(), ref.end(), [&](auto& kv) {
+                return now > kv.second && now - kv.second > idle;
+              })));
+    for (auto it = ref.begin(); it != ref.end();)
+      it = (now > it->second && now - it->second > idle) ? ref.erase(it) : std::next(it);
+    ASSERT_EQ(t.size(), ref.size());
+    for (uint32_t a = 0; a < 5000; ++a) {
+      size_t slot = 0;
+      FlowKey k = key(a);
+      const FlowTable::Entry* e = t.find(k, FlowKeyHash{}(k), slot);
+      ASSERT_EQ(e != nullptr, ref.count(a) == 1) << "address " << a << " round " << round;
+      if (e) {
+        EXPECT_EQ(e->last_used_ns, ref[a]);
+      }
+    }
+  }
+}
+
+// Counts heap allocations made by this thread while `counting` is set.
+namespace {
+thread_local bool g_counting = false;
+thread_local uint64_t g_allocs = 0;
+}  // namespace
+// GCC sees the free() inside the replaced delete and cannot tell it pairs with the malloc()
+// of the replaced new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  if (g_counting) ++g_allocs;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST(PipelineAlloc, ProcessAllocatesNothingButTheCopiesItHandsOver) {
+  Rig r;
+  r.add("cs1", "cd1", 1);
+  r.add("cs1", "cd2", 2);
+  r.hal.sent.reserve(64);
+  r.hal.mem.reserve(4096);  // the fake HAL's own log must not count
+  const Packet matched = udp_packet(0x0a000001, 53), unmatched = udp_packet(0x0b000001, 53);
+  r.pl->process(matched);  // warm: flow entries, control-plane counters
+  r.pl->process(unmatched);
+  g_counting = true;
+  g_allocs = 0;
+  r.pl->process(unmatched);
+  const uint64_t unmatched_allocs = g_allocs;
+  g_allocs = 0;
+  r.pl->process(matched);
+  const uint64_t matched_allocs = g_allocs;
+  g_counting = false;
+  EXPECT_EQ(unmatched_allocs, 0u);
+  EXPECT_EQ(matched_allocs, 2u) << "one buffer per copy (2 copies), nothing else";
+  EXPECT_EQ(r.hal.sent.size(), 4u);
 }

@@ -3,6 +3,7 @@
 // (`--set KEY=VALUE`). SystemC-free so tools and the testbench can read them. Every key,
 // its meaning, value and source is documented in docs/model.md §3.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -59,11 +60,12 @@ struct CardProfile {
   // FirmwareOptions from a profile.
   fw::FirmwareOptions firmware_options() const {
     fw::FirmwareOptions o;
-    o.pipeline.costs = costs;
+    // The card prices the firmware's declared work itself (Core::work), so no host shim;
+    // one flow table per core.
+    o.pipeline.cores = cores;
     o.overload.rated_input_pps = rated_input_pps;
     return o;
   }
-  fw::CycleCosts costs;
 
   // `KEY=VALUE` (a key of keys()); throws ProfileError on an unknown key or bad value.
   void set(const std::string& assignment);

@@ -1,5 +1,7 @@
 #include "dfc/fw/packet_parse.hpp"
 
+#include <algorithm>
+
 namespace dfc::fw {
 namespace {
 
@@ -17,26 +19,41 @@ Addr128 addr_v6(const uint8_t* p) {
   return a;
 }
 
-// Fills ports / ICMP fields from the L4 header at l4 (len bytes available).
-void parse_l4(FlowKey& k, const uint8_t* l4, size_t len) {
+// Fills ports / ICMP fields from the L4 header at l4 (len bytes available); returns the
+// bytes examined (0 when no L4 field was read).
+size_t parse_l4(FlowKey& k, const uint8_t* l4, size_t len) {
   const uint8_t pr = k.proto;
   if (pr == 6 || pr == 17 || pr == 132 || pr == 33 /*DCCP*/ || pr == 136 /*UDP-Lite*/) {
     if (len >= 4) {
       k.has_ports = true;
       k.sport = be16(l4);
       k.dport = be16(l4 + 2);
+      return 4;
     }
   } else if ((pr == 1 && !k.v6) || (pr == 58 && k.v6)) {
     if (len >= 2) {
       k.has_icmp = true;
       k.icmp_type = l4[0];
       k.icmp_code = l4[1];
+      return 2;
     }
   }
+  return 0;
+}
+
+// Work of a parse that ended before the IP layer: `bytes` examined, `headers` decoded.
+ParsedPacket early(ParseOutcome o, size_t bytes, uint8_t headers) {
+  ParsedPacket r;
+  r.outcome = o;
+  r.header_bytes = static_cast<uint32_t>(bytes);
+  r.headers = headers;
+  return r;
 }
 
 ParsedPacket parse_ipv4(const uint8_t* d, size_t n, size_t off) {
   ParsedPacket r;
+  r.header_bytes = static_cast<uint32_t>(std::min(n, off + 20));
+  r.headers = 1;
   if (n - off < 20) return r.outcome = ParseOutcome::Truncated, r;
   const uint8_t* ip = d + off;
   const unsigned ihl = (ip[0] & 0x0f) * 4u;
@@ -49,10 +66,12 @@ ParsedPacket parse_ipv4(const uint8_t* d, size_t n, size_t off) {
   k.src = addr_v4(ip + 12);
   k.dst = addr_v4(ip + 16);
   const uint16_t frag = be16(ip + 6);
+  r.header_bytes = static_cast<uint32_t>(off + ihl);
   if ((frag & 0x1fff) != 0) {
     k.frag_nonfirst = true;
-  } else {
-    parse_l4(k, ip + ihl, tot - ihl);
+  } else if (const size_t l4 = parse_l4(k, ip + ihl, tot - ihl)) {
+    r.header_bytes += static_cast<uint32_t>(l4);
+    ++r.headers;
   }
   r.outcome = ParseOutcome::Ip;
   r.ip_offset = off;
@@ -62,6 +81,8 @@ ParsedPacket parse_ipv4(const uint8_t* d, size_t n, size_t off) {
 
 ParsedPacket parse_ipv6(const uint8_t* d, size_t n, size_t off) {
   ParsedPacket r;
+  r.header_bytes = static_cast<uint32_t>(std::min(n, off + 40));
+  r.headers = 1;
   if (n - off < 40) return r.outcome = ParseOutcome::Truncated, r;
   const uint8_t* ip = d + off;
   if ((ip[0] >> 4) != 6) return r.outcome = ParseOutcome::BadIpHeader, r;
@@ -98,10 +119,18 @@ ParsedPacket parse_ipv6(const uint8_t* d, size_t n, size_t off) {
     } else {
       break;
     }
+    ++r.headers;
+    r.header_bytes = static_cast<uint32_t>(off + std::min(pos, tot));
     if (pos > tot) return r.outcome = ParseOutcome::Truncated, r;
   }
   k.proto = nh;
-  if (!k.frag_nonfirst && pos <= tot) parse_l4(k, ip + pos, tot - pos);
+  r.header_bytes = static_cast<uint32_t>(off + std::min(pos, tot));
+  if (!k.frag_nonfirst && pos <= tot) {
+    if (const size_t l4 = parse_l4(k, ip + pos, tot - pos)) {
+      r.header_bytes += static_cast<uint32_t>(l4);
+      ++r.headers;
+    }
+  }
   r.outcome = ParseOutcome::Ip;
   r.ip_offset = off;
   r.ip_length = tot;
@@ -127,25 +156,30 @@ ParsedPacket parse_packet(const Packet& p) {
   size_t off = 0;
   uint16_t type = 0;
   if (p.link == LinkType::Ethernet) {
-    if (n < 14) return ParsedPacket{ParseOutcome::Truncated, {}, 0, 0};
+    if (n < 14) return early(ParseOutcome::Truncated, n, 1);
     type = be16(d + 12);
     off = 14;
+    uint8_t link_headers = 1;
     // 802.1Q, 802.1ad and the legacy 0x9100 QinQ tag; at most 4 stacked tags.
     for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; ++tags) {
-      if (n - off < 4) return ParsedPacket{ParseOutcome::Truncated, {}, 0, 0};
+      if (n - off < 4) return early(ParseOutcome::Truncated, n, link_headers);
       type = be16(d + off + 2);
       off += 4;
+      ++link_headers;
     }
-    if (type == 0x8847 || type == 0x8848) return ParsedPacket{ParseOutcome::Mpls, {}, 0, 0};
-    if (type == 0x0800) return parse_ipv4(d, n, off);
-    if (type == 0x86dd) return parse_ipv6(d, n, off);
-    return ParsedPacket{ParseOutcome::NonIp, {}, 0, 0};
+    ParsedPacket r;
+    if (type == 0x8847 || type == 0x8848) return early(ParseOutcome::Mpls, off, link_headers);
+    if (type == 0x0800) r = parse_ipv4(d, n, off);
+    else if (type == 0x86dd) r = parse_ipv6(d, n, off);
+    else return early(ParseOutcome::NonIp, off, link_headers);
+    r.headers = static_cast<uint8_t>(r.headers + link_headers);
+    return r;
   }
-  if (n < 1) return ParsedPacket{ParseOutcome::Truncated, {}, 0, 0};
+  if (n < 1) return early(ParseOutcome::Truncated, 0, 0);
   switch (d[0] >> 4) {
     case 4: return parse_ipv4(d, n, 0);
     case 6: return parse_ipv6(d, n, 0);
-    default: return ParsedPacket{ParseOutcome::NonIp, {}, 0, 0};
+    default: return early(ParseOutcome::NonIp, 1, 0);
   }
 }
 

@@ -1,146 +1,319 @@
+// The packet match pipeline. Cost follows work: every step declares what it does to the
+// HAL (Hal::work kinds, mem_read/mem_write at the modelled addresses of card_map.hpp); no
+// step carries a cycle constant. Concurrency rules: docs/firmware-concurrency.md.
 #include "dfc/fw/pipeline.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "dfc/fw/ipip.hpp"
+#include "dfc/hal/card_map.hpp"
 
 namespace dfc::fw {
 
+namespace {
+constexpr uint16_t kUnknownDest = 0xffff;
+constexpr size_t kOutcomes = 5;  // ParseOutcome values
+// Criterion records and their counters are indexed by rule id modulo the region size.
+constexpr uint64_t kCriterionSlots =
+    (cardmap::COUNTERS_BASE - cardmap::CRITERIA_BASE) / cardmap::CRITERION_RECORD_BYTES;
+constexpr uint64_t criterion_addr(RuleId r) {
+  return cardmap::CRITERIA_BASE + (r % kCriterionSlots) * cardmap::CRITERION_RECORD_BYTES;
+}
+constexpr uint64_t counter_addr(RuleId r) {
+  return cardmap::COUNTERS_BASE + (r % kCriterionSlots) * cardmap::COUNTER_RECORD_BYTES;
+}
+// Each copy is built in a transmit buffer (card_map.hpp TX_BUF_BASE): the firmware writes
+// the outer header and the transmit descriptor; the egress DMA moves the payload. Each core
+// cycles through its own kTxSlotsPerCore slots, so cores never share a buffer.
+constexpr uint32_t kCopyHeaderBytes = 20, kTxDescriptorBytes = 16;
+constexpr uint64_t kTxSlotsPerCore = 256;
+uint64_t tx_buf_addr(unsigned core, uint64_t k) {
+  return cardmap::TX_BUF_BASE + (core * kTxSlotsPerCore + k % kTxSlotsPerCore) * cardmap::TX_BUF_BYTES;
+}
+}  // namespace
+
+// One content destination chosen for a packet: its best criterion (priority, then age).
+struct Pipeline::Pick {
+  uint32_t priority = 0;
+  uint64_t added_seq = 0;
+  RuleId rule = 0;
+  uint16_t dest = kUnknownDest;
+  const std::string* unknown_name = nullptr;  // only while resolving, under the lock
+};
+
+// Everything a core touches without a lock: its flow table, its counters, its scratch
+// buffers (reserved once; the per-packet path does not allocate while they fit).
+struct Pipeline::Core {
+  Core(Hal& h, size_t capacity, uint64_t base, size_t n_dests) : flows(h, capacity, base) {
+    copies_per_dest.assign(n_dests, 0);
+    bytes_per_dest.assign(n_dests, 0);
+    rules.reserve(256);
+    matched.reserve(256);
+    picks.reserve(64);
+  }
+  FlowTable flows;
+  PipelineStats s;  // scalars only; the maps stay empty
+  std::array<uint64_t, kOutcomes> not_intercepted{};
+  std::vector<uint64_t> copies_per_dest, bytes_per_dest;
+  unsigned id = 0;
+  uint64_t aged_epoch = 0;
+  uint64_t tx_slot = 0;
+  uint16_t ip_id = 0;
+  std::vector<RuleId> rules, matched;
+  std::vector<Pick> picks;
+};
+
 Pipeline::Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg)
     : hal_(hal), cls_(cls), cp_(cp), cfg_(cfg) {
-  flows_.reserve(std::min<size_t>(cfg_.flow_table_capacity, 1u << 16));
+  cfg_.cores = std::max(1u, cfg_.cores);
+  for (unsigned i = 0; i < cfg_.cores; ++i) core_at(i);
 }
 
-const std::vector<RuleId>& Pipeline::lookup(const FlowKey& key) {
-  const uint64_t now = hal_.now_ns();
-  const uint64_t version = cp_.criteria_version();
-  hal_.consume_cycles(cfg_.costs.flow_lookup);
-  auto it = flows_.find(key);
-  if (it != flows_.end()) {
-    it->second.last_used_ns = now;
-    if (it->second.version == version) {
-      ++stats_.flow_hits;
-      return it->second.rules;
-    }
-    // Criteria changed since this flow was classified: the cached result may be wrong.
-    ++stats_.flow_stale;
-  } else {
-    ++stats_.flow_misses;
-    if (flows_.size() >= cfg_.flow_table_capacity) {
-      age_flows();
-      if (flows_.size() >= cfg_.flow_table_capacity) {
-        // Still full of live flows: start over rather than refuse to cache (counted).
-        stats_.flow_evictions += flows_.size();
-        flows_.clear();
-      }
-    }
-    hal_.consume_cycles(cfg_.costs.flow_insert);
-    it = flows_.emplace(key, FlowEntry{}).first;
-    it->second.last_used_ns = now;
+Pipeline::~Pipeline() = default;
+
+Pipeline::Core& Pipeline::core_at(unsigned id) {
+  // Tables are made at construction for cfg.cores cores; a host with more cores than it
+  // declared gets the extra tables on first use (one allocation per core, not per packet).
+  while (cores_.size() <= id) {
+    const uint64_t base = cardmap::FLOW_TABLE_BASE + cores_.size() * cardmap::FLOW_TABLE_CORE_STRIDE;
+    const size_t cap = (cfg_.flow_table_capacity + cfg_.cores - 1) / cfg_.cores;
+    cores_.push_back(std::make_unique<Core>(hal_, cap, base, dests_.size()));
+    cores_.back()->aged_epoch = aging_epoch_;
+    cores_.back()->id = static_cast<unsigned>(cores_.size() - 1);
   }
-  hal_.consume_cycles(cfg_.costs.classify);
-  it->second.rules = cls_.classify(key.words());
-  it->second.version = version;
-  stats_.flow_entries = flows_.size();
-  stats_.flow_entries_peak = std::max<uint64_t>(stats_.flow_entries_peak, flows_.size());
-  return it->second.rules;
+  return *cores_[id];
+}
+
+void Pipeline::set_destinations(const std::map<std::string, CopyDestination>& d) {
+  dests_.clear();
+  dest_ix_.clear();
+  for (const auto& [id, cd] : d) {
+    dest_ix_.emplace(id, static_cast<uint16_t>(dests_.size()));
+    dests_.push_back(Dest{id, cd});
+  }
+  for (auto& c : cores_) {
+    c->copies_per_dest.assign(dests_.size(), 0);
+    c->bytes_per_dest.assign(dests_.size(), 0);
+  }
+}
+
+uint16_t Pipeline::dest_index(const std::string& id) const {
+  auto it = dest_ix_.find(id);
+  return it == dest_ix_.end() ? kUnknownDest : it->second;
+}
+
+void Pipeline::age_core(Core& c) {
+  c.aged_epoch = aging_epoch_;
+  c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns);
+  c.s.flow_entries = c.flows.size();
 }
 
 void Pipeline::age_flows() {
-  const uint64_t now = hal_.now_ns();
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    if (now - it->second.last_used_ns > cfg_.flow_idle_ns) {
-      it = flows_.erase(it);
-      ++stats_.flow_evictions;
-    } else {
-      ++it;
-    }
-  }
-  stats_.flow_entries = flows_.size();
+  ++aging_epoch_;
+  age_core(core_at(hal_.core_id()));
 }
 
-void Pipeline::process(const Packet& p) {
-  ++stats_.packets_in;
-  stats_.bytes_in += p.data.size();
-  hal_.consume_cycles(cfg_.costs.rx + cfg_.costs.parse);
-  const ParsedPacket pp = parse_packet(p);
-  if (pp.outcome != ParseOutcome::Ip) {
-    hal_.consume_cycles(cfg_.costs.not_intercepted);
-    ++stats_.not_intercepted[std::string(to_string(pp.outcome))];
-    return;
+size_t Pipeline::lookup(Core& c, const FlowKey& key) {
+  const uint64_t now = hal_.now_ns();
+  const uint64_t version = cp_.criteria_version();  // one word; read before classifying
+  hal_.work(Hal::Work::Hash);
+  const size_t h = FlowKeyHash{}(key);
+  size_t slot = 0;
+  FlowTable::Entry* e = c.flows.find(key, h, slot);
+  if (e) {
+    e->last_used_ns = now;
+    hal_.mem_write(c.flows.addr_of(e), 16);
+    if (e->version == version) {
+      ++c.s.flow_hits;
+      if (!e->overflow) {
+        c.rules.assign(e->rules, e->rules + e->n_rules);
+        return c.rules.size();
+      }
+      ++c.s.flow_rule_overflows;
+      HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+      hal_.work(Hal::Work::ClassifyKey);
+      cls_.classify(key.words(), c.rules);
+      return c.rules.size();
+    }
+    // Criteria changed since this flow was classified: the cached result may be wrong.
+    ++c.s.flow_stale;
+  } else {
+    ++c.s.flow_misses;
+    if (c.flows.size() >= c.flows.capacity()) {
+      age_core(c);
+      if (c.flows.size() >= c.flows.capacity()) {
+        // Still full of live flows: start over rather than refuse to cache (counted).
+        c.s.flow_evictions += c.flows.clear();
+      }
+      c.flows.find(key, h, slot);
+    }
+    e = c.flows.insert(key, slot);
+    e->last_used_ns = now;
   }
-  // Copy the rule list: accounting below may delete criteria and bump the version.
-  const std::vector<RuleId> rules = lookup(pp.key);
-  hal_.consume_cycles(cfg_.costs.per_match * rules.size());
+  {
+    // The driver's entry map is shared with the control plane (other cores may install or
+    // remove criteria): the lookup and its translation run under the criteria lock.
+    HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+    hal_.work(Hal::Work::ClassifyKey);
+    cls_.classify(key.words(), c.rules);
+  }
+  e->overflow = c.rules.size() > FlowTable::kInlineRules;
+  e->n_rules = e->overflow ? 0 : static_cast<uint8_t>(c.rules.size());
+  std::copy_n(c.rules.begin(), e->n_rules, e->rules);
+  e->version = version;
+  hal_.mem_write(c.flows.addr_of(e), FlowTable::kBucketBytes);
+  c.s.flow_entries = c.flows.size();
+  c.s.flow_entries_peak = std::max<uint64_t>(c.s.flow_entries_peak, c.flows.size());
+  return c.rules.size();
+}
 
-  // One copy per content destination; the destination's best criterion (priority, then age)
-  // represents it when max-duplicates has to choose.
-  struct Choice {
-    const CriterionView* best;
-  };
-  std::map<std::string, Choice> per_dest;
-  std::vector<RuleId> matched;
-  matched.reserve(rules.size());
-  for (RuleId r : rules) {
-    const CriterionView* c = cp_.criterion_for_rule(r);
-    if (!c) continue;
-    matched.push_back(r);
-    auto [it, fresh] = per_dest.try_emplace(c->cdest_id, Choice{c});
-    if (!fresh) {
-      const CriterionView* b = it->second.best;
-      if (c->priority < b->priority || (c->priority == b->priority && c->added_seq < b->added_seq))
-        it->second.best = c;
+// Maps the packet's rules to criteria and chooses one pick per content destination, in copy
+// order. CriterionView pointers are only valid under the criteria lock, so everything the
+// copies need later is copied into the picks here.
+bool Pipeline::resolve(Core& c, size_t n_rules) {
+  c.matched.clear();
+  c.picks.clear();
+  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+  for (size_t i = 0; i < n_rules; ++i) {
+    const RuleId r = c.rules[i];
+    hal_.work(Hal::Work::MatchResolve);
+    hal_.mem_read(criterion_addr(r), cardmap::CRITERION_RECORD_BYTES);
+    const CriterionView* cv = cp_.criterion_for_rule(r);
+    if (!cv) continue;
+    c.matched.push_back(r);
+    const uint16_t d = dest_index(cv->cdest_id);
+    auto same = [&](const Pick& pk) {
+      return pk.dest == d && (d != kUnknownDest || *pk.unknown_name == cv->cdest_id);
+    };
+    auto it = std::find_if(c.picks.begin(), c.picks.end(), same);
+    const Pick cand{cv->priority, cv->added_seq, r, d, d == kUnknownDest ? &cv->cdest_id : nullptr};
+    if (it == c.picks.end()) {
+      c.picks.push_back(cand);
+    } else if (cand.priority < it->priority ||
+               (cand.priority == it->priority && cand.added_seq < it->added_seq)) {
+      *it = cand;
     }
   }
-  if (matched.empty()) {
-    ++stats_.packets_unmatched;
-    return;
-  }
-  ++stats_.packets_matched;
-
-  std::vector<std::pair<std::string, const CriterionView*>> order;
-  order.reserve(per_dest.size());
-  for (auto& [dest, ch] : per_dest) order.emplace_back(dest, ch.best);
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    if (a.second->priority != b.second->priority) return a.second->priority < b.second->priority;
-    return a.second->added_seq < b.second->added_seq;
+  // (priority, install order) is a total order over distinct criteria: no ties to keep.
+  std::sort(c.picks.begin(), c.picks.end(), [](const Pick& a, const Pick& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.added_seq < b.added_seq;
   });
-  stats_.copies_chosen += order.size();
+  for (Pick& pk : c.picks) pk.unknown_name = nullptr;
+  return !c.matched.empty();
+}
 
+void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
+  c.s.copies_chosen += c.picks.size();
   const uint8_t* inner = p.data.data() + pp.ip_offset;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& [dest_id, crit] = order[i];
+  for (size_t i = 0; i < c.picks.size(); ++i) {
+    const Pick& pk = c.picks[i];
     if (i >= cfg_.max_duplicates) {
-      ++stats_.copies_dropped_max_duplicates;
-      cp_.duplicates_dropped(crit->csource_id);
+      ++c.s.copies_dropped_max_duplicates;
       continue;
     }
-    auto d = dests_.find(dest_id);
-    if (d == dests_.end()) {
-      ++stats_.copies_dropped_unknown_destination;
+    if (pk.dest == kUnknownDest) {
+      ++c.s.copies_dropped_unknown_destination;
       continue;
     }
-    hal_.consume_cycles(cfg_.costs.per_copy);
+    const Dest& d = dests_[pk.dest];
+    hal_.work(Hal::Work::CopyBuild);
+    hal_.mem_write(tx_buf_addr(c.id, c.tx_slot++), kCopyHeaderBytes + kTxDescriptorBytes);
+    // The copy's bytes leave the firmware with it (Hal::transmit takes ownership), so its
+    // buffer is the one allocation per copy.
     Packet copy;
     copy.link = LinkType::RawIp;
     copy.unit = Unit::Copies;
     copy.id = p.id;
     copy.t_arrival_ps = p.t_arrival_ps;
-    copy.cdest_id = dest_id;
+    copy.cdest_id = d.id;
     copy.data = encapsulate_ipip(inner, pp.ip_length,
-                                 OuterHeader{cfg_.copy_source, d->second.address, d->second.ttl, ip_id_++});
+                                 OuterHeader{cfg_.copy_source, d.d.address, d.d.ttl, c.ip_id++});
     const size_t bytes = copy.data.size();
     if (hal_.transmit(std::move(copy))) {
-      ++stats_.copies_sent;
-      ++stats_.copies_per_destination[dest_id];
-      stats_.bytes_per_destination[dest_id] += bytes;
+      ++c.s.copies_sent;
+      ++c.copies_per_dest[pk.dest];
+      c.bytes_per_dest[pk.dest] += bytes;
     } else {
-      ++stats_.copies_dropped_tx_queue;
+      ++c.s.copies_dropped_tx_queue;
     }
   }
-  // Hit accounting last: it may delete criteria (packet/byte timeouts) and must not
-  // invalidate the views used above.
-  for (RuleId r : matched) cp_.account_hit(r, static_cast<uint32_t>(pp.ip_length));
+}
+
+void Pipeline::process(const Packet& p) {
+  Core& c = core_at(hal_.core_id());
+  if (c.aged_epoch != aging_epoch_) age_core(c);
+  ++c.s.packets_in;
+  c.s.bytes_in += p.data.size();
+  hal_.work(Hal::Work::RxDescriptor);
+  const ParsedPacket pp = parse_packet(p);
+  if (pp.header_bytes) hal_.mem_read(p.buf_addr, pp.header_bytes);
+  hal_.work(Hal::Work::HeaderByte, pp.header_bytes);
+  hal_.work(Hal::Work::HeaderDecode, pp.headers);
+  if (pp.outcome != ParseOutcome::Ip) {
+    ++c.not_intercepted[static_cast<size_t>(pp.outcome)];
+    return;
+  }
+  const size_t n = lookup(c, pp.key);
+  if (n == 0 || !resolve(c, n)) {
+    ++c.s.packets_unmatched;
+    return;
+  }
+  ++c.s.packets_matched;
+  send_copies(c, p, pp);
+  // Accounting last, under the lock: it may delete criteria (packet/byte timeouts). A
+  // criterion deleted by another core since resolve() is no longer looked up or counted.
+  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+  for (size_t i = cfg_.max_duplicates; i < c.picks.size(); ++i)
+    if (const CriterionView* cv = cp_.criterion_for_rule(c.picks[i].rule))
+      cp_.duplicates_dropped(cv->csource_id);
+  for (RuleId r : c.matched) {
+    hal_.work(Hal::Work::HitAccount);
+    hal_.mem_read(counter_addr(r), 16);
+    hal_.mem_write(counter_addr(r), 16);
+    cp_.account_hit(r, static_cast<uint32_t>(pp.ip_length));
+  }
+}
+
+uint64_t Pipeline::flow_entries() const {
+  uint64_t n = 0;
+  for (const auto& c : cores_) n += c->flows.size();
+  return n;
+}
+
+const PipelineStats& Pipeline::stats() const {
+  PipelineStats t;
+  for (const auto& cp : cores_) {
+    const Core& c = *cp;
+    const PipelineStats& s = c.s;
+    t.packets_in += s.packets_in;
+    t.bytes_in += s.bytes_in;
+    t.packets_matched += s.packets_matched;
+    t.packets_unmatched += s.packets_unmatched;
+    t.copies_chosen += s.copies_chosen;
+    t.copies_sent += s.copies_sent;
+    t.copies_dropped_max_duplicates += s.copies_dropped_max_duplicates;
+    t.copies_dropped_unknown_destination += s.copies_dropped_unknown_destination;
+    t.copies_dropped_tx_queue += s.copies_dropped_tx_queue;
+    t.flow_hits += s.flow_hits;
+    t.flow_misses += s.flow_misses;
+    t.flow_stale += s.flow_stale;
+    t.flow_evictions += s.flow_evictions;
+    t.flow_entries += c.flows.size();
+    // Per-core peaks summed: exact on one core, an upper bound of the card's peak otherwise.
+    t.flow_entries_peak += s.flow_entries_peak;
+    t.flow_rule_overflows += s.flow_rule_overflows;
+    for (size_t o = 0; o < kOutcomes; ++o)
+      if (c.not_intercepted[o])
+        t.not_intercepted[std::string(to_string(static_cast<ParseOutcome>(o)))] += c.not_intercepted[o];
+    for (size_t d = 0; d < dests_.size() && d < c.copies_per_dest.size(); ++d) {
+      if (!c.copies_per_dest[d]) continue;
+      t.copies_per_destination[dests_[d].id] += c.copies_per_dest[d];
+      t.bytes_per_destination[dests_[d].id] += c.bytes_per_dest[d];
+    }
+  }
+  stats_ = std::move(t);
+  return stats_;
 }
 
 }  // namespace dfc::fw

@@ -29,7 +29,10 @@ class ClassifierDriver {
   // Removes the rule atomically (it stops matching with one write). Unknown ids are ignored.
   void remove(RuleId id);
   // Rules matching the key, each once, in priority order (then install order).
+  // Lookups go through the calling core's lookup context (Hal::core_id(), card_map.hpp).
   std::vector<RuleId> classify(const abi::KeyWords& key);
+  // The same into `out` (cleared first): no allocation once `out` has the capacity.
+  void classify(const abi::KeyWords& key, std::vector<RuleId>& out);
 
   size_t entries_used(RuleId id) const;  // TCAM entries the rule occupies
   size_t entries_used() const;           // all rules

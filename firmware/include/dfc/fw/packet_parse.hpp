@@ -25,6 +25,11 @@ struct ParsedPacket {
   FlowKey key;
   size_t ip_offset = 0;  // where the IP header starts in Packet::data
   size_t ip_length = 0;  // the IP datagram's length from its header (trailer/padding excluded)
+  // The work parsing did, declared to the HAL by the pipeline (cost follows work): bytes
+  // from the start of the frame up to the last header byte examined, and protocol headers
+  // decoded (Ethernet, each VLAN tag, IP, each IPv6 extension header, the L4 header).
+  uint32_t header_bytes = 0;
+  uint8_t headers = 0;
 };
 
 // Non-first fragments (IPv4 offset != 0, IPv6 Fragment header offset != 0) carry no L4

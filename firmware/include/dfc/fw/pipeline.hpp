@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "dfc/hal/hal.hpp"
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/flow_key.hpp"
+#include "dfc/fw/flow_table.hpp"
 #include "dfc/fw/packet_parse.hpp"
 
 namespace dfc::fw {
@@ -44,29 +46,18 @@ struct CopyDestination {
   uint8_t ttl = 255;
 };
 
-// CPU cycles the firmware spends per step on the modeled core (a software data plane of
-// the MS-PIC generation: descriptor handling and cache misses dominate). The bus and
-// classifier time of a lookup is added by the card model on top. Calibration against the
-// documented input capacities (300 kpps MS-III, 1 Mpps MS-400) is in docs/model.md.
-struct CycleCosts {
-  uint64_t rx = 1450;          // receive descriptor, buffer management, DMA completion
-  uint64_t parse = 150;
-  uint64_t flow_lookup = 250;  // hash + one cache-missing bucket read
-  uint64_t flow_insert = 400;
-  uint64_t classify = 300;     // building the key and driving the lookup over the bus
-  uint64_t per_match = 60;
-  uint64_t per_copy = 500;     // transmit descriptor + outer header; the payload moves by DMA
-  uint64_t not_intercepted = 50;
-};
-
 struct PipelineConfig {
   uint32_t max_duplicates = 3;
   uint32_t copy_source = 0xC0000202;  // 192.0.2.2: the PIC's unit-2 address (docs/architecture.md)
+  // Flow-table entries for the whole card, split evenly over the per-core tables.
   size_t flow_table_capacity = 65536;
   uint64_t flow_idle_ns = 60'000'000'000ull;
-  CycleCosts costs;
+  // Cores that run the pipeline (Hal::core_id() 0..cores-1); each gets its own flow table.
+  unsigned cores = 1;
 };
 
+// The pipeline declares the work it does (Hal::work, mem_read, mem_write); it carries no
+// cycle constants: the host prices the work (docs/firmware-concurrency.md, docs/model.md).
 struct PipelineStats {
   uint64_t packets_in = 0, bytes_in = 0;
   std::map<std::string, uint64_t> not_intercepted;  // by ParseOutcome name
@@ -78,35 +69,52 @@ struct PipelineStats {
   uint64_t copies_dropped_tx_queue = 0;
   uint64_t flow_hits = 0, flow_misses = 0, flow_stale = 0, flow_evictions = 0;
   uint64_t flow_entries = 0, flow_entries_peak = 0;
+  // Flow-table hits on flows matching more than FlowTable::kInlineRules rules: classified
+  // again (same copies, more time).
+  uint64_t flow_rule_overflows = 0;
   std::map<std::string, uint64_t> copies_per_destination, bytes_per_destination;
 };
 
 class Pipeline {
  public:
   Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg);
-  void set_destinations(std::map<std::string, CopyDestination> d) { dests_ = std::move(d); }
+  ~Pipeline();
+  // Configuration time: destination ids are interned to small indices here.
+  void set_destinations(const std::map<std::string, CopyDestination>& d);
+  // Runs on the core Hal::core_id() names; see docs/firmware-concurrency.md for what it
+  // shares with other cores and under which lock.
   void process(const Packet& p);
-  // Drops flow entries idle longer than flow_idle_ns (called from the firmware's timer).
+  // Flow-table aging (from the firmware's timer): ages the calling core's table now and
+  // marks the other cores' tables, which their own core ages before its next packet.
   void age_flows();
-  const PipelineStats& stats() const { return stats_; }
+  // Totals over all cores (built on demand; not for the per-packet path).
+  const PipelineStats& stats() const;
+  uint64_t flow_entries() const;
   const PipelineConfig& config() const { return cfg_; }
 
  private:
-  struct FlowEntry {
-    uint64_t version = 0;
-    uint64_t last_used_ns = 0;
-    std::vector<RuleId> rules;
-  };
-  const std::vector<RuleId>& lookup(const FlowKey& key);
+  struct Core;
+  struct Pick;
+  Core& core_at(unsigned id);
+  size_t lookup(Core& c, const FlowKey& key);
+  void age_core(Core& c);
+  bool resolve(Core& c, size_t n_rules);
+  void send_copies(Core& c, const Packet& p, const ParsedPacket& pp);
+  uint16_t dest_index(const std::string& id) const;
 
   Hal& hal_;
   ClassifierDriver& cls_;
   ControlPlaneView& cp_;
   PipelineConfig cfg_;
-  std::map<std::string, CopyDestination> dests_;
-  std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
-  PipelineStats stats_;
-  uint16_t ip_id_ = 0;
+  struct Dest {
+    std::string id;
+    CopyDestination d;
+  };
+  std::vector<Dest> dests_;
+  std::unordered_map<std::string, uint16_t> dest_ix_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  uint64_t aging_epoch_ = 0;
+  mutable PipelineStats stats_;
 };
 
 }  // namespace dfc::fw
