@@ -26,6 +26,8 @@ class Card::CardHal : public Hal {
   uint64_t epoch_ms_at_reset() const override { return epoch_ms; }
   void arm_timer(uint64_t at_ns) override {
     c_.timer_at_ps_ = at_ns >= UINT64_MAX / 1000 ? UINT64_MAX : at_ns * 1000;
+    // Core 0 runs the timers; if it is idle waiting for the next arrival, it re-plans.
+    if (sc_core::sc_get_status() != sc_core::SC_ELABORATION) c_.timer_ev_.notify(sc_core::SC_ZERO_TIME);
   }
   // Legacy declared cycles: priced one to one at the core clock.
   void consume_cycles(uint64_t cycles) override { c_.cur_->cycles(double(cycles)); }

@@ -134,6 +134,7 @@ class Card : public sc_core::sc_module {
   uint64_t tx_slot_ = 0;
   unsigned cores_done_ = 0;
   sc_core::sc_event core_done_ev_;
+  sc_core::sc_event timer_ev_;  // the timer was re-armed (wakes an idle core 0)
   bool realtime_ = false;
   uint64_t max_lag_ps_ = 0;
   bool wall_started_ = false;

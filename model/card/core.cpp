@@ -176,6 +176,16 @@ void Core::handle(Packet& p) {
   if (card_.on_done_) card_.on_done_(p, start, end);
 }
 
+void Core::idle_core0(uint64_t until) {
+  if (card_.timer_at_ps_ < until) until = std::max(card_.timer_at_ps_, local_ps());
+  if (until <= local_ps()) return;
+  sync();
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  if (until > now) sc_core::wait(sc_time::from_value(until - now), card_.timer_ev_);
+  qk_.reset();
+  card_.cur_ = this;
+}
+
 void Core::run() {
   card_.cur_ = this;
   qk_.reset();  // first quantum
@@ -199,8 +209,10 @@ void Core::run() {
       maybe_sync();
       continue;
     }
-    if (id_ == 0 && card_.timer_at_ps_ < until) {
-      advance_to(card_.timer_at_ps_);
+    if (id_ == 0) {
+      // Idle core 0 waits for the next arrival or the timer, whichever is first, and wakes
+      // when another core re-arms the timer earlier meanwhile.
+      idle_core0(until);
       continue;
     }
     advance_to(until);
@@ -221,14 +233,25 @@ void Core::end_of_traffic() {
   CardStats& st = card_.stats_;
   auto fire_until = [&](uint64_t end) {
     while (card_.timer_at_ps_ != UINT64_MAX && card_.timer_at_ps_ <= end) {
-      advance_to(card_.timer_at_ps_);
+      idle_core0(card_.timer_at_ps_);  // wakes if another core arms an earlier timer
       if (card_.timer_at_ps_ <= local_ps()) run_timer();
     }
   };
   fire_until(st.last_arrival_ps + card_.drain_ps_);
   sync();
+  // Other cores may still be working (and arming timers): keep serving the timers.
   while (card_.cores_done_ + 1 < card_.cores_.size()) {
-    sc_core::wait(card_.core_done_ev_);
+    if (card_.timer_at_ps_ <= local_ps()) {
+      run_timer();
+      continue;
+    }
+    sync();
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    if (card_.timer_at_ps_ == UINT64_MAX)
+      sc_core::wait(card_.core_done_ev_ | card_.timer_ev_);
+    else
+      sc_core::wait(sc_time::from_value(card_.timer_at_ps_ - now), card_.core_done_ev_ | card_.timer_ev_);
+    qk_.reset();
     card_.cur_ = this;
   }
   qk_.reset();

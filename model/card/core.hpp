@@ -54,6 +54,7 @@ class Core : public sc_core::sc_module {
   void handle(Packet& p);
   void run_timer();
   void advance_to(uint64_t t_ps);
+  void idle_core0(uint64_t until_ps);
   void maybe_sync();
   void sync();
   // One blocking transaction at the current local time; returns the added delay.
