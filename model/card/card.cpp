@@ -95,12 +95,14 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
   const uint64_t addr = cardmap::TX_BUF_BASE + (tx_slot_++ % std::max<size_t>(prof_.egress_queue_packets, 1)) * cardmap::TX_BUF_BYTES;
   if (egress_port_.queued_at(t_ps) >= prof_.egress_queue_packets) {
     ++stats_.egress_dropped_queue;
+    if (on_copy_drop_) on_copy_drop_(p, "egress_queue_full");
     return false;
   }
   const uint64_t ready = egress_dma_.fetch(addr, static_cast<uint32_t>(p.data.size()), t_ps);
   uint64_t depart = 0;
   if (!egress_port_.enqueue(p, t_ps, ready, depart)) {
     ++stats_.egress_dropped_queue;
+    if (on_copy_drop_) on_copy_drop_(p, "egress_queue_full");
     return false;
   }
   ++stats_.egress_copies;

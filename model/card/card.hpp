@@ -85,6 +85,9 @@ class Card : public sc_core::sc_module {
   // Called for every packet the card drops before the firmware sees it (reason: a
   // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
   void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { ingress_dma_.on_drop = std::move(f); }
+  // Called for every copy the card refuses (its egress queue is full): the copy names its
+  // packet (id) and destination (cdest_id), so a scoreboard can excuse exactly that copy.
+  void set_copy_drop_sink(std::function<void(const Packet&, const char* reason)> f) { on_copy_drop_ = std::move(f); }
   // Called after the firmware handled a packet: when it started on a core and when it ended.
   void set_done_sink(std::function<void(const Packet&, uint64_t start_ps, uint64_t done_ps)> f) {
     on_done_ = std::move(f);
@@ -127,6 +130,7 @@ class Card : public sc_core::sc_module {
   std::unique_ptr<fw::FirmwareApp> fw_;
   Sink on_copy_, on_control_;
   uint64_t drain_ps_;
+  std::function<void(const Packet&, const char*)> on_copy_drop_;
   std::function<void(const Packet&, uint64_t, uint64_t)> on_done_;
   Core* cur_ = nullptr;  // the core whose thread runs now (the HAL acts on it)
   uint64_t timer_at_ps_ = UINT64_MAX;

@@ -246,7 +246,12 @@ RunResult run_simulation(const RunOptions& opt) {
                         opt.pcap_timing == "line-rate", opt.packets.value_or(UINT64_MAX));
 
   // The scoreboard sees the same ingress order as the card; stats and progress ride along.
-  Scoreboard scoreboard(ScoreboardConfig::from(cfg));
+  // Its own reader of the configuration text (not the firmware's parser); online: each packet
+  // is checked once later arrivals pass it by the lag, and forgotten (docs/scoreboard.md).
+  ScoreboardConfig sb_cfg = ScoreboardConfig::parse(opt.config_text);
+  const uint64_t sb_lag = 2 * sb_cfg.timeout_window_ps + sb_cfg.install_slack_ps;
+  Scoreboard scoreboard(std::move(sb_cfg));
+  scoreboard.set_online(sb_lag);
   std::map<std::string, std::string> csource_by_agent_endpoint;
   for (const auto& [id, a] : agents) csource_by_agent_endpoint[a.src_ip + ":" + std::to_string(a.src_port)] = id;
   TimeSeries series;
@@ -379,6 +384,7 @@ RunResult run_simulation(const RunOptions& opt) {
       series.add("dropped", p.t_arrival_ps);
     }
   });
+  card->set_copy_drop_sink([&](const Packet& copy, const char* why) { scoreboard.on_copy_dropped(copy, why); });
   card->set_done_sink([&](const Packet& p, uint64_t, uint64_t done) {
     if (p.unit == Unit::Monitor) series.add("achieved", done);
   });

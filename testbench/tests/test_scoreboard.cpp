@@ -3,10 +3,14 @@
 // copies built by this file's own IP-IP encoder. Each failure mode is shown to fail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "../src/refmodel.hpp"
+#include "../src/scoreboard_impl.hpp"
 #include "dfc/tb/packet_builder.hpp"
 #include "dfc/tb/scoreboard.hpp"
 
@@ -22,12 +26,16 @@ constexpr uint64_t kUs = 1'000'000, kMs = 1'000'000'000, kS = 1'000'000'000'000;
 
 ScoreboardConfig config(uint32_t max_dup = 3) {
   ScoreboardConfig c;
-  c.cdests["cd1"] = {0x0a090001, 200};
-  c.cdests["cd2"] = {0x0a090002, 255};
-  c.cdests["cd3"] = {0x0a090003, 64};
-  c.cdests["cd4"] = {0x0a090004, 1};
-  c.csources["cs1"] = {0, true};
-  c.csources["cs2"] = {5, true};
+  auto cd = [&](const char* id, uint32_t address, uint8_t ttl) {
+    c.cdests[id].address = address, c.cdests[id].ttl = ttl, c.cdests[id].id = id;
+  };
+  cd("cd1", 0x0a090001, 200);
+  cd("cd2", 0x0a090002, 255);
+  cd("cd3", 0x0a090003, 64);
+  cd("cd4", 0x0a090004, 1);
+  c.csources["cs1"].has_notification_targets = true;
+  c.csources["cs2"].minimum_priority = 5;
+  c.csources["cs2"].has_notification_targets = true;
   c.max_duplicates = max_dup;
   return c;
 }
@@ -327,10 +335,10 @@ TEST(Scoreboard, MissingCopyExplainedByIngressDropOrTxQueueDrop) {
   {
     Bench b;
     b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
-    b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
+    Packet p = b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
     b.packet(101 * kUs, flow("10.0.0.1", "10.0.0.2"));
-    b.sb.on_copy_drops({{"copies_tx_queue_full", 1}});
-    auto r = b.finish();  // two missing, one explained
+    b.sb.on_copy_dropped(ipip(p, "cd1", b.cfg), "egress_queue_full");
+    auto r = b.finish();  // two missing, the one the drop event names explained
     EXPECT_FALSE(r.pass);
     EXPECT_EQ(r.explained_missing, 1u);
     EXPECT_EQ(r.missing_copies, 1u);
@@ -753,4 +761,200 @@ TEST(Scoreboard, ManyPacketsAreFast) {
   auto r = b.finish();
   EXPECT_TRUE(r.pass);
   EXPECT_EQ(r.matched_copies, r.predicted_copies);
+}
+
+// ----------------------------------------------------------------------------- independence
+
+TEST(ScoreboardConfig, ReadsJunosTextItself) {
+  const std::string text = R"(/* two groups, the same destination id in both */
+services {
+    dynamic-flow-capture {
+        g-max-duplicates 5;
+        capture-group a {
+            interfaces dfc-0/0/0;
+            max-duplicates 2;
+            control-source cs1 {
+                source-addresses [ 10.36.41.1 10.36.41.9 ];
+                service-port 2400;
+                notification-targets { 10.36.41.1 port 2100; }
+                shared-key "key of cs1";  # comment
+                minimum-priority 7;
+            }
+            content-destination cd1 { address 10.36.70.1; ttl 44; hard-limit 300k; soft-limit 1m; }
+        }
+        capture-group b {
+            control-source cs2 { service-port 2401; shared-key k2; }
+            content-destination cd1 { address 10.36.70.2; }
+            content-destination v6 { address 2001:db8::1; }
+        }
+    }
+})";
+  const ScoreboardConfig c = ScoreboardConfig::parse(text);
+  ASSERT_EQ(c.cdests.size(), 2u);  // the IPv6 destination is skipped (copies are IPv4-in-IP)
+  const auto& a1 = c.cdests.at("a/cd1");
+  EXPECT_EQ(a1.address, 0x0a244601u);
+  EXPECT_EQ(a1.ttl, 44);
+  EXPECT_EQ(a1.hard_limit, 300000u);
+  EXPECT_EQ(a1.soft_limit, 1000000u);
+  EXPECT_EQ(c.cdests.at("b/cd1").address, 0x0a244602u);
+  EXPECT_EQ(c.cdests.at("b/cd1").ttl, 255);
+  const auto& s1 = c.csources.at("cs1");
+  EXPECT_EQ(s1.minimum_priority, 7u);
+  EXPECT_EQ(s1.group, "a");
+  EXPECT_EQ(s1.service_port, 2400);
+  EXPECT_EQ(s1.shared_key, "key of cs1");
+  EXPECT_EQ(s1.source_addresses, (std::vector<uint32_t>{0x0a242901u, 0x0a242909u}));
+  ASSERT_EQ(s1.notification_targets.size(), 1u);
+  EXPECT_EQ(s1.notification_targets[0].second, 2100);
+  EXPECT_TRUE(s1.has_notification_targets);
+  EXPECT_FALSE(c.csources.at("cs2").has_notification_targets);
+  EXPECT_EQ(c.max_duplicates_of("a"), 2u);
+  EXPECT_EQ(c.max_duplicates_of("b"), 5u);  // g-max-duplicates
+  EXPECT_EQ(c.cdest_key("cs1", "cd1"), "a/cd1");
+  EXPECT_EQ(c.cdest_key("cs2", "cd1"), "b/cd1");
+  EXPECT_EQ(c.cdest_key("cs2", "cd9"), "");
+  try {
+    ScoreboardConfig::parse("dynamic-flow-capture {\n capture-group a {\n max-duplicates x;\n }\n}\n");
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ScoreboardConfig::parse("dynamic-flow-capture { capture-group a { "), std::runtime_error);
+}
+
+// Each capture group's cd1 is its own destination, and max-duplicates applies per group.
+TEST(Scoreboard, CaptureGroupsHaveTheirOwnDestinationsAndLimits) {
+  ScoreboardConfig c = ScoreboardConfig::parse(R"(dynamic-flow-capture {
+    capture-group a { max-duplicates 1;
+      control-source cs1 { service-port 1; shared-key k; }
+      content-destination cd1 { address 10.9.0.1; } content-destination cd2 { address 10.9.0.2; } }
+    capture-group b { max-duplicates 2;
+      control-source cs2 { service-port 2; shared-key k; minimum-priority 5; }
+      content-destination cd1 { address 10.9.1.1; } content-destination cd2 { address 10.9.1.2; } } })");
+  Bench b(c);
+  b.add(0, "cs1", "Dest-Address: 10.0.0.2\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+  b.add(0, "cs1", "Dest-Address: 10.0.0.2\r\nCdest-ID: cd2\r\n" + kStatic, 2);  // loses in group a
+  b.add(0, "cs2", "Dest-Address: 10.0.0.2\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+  b.add(0, "cs2", "Dest-Address: 10.0.0.2\r\nCdest-ID: cd2\r\n" + kStatic, 2);
+  Packet p = b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
+  for (const char* k : {"a/cd1", "b/cd1", "b/cd2"}) {
+    Packet cp = ipip(p, k, c);
+    cp.cdest_id = std::string(k).substr(2);  // the card names the group's own id
+    b.sb.on_copy(cp, 110 * kUs);
+  }
+  b.sb.on_copy_drops({{"copies_max_duplicates", 1}});
+  auto r = b.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_EQ(r.matched_copies, 3u);
+  {
+    Bench w(c);  // a copy to group b's cd1 for a criterion of group a is wrong
+    w.add(0, "cs1", "Dest-Address: 10.0.0.2\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+    Packet q = w.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
+    Packet cp = ipip(q, "b/cd1", c);
+    cp.cdest_id = "cd1";
+    w.sb.on_copy(cp, 110 * kUs);
+    auto rw = w.finish();
+    EXPECT_FALSE(rw.pass);
+    EXPECT_EQ(rw.unexpected_copies, 1u);
+    EXPECT_EQ(rw.missing_copies, 1u);
+  }
+}
+
+// A missing copy is excused only by a drop event naming that packet and that destination.
+TEST(Scoreboard, CopyDropEventExcusesOnlyThatCopy) {
+  Bench b;
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1,cd2\r\n" + kStatic, 1);
+  Packet p = b.packet(100 * kUs, flow("10.0.0.1", "10.0.0.2"));
+  b.sb.on_copy_dropped(ipip(p, "cd1", b.cfg), "egress_queue_full");
+  Packet q = b.packet(101 * kUs, flow("10.0.0.1", "10.0.0.2"));
+  b.copy(q, "cd1");
+  b.copy(q, "cd2");
+  b.sb.on_copy_drops({{"copies_tx_queue_full", 5}});  // a count excuses nothing
+  auto r = b.finish();
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.explained_missing, 1u);  // p -> cd1
+  EXPECT_EQ(r.missing_copies, 1u);     // p -> cd2
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].find("cdest cd2"), std::string::npos) << r.errors[0];
+}
+
+// Online: packets are checked as the ingress time passes them by the lag and forgotten; the
+// verdict equals the end-of-run one, and what is pending stays bounded by the window.
+TEST(Scoreboard, OnlineCheckingKeepsOnlyTheWindow) {
+  for (bool online : {false, true}) {
+    Bench b;
+    if (online) b.sb.set_online(2 * kMs);
+    b.add(0, "cs1", "Source-Address: 10.0.0.0/24\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+    b.add(0, "cs2", "Dest-Address: 10.1.0.1\r\nProtocol: 17\r\nCdest-ID: cd2\r\n" + kStatic, 2);
+    for (int i = 0; i < 20000; ++i) {
+      Packet p = b.packet(kMs + static_cast<uint64_t>(i) * kUs,
+                          flow("10.0." + std::to_string(i % 2) + "." + std::to_string(1 + i % 200), "10.1.0.1"));
+      if (i % 2 == 0) b.copy(p, "cd1");
+      if (i != 7777) b.copy(p, "cd2");  // one missing copy, found online too
+    }
+    auto r = b.finish();
+    EXPECT_FALSE(r.pass);
+    EXPECT_EQ(r.missing_copies, 1u);
+    EXPECT_EQ(r.matched_copies, 10000u + 19999u);
+    if (online) EXPECT_LE(b.sb.pending_peak(), 2100u);  // 2 ms of 1 us spacing, not 20000
+    else EXPECT_EQ(b.sb.pending_peak(), 20000u);
+  }
+}
+
+// The index returns a superset of the criteria whose filters match (random criteria and
+// headers, against the plain filter).
+TEST(RefModel, MatchIndexNeverMissesAMatch) {
+  namespace r = dfc::tb::ref;
+  std::mt19937 rng(7);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  auto v4 = [&](uint32_t net) { return "10." + std::to_string(net) + "." + std::to_string(pick(4)) + "." + std::to_string(pick(256)); };
+  std::vector<r::Filter> fs;
+  dfc::tb::sbi::MatchIndex idx;
+  std::string err;
+  for (uint32_t i = 0; i < 400; ++i) {
+    r::Filter f;
+    const uint32_t form = pick(6);
+    if (form == 0) f.dst = r::parse_addr_list(v4(pick(8)), &err);
+    if (form == 1) f.dst = r::parse_addr_list("10." + std::to_string(pick(8)) + ".0.0/" + std::to_string(8 + pick(25)), &err);
+    if (form == 2) f.src = r::parse_addr_list(v4(pick(8)) + ",!" + v4(pick(8)), &err);
+    if (form == 3) f.dst = r::parse_addr_list("!" + v4(pick(8)), &err);
+    if (form == 4) f.proto = r::parse_int_list(std::to_string(pick(3) ? 17 : 6), 255, &err);
+    if (form == 5) f.dst = r::parse_addr_list("10.0.0.0-10.7.255.255", &err);
+    if (pick(2)) f.dport = r::parse_int_list(std::to_string(pick(4)), 65535, &err);
+    fs.push_back(f);
+    idx.add(i, f);
+  }
+  size_t matches = 0;
+  std::vector<uint32_t> cand;
+  for (int k = 0; k < 5000; ++k) {
+    r::Headers h;
+    h.src = *r::parse_ipv4(v4(pick(8)));
+    h.dst = *r::parse_ipv4(v4(pick(8)));
+    h.proto = pick(2) ? 17 : 6;
+    h.has_ports = true;
+    h.dport = static_cast<uint16_t>(pick(4));
+    cand.clear();
+    idx.candidates(h, cand);
+    std::sort(cand.begin(), cand.end());
+    for (uint32_t i = 0; i < fs.size(); ++i)
+      if (r::filter_matches(fs[i], h)) {
+        ++matches;
+        EXPECT_TRUE(std::binary_search(cand.begin(), cand.end(), i)) << "criterion " << i << " missed";
+      }
+    EXPECT_LT(cand.size(), fs.size());  // an index, not a scan
+  }
+  EXPECT_GT(matches, 1000u);
+}
+
+// The reference predicts 433 for an ADD with no timeout and no Static; a card answering 200 fails.
+TEST(Scoreboard, AddWithoutTimeoutAnswered200Fails) {
+  Bench b;
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n", 1);
+  auto r = b.finish();
+  EXPECT_FALSE(r.pass);
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].find("433"), std::string::npos) << r.errors[0];
+  Bench ok;  // the same ADD answered 433 changes nothing and is no error
+  ok.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n", 1, 433);
+  EXPECT_TRUE(ok.finish().pass);
 }

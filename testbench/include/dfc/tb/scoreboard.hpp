@@ -1,37 +1,47 @@
 // The scoreboard: checks every copy the card emits against an independent reference model of
-// DTCP criteria and packet matching (testbench/src/refmodel_*.cpp; no firmware code). Events
-// are recorded as the harness reports them; finish() replays them in ingress order, predicts
-// the copies of every packet and compares. Decisions (install/removal latency, timeout
-// ambiguity windows, negation semantics) are in docs/scoreboard.md.
+// DTCP criteria and packet matching (library dfc_reference: scoreboard_*.cpp, refmodel_*.cpp;
+// no firmware code, its own configuration reader). Events are replayed in ingress order: each
+// packet's copies are predicted and compared, online as soon as its ambiguity window has
+// closed (set_online) or else at finish(). Decisions (install/removal latency, timeout
+// ambiguity windows, negation semantics, capture groups) are in docs/scoreboard.md.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dfc/hal/packet.hpp"
 
-namespace dfc::config {
-struct DfcConfig;
-}
-
 namespace dfc::tb {
 
+// What the scoreboard needs from the card's configuration, read by its own reader
+// (scoreboard_config.cpp), never by the firmware's parser.
 struct ScoreboardConfig {
   struct Cdest {
     uint32_t address = 0;  // IPv4, host order
     uint8_t ttl = 255;
+    std::string group;     // capture group ("" = the only/default group)
+    std::string id;        // configured id (the key may be "group/id" when ids repeat across groups)
+    std::optional<uint64_t> hard_limit, hard_limit_target, soft_limit, soft_limit_clear;  // bit/s
   };
   struct Csource {
     uint32_t minimum_priority = 0;
     bool has_notification_targets = false;  // no targets => no notification is expected
+    std::string group;                      // capture group ("" = the only/default group)
+    std::vector<uint32_t> source_addresses;
+    uint16_t service_port = 0;
+    std::string shared_key;
+    std::vector<std::pair<uint32_t, uint16_t>> notification_targets;
   };
-  std::map<std::string, Cdest> cdests;      // content-destination id -> outer header fields
+  std::map<std::string, Cdest> cdests;      // content-destination key -> outer header fields
   std::map<std::string, Csource> csources;  // control-source id -> its settings
-  uint32_t max_duplicates = 3;              // copies per packet
+  uint32_t max_duplicates = 3;              // copies per packet (g-max-duplicates; groups without their own)
+  std::map<std::string, uint32_t> group_max_duplicates;  // per capture group (dtcp.md §2.4)
   uint32_t copy_source = 0xC0000202;        // outer source address (192.0.2.2), host order
   // Packets within this distance of a predicted time-based deadline (Timeout-Total/Idle) or of a
   // 390/680/599 notification may or may not be copied.
@@ -40,10 +50,16 @@ struct ScoreboardConfig {
   // (0: the reply marks the end of the install/removal window).
   uint64_t install_slack_ps = 0;
 
-  // Cdests with an IPv4 address (others are skipped), each control source's minimum-priority
-  // and notification targets, and the first capture group's max-duplicates (the card has one
-  // max-duplicates setting; g-max-duplicates when there is no group).
-  static ScoreboardConfig from(const config::DfcConfig& cfg);
+  // The destination key a content-destination id of a control source's request names (its own
+  // group's destination), or "" when that group has no such destination.
+  std::string cdest_key(const std::string& csource, const std::string& cdest_id) const;
+  uint32_t max_duplicates_of(const std::string& group) const;
+
+  // Reads the card's Junos configuration text (dtcp.md §2.3): every capture group's
+  // max-duplicates (else g-max-duplicates), control sources (addresses, service port, key,
+  // notification targets, minimum-priority) and content destinations with an IPv4 address
+  // (address, ttl, limits). Throws std::runtime_error (with the line) on text it cannot read.
+  static ScoreboardConfig parse(const std::string& junos_text);
 };
 
 class Scoreboard {
@@ -69,16 +85,32 @@ class Scoreboard {
   // A copy left unit 2: p.cdest_id, p.id = the original packet's id, p.data = outer IPv4
   // header + the original IP packet.
   void on_copy(const Packet& copy, uint64_t t_ps);
+  // The card (host) refused one copy (its transmit queue was full): the copy of packet
+  // `packet_id` to destination copy.cdest_id is excused. The only way a predicted copy may be
+  // missing besides an ingress drop of its packet (docs/scoreboard.md).
+  void on_copy_dropped(const Packet& copy, const std::string& reason);
   // Totals of copies the card counted as dropped, per reason. A reason containing
-  // "max_duplicates" is compared with the model's prediction; every other reason (tx queue
-  // full, ...) is a budget that may explain missing copies. Last call wins.
+  // "max_duplicates" is compared with the model's prediction; the others are reported in the
+  // coverage only (they excuse nothing: see on_copy_dropped). Last call wins.
   void on_copy_drops(const std::map<std::string, uint64_t>& dropped_by_reason);
+
+  // Online checking (docs/scoreboard.md "Online"): the caller promises that events are
+  // reported in ingress order, and that when a packet or request with arrival time t is
+  // reported, everything the card did for earlier arrivals (replies, copies, drops) has been
+  // reported. Each packet is then checked once the latest reported arrival passes its time
+  // by lag_ps, and forgotten: memory is bounded by the window, not by the run. lag_ps must
+  // cover timeout_window_ps (a 680/599 up to W after a packet affects it) and install_slack_ps.
+  void set_online(uint64_t lag_ps);
+  // Packets waiting to be checked (online: bounded by the traffic in lag_ps) and the peak.
+  size_t pending() const;
+  size_t pending_peak() const;
 
   struct Result {
     bool pass = false;
     uint64_t packets = 0, predicted_copies = 0, matched_copies = 0, unexpected_copies = 0, missing_copies = 0,
              explained_missing = 0, byte_mismatches = 0;
     uint64_t ambiguous_packets = 0;  // packets whose copies the model accepted either way
+    std::vector<uint64_t> ambiguous_ids;  // the first 100 of them (per-packet report)
     uint64_t error_count = 0;        // all errors (errors holds the first 20)
     std::vector<std::string> errors;
     nlohmann::json coverage;

@@ -1,0 +1,269 @@
+// Private to the scoreboard: the records it keeps and the state its three parts share.
+//   scoreboard_recorder.cpp  — the on_* entry points, reply matching, the online driver and the
+//                              comparison of predicted with emitted copies;
+//   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows, the indexed
+//                              match and each packet's predicted copies;
+//   scoreboard_coverage.cpp  — functional coverage (DTCP, criteria forms, packets, depths).
+// No firmware header may be included here (test `testbench.scoreboard_independent`).
+#pragma once
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dfc/tb/scoreboard.hpp"
+#include "refmodel.hpp"
+
+namespace dfc::tb::sbi {
+using nlohmann::json;
+
+inline constexpr uint64_t kPsPerSec = 1'000'000'000'000ull;
+inline constexpr size_t kMaxEnumerated = 8;  // ambiguous criteria per packet resolved exhaustively
+inline constexpr size_t kMaxErrors = 20;
+
+inline std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+inline void bump(json& j, const std::string& key, uint64_t n) {
+  if (!j.is_object()) j = json::object();
+  j[key] = j.value(key, uint64_t{0}) + n;
+}
+
+inline std::string us(uint64_t ps) {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(3);
+  o << static_cast<double>(ps) / 1e6 << "us";
+  return o.str();
+}
+
+inline std::string ipv4_text(uint32_t a) {
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) +
+         "." + std::to_string(a & 255);
+}
+
+inline std::vector<std::string> split_commas(const std::string& v) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream is(v);
+  while (std::getline(is, cur, ',')) {
+    const size_t b = cur.find_first_not_of(" \t"), e = cur.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+struct Request {
+  uint64_t t = 0, call = 0;
+  std::string cs;
+  std::optional<ref::Message> msg;
+  int reply = -1;  // index into replies
+};
+struct Reply {
+  uint64_t t = 0, call = 0;
+  std::string cs;
+  std::optional<ref::Message> msg;
+};
+struct Notification {
+  uint64_t t = 0, call = 0;
+  std::string cs;
+  std::optional<ref::Message> msg;
+  std::vector<size_t> crits;  // criteria it names (resolved in finish)
+};
+struct Pkt {
+  uint64_t t = 0, call = 0, id = 0;
+  bool done = false;  // online: the card finished with it (all its copies reported)
+  ref::ParsedPacket pp;
+  std::vector<uint8_t> ip;  // the IP datagram (header to total length)
+};
+struct CopyRec {
+  uint64_t t = 0, id = 0;
+  std::string cdest;  // destination key (ScoreboardConfig::cdests)
+  std::vector<uint8_t> data;
+};
+
+struct Crit {
+  std::string cs, group;  // control source and its capture group (max-duplicates applies per group)
+  uint64_t id = 0;
+  std::vector<std::string> cdests;
+  ref::Filter f;
+  uint32_t prio = 1;     // total priority (Priority + minimum-priority); lower wins
+  uint64_t order = 0;    // add order (index)
+  bool is_static = false, send_async = false;
+  uint64_t t_add = 0, install_end = 0;
+  uint64_t to_idle = 0, to_total = 0, to_packets = 0, to_bytes = 0;  // 0 = none
+  // dynamic state
+  bool active = false, gone = false;
+  std::string gone_reason;
+  uint64_t gone_t = 0;
+  // Timeout bases: the firmware starts them while handling the ADD/REFRESH (between the
+  // request's arrival and its reply), so each is an interval [base, base_hi].
+  uint64_t total_base = 0, idle_base = 0, total_base_hi = 0, idle_base_hi = 0, n_packets = 0, n_bytes = 0;
+  uint64_t gone_t_hi = 0;
+  std::optional<uint64_t> del_start, del_end;
+  std::optional<uint64_t> notified_t;
+  int notified_code = 0;
+  bool timeout_notified = false;
+
+  std::string name() const { return cs + "#" + std::to_string(id); }
+  // Earliest (hi=false) or latest (hi=true) possible time-based deadline.
+  std::optional<uint64_t> deadline(bool hi = false) const {
+    if (is_static) return std::nullopt;
+    std::optional<uint64_t> d;
+    if (to_total) d = (hi ? total_base_hi : total_base) + to_total * kPsPerSec;
+    if (to_idle) {
+      const uint64_t i = (hi ? idle_base_hi : idle_base) + to_idle * kPsPerSec;
+      d = d ? std::min(*d, i) : i;
+    }
+    return d;
+  }
+  const char* deadline_kind() const {
+    if (to_total && (!to_idle || total_base + to_total * kPsPerSec <= idle_base + to_idle * kPsPerSec))
+      return "total";
+    return "idle";
+  }
+};
+
+enum class Pres { Absent, Present, Ambiguous };
+struct Presence {
+  Pres p = Pres::Absent;
+  bool nominal = false;     // for Ambiguous: the point estimate
+  const char* why = "";     // which window made it ambiguous / why absent
+};
+
+struct Outcome {
+  std::vector<std::string> selected;  // cdests in selection order
+  uint64_t maxdup_dropped = 0;
+  bool ambiguous = false;
+  bool undecided = false;  // packet the model takes no position on: any cdest accepted
+  std::string matched;     // criteria that matched, for messages
+};
+
+// The indexed reference match: each criterion is filed under the most selective of its
+// destination address, source address or protocol (a bucket per /16 of the address, per
+// protocol value), or in a short list of criteria that constrain none of them. A packet is
+// compared only with the criteria of its own buckets plus that list. Built from the criteria
+// text by the reference itself (no firmware code).
+class MatchIndex {
+ public:
+  void add(uint32_t crit, const ref::Filter& f);
+  // Appends to out the criteria that may match (a superset; filter_matches decides).
+  void candidates(const ref::Headers& h, std::vector<uint32_t>& out) const;
+  size_t wide() const { return any_.size(); }
+
+ private:
+  static constexpr size_t kMaxBuckets = 64;  // wider entries go to the next field / the list
+  std::unordered_map<uint32_t, std::vector<uint32_t>> dst_, src_;  // (v6 << 16 | top 16 bits)
+  std::vector<std::vector<uint32_t>> proto_ = std::vector<std::vector<uint32_t>>(256);
+  std::vector<uint32_t> any_;
+};
+
+// One ingress-ordered event for the replay.
+struct Ev {
+  uint64_t t = 0, call = 0;
+  int kind = 0;  // 0 request, 1 notification (390), 2 packet
+  size_t idx = 0;  // request / notification index; packet: key in Impl::pkts
+};
+
+}  // namespace dfc::tb::sbi
+
+namespace dfc::tb {
+
+struct Scoreboard::Impl {
+  using Request = sbi::Request;
+  using Reply = sbi::Reply;
+  using Notification = sbi::Notification;
+  using Pkt = sbi::Pkt;
+  using CopyRec = sbi::CopyRec;
+  using Crit = sbi::Crit;
+  using Presence = sbi::Presence;
+  using Outcome = sbi::Outcome;
+  using json = nlohmann::json;
+
+  ScoreboardConfig cfg;
+  uint64_t calls = 0;
+  bool finished = false;
+  // online mode: events up to (latest ingress time - lag) are checked and forgotten
+  bool online = false;
+  uint64_t lag_ps = 0, watermark = 0, prev_ingress = 0;
+
+  // control plane (kept for the run: it grows with DTCP traffic, not with packets)
+  std::vector<Request> requests;
+  std::vector<Reply> replies;
+  std::vector<Notification> notifications;
+  std::map<std::string, std::vector<size_t>> open_requests;  // per source, unanswered, in order
+  std::vector<Crit> crits;
+  std::map<size_t, size_t> crit_of_req;  // request index -> criterion it added
+  std::map<std::pair<std::string, uint64_t>, std::vector<size_t>> crits_by_id;
+
+  // data plane (bounded by the window in online mode)
+  std::map<std::pair<uint64_t, uint64_t>, sbi::Ev> queue;  // (t, call) -> event not yet replayed
+  std::unordered_map<uint64_t, Pkt> pkts;                  // call -> packet
+  std::unordered_map<uint64_t, uint64_t> pkt_call;         // packet id -> call (pending ones)
+  std::unordered_map<uint64_t, std::string> dropped;       // packet id -> reason (pending ones)
+  std::unordered_map<uint64_t, std::vector<CopyRec>> copies;  // packet id -> copies (pending ones)
+  std::unordered_map<uint64_t, std::map<std::string, std::string>> copy_dropped;  // id -> cdest -> why
+  std::map<std::string, uint64_t> copy_drops;
+  bool copy_drops_given = false;
+  size_t pending_peak = 0;
+  uint64_t t_last = 0;
+
+  // reference match
+  sbi::MatchIndex index;
+  struct CacheEntry {
+    std::vector<uint32_t> hits;
+    uint32_t upto = 0;  // criteria [0, upto) were considered
+  };
+  std::unordered_map<std::string, CacheEntry> cache;
+  std::vector<uint32_t> scratch;
+
+  Result res;
+  json cov = json::object();
+  uint64_t maxdup_predicted = 0, maxdup_slack = 0;
+
+  void error(const std::string& e) {
+    ++res.error_count;
+    if (res.errors.size() < sbi::kMaxErrors) res.errors.push_back(e);
+  }
+
+  // recorder
+  void control_reply(size_t reply_idx);
+  void control_notification(size_t n_idx);
+  void pump(uint64_t upto);  // replays queued events with t <= upto
+  void ingress(uint64_t t);  // online: an arrival was reported
+  void compare_packet(const Pkt& p, const Outcome& o);
+  std::optional<std::string> check_copy(const CopyRec& c, const Pkt& p) const;
+  std::string copy_key(const Packet& copy) const;
+  void final_checks();
+
+  // predictor
+  Presence presence(const Crit& c, uint64_t t, bool control) const;
+  void build_criterion(size_t req_idx);
+  void resolve_notification(Notification& n);
+  void on_request_event(size_t req_idx);
+  void on_delete_or_refresh(const Request& r, bool is_delete);
+  void check_timeout_notification(const Notification& n);
+  Outcome replay_packet(const Pkt& p);
+  Outcome evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count);
+  const std::vector<uint32_t>& match(const ref::Headers& h);
+  void end_of_run_checks(uint64_t t_end);
+
+  // coverage
+  void criteria_coverage(const Crit& c);
+  void packet_coverage(const Pkt& p, bool dropped);
+  void depth_coverage(const std::vector<size_t>& present);
+  void dtcp_coverage();
+};
+
+}  // namespace dfc::tb

@@ -1,0 +1,593 @@
+// The scoreboard's predictor: the reference model of DTCP criteria in force (install, removal
+// and timeout windows), the indexed match and each packet's predicted copies, from the
+// protocol reference (dtcp.md) and docs/scoreboard.md. Uses no firmware code.
+#include <tuple>
+
+#include "scoreboard_impl.hpp"
+
+namespace dfc::tb {
+using namespace sbi;
+
+namespace {
+constexpr size_t kMaxCachedFlows = 1 << 16;  // header tuples remembered (memory bound)
+}  // namespace
+
+std::string ScoreboardConfig::cdest_key(const std::string& csource, const std::string& cdest_id) const {
+  const auto cs = csources.find(csource);
+  const std::string group = cs == csources.end() ? std::string() : cs->second.group;
+  if (auto q = cdests.find(group + "/" + cdest_id); q != cdests.end()) return q->first;
+  if (auto d = cdests.find(cdest_id); d != cdests.end() && (d->second.group == group || group.empty() || d->second.group.empty()))
+    return d->first;
+  return {};
+}
+
+uint32_t ScoreboardConfig::max_duplicates_of(const std::string& group) const {
+  const auto g = group_max_duplicates.find(group);
+  return g == group_max_duplicates.end() ? max_duplicates : g->second;
+}
+
+
+// Is criterion c in force for a packet (or, control=true, for a DELETE/REFRESH) at time t?
+Presence Scoreboard::Impl::presence(const Crit& c, uint64_t t, bool control) const {
+  if (!c.active) return {Pres::Absent, false, "not added"};
+  if (c.gone) return {Pres::Absent, false, "gone"};
+  const uint64_t W = cfg.timeout_window_ps;
+  Presence r{Pres::Present, true, ""};
+  auto amb = [&](bool nominal, const char* why) {
+    if (r.p != Pres::Ambiguous) r.why = why;
+    r.p = Pres::Ambiguous;
+    r.nominal = r.nominal && nominal;
+  };
+  if (!control && t <= c.install_end) amb(true, "install_window");
+  if (c.del_start) {
+    if (t > *c.del_end) return {Pres::Absent, false, "deleted"};
+    if (t >= *c.del_start) amb(false, "removal_window");
+  }
+  if (c.notified_t) {
+    if (t > *c.notified_t + W) return {Pres::Absent, false, "notified"};
+    if (t + W >= *c.notified_t) amb(t < *c.notified_t, "notification_window");
+  }
+  if (auto d = c.deadline()) {
+    if (t > *c.deadline(true) + W) return {Pres::Absent, false, "timeout"};
+    if (t + W >= *d) amb(t < *d, "timeout_window");
+  }
+  return r;
+}
+
+// An ADD the card answered 200 becomes a criterion of the reference (inactive until its
+// request is replayed). An ADD the model cannot parse is an error: it cannot predict copies.
+void Scoreboard::Impl::build_criterion(size_t qi) {
+  const Request& q = requests[qi];
+  const Reply& rp = replies[static_cast<size_t>(q.reply)];
+  const ref::Message& m = *q.msg;
+  const std::string where = "ADD from " + q.cs + " at " + us(q.t) + " (answered 200): ";
+  Crit c;
+  c.cs = q.cs;
+  if (auto g = cfg.csources.find(q.cs); g != cfg.csources.end()) c.group = g->second.group;
+  auto id = rp.msg->get("criteria-id");
+  auto idv = id ? ref::parse_uint(*id, ~0ull) : std::nullopt;
+  if (!idv) {
+    error(where + "reply carries no valid Criteria-ID");
+    return;
+  }
+  c.id = *idv;
+  std::string err;
+  bool ok = true;
+  auto addr = [&](const char* name, std::optional<std::vector<ref::AddrEntry>>& out) {
+    if (auto v = m.get(name)) {
+      out = ref::parse_addr_list(*v, &err);
+      if (!out) ok = false, error(where + "model cannot parse " + name + " " + err);
+    }
+  };
+  auto num = [&](const char* name, uint64_t max, std::optional<std::vector<ref::IntEntry>>& out) {
+    if (auto v = m.get(name)) {
+      out = ref::parse_int_list(*v, max, &err);
+      if (!out) ok = false, error(where + "model cannot parse " + name + " " + err);
+    }
+  };
+  addr("source-address", c.f.src);
+  addr("dest-address", c.f.dst);
+  num("protocol", 255, c.f.proto);
+  num("source-port", 65535, c.f.sport);
+  num("dest-port", 65535, c.f.dport);
+  num("icmp-type", 255, c.f.itype);
+  num("icmp-code", 255, c.f.icode);
+  if (auto v = m.get("cdest-id")) c.cdests = split_commas(*v);
+  if (c.cdests.empty()) ok = false, error(where + "no Cdest-ID");
+  for (auto& d : c.cdests) {
+    // each capture group's ids are its own (dtcp.md §2.3): the key of this source's group
+    const std::string key = cfg.cdest_key(q.cs, d);
+    if (key.empty()) ok = false, error(where + "content destination '" + d + "' is not configured in the source's capture group");
+    else d = key;
+  }
+  uint64_t prio = 1;
+  if (auto v = m.get("priority")) {
+    auto p = ref::parse_uint(*v, 255);
+    if (!p) ok = false, error(where + "model cannot parse Priority '" + *v + "'");
+    else prio = *p;
+  }
+  auto csit = cfg.csources.find(q.cs);
+  c.prio = static_cast<uint32_t>(prio) + (csit == cfg.csources.end() ? 0 : csit->second.minimum_priority);
+  if (auto v = m.get("flags"))
+    for (const auto& f : split_commas(*v)) {
+      if (lower(f) == "static") c.is_static = true;
+      if (lower(f) == "sendasync") c.send_async = true;
+    }
+  auto tmo = [&](const char* name, uint64_t max, uint64_t& out) {
+    if (auto v = m.get(name)) {
+      auto n = ref::parse_uint(*v, max);
+      if (!n) ok = false, error(where + "model cannot parse " + name + " '" + *v + "'");
+      else out = *n;
+    }
+  };
+  tmo("timeout-idle", 99999, c.to_idle);
+  tmo("timeout-total", 99999, c.to_total);
+  tmo("timeout-packets", ~0ull, c.to_packets);
+  tmo("timeout-bytes", ~0ull, c.to_bytes);
+  // dtcp.md §1.8: an ADD whose timeouts are all zero/absent and that is not Static is refused
+  // with 433; the card accepting it is an error (the reference predicts the status itself).
+  if (ok && !c.is_static && !c.to_idle && !c.to_total && !c.to_packets && !c.to_bytes)
+    ok = false, error(where + "no timeout and not Static: the protocol requires 433 Improper Timeout Specification");
+  if (!ok) return;
+  c.t_add = q.t;
+  c.install_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
+  c.order = q.call;  // ADD ingress order (ties by time first in select)
+  criteria_coverage(c);
+  crit_of_req[qi] = crits.size();
+  crit_of_req[qi] = crits.size();
+  crits_by_id[{c.cs, c.id}].push_back(crits.size());
+  index.add(static_cast<uint32_t>(crits.size()), c.f);
+  crits.push_back(std::move(c));
+}
+
+// Each 390/680 notification names criteria of its control source; 599 (restart) all of them
+// (added before it). 680/599 remove criteria (with the window around them); a 390 is checked
+// in the replay.
+void Scoreboard::Impl::resolve_notification(Notification& n) {
+  const int code = n.msg->status;
+  if (code == 599) {
+    for (size_t i = 0; i < crits.size(); ++i)
+      if (crits[i].t_add <= n.t) n.crits.push_back(i);
+  } else if (code == 390 || code == 680) {
+    for (const auto& v : n.msg->all("criteria-id")) {
+      auto ids = ref::parse_int_list(v, ~0ull, nullptr);
+      if (!ids) {
+        error("notification " + std::to_string(code) + " to " + n.cs + " at " + us(n.t) + ": unparsable Criteria-ID '" +
+              v + "'");
+        continue;
+      }
+      bool found = false;
+      for (auto it = crits_by_id.lower_bound({n.cs, 0}); it != crits_by_id.end() && it->first.first == n.cs; ++it) {
+        if (!ref::field_matches(*ids, it->first.second)) continue;
+        std::optional<size_t> best;  // the latest criterion with this id added before the notification
+        for (size_t i : it->second)
+          if (crits[i].t_add <= n.t) best = i;
+        if (best) n.crits.push_back(*best), found = true;
+      }
+      if (!found)
+        error("notification " + std::to_string(code) + " to " + n.cs + " at " + us(n.t) + " names Criteria-ID " + v +
+              " the model never saw added");
+    }
+  } else {
+    return;
+  }
+  if (code == 390) return;
+  for (size_t i : n.crits) {
+    Crit& c = crits[i];
+    if (!c.notified_t || n.t < *c.notified_t) c.notified_t = n.t, c.notified_code = code;
+  }
+}
+
+// A request in ingress order: an ADD's criterion starts (its clocks run from somewhere between
+// the request and the reply); DELETE and REFRESH act on the criteria in force.
+void Scoreboard::Impl::on_request_event(size_t qi) {
+  const Request& q = requests[qi];
+  if (!q.msg || q.msg->is_status || q.reply < 0) return;
+  if (replies[static_cast<size_t>(q.reply)].msg->status != 200) return;
+  if (q.msg->method == "ADD") {
+    auto ci = crit_of_req.find(qi);
+    if (ci == crit_of_req.end()) return;
+    Crit& c = crits[ci->second];
+    c.active = true;
+    c.total_base = c.idle_base = q.t;
+    c.total_base_hi = c.idle_base_hi = c.install_end;
+  } else if (q.msg->method == "DELETE") {
+    on_delete_or_refresh(q, true);
+  } else if (q.msg->method == "REFRESH") {
+    on_delete_or_refresh(q, false);
+  }
+}
+
+void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
+  const ref::Message& m = *q.msg;
+  const Reply& rp = replies[static_cast<size_t>(q.reply)];
+  const std::string where = q.msg->method + " from " + q.cs + " at " + us(q.t) + " (answered 200): ";
+  std::optional<std::vector<ref::IntEntry>> ids;
+  std::vector<std::string> cdests;
+  if (auto v = m.get("criteria-id")) {
+    ids = ref::parse_int_list(*v, ~0ull, nullptr);
+    if (!ids) return error(where + "model cannot parse Criteria-ID '" + *v + "'");
+  } else if (auto d = m.get("cdest-id")) {
+    cdests = split_commas(*d);
+    for (auto& x : cdests)
+      if (auto k = cfg.cdest_key(q.cs, x); !k.empty()) x = k;
+  } else {
+    return error(where + "no Criteria-ID or Cdest-ID selector");
+  }
+  bool with_static = false;
+  if (auto v = m.get("flags"))
+    for (const auto& f : split_commas(*v))
+      if (lower(f) == "static") with_static = true;
+  uint64_t definite = 0, maybe = 0;
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < crits.size(); ++i) {
+    Crit& c = crits[i];
+    if (c.cs != q.cs) continue;
+    const Presence pr = presence(c, q.t, true);
+    if (pr.p == Pres::Absent) continue;
+    bool sel = false;
+    if (ids) {
+      sel = ref::field_matches(*ids, c.id);
+    } else {
+      for (const auto& d : c.cdests) sel = sel || std::find(cdests.begin(), cdests.end(), d) != cdests.end();
+    }
+    if (!sel) continue;
+    if (is_delete && c.is_static && !with_static) continue;
+    if (!is_delete && c.is_static) {  // REFRESH cannot touch timeouts of a STATIC criterion
+      ++definite;
+      continue;
+    }
+    (pr.p == Pres::Present ? definite : maybe) += 1;
+    chosen.push_back(i);
+  }
+  if (auto cnt = rp.msg->get("criteria-count")) {
+    auto n = ref::parse_uint(*cnt, ~0ull);
+    if (!n || *n < definite || *n > definite + maybe)
+      error(where + "Criteria-Count " + *cnt + ", model expects " + std::to_string(definite) +
+            (maybe ? ".." + std::to_string(definite + maybe) : std::string()));
+  }
+  json& k = cov["dtcp"];
+  if (is_delete) {
+    bump(k, "criteria_deleted", chosen.size());
+    for (size_t i : chosen) {
+      Crit& c = crits[i];
+      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
+    }
+    return;
+  }
+  bump(k, "criteria_refreshed", chosen.size());
+  for (size_t i : chosen) {
+    Crit& c = crits[i];
+    auto set = [&](const char* name, uint64_t max, uint64_t& out) -> bool {
+      if (auto v = m.get(name)) {
+        auto n = ref::parse_uint(*v, max);
+        if (n) out = *n;
+        return n.has_value();
+      }
+      return false;
+    };
+    const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
+    if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
+    if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
+    if (set("timeout-packets", ~0ull, c.to_packets)) c.n_packets = 0;
+    if (set("timeout-bytes", ~0ull, c.to_bytes)) c.n_bytes = 0;
+  }
+}
+
+Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
+  const auto dr = dropped.find(p.id);
+  const bool drop = dr != dropped.end();
+  packet_coverage(p, drop);
+  using K = ref::ParsedPacket;
+  Outcome o;
+  if (p.pp.kind == K::Undecided) {
+    o.undecided = true;
+    o.ambiguous = true;
+    bump(cov["ambiguity"], "undecided_packet", 1);
+  } else if (p.pp.kind == K::Ip) {
+    std::set<std::string> observed;
+    if (auto it = copies.find(p.id); it != copies.end())
+      for (const auto& c : it->second) observed.insert(c.cdest);
+    o = evaluate_packet(p, observed, !drop);
+    if (!drop) maxdup_predicted += o.maxdup_dropped;
+  }
+  if (o.ambiguous) {
+    ++res.ambiguous_packets;
+    if (res.ambiguous_ids.size() < 100) res.ambiguous_ids.push_back(p.id);
+  }
+  return o;
+}
+
+// The criteria whose filters match these headers: the index's candidates, then the full
+// filter; cached per distinct header tuple (bounded), extended when criteria are added.
+const std::vector<uint32_t>& Scoreboard::Impl::match(const ref::Headers& h) {
+  std::string key;
+  key.reserve(48);
+  key += static_cast<char>(h.v6);
+  key.append(reinterpret_cast<const char*>(h.src.data()), 16);
+  key.append(reinterpret_cast<const char*>(h.dst.data()), 16);
+  key += static_cast<char>(h.proto);
+  key += static_cast<char>(h.has_ports);
+  key += static_cast<char>(h.sport >> 8);
+  key += static_cast<char>(h.sport & 255);
+  key += static_cast<char>(h.dport >> 8);
+  key += static_cast<char>(h.dport & 255);
+  key += static_cast<char>(h.has_icmp);
+  key += static_cast<char>(h.itype);
+  key += static_cast<char>(h.icode);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    if (cache.size() >= kMaxCachedFlows) cache.clear();
+    it = cache.emplace(std::move(key), CacheEntry{}).first;
+  }
+  CacheEntry& ce = it->second;
+  if (ce.upto < crits.size()) {
+    scratch.clear();
+    index.candidates(h, scratch);
+    std::sort(scratch.begin(), scratch.end());
+    for (uint32_t ci : scratch)
+      if (ci >= ce.upto && ref::filter_matches(crits[ci].f, h)) ce.hits.push_back(ci);
+    ce.upto = static_cast<uint32_t>(crits.size());
+  }
+  return ce.hits;
+}
+
+Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count) {
+  Outcome o;
+  const ref::Headers& h = p.pp.h;
+  const std::vector<uint32_t>& hits = match(h);
+  struct Cand {
+    size_t ci;
+    Presence pr;
+  };
+  std::vector<Cand> definite, ambiguous;
+  for (uint32_t ci : hits) {
+    Crit& c = crits[ci];
+    const Presence pr = presence(c, p.t, false);
+    if (pr.p == Pres::Absent) {
+      if (c.active && !c.gone && std::string(pr.why) == "timeout") {
+        c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *c.deadline(), c.gone_t_hi = *c.deadline(true);
+      }
+      continue;
+    }
+    (pr.p == Pres::Present ? definite : ambiguous).push_back({ci, pr});
+  }
+  // Per capture group (each has its own destinations and max-duplicates): per destination its
+  // best criterion (lowest total priority, then earliest added), best first, cut at the limit.
+  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop) {
+    using Key = std::tuple<uint32_t, uint64_t, uint64_t, size_t>;
+    std::map<std::string, std::pair<Key, std::string>> best;  // cdest -> (key, group)
+    for (size_t ci : present) {
+      const Crit& c = crits[ci];
+      for (size_t k = 0; k < c.cdests.size(); ++k) {
+        const Key key2{c.prio, c.t_add, c.order, k};
+        auto b = best.find(c.cdests[k]);
+        if (b == best.end() || key2 < b->second.first) best[c.cdests[k]] = {key2, c.group};
+      }
+    }
+    std::map<std::string, std::vector<std::pair<Key, std::string>>> by_group;
+    for (const auto& [d, kg] : best) by_group[kg.second].push_back({kg.first, d});
+    std::vector<std::string> sel;
+    ndrop = 0;
+    for (auto& [g, v] : by_group) {
+      std::sort(v.begin(), v.end());
+      const size_t limit = cfg.max_duplicates_of(g);
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i < limit) sel.push_back(v[i].second);
+        else ++ndrop;
+      }
+    }
+    return sel;
+  };
+  std::vector<size_t> present;
+  for (const auto& c : definite) present.push_back(c.ci);
+  uint64_t ndrop = 0;
+  if (ambiguous.empty()) {
+    o.selected = select(present, ndrop);
+  } else {
+    o.ambiguous = true;
+    json& a = cov["ambiguity"];
+    for (const auto& c : ambiguous) bump(a, c.pr.why, 1);
+    // Pick the resolution of the ambiguous criteria whose copies agree with what the card
+    // emitted; among equals, the one closest to the nominal (point estimate) timeline.
+    std::vector<std::vector<bool>> choices;
+    if (ambiguous.size() <= kMaxEnumerated) {
+      for (uint32_t mask = 0; mask < (1u << ambiguous.size()); ++mask) {
+        std::vector<bool> ch(ambiguous.size());
+        for (size_t k = 0; k < ambiguous.size(); ++k) ch[k] = (mask >> k) & 1;
+        choices.push_back(ch);
+      }
+    } else {
+      std::vector<bool> ch(ambiguous.size());
+      for (size_t k = 0; k < ambiguous.size(); ++k) {
+        for (const auto& d : crits[ambiguous[k].ci].cdests) ch[k] = ch[k] || observed.count(d);
+      }
+      choices.push_back(ch);
+    }
+    uint64_t best_score = ~0ull;
+    std::vector<size_t> best_present;
+    std::vector<uint64_t> drops_seen;
+    for (const auto& ch : choices) {
+      std::vector<size_t> pres = present;
+      uint64_t ham = 0;
+      for (size_t k = 0; k < ambiguous.size(); ++k) {
+        if (ch[k]) pres.push_back(ambiguous[k].ci);
+        if (ch[k] != ambiguous[k].pr.nominal) ++ham;
+      }
+      uint64_t dr = 0;
+      auto sel = select(pres, dr);
+      uint64_t diff = 0;
+      for (const auto& d : sel) diff += observed.count(d) ? 0 : 1;
+      for (const auto& d : observed) diff += std::find(sel.begin(), sel.end(), d) != sel.end() ? 0 : 1;
+      const uint64_t score = diff * 1000 + ham;
+      if (diff == 0) drops_seen.push_back(dr);
+      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, ndrop = dr;
+    }
+    // max-duplicates drops are uncertain when consistent resolutions disagree on them
+    if (!drops_seen.empty()) {
+      const auto mm = std::minmax_element(drops_seen.begin(), drops_seen.end());
+      maxdup_slack += *mm.second - *mm.first;
+    } else if (ndrop) {
+      maxdup_slack += ndrop;
+    }
+    present = best_present;
+  }
+  o.maxdup_dropped = ndrop;
+  for (size_t ci : present) {
+    if (!o.matched.empty()) o.matched += ", ";
+    o.matched += crits[ci].name() + "->" + crits[ci].cdests.front() + " prio " + std::to_string(crits[ci].prio);
+  }
+  if (count) {
+    depth_coverage(present);
+    // accounting: every matching criterion counts the packet and its IP bytes
+    for (size_t ci : present) {
+      Crit& c = crits[ci];
+      ++c.n_packets;
+      c.n_bytes += p.pp.ip_len;
+      c.idle_base = std::max(c.idle_base, p.t);
+      c.idle_base_hi = std::max(c.idle_base_hi, p.t);
+      if (c.is_static) continue;
+      if (c.to_packets && c.n_packets >= c.to_packets) c.gone = true, c.gone_reason = "packets";
+      else if (c.to_bytes && c.n_bytes >= c.to_bytes) c.gone = true, c.gone_reason = "bytes";
+      if (c.gone) c.gone_t = c.gone_t_hi = p.t;
+    }
+  }
+  return o;
+}
+
+void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
+  const uint64_t W = cfg.timeout_window_ps;
+  json& t = cov["timeouts"];
+  for (size_t i : n.crits) {
+    Crit& c = crits[i];
+    const std::string where = "390 notification to " + n.cs + " at " + us(n.t) + " for " + c.name() + ": ";
+    if (c.timeout_notified) {
+      error(where + "second timeout notification for this criterion");
+      continue;
+    }
+    c.timeout_notified = true;
+    if (!c.send_async) error(where + "criterion was added without Flags: SendAsync");
+    if (c.is_static) {
+      error(where + "criterion is STATIC (timeouts ignored)");
+      continue;
+    }
+    if (c.gone && (c.gone_reason == "packets" || c.gone_reason == "bytes")) {
+      bump(t, "notified_" + c.gone_reason, 1);
+      continue;
+    }
+    if (c.gone && (c.gone_reason == "total" || c.gone_reason == "idle")) {
+      if (n.t + W >= c.gone_t && n.t <= c.gone_t_hi + W) {
+        bump(t, "notified_" + c.gone_reason, 1);
+        continue;
+      }
+    }
+    if (!c.gone) {
+      if (auto d = c.deadline(); d && n.t + W >= *d && n.t <= *c.deadline(true) + W) {
+        const std::string kind = c.deadline_kind();
+        bump(t, "notified_" + kind, 1);
+        c.gone = true, c.gone_reason = kind, c.gone_t = *d, c.gone_t_hi = *c.deadline(true);
+        continue;
+      }
+    }
+    std::string model = "no timeout due";
+    if (c.gone) model = "already gone (" + c.gone_reason + ") at " + us(c.gone_t);
+    else if (auto d = c.deadline()) model = std::string(c.deadline_kind()) + " deadline " + us(*d);
+    if (c.to_packets && !c.gone) model += ", " + std::to_string(c.n_packets) + "/" + std::to_string(c.to_packets) + " packets";
+    if (c.to_bytes && !c.gone) model += ", " + std::to_string(c.n_bytes) + "/" + std::to_string(c.to_bytes) + " bytes";
+    error(where + "unexpected timeout (model: " + model + ")");  // the model keeps the criterion
+  }
+}
+
+void Scoreboard::Impl::end_of_run_checks(uint64_t t_end) {
+  const uint64_t W = cfg.timeout_window_ps;
+  json& t = cov["timeouts"];
+  for (Crit& c : crits) {
+    if (!c.active || c.is_static) continue;
+    if (!c.gone) {
+      auto d = c.deadline(), dhi = c.deadline(true);
+      if (!d || *dhi + W >= t_end) continue;
+      if (c.del_start && *c.del_start <= *dhi) continue;                             // deleted first
+      if (c.notified_t && c.notified_code != 390 && *c.notified_t <= *dhi + W) continue;  // 680/599 first
+      c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *d, c.gone_t_hi = *dhi;
+    }
+    if (c.gone_reason == "total" || c.gone_reason == "idle" || c.gone_reason == "packets" ||
+        c.gone_reason == "bytes") {
+      bump(t, "predicted_" + c.gone_reason, 1);
+      auto cs = cfg.csources.find(c.cs);
+      const bool targets = cs != cfg.csources.end() && cs->second.has_notification_targets;
+      if (c.send_async && targets && !c.timeout_notified && c.gone_t_hi + W < t_end &&
+          !(c.del_start && *c.del_start <= c.gone_t_hi + W))
+        error("criterion " + c.name() + " timed out (" + c.gone_reason + ") at " + us(c.gone_t) +
+              " with SendAsync, but no 390 notification arrived");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The match index
+
+namespace sbi {
+namespace {
+// The /16 buckets a positive address list covers, or nullopt when it is unbounded (no field,
+// only negations, a wildcard, or more than `limit` buckets).
+std::optional<std::vector<uint32_t>> addr_buckets(const std::optional<std::vector<ref::AddrEntry>>& f, size_t limit) {
+  if (!f) return std::nullopt;
+  std::vector<uint32_t> out;
+  bool positive = false;
+  for (const auto& e : *f) {
+    if (e.neg) continue;
+    if (e.wildcard) return std::nullopt;
+    positive = true;
+    const size_t o = e.v6 ? 0 : 12;
+    const uint32_t lo = (uint32_t{e.lo[o]} << 8) | e.lo[o + 1], hi = (uint32_t{e.hi[o]} << 8) | e.hi[o + 1];
+    if (hi - lo + 1 + out.size() > limit) return std::nullopt;
+    for (uint32_t b = lo; b <= hi; ++b) out.push_back((uint32_t{e.v6} << 16) | b);
+  }
+  if (!positive) return std::nullopt;
+  return out;
+}
+}  // namespace
+
+void MatchIndex::add(uint32_t crit, const ref::Filter& f) {
+  if (auto b = addr_buckets(f.dst, kMaxBuckets)) {
+    for (uint32_t k : *b) dst_[k].push_back(crit);
+    return;
+  }
+  if (auto b = addr_buckets(f.src, kMaxBuckets)) {
+    for (uint32_t k : *b) src_[k].push_back(crit);
+    return;
+  }
+  if (f.proto) {
+    std::vector<uint32_t> ps;
+    bool bounded = false;
+    for (const auto& e : *f.proto) {
+      if (e.neg) continue;
+      if (e.wildcard || e.hi - e.lo + 1 + ps.size() > kMaxBuckets) {
+        bounded = false;
+        ps.clear();
+        break;
+      }
+      bounded = true;
+      for (uint64_t v = e.lo; v <= e.hi && v < 256; ++v) ps.push_back(static_cast<uint32_t>(v));
+    }
+    if (bounded) {
+      for (uint32_t v : ps) proto_[v].push_back(crit);
+      return;
+    }
+  }
+  any_.push_back(crit);
+}
+
+void MatchIndex::candidates(const ref::Headers& h, std::vector<uint32_t>& out) const {
+  const size_t o = h.v6 ? 0 : 12;
+  const uint32_t fam = uint32_t{h.v6} << 16;
+  if (auto it = dst_.find(fam | (uint32_t{h.dst[o]} << 8) | h.dst[o + 1]); it != dst_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
+  if (auto it = src_.find(fam | (uint32_t{h.src[o]} << 8) | h.src[o + 1]); it != src_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
+  out.insert(out.end(), proto_[h.proto].begin(), proto_[h.proto].end());
+  out.insert(out.end(), any_.begin(), any_.end());
+}
+}  // namespace sbi
+
+}  // namespace dfc::tb
