@@ -12,6 +12,8 @@ PKGS=(
   libpcap-dev libssl-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   tshark
+  lcov
+  slurm-wlm munge
 )
 
 missing=()

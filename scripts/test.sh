@@ -11,9 +11,10 @@ cmake --build "$BUILD"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 ctest --test-dir "$BUILD" -LE long --output-on-failure -j "$(nproc)" "$@"
 
-# The bounded fuzz runs of the DTCP server/parser and the configuration parser (libFuzzer
-# needs clang, so they have their own build directory).
+# The bounded fuzz runs (~20 s each) of the DTCP server/parser, the configuration parser, the
+# monitored-packet path and the pcap reader (libFuzzer needs clang, so they have their own
+# build directory).
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_C_COMPILER=clang -DDFC_FUZZ=ON ${DFC_WERROR:+-DDFC_WERROR=$DFC_WERROR} >/dev/null
-cmake --build "$BUILD-fuzz" --target fuzz_dtcp fuzz_config
+cmake --build "$BUILD-fuzz" --target fuzz_dtcp fuzz_config fuzz_packet fuzz_pcap
 ctest --test-dir "$BUILD-fuzz" -L fuzz --output-on-failure

@@ -13,10 +13,12 @@
 
 #include "classifier_bus.hpp"
 #include "classifier_device.hpp"
+#include "classifier_lockstep.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/flow_key.hpp"
 #include "dfc/hal/hal.hpp"
+#include "exit_codes.hpp"
 
 namespace dfc::classbench {
 
@@ -268,25 +270,27 @@ void add_classbench_subcommand(CLI::App& app) {
   sub->add_option("--trace", opt->trace, "header trace (default: headers generated from the rules)")
       ->check(CLI::ExistingFile);
   sub->add_option("--classifier", opt->classifier, "classifier implementation")
-      ->check(CLI::IsMember({"rtl", "model"}));
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   sub->add_option("--depth", opt->depth, "classifier entries (default: fits the rule set)")
       ->check(CLI::Range(1u, dfc::abi::CLS_MAX_DEPTH));
   sub->add_option("--headers", opt->headers, "headers to generate without --trace");
   sub->add_option("--seed", opt->seed, "seed of the generated headers");
-  sub->add_flag("--verify", opt->verify, "compare with a software linear scan (exit 1 on mismatch)");
+  sub->add_flag("--verify", opt->verify, "compare with a software linear scan (exit 3 on mismatch)");
   sub->add_flag("-q,--quiet", opt->quiet, "print only the summary");
   sub->add_option("--wave", opt->wave, "RTL waveform file (build with -DDFC_RTL_TRACE=VCD|FST)");
   sub->callback([opt]() {
+    dfc::classbench::Summary s;
     try {
-      const dfc::classbench::Summary s = dfc::classbench::run(*opt, std::cout);
+      s = dfc::classbench::run(*opt, std::cout);
       std::cout.flush();
-      if (opt->verify && s.mismatches != 0) throw CLI::RuntimeError(1);
-    } catch (const std::runtime_error& e) {
+    } catch (const dfc::model::LockstepDivergence& e) {  // run-time failure (exit-code table: 1)
+      std::cerr << "dfcsim classbench: " << e.what();
+      throw CLI::RuntimeError(dfc::tools::kExitRunFailure);
+    } catch (const std::exception& e) {  // bad rules, trace or options
       std::cerr << "dfcsim classbench: " << e.what() << '\n';
-      throw CLI::RuntimeError(2);
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "dfcsim classbench: " << e.what() << '\n';
-      throw CLI::RuntimeError(2);
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
     }
+    // A verification mismatch is "verification failed" in the shared exit-code table.
+    if (opt->verify && s.mismatches != 0) throw CLI::RuntimeError(dfc::tools::kExitExpectations);
   });
 }

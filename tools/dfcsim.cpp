@@ -1,7 +1,7 @@
 // dfcsim: the command line of the simulator.
 //   dfcsim run [SCENARIO] [--config FILE --dtcp FILE --pcap-in FILE | --traffic SPEC] ...
 //   dfcsim regress [--label L] [--seeds N] [--junit FILE]
-//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model]
+//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep]
 // Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
 
@@ -11,10 +11,16 @@
 #include <iostream>
 #include <sstream>
 
+#include "classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
+#include "dfc/tb/errors.hpp"
 #include "dfc/tb/harness.hpp"
+#include "dfc_version.hpp"
 #include "profile.hpp"
+#include "report_exception.hpp"
 #include "regress_cmd.hpp"
+#include "replay_options.hpp"
+#include "rfc2544_cmd.hpp"
 #if DFC_HAVE_CLASSBENCH
 #include "classbench_cmd.hpp"
 #endif
@@ -41,6 +47,8 @@ std::string read_file(const std::string& path, const char* what) {
 int sc_main(int argc, char* argv[]) {
   CLI::App app{"dfcsim: hardware-in-the-loop simulator of a dynamic-flow-capture service card"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "dfcsim " DFC_VERSION_STRING);
+  app.footer(dfc::tools::kExitCodeHelp);
 
   auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without SCENARIO/--config)");
   std::string scenario, config_path, dtcp_path, pcap_in, pcap_timing, traffic, out_dir = "out", profile, classifier,
@@ -52,8 +60,15 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--config", config_path, "DFC configuration (Junos syntax)")->check(CLI::ExistingFile);
   run->add_option("--dtcp", dtcp_path, "DTCP requests in wire format, each ended by an empty line")
       ->check(CLI::ExistingFile);
-  auto* o_pcap = run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet or raw-IP pcap)")
-                     ->check(CLI::ExistingFile);
+  auto* o_pcap =
+      run->add_option("--pcap-in", pcap_in, "monitored traffic to replay (Ethernet, raw-IP, Linux SLL or SLL2 pcap)")
+          ->check(CLI::ExistingFile);
+  dfc::tb::PcapReplay replay;
+  dfc::tools::add_replay_options(run, replay, o_pcap);
+  std::string why;
+  run->add_option("--why", why,
+                  "explain each monitored packet this BPF expression selects in DIR/why.jsonl (flow table, "
+                  "classifier, criteria, copies)");
   run->add_option("--pcap-timing", pcap_timing, "replay with the capture's timing or at line rate")
       ->check(CLI::IsMember({"original", "line-rate"}));
   auto* o_traffic = run->add_option("--traffic", traffic,
@@ -66,13 +81,15 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--set", sets, "override a profile parameter, KEY=VALUE (repeatable; keys: docs/model.md)")
       ->allow_extra_args(false);
   run->add_option("--schedule-seed", schedule_seed, "perturb the cores' quanta and sync points (0 = none)");
-  run->add_option("--classifier", classifier, "classifier implementation")->check(CLI::IsMember({"rtl", "model"}));
+  run->add_option("--classifier", classifier, "classifier implementation (lockstep: RTL and model compared)")
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
       ->check(CLI::IsMember({"vcd", "fst"}));
-  run->add_option("--out", out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)");
+  run->add_option("--out", out_dir, "output directory (report.json, report.html, cdest-<id>.pcap, dtcp.log, dtcp.pcap)");
   run->add_flag("-q,--quiet", quiet, "no summary");
 
   add_regress_subcommand(app, argv[0]);
+  add_rfc2544_subcommand(app, argv[0]);
 #if DFC_HAVE_CLASSBENCH
   add_classbench_subcommand(app);
 #endif
@@ -83,7 +100,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return dfc::tools::exit_for_parse_error(app, e);
   }
 
   if (run->parsed()) {
@@ -108,6 +125,10 @@ int sc_main(int argc, char* argv[]) {
       if (!pcap_in.empty()) o.pcap_in = pcap_in, o.traffic_spec.clear(), o.traffic.clear();
       if (!traffic.empty()) o.traffic_spec = traffic, o.pcap_in.clear(), o.traffic.clear();
       if (!pcap_timing.empty()) o.pcap_timing = pcap_timing;
+      if (!pcap_in.empty()) o.replay = replay;
+      if ((replay.pps > 0 || replay.mbps > 0 || replay.multiplier != 1) && o.pcap_timing == "line-rate")
+        throw std::runtime_error("--pcap-timing line-rate and --pps/--mbps/--multiplier are exclusive");
+      o.why = why;
       if (packets) o.packets = packets;
       if (run->count("--seed")) o.seed = seed;
       if (!profile.empty()) o.profile = profile;
@@ -125,15 +146,15 @@ int sc_main(int argc, char* argv[]) {
         return 3;
       }
       return 0;
-    } catch (const dfc::config::ConfigError& e) {
-      std::cerr << "dfcsim: configuration error: " << e.what() << "\n";
-      return 2;
     } catch (const dfc::model::ProfileError& e) {
       std::cerr << "dfcsim: profile error: " << e.what() << "\n";
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "dfcsim: error: " << e.what() << "\n";
-      return 2;
+      return dfc::tools::kExitBadInput;
+    } catch (...) {
+      if (auto d = dfc::model::ClassifierLockstep::first_divergence()) {  // RTL != model: run-time failure
+        std::cerr << "dfcsim: " << *d;
+        return dfc::tools::kExitRunFailure;
+      }
+      return dfc::tools::report_exception("dfcsim");
     }
   }
   return 0;

@@ -12,3 +12,5 @@ if(TARGET dfcsim AND TARGET dfc_serve AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/serve
   target_link_libraries(dfcsim PRIVATE dfc_serve)
   target_compile_definitions(dfcsim PRIVATE DFC_HAVE_SERVE=1)
 endif()
+target_include_directories(dtcpctl PRIVATE ${CMAKE_CURRENT_LIST_DIR} ${CMAKE_BINARY_DIR}/generated)
+add_dependencies(dtcpctl dfc_version)

@@ -35,6 +35,8 @@
 
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
+#include "dfc_version.hpp"
+#include "exit_codes.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::udp;
@@ -44,13 +46,15 @@ namespace fs = std::filesystem;
 namespace {
 
 // ---- exit statuses ---------------------------------------------------------------------------
+// 0..3 are the table shared by every dfcsim command (dfc/tb/errors.hpp); 10.. are dtcpctl's own:
+// the DTCP status the server answered with.
 enum Exit : int {
-  kOk = 0,
-  kBadInput = 2,       // usage error, invalid option value, missing key
-  kTimeout = 3,        // no (complete) reply after all attempts; listen: fewer than --count
-  kBadReply = 4,       // a reply/notification whose signature does not verify, or malformed
-  kLocalError = 5,     // socket / Seq file error
-  kIncomplete = 6,     // multi-packet LIST reply with entries missing when the wait ended
+  kOk = dfc::tools::kExitOk,
+  kLocalError = dfc::tools::kExitRunFailure,  // socket / Seq file error
+  kTimeout = dfc::tools::kExitRunFailure,     // no (complete) reply after all attempts; listen: fewer than --count
+  kIncomplete = dfc::tools::kExitRunFailure,  // multi-packet LIST reply with entries missing when the wait ended
+  kBadInput = dfc::tools::kExitBadInput,      // usage error, invalid option value, missing key, bad script
+  kBadReply = dfc::tools::kExitExpectations,  // verification failed: a reply/notification whose signature does not verify, or malformed
 };
 int exit_for_status(int status) {
   switch (status) {
@@ -74,9 +78,10 @@ int exit_for_status(int status) {
 
 const char* kExitHelp =
     "Exit status: 0 reply 200 OK (listen: --count notifications received, or --timeout with no --count);\n"
-    "  2 bad input (usage, option values, no key); 3 timeout (no reply after all attempts; listen: fewer\n"
-    "  than --count); 4 a reply/notification whose signature does not verify or that is malformed;\n"
-    "  5 local error (socket, Seq file); 6 multi-packet LIST reply incomplete;\n"
+    "  1 failure at run time: timeout (no reply after all attempts; listen: fewer than --count), local\n"
+    "  error (socket, Seq file), multi-packet LIST reply incomplete; 2 usage or bad input (options, no key,\n"
+    "  .dtcp script); 3 verification failed: a reply/notification whose signature does not verify or\n"
+    "  that is malformed;\n"
     "  DTCP errors: 10 = 400 Bad Request, 11 = 430 Unknown Content Destination, 12 = 431 Unknown\n"
     "  Criteria ID, 13 = 432 Improper Filter, 14 = 433 Improper Timeout, 15 = other 4xx,\n"
     "  20 = 500, 21 = 501 Not Implemented, 22 = 505 Version, 23 = 550, 24 = 551, 25 = other 5xx,\n"
@@ -123,8 +128,22 @@ udp::endpoint parse_endpoint(const std::string& s, const char* what) {
     port = s.substr(c + 1);
   }
   boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(host, ec);
-  if (ec) throw Fail{kBadInput, std::string(what) + ": '" + host + "' is not an IP address"};
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) {
+    // A host name (localhost, a lab machine): the first address the resolver gives, IPv4 first.
+    asio::io_context io;
+    udp::resolver res(io);
+    const auto found = res.resolve(host, "", ec);
+    if (ec || found.empty())
+      throw Fail{kBadInput, std::string(what) + ": '" + host + "' is neither an IP address nor a host name that resolves" +
+                                (ec ? " (" + ec.message() + ")" : std::string())};
+    addr = found.begin()->endpoint().address();
+    for (const auto& e : found)
+      if (e.endpoint().address().is_v4()) {
+        addr = e.endpoint().address();
+        break;
+      }
+  }
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoul(port) == 0 || std::stoul(port) > 65535)
     throw Fail{kBadInput, std::string(what) + ": '" + port + "' is not a UDP port (1-65535)"};
@@ -553,6 +572,97 @@ int listen_notifications(const Common& c, const std::string& bind_addr, int port
   return bad ? kBadReply : kOk;
 }
 
+
+// ---- send FILE ---------------------------------------------------------------------------------
+// A .dtcp script as `dfcsim run --dtcp` takes it: requests separated by empty lines, '#' lines are
+// comments. Each request's Seq and Authentication-Info are added here (a script carrying them is
+// refused: use --seq for replay tests); a Csource-ID in the request overrides --csource for it.
+struct ScriptRequest {
+  int line = 0;
+  std::string method, version;
+  std::string csource;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+std::vector<ScriptRequest> parse_script(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Fail{kBadInput, path + ": cannot read the script"};
+  std::vector<ScriptRequest> out;
+  std::optional<ScriptRequest> cur;
+  std::string line;
+  int n = 0;
+  auto flush = [&] {
+    if (cur) out.push_back(std::move(*cur));
+    cur.reset();
+  };
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) {
+      flush();
+      continue;
+    }
+    if (line[0] == '#') continue;
+    const std::string where = path + ":" + std::to_string(n) + ": ";
+    if (!cur) {
+      std::istringstream is(line);
+      ScriptRequest r;
+      r.line = n;
+      std::string proto;
+      is >> r.method >> proto;
+      if (r.method.empty() || proto.rfind("DTCP/", 0) != 0)
+        throw Fail{kBadInput, where + "expected a request line 'METHOD DTCP/x.y', got '" + line + "'"};
+      r.version = proto.substr(5);
+      cur = std::move(r);
+      continue;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0)
+      throw Fail{kBadInput, where + "expected 'Name: value', got '" + line + "'"};
+    std::string name = line.substr(0, colon), value = line.substr(colon + 1);
+    name.erase(name.find_last_not_of(" \t") + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t") + 1);
+    if (dfc::dtcp::iequals(name, "Seq") || dfc::dtcp::iequals(name, "Authentication-Info"))
+      throw Fail{kBadInput, where + name + " is added by dtcpctl (each request is numbered and signed)"};
+    if (dfc::dtcp::iequals(name, "Csource-ID")) {
+      cur->csource = value;
+      continue;
+    }
+    check_value(where + name, value);
+    cur->params.emplace_back(name, value);
+  }
+  flush();
+  if (out.empty()) throw Fail{kBadInput, path + ": no request in the script"};
+  return out;
+}
+
+// Sends every request in order; the exit status is the first non-zero one (all are sent).
+int send_script(const Common& common, const std::string& path) {
+  const auto reqs = parse_script(path);
+  int rc = kOk;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const ScriptRequest& r = reqs[i];
+    Common c = common;
+    if (!r.csource.empty()) c.csource = r.csource;
+    c.version = r.version;
+    int this_rc;
+    if (!c.json_out) std::cout << (i ? "\n" : "") << "# " << i + 1 << " " << r.method << " (" << path << ":" << r.line << ")\n";
+    try {
+      const Outcome o = exchange(c, r.method, r.params);
+      print_outcome(c, r.method, o);
+      this_rc = exit_for_status(o.status);
+    } catch (const Fail& e) {
+      if (c.json_out) std::cout << json{{"error", e.msg}, {"exit", e.code}}.dump() << "\n";
+      std::cerr << "dtcpctl: request " << i + 1 << " (" << path << ":" << r.line << "): " << e.msg << "\n";
+      this_rc = e.code;
+    }
+    std::cout.flush();
+    if (rc == kOk) rc = this_rc;
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -562,9 +672,12 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options are accepted after the subcommand too
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one wins
   Common c;
-  app.add_option("--server", c.server, "DTCP server ADDR:PORT (the control source's service-port)");
-  app.add_option("--csource", c.csource, "Csource-ID of this control source");
-  app.add_option("--key-file", c.key_file, "file holding the shared key (else $DTCP_KEY)");
+  app.set_version_flag("--version", "dtcpctl " DFC_VERSION_STRING);
+  app.add_option("--server", c.server, "DTCP server HOST:PORT (the control source's service-port)")
+      ->envname("DTCPCTL_SERVER");
+  app.add_option("--csource", c.csource, "Csource-ID of this control source")->envname("DTCPCTL_CSOURCE");
+  app.add_option("--key-file", c.key_file, "file holding the shared key (else $DTCP_KEY)")
+      ->envname("DTCPCTL_KEY_FILE");
   app.add_option("--seq-file", c.seq_file, "persistent Seq state (default ~/.dtcpctl/<csource>.seq)");
   app.add_option("--seq-start", c.seq_start, "first Seq when the Seq file does not exist yet")->capture_default_str();
   std::string fixed_seq;
@@ -646,6 +759,13 @@ int main(int argc, char** argv) {
   lis->add_option("--count", lcount, "exit after N verified notifications")->check(CLI::Range(0, 1 << 30));
   lis->add_option("--timeout", ltimeout, "exit after S seconds (0: no limit)")->check(CLI::Range(0.0, 1e7));
 
+  auto* snd = app.add_subcommand("send", "send a .dtcp script: requests separated by empty lines, each numbered "
+                                        "and signed here; prints each reply");
+  std::string script;
+  snd->add_option("FILE", script, "the .dtcp script (request line, then NAME: VALUE lines)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -659,6 +779,7 @@ int main(int argc, char** argv) {
       if (!c.fixed_seq) throw Fail{kBadInput, "--seq: expected an unsigned 64-bit number"};
     }
     if (lis->parsed()) return listen_notifications(c, lbind, lport, lcount, ltimeout);
+    if (snd->parsed()) return send_script(c, script);
 
     std::vector<std::pair<std::string, std::string>> ps;
     auto put = [&](const char* opt, const char* name, const std::string& v) {

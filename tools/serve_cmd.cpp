@@ -8,6 +8,8 @@
 
 #include "dfc/config/config.hpp"
 #include "dfc/tb/serve.hpp"
+#include "replay_options.hpp"
+#include "report_exception.hpp"
 
 void add_serve_subcommand(CLI::App& app) {
   auto opt = std::make_shared<dfc::tb::ServeOptions>();
@@ -25,8 +27,10 @@ void add_serve_subcommand(CLI::App& app) {
   sub->add_option("--traffic", opt->traffic_spec,
                   "generated monitored traffic: the `run --traffic` spec plus pps=N, e.g. "
                   "pps=100,packets=100000,flows=10,match=1,match-dst=10.1.1.1,match-proto=17,match-dport=53");
-  sub->add_option("--pcap-in", opt->pcap_in, "monitored traffic replayed with its original timing")
-      ->check(CLI::ExistingFile);
+  auto* pcap_in = sub->add_option("--pcap-in", opt->pcap_in,
+                                  "monitored traffic replayed with its original timing (Ethernet, raw-IP, SLL, SLL2)")
+                      ->check(CLI::ExistingFile);
+  dfc::tools::add_replay_options(sub, opt->replay, pcap_in);
   sub->add_option("--traffic-start", opt->traffic_start_s, "seconds after start before the traffic begins")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   sub->add_option("--duration", opt->duration_s, "stop after S seconds (0: run until SIGINT/SIGTERM)")
@@ -48,12 +52,8 @@ void add_serve_subcommand(CLI::App& app) {
       opt->config_text = s.str();
       opt->config_name = *config_path;
       dfc::tb::serve(*opt);
-    } catch (const dfc::config::ConfigError& e) {
-      std::cerr << "dfcsim: configuration error: " << e.what() << "\n";
-      throw CLI::RuntimeError(2);
-    } catch (const std::exception& e) {
-      std::cerr << "dfcsim: error: " << e.what() << "\n";
-      throw CLI::RuntimeError(1);
+    } catch (...) {
+      throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim serve"));
     }
   });
 }

@@ -92,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     srv.on_datagram(p);
     // Traffic and time.
     for (const auto& c : srv.criteria()) srv.account_hit(c.rule, static_cast<uint32_t>(100 + chunk.size()));
+    if (!srv.criteria().empty()) srv.account_copy(srv.criteria().front().rule, static_cast<uint32_t>(100 + chunk.size()));
     hal.advance(static_cast<uint64_t>(chunk.size() % 7) * 1'000'000'000ull);
     if (hal.timer_due()) srv.on_timer();
     for (auto& out : hal.sent) {

@@ -56,8 +56,9 @@ class Firmware::ControlPlaneAdapter : public ControlPlaneView {
   explicit ControlPlaneAdapter(dtcp::Server& s) : s_(s) {}
   const CriterionView* criterion_for_rule(RuleId id) const override { return s_.criterion_for_rule(id); }
   void account_hit(RuleId id, uint32_t bytes) override { s_.account_hit(id, bytes); }
+  void account_copy(RuleId id, uint32_t bytes) override { s_.account_copy(id, bytes); }
   uint64_t criteria_version() const override { return s_.criteria_version(); }
-  void duplicates_dropped(const std::string& cs) override { s_.duplicates_dropped(cs); }
+  void duplicates_dropped(const CriterionView& c) override { s_.duplicates_dropped_for_criterion(c.criteria_id); }
 
  private:
   dtcp::Server& s_;
@@ -69,21 +70,25 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
   cls_ = std::make_unique<ClassifierDriver>(hal_);
   server_ = std::make_unique<dtcp::Server>(cfg_, *mux_, *cls_);
   cp_ = std::make_unique<ControlPlaneAdapter>(*server_);
-  // max-duplicates: the first capture group's value (groups override the global value).
-  if (!cfg_.capture_groups.empty()) opt_.pipeline.max_duplicates = cfg_.max_duplicates(cfg_.capture_groups.front());
+  // max-duplicates and content destinations are per capture group: ids are only unique
+  // within a group, so a destination is (group, id). Copies of an id that several groups use
+  // are labelled "<group>/<id>" (pcap file names, per-destination statistics).
+  opt_.pipeline.group_max_duplicates.clear();
+  for (const auto& g : cfg_.capture_groups) opt_.pipeline.group_max_duplicates.push_back(cfg_.max_duplicates(g));
   pipeline_ = std::make_unique<Pipeline>(*mux_, *cls_, *cp_, opt_.pipeline);
-  std::map<std::string, CopyDestination> dests;
-  for (const auto& g : cfg_.capture_groups)
-    for (const auto& cd : g.content_destinations) {
+  std::map<DestKey, CopyDestination> dests;
+  for (size_t gi = 0; gi < cfg_.capture_groups.size(); ++gi)
+    for (const auto& cd : cfg_.capture_groups[gi].content_destinations) {
       in_addr a{};
-      // IPv4 only: the copies' outer header is IPv4 (unit 2 is family inet); a destination
-      // with another address gets no copies and they are counted as unknown destination.
-      if (inet_pton(AF_INET, cd.address.c_str(), &a) == 1)
-        dests[cd.id] = CopyDestination{ntohl(a.s_addr), cd.ttl};
+      // IPv4 only (the configuration refuses others): the outer header is IPv4 (unit 2 is
+      // family inet).
+      if (inet_pton(AF_INET, cd.address.c_str(), &a) != 1) continue;
+      dests[DestKey{static_cast<uint32_t>(gi), cd.id}] =
+          CopyDestination{ntohl(a.s_addr), cd.ttl, copy_label(cfg_, cfg_.capture_groups[gi], cd.id)};
     }
   pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
-  next_aging_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
+  next_aging_ns_ = hal_.now_ns() + aging_step_ns();
   rearm();
 }
 
@@ -122,24 +127,41 @@ void Firmware::on_packet(const Packet& p) {
 
 void Firmware::on_timer() {
   const uint64_t now = mux_->now_ns();
-  if (now >= next_aging_ns_) {
-    next_aging_ns_ = now + opt_.flow_aging_period_ns;
-    pipeline_->age_flows();
+  // The flow-table sweep runs after the due timeouts are served, outside the criteria lock:
+  // a sweep of a large table takes a while, and neither the notifications due now nor the
+  // other cores' criteria updates should wait for it.
+  const bool age = now >= next_aging_ns_;
+  if (age) next_aging_ns_ = now + aging_step_ns();
+  {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    if (now >= mux_->server_deadline) {
+      mux_->server_deadline = UINT64_MAX;
+      server_->on_timer();  // re-arms through the mux if it still has deadlines
+    }
+    // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
+    // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
+    server_->check_congestion();
+    ovl_->tick(now);
+    eval_memory(now);
+    rearm();
   }
-  HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-  if (now >= mux_->server_deadline) {
-    mux_->server_deadline = UINT64_MAX;
-    server_->on_timer();  // re-arms through the mux if it still has deadlines
-  }
-  // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
-  // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
-  server_->check_congestion();
-  ovl_->tick(now);
-  eval_memory(now);
+  if (age) pipeline_->age_flows(std::max(1u, opt_.flow_aging_slices));
+}
+
+void Firmware::restart(std::string_view alert_info) {
+  server_->restart(alert_info);  // criteria (and their classifier rules) lost, 599 sent
+  eval_memory(hal_.now_ns());
   rearm();
 }
 
+std::string copy_label(const config::DfcConfig& cfg, const config::CaptureGroup& g, const std::string& cdest_id) {
+  size_t users = 0;
+  for (const auto& og : cfg.capture_groups) users += og.content_destination(cdest_id) ? 1 : 0;
+  return users > 1 ? g.name + "/" + cdest_id : cdest_id;
+}
+
 const PipelineStats& Firmware::pipeline_stats() const { return pipeline_->stats(); }
+void Firmware::set_packet_trace(PacketTraceFn f) { pipeline_->set_trace(std::move(f)); }
 const std::vector<OverloadEvent>& Firmware::overload_events() const { return ovl_->events(); }
 dtcp::Server& Firmware::server() { return *server_; }
 ClassifierDriver& Firmware::classifier() { return *cls_; }

@@ -1,4 +1,5 @@
-// Shared fixture of the DTCP server tests: a two-group configuration, the fake HAL with the
+// Shared fixture of the DTCP server tests: a two-group configuration (the groups share
+// content-destination ids and a control-source id), the fake HAL with the
 // reference classifier behind the real driver, and a tiny client that signs requests and
 // verifies replies/notifications.
 #pragma once
@@ -64,6 +65,26 @@ services {
       }
       content-destination cdst_b { address 10.9.0.3; }
     }
+    /* A second group that reuses the destination ids cd1/cd2 (other addresses, other
+       max-duplicates) and the control-source id cs1 (told apart by service-port). */
+    capture-group g2 {
+      interfaces dfc-0/0/1;
+      max-duplicates 1;
+      control-source cs3 {
+        source-addresses 10.0.1.3;
+        service-port 2400;
+        shared-key "secret3";
+        notification-targets 10.0.1.3 port 2100;
+      }
+      control-source cs1 {
+        source-addresses 10.0.1.1;
+        service-port 2402;
+        shared-key "secret1-g2";
+        notification-targets 10.0.1.1 port 2100;
+      }
+      content-destination cd1 { address 10.9.1.1; ttl 32; }
+      content-destination cd2 { address 10.9.1.2; soft-limit 80k; }
+    }
   }
 }
 )";
@@ -83,9 +104,15 @@ class ServerTest : public ::testing::Test {
   Src cs1{"cs1", "secret1", "10.0.0.1"};
   Src cs2{"cs2", "secret2", "10.0.0.2"};
   Src csa{"csrc_a", "secret", "10.0.0.3"};  // no source-addresses configured: any address
-  uint64_t seq1 = 1000, seq2 = 5000, seqa = 100;
+  Src cs3{"cs3", "secret3", "10.0.1.3"};        // group g2
+  Src cs1g2{"cs1", "secret1-g2", "10.0.1.1"};   // g2's cs1 (service-port 2402)
+  uint64_t seq1 = 1000, seq2 = 5000, seqa = 100, seq3 = 7000, seq1g2 = 9000;
 
-  uint64_t& seq_of(const Src& s) { return s.id == "cs2" ? seq2 : s.id == "csrc_a" ? seqa : seq1; }
+  uint64_t& seq_of(const Src& s) {
+    if (s.key == "secret1-g2") return seq1g2;
+    return s.id == "cs2" ? seq2 : s.id == "csrc_a" ? seqa : s.id == "cs3" ? seq3 : seq1;
+  }
+  uint16_t port_of(const Src& s) const { return s.key == "secret1-g2" ? 2402 : 2400; }
 
   // Builds and signs a request: method line, params, then Csource-ID and Seq.
   std::string build(const Src& s, const std::string& method, const KV& params, uint64_t seq,
@@ -112,7 +139,7 @@ class ServerTest : public ::testing::Test {
   Message request(const Src& s, const std::string& method, const KV& params = {},
                   const std::string& version = "DTCP/0.7") {
     uint64_t seq = ++seq_of(s);
-    deliver(s, build(s, method, params, seq, version));
+    deliver(s, build(s, method, params, seq, version), port_of(s));
     auto replies = collect(s);
     EXPECT_EQ(replies.size(), 1u) << method;
     if (replies.empty()) return Message{};
@@ -128,7 +155,7 @@ class ServerTest : public ::testing::Test {
       EXPECT_EQ(p.unit, dfc::Unit::Control);
       if (p.dst_ip == s.ip && p.dst_port == s.port) {
         EXPECT_EQ(p.src_ip, "10.1.0.0");
-        EXPECT_EQ(p.src_port, 2400);
+        EXPECT_EQ(p.src_port, port_of(s));
         auto m = dfc::dtcp::parse_and_verify(text, s.key);
         EXPECT_TRUE(m) << text;
         if (m) replies.push_back(*m);
@@ -158,6 +185,13 @@ class ServerTest : public ::testing::Test {
     Message r = request(s, "ADD", params);
     EXPECT_EQ(r.status, 200) << r.first_line << " " << (r.params.empty() ? "" : r.params[0].name + ": " + r.params[0].value);
     return static_cast<uint32_t>(std::stoul(r.get("Criteria-ID").value_or("0")));
+  }
+
+  // One packet of `bytes` that matched only this rule's criterion, reported as the pipeline
+  // does: one copy to its destination, one hit on the criterion.
+  void traffic(dfc::fw::RuleId rule, uint32_t bytes) {
+    srv.account_copy(rule, bytes);
+    srv.account_hit(rule, bytes);
   }
 
   // Rules the classifier returns for a header, mapped to criteria ids.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "dfc/config/config.hpp"
@@ -172,7 +173,7 @@ TEST(Config, ErrorsCarryFileLineColumnAndWhatWasExpected) {
       {"dynamic-flow-capture {\n capture-group g {\n  content-destination d { address 1.1.1.1; hard-limit 10; hard-limit-target 20; }\n }\n}", 3, 59, "hard-limit-target must not exceed hard-limit"},
       {"dynamic-flow-capture {\n capture-group g {\n  content-destination d { address 1.1.1.1; soft-limit 10; soft-limit-clear 20; }\n }\n}", 3, 59, "soft-limit-clear must not exceed soft-limit"},
       {"dynamic-flow-capture {\n capture-group g {\n  content-destination d { address 1.1.1.1; }\n  content-destination d { address 1.1.1.2; }\n }\n}", 4, 23, "defined twice"},
-      {"dynamic-flow-capture {\n capture-group g { control-source c { service-port 1; shared-key k; } }\n capture-group h { control-source c { service-port 1; shared-key k; } }\n}", 3, 35, "already defined in another capture-group"},
+      {"dynamic-flow-capture {\n capture-group g { control-source c { service-port 1; shared-key k; } }\n capture-group h { control-source c { service-port 1; shared-key k; } }\n}", 3, 35, "is also defined in capture-group 'g'"},
       {"dynamic-flow-capture {\n capture-group g { }\n capture-group g { }\n}", 3, 16, "defined twice"},
       {"dynamic-flow-capture {\n capture-group \"a b\" { }\n}", 2, 16, "cannot carry"},
       {"dynamic-flow-capture {\n /* unterminated\n", 2, 2, "unterminated comment"},
@@ -212,15 +213,20 @@ TEST(Config, ScaledNumbers) {
 }
 
 TEST(Config, RepoExampleConfigsParse) {
-  // Every *.conf committed under configs/ or examples/ (if any) must parse.
-  for (const char* dir : {"/configs/", "/examples/"}) {
-    std::string base = std::string(DFC_SOURCE_DIR) + dir;
-    for (const char* name : {"dfc.conf", "example.conf"}) {
-      std::ifstream f(base + name);
-      if (!f) continue;
-      EXPECT_NO_THROW(dfc::config::load_config(base + name)) << base + name;
+  // Every configuration committed with the scenarios and the fuzz corpus (except the ones
+  // that are meant to be bad) must parse; the directories must exist and hold some.
+  namespace fs = std::filesystem;
+  size_t parsed = 0;
+  for (const char* dir : {"/testbench/scenarios/configs", "/firmware/fuzz/corpus/config"}) {
+    const fs::path base = std::string(DFC_SOURCE_DIR) + dir;
+    ASSERT_TRUE(fs::is_directory(base)) << base;
+    for (const auto& e : fs::directory_iterator(base)) {
+      if (e.path().extension() != ".conf" || e.path().filename().string().rfind("bad_", 0) == 0) continue;
+      EXPECT_NO_THROW(dfc::config::load_config(e.path().string())) << e.path();
+      ++parsed;
     }
   }
+  EXPECT_GE(parsed, 6u);
 }
 
 }  // namespace

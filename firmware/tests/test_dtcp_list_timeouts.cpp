@@ -178,14 +178,19 @@ TEST_F(ServerTest, PacketsAndBytesTimeouts) {
   auto n = take_notes("secret1");
   ASSERT_EQ(n.size(), 2u);  // only the SendAsync one, to both targets
   EXPECT_EQ(n[0].second.get("Remaining-Packets").value_or(""), "0");
-  // per content destination counters
+  // Per content destination: the copies counted (hits alone do not; a copy is reported
+  // separately by the pipeline, once per destination per packet), and the criteria left.
+  for (const auto& x : srv.criteria()) traffic(x.rule, 10);
   for (auto& d : srv.content_destination_stats()) {
+    if (d.group != "g1") continue;
     if (d.id == "cd1") {
-      EXPECT_EQ(d.matched_packets, 8u);
+      EXPECT_EQ(d.matched_packets, 1u);
+      EXPECT_EQ(d.matched_bytes, 10u);
       EXPECT_EQ(d.criteria, 1u);
     }
     if (d.id == "cd2") {
-      EXPECT_EQ(d.matched_bytes, 1000u);
+      EXPECT_EQ(d.matched_bytes, 0u);
+      EXPECT_EQ(d.criteria, 0u);
     }
   }
 }
@@ -230,11 +235,11 @@ TEST_F(ServerTest, CongestionSoftThenHardDeletesLowestPriorityNewest) {
   add_ok(csa, {{"Priority", "20"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd2"}});  // total 20
   auto c = srv.criteria();
   // 12 kB over the first second => 12 kB * 8 / 10 s = 9.6 kbit/s > soft 8k
-  srv.account_hit(c[0].rule, 4000);
-  srv.account_hit(c[1].rule, 4000);
-  srv.account_hit(c[2].rule, 4000);
+  traffic(c[0].rule, 4000);
+  traffic(c[1].rule, 4000);
+  traffic(c[2].rule, 4000);
   hal.advance(1'000'000'000ull);
-  srv.account_hit(c[0].rule, 1);  // a new second triggers the evaluation
+  traffic(c[0].rule, 1);  // a new second triggers the evaluation
   auto n1 = take_notes("secret1");
   ASSERT_EQ(n1.size(), 2u);
   EXPECT_EQ(n1[0].second.status, 580);
@@ -243,10 +248,10 @@ TEST_F(ServerTest, CongestionSoftThenHardDeletesLowestPriorityNewest) {
   EXPECT_EQ(n1[0].second.get("Max-Bandwidth").value_or(""), "16000");
   EXPECT_EQ(srv.active_criteria(), 3u);
   // Push past the hard limit: 25 kB total => 20 kbit/s > 16k; must shed to < 12k.
-  srv.account_hit(c[2].rule, 8000);
-  srv.account_hit(c[1].rule, 5000);
+  traffic(c[2].rule, 8000);
+  traffic(c[1].rule, 5000);
   hal.advance(1'000'000'000ull);
-  srv.account_hit(c[0].rule, 1);
+  traffic(c[0].rule, 1);
   // Victims in order: csrc_a's (prio 20, 9.6 kbit/s) -> est 10.4k < 12k: stop.
   EXPECT_EQ(srv.active_criteria(), 2u);
   auto na = take_notes("secret");  // (csrc_a's 580 was discarded with the first take_notes)
@@ -257,18 +262,29 @@ TEST_F(ServerTest, CongestionSoftThenHardDeletesLowestPriorityNewest) {
   EXPECT_EQ(cs_stats("csrc_a").counters.criteria_deleted_congestion, 1u);
   EXPECT_TRUE(take_notes("secret1").empty());  // cs1 was not touched and already told of congestion
   for (auto& d : srv.content_destination_stats())
-    if (d.id == "cd2") {
+    if (d.id == "cd2" && d.group == "g1") {
       EXPECT_EQ(d.congestion_notifications, 3u);
       EXPECT_TRUE(d.soft_congested);
     }
   // Quiet for 10 s: the soft condition clears on the next evaluation; a new episode notifies again.
   hal.advance(11'000'000'000ull);
   srv.check_congestion();
+  bool seen = false;
   for (auto& d : srv.content_destination_stats()) {
-    if (d.id == "cd2") {
+    if (d.id == "cd2" && d.group == "g1") {
+      seen = true;
       EXPECT_FALSE(d.soft_congested);
+      EXPECT_EQ(d.soft_cleared, 1u);
     }
   }
+  EXPECT_TRUE(seen);
+  take_notes("secret1");
+  traffic(c[0].rule, 12000);  // 9.6 kbit/s > soft 8k: a new episode
+  hal.advance(1'000'000'000ull);
+  srv.check_congestion();
+  auto again = take_notes("secret1");
+  ASSERT_EQ(again.size(), 2u) << "a new soft episode notifies again (both of cs1's targets)";
+  EXPECT_EQ(again[0].second.status, 580);
 }
 
 // Reference §2.7: the destination's average is computed over its *active* criteria. After a
@@ -279,9 +295,9 @@ TEST_F(ServerTest, CongestionCountsOnlyActiveCriteriaAndSoftEpisodesRepeat) {
   add_ok(cs1, {{"Priority", "9"}, {"Flags", "Static"}, {"Cdest-ID", "cd2"}});
   add_ok(csa, {{"Priority", "20"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd2"}});
   auto c = srv.criteria();
-  srv.account_hit(c[0].rule, 4000);
-  srv.account_hit(c[1].rule, 5000);
-  srv.account_hit(c[2].rule, 16000);  // 25 kB => 20 kbit/s > hard 16k
+  traffic(c[0].rule, 4000);
+  traffic(c[1].rule, 5000);
+  traffic(c[2].rule, 16000);  // 25 kB => 20 kbit/s > hard 16k
   hal.advance(1'000'000'000ull);
   srv.check_congestion();  // deletes csrc_a's criterion: 9 kB left => 7.2 kbit/s
   EXPECT_EQ(srv.active_criteria(), 2u);
@@ -293,7 +309,7 @@ TEST_F(ServerTest, CongestionCountsOnlyActiveCriteriaAndSoftEpisodesRepeat) {
   EXPECT_EQ(cs_stats("cs1").counters.criteria_deleted_congestion, 0u);
   auto cd2 = [&] {
     for (auto& d : srv.content_destination_stats())
-      if (d.id == "cd2") return d;
+      if (d.id == "cd2" && d.group == "g1") return d;
     return dfc::dtcp::ContentDestinationStats{};
   };
   EXPECT_EQ(cd2().soft_episodes, 1u);
@@ -303,7 +319,7 @@ TEST_F(ServerTest, CongestionCountsOnlyActiveCriteriaAndSoftEpisodesRepeat) {
   srv.check_congestion();
   EXPECT_FALSE(cd2().soft_congested);
   EXPECT_EQ(cd2().soft_cleared, 1u);
-  srv.account_hit(c[0].rule, 12000);  // 9.6 kbit/s > soft 8k again
+  traffic(c[0].rule, 12000);  // 9.6 kbit/s > soft 8k again
   hal.advance(1'000'000'000ull);
   srv.check_congestion();
   EXPECT_EQ(cd2().soft_episodes, 2u);

@@ -28,11 +28,16 @@ class FakeControlPlane : public ControlPlaneView {
     hits[id] += 1;
     bytes_by_rule[id] += bytes;
   }
+  void account_copy(RuleId id, uint32_t bytes) override {
+    copies[id] += 1;
+    copy_bytes += bytes;
+  }
   uint64_t criteria_version() const override { return version; }
-  void duplicates_dropped(const std::string& cs) override { ++dups[cs]; }
+  void duplicates_dropped(const CriterionView& c) override { ++dups[std::to_string(c.group) + ":" + c.csource_id]; }
 
   std::map<RuleId, CriterionView> crit;
-  std::map<RuleId, uint64_t> hits, bytes_by_rule;
+  std::map<RuleId, uint64_t> hits, bytes_by_rule, copies;
+  uint64_t copy_bytes = 0;
   std::map<std::string, uint64_t> dups;
   uint64_t version = 1;
 };
@@ -77,10 +82,10 @@ struct Rig {
     for (int i = 0; i < 5; ++i) d["cd" + std::to_string(i)] = CopyDestination{0x0a460000u + uint32_t(i), uint8_t(200 + i)};
     pl->set_destinations(d);
   }
-  RuleId add(const std::string& cs, const std::string& cd, uint32_t prio) {
+  RuleId add(const std::string& cs, const std::string& cd, uint32_t prio, uint32_t group = 0) {
     auto id = drv.install({dns_term()}, prio);
     EXPECT_TRUE(id.has_value());
-    cp.crit[*id] = CriterionView{uint32_t(cp.crit.size() + 1), cs, cd, prio, ++seq};
+    cp.crit[*id] = CriterionView{uint32_t(cp.crit.size() + 1), cs, cd, prio, ++seq, group};
     ++cp.version;
     return *id;
   }
@@ -131,10 +136,17 @@ TEST(Pipeline, OneCopyPerDestinationEvenWhenSeveralCriteriaNameIt) {
   Rig r;
   const RuleId a = r.add("cs1", "cd1", 1);
   const RuleId b = r.add("cs2", "cd1", 1);
-  r.pl->process(udp_packet(0x0a000001, 53));
+  const RuleId c = r.add("cs1", "cd1", 1);
+  r.pl->process(udp_packet(0x0a000001, 53, 20));
   EXPECT_EQ(r.hal.sent.size(), 1u);
-  EXPECT_EQ(r.cp.hits[a], 1u);  // both criteria count the packet
+  EXPECT_EQ(r.cp.hits[a], 1u);  // every criterion counts the packet in its own statistics
   EXPECT_EQ(r.cp.hits[b], 1u);
+  EXPECT_EQ(r.cp.hits[c], 1u);
+  // ... but the destination's bandwidth counts the one copy once, on the representative
+  // (same priority: the oldest).
+  EXPECT_EQ(r.cp.copies.size(), 1u);
+  EXPECT_EQ(r.cp.copies[a], 1u);
+  EXPECT_EQ(r.cp.copy_bytes, 48u);
 }
 
 TEST(Pipeline, MaxDuplicatesKeepsHighestPriorityThenOldest) {
@@ -149,8 +161,9 @@ TEST(Pipeline, MaxDuplicatesKeepsHighestPriorityThenOldest) {
   EXPECT_EQ(r.hal.sent[1].cdest_id, "cd4");
   EXPECT_EQ(r.pl->stats().copies_chosen, 4u);
   EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 2u);
-  EXPECT_EQ(r.cp.dups["cs1"], 1u);
-  EXPECT_EQ(r.cp.dups["cs3"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs1"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs3"], 1u);
+  EXPECT_EQ(r.cp.copies.size(), 2u);  // dropped copies carry no bandwidth
   EXPECT_EQ(r.pl->stats().copies_chosen,
             r.pl->stats().copies_sent + r.pl->stats().copies_dropped_max_duplicates);
 }
@@ -393,4 +406,61 @@ TEST(PipelineAlloc, ProcessAllocatesNothingButTheCopiesItHandsOver) {
   EXPECT_EQ(unmatched_allocs, 0u);
   EXPECT_EQ(matched_allocs, 2u) << "one buffer per copy (2 copies), nothing else";
   EXPECT_EQ(r.hal.sent.size(), 4u);
+}
+
+TEST(Pipeline, DuplicatesDroppedReachesEverySourceWhoseCriteriaMatchedTheDroppedDestination) {
+  Rig r(1);
+  r.add("cs1", "cd1", 1);
+  r.add("cs2", "cd2", 5);  // cd2 loses; three criteria of two sources matched it
+  r.add("cs3", "cd2", 6);
+  r.add("cs3", "cd2", 7);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  ASSERT_EQ(r.hal.sent.size(), 1u);
+  EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 1u);
+  EXPECT_EQ(r.cp.dups["0:cs2"], 1u);
+  EXPECT_EQ(r.cp.dups["0:cs3"], 1u) << "once per source per dropped copy, not per criterion";
+  EXPECT_EQ(r.cp.dups.count("0:cs1"), 0u);
+}
+
+// Two capture groups that both define cd1 and cd2 with other addresses and max-duplicates.
+struct TwoGroupRig : Rig {
+  TwoGroupRig() : Rig(3) {
+    cfg.group_max_duplicates = {1, 2};
+    pl = std::make_unique<Pipeline>(hal, drv, cp, cfg);
+    std::map<DestKey, CopyDestination> d;
+    d[DestKey{0, "cd1"}] = CopyDestination{0x0a000101u, 10, "g1/cd1"};
+    d[DestKey{0, "cd2"}] = CopyDestination{0x0a000102u, 11, "g1/cd2"};
+    d[DestKey{1, "cd1"}] = CopyDestination{0x0a000201u, 20, "g2/cd1"};
+    d[DestKey{1, "cd2"}] = CopyDestination{0x0a000202u, 21, "g2/cd2"};
+    pl->set_destinations(d);
+  }
+};
+
+TEST(Pipeline, SameDestinationIdInTwoGroupsGoesToEachGroupsOwnAddress) {
+  TwoGroupRig r;
+  r.add("a", "cd1", 1, 0);
+  r.add("b", "cd1", 1, 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  ASSERT_EQ(r.hal.sent.size(), 2u) << "one copy per (group, destination), not one per id";
+  std::map<std::string, uint32_t> to;
+  for (const auto& c : r.hal.sent) to[c.cdest_id] = r.copy_dst(c);
+  EXPECT_EQ(to["g1/cd1"], 0x0a000101u);
+  EXPECT_EQ(to["g2/cd1"], 0x0a000201u);
+  EXPECT_EQ(r.pl->stats().copies_per_destination.at("g1/cd1"), 1u);
+  EXPECT_EQ(r.pl->stats().copies_per_destination.at("g2/cd1"), 1u);
+}
+
+TEST(Pipeline, MaxDuplicatesAppliesPerCaptureGroup) {
+  TwoGroupRig r;  // g1: 1 copy per packet, g2: 2
+  r.add("a", "cd1", 1, 0);
+  r.add("a", "cd2", 2, 0);
+  r.add("b", "cd1", 3, 1);
+  r.add("b", "cd2", 4, 1);
+  r.pl->process(udp_packet(0x0a000001, 53));
+  std::map<std::string, int> got;
+  for (const auto& c : r.hal.sent) ++got[c.cdest_id];
+  EXPECT_EQ(got, (std::map<std::string, int>{{"g1/cd1", 1}, {"g2/cd1", 1}, {"g2/cd2", 1}}));
+  EXPECT_EQ(r.pl->stats().copies_dropped_max_duplicates, 1u);
+  EXPECT_EQ(r.cp.dups["0:a"], 1u);
+  EXPECT_EQ(r.cp.dups.count("1:b"), 0u) << "group 1's copies do not use group 0's allowance";
 }

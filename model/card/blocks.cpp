@@ -36,14 +36,21 @@ void MemorySubsystem::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) 
   if (addr >= cardmap::DRAM_BASE) {
     // Cores reach DRAM through the shared L2 (line fills and write-backs of their L1); DMA
     // engines do not touch DRAM in this card.
-    const Cache::Result r = l2_.access(addr, write);
-    if (r.writeback) dram_.book(t, static_cast<uint64_t>(double(l2_.line()) * dram_ps_per_byte_));
+    // A burst (a core's streaming read) covers several lines: each is looked up in the L2,
+    // and only the missing ones go to DRAM, back to back at the DRAM bandwidth.
+    const uint64_t line = l2_.line();
+    uint64_t miss = 0;
+    for (uint64_t a = addr; a < addr + len; a += line) {
+      const Cache::Result r = l2_.access(a, write);
+      if (r.writeback) dram_.book(t, static_cast<uint64_t>(double(line) * dram_ps_per_byte_));
+      if (!r.hit) miss += std::min<uint64_t>(line, addr + len - a);
+    }
     if (write) {
-      if (!r.hit) dram_.book(t, static_cast<uint64_t>(double(len) * dram_ps_per_byte_));  // fill
-    } else if (r.hit) {
+      if (miss) dram_.book(t, static_cast<uint64_t>(double(miss) * dram_ps_per_byte_));  // fill
+    } else if (miss == 0) {
       delay = at_ps(t + l2_hit_ - now);
     } else {
-      const auto svc = static_cast<uint64_t>(double(len) * dram_ps_per_byte_);
+      const auto svc = static_cast<uint64_t>(double(miss) * dram_ps_per_byte_);
       const uint64_t start = dram_.book(t + l2_hit_, svc);
       delay = at_ps(start + dram_lat_ + svc - now);
     }

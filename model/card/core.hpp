@@ -74,6 +74,9 @@ class Core : public sc_core::sc_module {
   bool perturb_ = false;
   tlm::tlm_generic_payload gp_;
   unsigned char scratch_[256] = {};
+  // A streaming read fetches its missing lines in bursts of up to one DRAM page.
+  static constexpr uint32_t kBurstBytes = 4096;
+  unsigned char burst_[kBurstBytes] = {};
 };
 
 }  // namespace dfc::model

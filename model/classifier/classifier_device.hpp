@@ -24,7 +24,8 @@ class ClassifierDevice {
   virtual std::string name() const = 0;
 };
 
-// kind: "rtl" or "model". Throws std::invalid_argument for anything else.
+// kind: "rtl", "model" or "lockstep" (both, compared on every lookup: classifier_lockstep.hpp).
+// Throws std::invalid_argument for anything else.
 std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth);
 
 }  // namespace dfc::model

@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "classifier_device.hpp"
+#include "classifier_lockstep.hpp"
 #include "classifier_tss.hpp"
 #include "classifier_rtl.hpp"
 
@@ -11,7 +12,10 @@ std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint3
   // the tests and the fake HAL.
   if (kind == "model") return std::make_unique<ClassifierTss>(depth);
   if (kind == "rtl") return std::make_unique<rtl::ClassifierRtl>(depth);
-  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl or model)");
+  if (kind == "lockstep")  // RTL and model on every write and lookup; stops at a divergence
+    return std::make_unique<ClassifierLockstep>(std::make_unique<rtl::ClassifierRtl>(depth),
+                                                std::make_unique<ClassifierTss>(depth));
+  throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl, model or lockstep)");
 }
 
 }  // namespace dfc::model

@@ -1,5 +1,7 @@
 #include "dfc/tb/harness.hpp"
+#include "dfc/tb/errors.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -17,11 +19,14 @@
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/accounting.hpp"
 #include "dfc/tb/dtcp_agent.hpp"
+#include "dfc/tb/dtcp_pcap.hpp"
 #include "classifier_rtl.hpp"
 #include "dfc/tb/pcap_io.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/traffic.hpp"
+#include "dfc/tb/why.hpp"
+#include "restart_event.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -147,7 +152,7 @@ RunResult run_simulation(const RunOptions& opt) {
     }
 
   std::ofstream dlog(fs::path(opt.out_dir) / "dtcp.log", std::ios::binary);
-  if (!dlog) throw std::runtime_error(opt.out_dir + "/dtcp.log: cannot create file");
+  if (!dlog) throw RunFailure(opt.out_dir + "/dtcp.log: cannot create file");
 
   struct LogEvent {
     uint64_t t_ps;
@@ -156,6 +161,7 @@ RunResult run_simulation(const RunOptions& opt) {
   };
   std::vector<LogEvent> log;
   int log_order = 0;
+  DtcpPcap dtcp_pcap;  // the same messages as dtcp.log, as UDP/IP packets (dtcp.pcap)
   std::map<std::string, std::string> method_by_seq;
   std::vector<Packet> control;
   uint64_t t = 0;
@@ -177,6 +183,7 @@ RunResult run_simulation(const RunOptions& opt) {
   const uint64_t traffic_start = t;
   int timed_no = 0;
   for (const auto& tr : opt.timeline) plan.push_back({traffic_start + tr.at_ps, tr.request, "timeline", ++timed_no});
+  for (uint64_t at : opt.restarts) plan.push_back({traffic_start + at, "", "restart", ++timed_no});
   if (opt.churn) {
     int churn_no = 0;
     for (const auto& tr : generate_churn(*opt.churn, opt.seed.value_or(1)))
@@ -186,6 +193,12 @@ RunResult run_simulation(const RunOptions& opt) {
   for (const Planned& pl : plan) {
     const std::string& raw = pl.raw;
     const uint64_t at = pl.t;
+    if (pl.origin == "restart") {
+      Packet p = restart_marker(at);
+      log.push_back({at, log_order++, "# " + fmt_time_ps(at) + " card restart (scenario event)\n"});
+      control.push_back(std::move(p));
+      continue;
+    }
     const std::string id = csource_of(raw);
     auto it = agents.find(id);
     // A scripted request that carries its own Seq/Authentication-Info (a forgery test) and names
@@ -226,6 +239,7 @@ RunResult run_simulation(const RunOptions& opt) {
     p.dst_port = it->second.service_port;
     p.t_arrival_ps = at;
     p.id = static_cast<uint64_t>(pl.no);
+    dtcp_pcap.add(at, log_order, p.src_ip, p.src_port, p.dst_ip, p.dst_port, bytes);
     log.push_back({at, log_order++,
                    "# " + fmt_time_ps(at) + " " + id + " " + p.src_ip + ":" + std::to_string(p.src_port) +
                        " -> card " + p.dst_ip + ":" + std::to_string(p.dst_port) + " request\n" + bytes});
@@ -233,7 +247,7 @@ RunResult run_simulation(const RunOptions& opt) {
   }
 
   std::unique_ptr<PcapReader> pcap;
-  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
+  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in, opt.replay);
 
   std::vector<Packet> traffic = opt.traffic;
   if (!opt.traffic_spec.empty()) {
@@ -261,6 +275,7 @@ RunResult run_simulation(const RunOptions& opt) {
   bool progress_shown = false;
   uint64_t monitored_seen = 0;
   source.on_control = [&](const Packet& p) {
+    if (is_restart_marker(p)) return;  // the scoreboard learns of it from the 599s
     // The control source a request speaks for is the Csource-ID it names (as the card sees it).
     const std::string bytes(p.data.begin(), p.data.end());
     std::string cs = csource_of(bytes);
@@ -269,8 +284,13 @@ RunResult run_simulation(const RunOptions& opt) {
       cs = it->second;
     scoreboard.on_request(p.t_arrival_ps, cs, bytes);
   };
+  std::unique_ptr<WhyLog> why_log;  // --why: per-packet explanations (why.jsonl)
+  if (!opt.why.empty()) why_log = std::make_unique<WhyLog>(opt.why);
   source.on_monitored = [&](const Packet& p) {
-    scoreboard.on_packet(p);
+    if (why_log) why_log->on_arrival(p);
+    // Not yet to the scoreboard: the card buffers arrivals in its receive ring (milliseconds
+    // under overload, more than the online lag), so a packet is reported when the card is
+    // done with it -- handled (done sink) or dropped (drop sink) -- with its arrival time.
     series.add("offered", p.t_arrival_ps);
     if ((++monitored_seen & 0xfff) == 0 && !opt.quiet) {
       const auto now = std::chrono::steady_clock::now();
@@ -287,10 +307,16 @@ RunResult run_simulation(const RunOptions& opt) {
 
   // Outputs.
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;
+  // One file per destination, named as the firmware labels its copies ("<group>/<id>" when
+  // several groups define the id; the file name then uses '_' for '/').
   for (const auto& g : cfg.capture_groups)
-    for (const auto& cd : g.content_destinations)
-      writers.emplace(cd.id, std::make_unique<PcapWriter>(
-                                 (fs::path(opt.out_dir) / ("cdest-" + cd.id + ".pcap")).string(), LinkType::RawIp));
+    for (const auto& cd : g.content_destinations) {
+      const std::string label = fw::copy_label(cfg, g, cd.id);
+      std::string file = label;
+      std::replace(file.begin(), file.end(), '/', '_');
+      writers.emplace(label, std::make_unique<PcapWriter>((fs::path(opt.out_dir) / ("cdest-" + file + ".pcap")).string(),
+                                                          LinkType::RawIp));
+    }
 
   std::map<std::string, uint64_t> status_counts;  // by status code (JSON object keys)
   uint64_t replies = 0, notifications = 0, bad_signatures = 0;
@@ -316,6 +342,7 @@ RunResult run_simulation(const RunOptions& opt) {
       ++bad_signatures;
       hdr << " (SIGNATURE DOES NOT VERIFY)";
     }
+    dtcp_pcap.add(t_ps, log_order, p.src_ip, p.src_port, p.dst_ip, p.dst_port, bytes);
     log.push_back({t_ps, log_order++, hdr.str() + "\n" + bytes});
     if (!reply) return;
     // Which control source this is for: the agent's endpoint for replies; for notifications
@@ -350,6 +377,7 @@ RunResult run_simulation(const RunOptions& opt) {
     if (w == writers.end()) return;  // cannot happen: the firmware only copies to configured ids
     w->second->write(p.data.data(), p.data.size(), t_ps);
     ++copies_written[p.cdest_id];
+    if (why_log) why_log->on_copy(p, t_ps);
     scoreboard.on_copy(p, t_ps);
     series.add("copies:" + p.cdest_id, t_ps);
     latency.add(t_ps >= p.t_arrival_ps ? t_ps - p.t_arrival_ps : 0);
@@ -362,7 +390,7 @@ RunResult run_simulation(const RunOptions& opt) {
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
     fw_ptr = f.get();
-    return std::unique_ptr<fw::FirmwareApp>(std::move(f));
+    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), "scenario restart event"));
   };
   std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
   const std::string cls_name = dev->name();
@@ -380,14 +408,19 @@ RunResult run_simulation(const RunOptions& opt) {
                                             opt.drain_ps);
   card->set_drop_sink([&](const Packet& p, const char* why) {
     if (p.unit == Unit::Monitor) {
+      if (why_log) why_log->on_ingress_drop(p.id, why);
+      scoreboard.on_packet(p);
       scoreboard.on_packet_dropped(p.id, why);
       series.add("dropped", p.t_arrival_ps);
     }
   });
   card->set_copy_drop_sink([&](const Packet& copy, const char* why) { scoreboard.on_copy_dropped(copy, why); });
-  card->set_done_sink([&](const Packet& p, uint64_t, uint64_t done) {
+  card->set_done_sink([&](const Packet& p, uint64_t start, uint64_t done) {
+    if (p.unit == Unit::Monitor) scoreboard.on_packet(p);  // its copies are in already
     if (p.unit == Unit::Monitor) series.add("achieved", done);
+    if (why_log && p.unit == Unit::Monitor) why_log->on_processed(p.id, start, done);
   });
+  if (why_log) fw_ptr->set_packet_trace([&](const fw::PacketTrace& tr) { why_log->on_trace(tr); });
   const auto card_wall0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double card_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - card_wall0).count();
@@ -402,6 +435,8 @@ RunResult run_simulation(const RunOptions& opt) {
   });
   for (const auto& e : log) dlog << e.text << (e.text.size() >= 2 && e.text.substr(e.text.size() - 2) == "\n\n" ? "" : "\n");
   dlog.close();
+  dtcp_pcap.write((fs::path(opt.out_dir) / "dtcp.pcap").string());
+  if (why_log) why_log->write((fs::path(opt.out_dir) / "why.jsonl").string());
 
   json r;
   r["scenario"] = {{"config", opt.config_name}, {"profile", prof.name}, {"classifier", cls_name}};
@@ -450,11 +485,15 @@ RunResult run_simulation(const RunOptions& opt) {
       css[c.id] = cj;
     }
     json cds = json::object();
-    for (const auto& d : srv.content_destination_stats())
-      cds[d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
+    for (const auto& d : srv.content_destination_stats()) {
+      const config::CaptureGroup* g = nullptr;
+      for (const auto& cg : cfg.capture_groups)
+        if (cg.name == d.group) g = &cg;
+      cds[g ? fw::copy_label(cfg, *g, d.id) : d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
                    {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications},
                    {"soft_congested", int(d.soft_congested)}, {"soft_episodes", d.soft_episodes},
                    {"soft_cleared", d.soft_cleared}};
+    }
     json crit = json::array();
     for (const auto& c : srv.criteria())
       crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},
@@ -466,6 +505,7 @@ RunResult run_simulation(const RunOptions& opt) {
     r["content_destinations"] = cds;
     r["criteria"] = crit;
     r["criteria_active"] = srv.active_criteria();
+    r["restarts"] = srv.restarts();
   }
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;

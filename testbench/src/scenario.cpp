@@ -184,13 +184,19 @@ RunOptions load_scenario(const std::string& path) {
       if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number() || e["at_ms"].get<double>() < 0)
         throw std::runtime_error(where + ": needs \"at_ms\" (a non-negative number)");
       const uint64_t at = static_cast<uint64_t>(std::llround(e["at_ms"].get<double>() * 1e9));
-      if (e.contains("request") && e["request"].is_string()) {
+      if (e.contains("event")) {
+        // A card event at that time; the only one is "restart" (docs/user-guide.md).
+        if (!e["event"].is_string() || e["event"].get<std::string>() != "restart")
+          throw std::runtime_error(where + ": unknown \"event\" (the only event is \"restart\")");
+        o.restarts.push_back(at);
+      } else if (e.contains("request") && e["request"].is_string()) {
         o.timeline.push_back({at, e["request"].get<std::string>()});
       } else if (e.contains("file") && e["file"].is_string()) {
         for (auto& r : split_requests(slurp(dir / e["file"].get<std::string>(), "timeline dtcp", path)))
           o.timeline.push_back({at, r});
       } else {
-        throw std::runtime_error(where + ": needs \"request\" (wire-format text) or \"file\" (a DTCP script)");
+        throw std::runtime_error(where + ": needs \"request\" (wire-format text), \"file\" (a DTCP script) or "
+                                 "\"event\": \"restart\"");
       }
     }
   }

@@ -1,4 +1,5 @@
 #include "dfc/tb/serve.hpp"
+#include "dfc/tb/errors.hpp"
 
 #include <boost/asio.hpp>
 
@@ -24,6 +25,7 @@
 #include "dfc/fw/firmware.hpp"
 #include "dfc/tb/pcap_io.hpp"
 #include "dfc/tb/traffic.hpp"
+#include "restart_event.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -124,10 +126,11 @@ class LiveSource : public model::IngressSource {
   using LogFn = std::function<void(const std::string&)>;
 
   LiveSource(const config::DfcConfig& cfg, const ServeOptions& opt, LogFn log)
-      : signals_(io_, SIGINT, SIGTERM), opt_(opt), log_(std::move(log)) {
+      : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP), opt_(opt), log_(std::move(log)) {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (!ec) stop_reason_ = sig == SIGINT ? "SIGINT" : "SIGTERM", stop_ = true;
     });
+    arm_hup();
     boost::system::error_code ec;
     const auto laddr = asio::ip::make_address(opt.listen, ec);
     if (ec) throw std::runtime_error("--listen: '" + opt.listen + "' is not an IP address");
@@ -149,7 +152,7 @@ class LiveSource : public model::IngressSource {
       copies_to_ = udp::endpoint(a, static_cast<unsigned short>(std::stoul(port)));
       copy_sock_ = std::make_unique<udp::socket>(io_);
       copy_sock_->open(a.is_v6() ? udp::v6() : udp::v4(), ec);
-      if (ec) throw std::runtime_error("--copies-to: cannot open a UDP socket: " + ec.message());
+      if (ec) throw RunFailure("--copies-to: cannot open a UDP socket: " + ec.message());
     }
     std::map<uint16_t, Port*> by_port;
     for (const auto& g : cfg.capture_groups)
@@ -162,7 +165,7 @@ class LiveSource : public model::IngressSource {
           p->sock.open(laddr.is_v6() ? udp::v6() : udp::v4(), ec);
           if (!ec) p->sock.bind(udp::endpoint(laddr, cs.service_port), ec);
           if (ec)
-            throw std::runtime_error("cannot bind UDP " + opt.listen + ":" + std::to_string(cs.service_port) +
+            throw RunFailure("cannot bind UDP " + opt.listen + ":" + std::to_string(cs.service_port) +
                                      " (service-port of control source " + cs.id + "): " + ec.message());
         }
         p->sources.push_back(&cs);
@@ -362,6 +365,16 @@ class LiveSource : public model::IngressSource {
 
   asio::io_context io_;
   asio::signal_set signals_;
+  asio::signal_set hup_;  // SIGHUP: restart the card (every criterion lost, 599 to every target)
+  void arm_hup() {
+    hup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (log_) log_("# SIGHUP: card restart\n");
+      pending_.push_back(restart_marker(wall_ps()));
+      arm_hup();
+    });
+  }
+
   const ServeOptions& opt_;
   LogFn log_;
   std::vector<std::unique_ptr<Port>> ports_;
@@ -424,7 +437,7 @@ json serve(const ServeOptions& opt) {
   fs::create_directories(opt.out_dir);
 
   std::ofstream dlog(fs::path(opt.out_dir) / "dtcp.log", std::ios::binary);
-  if (!dlog) throw std::runtime_error(opt.out_dir + "/dtcp.log: cannot create file");
+  if (!dlog) throw RunFailure(opt.out_dir + "/dtcp.log: cannot create file");
   auto log = [&](const std::string& text) {
     dlog << text << (text.size() >= 2 && text.compare(text.size() - 2, 2, "\n\n") == 0 ? "" : "\n");
     dlog.flush();
@@ -437,7 +450,7 @@ json serve(const ServeOptions& opt) {
   if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
     throw std::runtime_error("--traffic and --pcap-in are exclusive");
   if (!opt.traffic_spec.empty()) gen = generate_traffic(TrafficSpec::parse(serve_traffic_spec(opt.traffic_spec)));
-  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in);
+  if (!opt.pcap_in.empty()) pcap = std::make_unique<PcapReader>(opt.pcap_in, opt.replay);
   source.set_traffic(std::move(gen), std::move(pcap), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
 
   std::map<std::string, std::unique_ptr<PcapWriter>> writers;
@@ -485,7 +498,7 @@ json serve(const ServeOptions& opt) {
   auto make_fw = [&](Hal& hal) {
     auto f = std::make_unique<fw::Firmware>(cfg, hal, fwo);
     fw_ptr = f.get();
-    return std::unique_ptr<fw::FirmwareApp>(std::move(f));
+    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), "SIGHUP"));
   };
   std::unique_ptr<model::ClassifierDevice> dev = model::make_classifier(opt.classifier, prof.classifier_depth);
   const std::string cls_name = dev->name();
@@ -508,7 +521,7 @@ json serve(const ServeOptions& opt) {
           std::cout << "  notifications of " << cs.id << " -> udp "
                     << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
     if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
-    std::cout << "  copies -> " << opt.out_dir << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM\n";
+    std::cout << "  copies -> " << opt.out_dir << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
   }
   std::cout << "dfcsim serve: ready" << std::endl;
 
@@ -546,7 +559,7 @@ json serve(const ServeOptions& opt) {
   r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
                      {"entries_used", fw_ptr->classifier().entries_used()}, {"rules", fw_ptr->classifier().rules()}};
   r["dtcp"] = {{"replies", replies}, {"notifications", notifications}, {"status_counts", status_counts},
-               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}};
+               {"criteria_added", criteria_added}, {"criteria_active", srv.active_criteria()}, {"restarts", srv.restarts()}};
   json sc = json::object();
   srv.counters().visit([&](const char* n, uint64_t v) { sc[n] = v; });
   r["dtcp_server"] = sc;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "dfc/tb/stats.hpp"
+#include "dfc/tb/coverage_html.hpp"
 
 namespace dfc::tb {
 using nlohmann::json;
@@ -246,7 +247,7 @@ std::string render_report_html(const json& r) {
         << "</td><td>" << esc(it.value()["pcap"].get<std::string>()) << "</td></tr>";
     o << "</table>";
   }
-  if (r.contains("coverage")) o << "<h2>Functional coverage</h2><pre>" << esc(r["coverage"].dump(2)) << "</pre>";
+  if (r.contains("coverage")) o << coverage_tables_html(r["coverage"]);
   o << "<p>All numbers: report.json.</p></body></html>\n";
   return o.str();
 }

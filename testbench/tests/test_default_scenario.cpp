@@ -208,7 +208,7 @@ TEST(DfcsimRegress, AFailingScenarioFailsTheRegressionAndPrintsItsRerunCommand) 
   std::ofstream(dir / "regress.list") << "scenarios/fine.json smoke 1\nscenarios/impossible.json smoke 4\n";
   const Cmd r = sh(std::string("'") + DFCSIM_BIN + "' regress --label smoke --list '" + (dir / "regress.list").string() +
                    "' --junit '" + (dir / "j.xml").string() + "' --out '" + (dir / "out").string() + "' 2>&1");
-  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_EQ(r.rc, 3) << "a failed run is a failed expectation: " << r.out;
   EXPECT_NE(r.out.find("PASS fine.seed1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAIL impossible.seed4"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("run '" + (dir / "scenarios/impossible.json").string() + "' --seed 4"), std::string::npos)

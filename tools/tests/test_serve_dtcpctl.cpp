@@ -323,8 +323,34 @@ TEST_F(Hil, TimeoutNotificationReachesListen) {
   EXPECT_EQ(r["serve"]["notifications_sent"], 1);
 }
 
+// SIGHUP restarts the card: every criterion is lost, `dtcpctl listen` receives the Restart
+// (599), and the Seq state survives (dtcpctl's next Seq is accepted) (docs/dtcp-conformance.md §13.3).
+TEST_F(Hil, SighupRestartSends599AndEmptiesTheTable) {
+  start_serve();
+  if (HasFatalFailure()) return;
+  Result add = ctl({"--json", "add", "--cdest", "cd1", "--dst-addr", "10.1.1.1", "--flags", "Static"});
+  ASSERT_EQ(add.rc, 0) << add.out << add.err;
+  procs_.push_back(spawn({DTCPCTL_BIN, "--key-file", key_file_, "--json", "listen", "--bind", "127.0.0.1", "--port",
+                          std::to_string(notify_port_), "--count", "1", "--timeout", "10"},
+                         dir_, "listen"));
+  const size_t li = procs_.size() - 1;
+  ASSERT_TRUE(wait_file_contains(procs_[li].err_path, "listening", 5));
+  kill(procs_[serve_].pid, SIGHUP);
+  EXPECT_EQ(wait_for(procs_[li], 10), 0) << slurp(procs_[li].out_path) << slurp(procs_[li].err_path);
+  const json n = json::parse(slurp(procs_[li].out_path));
+  EXPECT_EQ(n["status"], 599);
+  EXPECT_EQ(n["signature_ok"], true);
+  Result lst = ctl({"--json", "list"});
+  ASSERT_EQ(lst.rc, 0) << lst.out << lst.err;
+  EXPECT_EQ(json::parse(lst.out)["criteria"].size(), 0u) << lst.out;
+  const json r = stop_serve();
+  EXPECT_EQ(r["dtcp"]["restarts"], 1);
+  EXPECT_EQ(r["dtcp"]["criteria_active"], 0);
+  EXPECT_EQ(r["control_sources"][0]["notification_restart"], 1);
+}
+
 // Forged (wrong key) and replayed (already used Seq) requests get no reply (dtcpctl: timeout,
-// exit 3) and are counted by the card.
+// a run-time failure, exit 1) and are counted by the card.
 TEST_F(Hil, ForgedAndReplayedRequestsAreDroppedAndCounted) {
   start_serve();
   if (HasFatalFailure()) return;
@@ -334,9 +360,9 @@ TEST_F(Hil, ForgedAndReplayedRequestsAreDroppedAndCounted) {
   ASSERT_FALSE(used.empty());
 
   Result replay = run(ctl_args({"--seq", used.substr(0, used.find('\n')), "--retries", "0", "noop"}));
-  EXPECT_EQ(replay.rc, 3) << replay.out << replay.err;
+  EXPECT_EQ(replay.rc, 1) << replay.out << replay.err;
   Result forged = run(ctl_args({"--retries", "0", "noop"}, /*with_key=*/false), {{"DTCP_KEY", "not-the-key"}});
-  EXPECT_EQ(forged.rc, 3) << forged.out << forged.err;
+  EXPECT_EQ(forged.rc, 1) << forged.out << forged.err;
   EXPECT_EQ(forged.err.find("not-the-key"), std::string::npos) << "the key must never be printed";
 
   const json r = stop_serve();
@@ -493,7 +519,7 @@ TEST_F(Hil, DtcpctlReportsAnIncompleteList) {
   });
   service_port_ = fs.port();
   Result r = run(ctl_args({"--timeout", "0.5", "--retries", "0", "list"}));
-  EXPECT_EQ(r.rc, 6) << r.out << r.err;
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("missing Criteria-Num 2"), std::string::npos) << r.err;
 }
 
@@ -505,7 +531,7 @@ TEST_F(Hil, DtcpctlRejectsABadReplySignature) {
   });
   service_port_ = fs.port();
   Result r = ctl({"noop"});
-  EXPECT_EQ(r.rc, 4) << r.out << r.err;
+  EXPECT_EQ(r.rc, 3) << "verification failed: " << r.out << r.err;
   EXPECT_NE(r.err.find("does not verify"), std::string::npos) << r.err;
 }
 
@@ -551,7 +577,7 @@ TEST_F(Hil, DtcpctlBadInputAndTimeoutExitCodes) {
                 .rc,
             2);
   const auto t0 = Clock::now();
-  EXPECT_EQ(run(ctl_args({"--timeout", "0.2", "--retries", "1", "noop"})).rc, 3);
+  EXPECT_EQ(run(ctl_args({"--timeout", "0.2", "--retries", "1", "noop"})).rc, 1);
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 5.0);
 }
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dfc/dtcp/criteria.hpp"
+#include "dfc/util/text.hpp"
 
 namespace dfc::config {
 namespace {
@@ -250,7 +250,7 @@ class Builder {
       if (st.words[i].is_list) fail(st.words[i].loc, std::string("expected ") + what + ", got a list");
   }
   uint64_t number(const Word& w, uint64_t lo, uint64_t hi, const char* what, bool scaled = false) {
-    auto v = scaled ? parse_scaled(w.text) : dtcp::parse_u64(w.text);
+    auto v = scaled ? parse_scaled(w.text) : util::parse_u64(w.text);
     if (!v) fail(w.loc, std::string("expected ") + what + ", got '" + w.text + "'");
     if (*v < lo || *v > hi)
       fail(w.loc, std::string(what) + " " + w.text + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
@@ -281,7 +281,7 @@ class Builder {
         if (len != (v6 ? "128" : "32")) fail(w.loc, "source address '" + w.text + "' must be a host address (/32)");
       }
     }
-    if (!dtcp::parse_ipv4(t) && !dtcp::parse_ipv6(t)) fail(w.loc, "expected an IP address, got '" + w.text + "'");
+    if (!util::parse_ipv4(t) && !util::parse_ipv6(t)) fail(w.loc, "expected an IP address, got '" + w.text + "'");
     return t;
   }
   std::string ident(const Word& w, size_t maxlen, const char* what) {
@@ -376,16 +376,31 @@ class Builder {
                            "' (not defined in capture-group '" + g.name + "')");
         ++ai;
       }
-    // Control-source ids unique across the configuration.
+    // Control-source ids: unique within a group. The same id may be configured in another
+    // group only when a request can still be attributed to exactly one of them by its
+    // destination (service) port and source address (docs/dtcp-conformance.md).
     for (size_t i = 0; i < g.control_sources.size(); ++i) {
+      const ControlSource& a = g.control_sources[i];
       for (size_t j = 0; j < i; ++j)
-        if (g.control_sources[i].id == g.control_sources[j].id)
-          fail(csl[i], "control-source '" + g.control_sources[i].id + "' defined twice");
-      if (cfg_.find_control_source(g.control_sources[i].id).cs)
-        fail(csl[i], "control-source '" + g.control_sources[i].id +
-                         "' is already defined in another capture-group (ids must be unique)");
+        if (a.id == g.control_sources[j].id) fail(csl[i], "control-source '" + a.id + "' defined twice");
+      for (const CaptureGroup& og : cfg_.capture_groups)
+        if (const ControlSource* b = og.control_source(a.id); b && !distinguishable(a, *b))
+          fail(csl[i], "control-source '" + a.id + "' is also defined in capture-group '" + og.name +
+                           "' with the same service-port and overlapping (or unrestricted) source-addresses, so "
+                           "requests could not be attributed to one of them; give one of them another "
+                           "service-port or disjoint source-addresses");
     }
     cfg_.capture_groups.push_back(std::move(g));
+  }
+
+  // Two same-named control sources can be told apart by (service port, source address).
+  static bool distinguishable(const ControlSource& a, const ControlSource& b) {
+    if (a.service_port != b.service_port) return true;
+    if (a.source_addresses.empty() || b.source_addresses.empty()) return false;
+    for (const auto& x : a.source_addresses)
+      for (const auto& y : b.source_addresses)
+        if (same_ip_address(x, y)) return false;
+    return true;
   }
 
   ControlSource control_source(const Stmt& st, std::vector<Loc>& allowed_locs) {
@@ -463,6 +478,13 @@ class Builder {
       if (k == "address") {
         want_leaf(c, 2, "an IP address");
         cd.address = address(c.words[1], false);
+        // Copies leave unit 2 (family inet) as IP-IP under an IPv4 outer header; an IPv6
+        // destination could never receive one (docs/dtcp-conformance.md, "IPv6 content
+        // destinations").
+        if (!util::parse_ipv4(cd.address))
+          fail(c.words[1].loc, "content-destination '" + cd.id + "' address '" + cd.address +
+                                   "' is not IPv4: copies are sent IP-IP with an IPv4 outer header (unit 2 is "
+                                   "family inet), so IPv6 content destinations are not supported; give an IPv4 address");
         have_addr = true;
       } else if (k == "ttl") {
         want_leaf(c, 2, "a TTL");
@@ -514,6 +536,13 @@ DfcConfig::CsRef DfcConfig::find_control_source(std::string_view id) const {
   return {};
 }
 
+bool same_ip_address(std::string_view a, std::string_view b) {
+  const auto a4 = util::parse_ipv4(a), b4 = util::parse_ipv4(b);
+  if (a4 || b4) return a4 && b4 && *a4 == *b4;
+  const auto a6 = util::parse_ipv6(a), b6 = util::parse_ipv6(b);
+  return a6 && b6 && *a6 == *b6;
+}
+
 std::optional<uint64_t> parse_scaled(std::string_view s) {
   if (s.empty()) return std::nullopt;
   uint64_t mult = 1;
@@ -522,7 +551,7 @@ std::optional<uint64_t> parse_scaled(std::string_view s) {
   else if (last == 'm' || last == 'M') mult = 1000000;
   else if (last == 'g' || last == 'G') mult = 1000000000;
   if (mult != 1) s.remove_suffix(1);
-  auto v = dtcp::parse_u64(s);
+  auto v = util::parse_u64(s);
   if (!v) return std::nullopt;
   if (*v > ~0ull / mult) return std::nullopt;
   return *v * mult;

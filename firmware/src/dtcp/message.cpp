@@ -76,16 +76,6 @@ std::string Version::str() const {
   return "DTCP/" + std::to_string(major) + "." + std::to_string(minor);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 const Param* Message::find(std::string_view name) const {
   for (const Param& p : params)

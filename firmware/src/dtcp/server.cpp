@@ -1,111 +1,17 @@
-#include "dfc/dtcp/server.hpp"
+#include "server_internal.hpp"
 
 #include <algorithm>
-#include <array>
-#include <set>
 
 #include "dfc/dtcp/criteria.hpp"
 #include "dfc/dtcp/hmac.hpp"
 
+// The server's core: construction, the security pipeline of every datagram, dispatch to the
+// request handlers (handlers.cpp), replies and notifications, criterion removal and timers,
+// restart, and the reports. Congestion is in congestion.cpp, the parameter table in params.cpp.
 namespace dfc::dtcp {
+using namespace detail;
 
 namespace {
-
-constexpr uint64_t kNsPerSec = 1'000'000'000ull;
-constexpr uint64_t kDaySec = 86400;
-// CPU cost model (core cycles) declared through Hal::consume_cycles.
-constexpr uint64_t kCyclesPerRequest = 4000;   // dispatch, lookups
-constexpr uint64_t kCyclesPerByte = 12;        // parse + HMAC per byte
-constexpr uint64_t kCyclesPerPacketOut = 2500; // build + sign a reply / notification packet
-constexpr uint64_t kCyclesPerCriterionScan = 25;
-
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-enum MethodBit : uint8_t { M_ADD = 1, M_DEL = 2, M_REF = 4, M_LIST = 8, M_NOOP = 16 };
-
-struct ParamDef {
-  const char* name;
-  uint8_t methods;  // requests that may carry it; 0 = reply/notification only
-};
-constexpr std::array<ParamDef, 37> kParams{{
-    {"Csource-ID", 31},        {"Seq", 31},
-    {"Cdest-ID", M_ADD | M_DEL | M_REF | M_LIST},
-    {"Source-Address", M_ADD}, {"Dest-Address", M_ADD},
-    {"Protocol", M_ADD},       {"Source-Port", M_ADD},
-    {"Dest-Port", M_ADD},      {"ICMP-Type", M_ADD},
-    {"ICMP-Code", M_ADD},      {"Timeout-Idle", M_ADD | M_REF},
-    {"Timeout-Total", M_ADD | M_REF}, {"Timeout-Packets", M_ADD | M_REF},
-    {"Timeout-Bytes", M_ADD | M_REF}, {"Priority", M_ADD},
-    {"Action", M_ADD},         {"Flags", M_ADD | M_DEL | M_LIST | M_NOOP},
-    {"Criteria-ID", M_DEL | M_REF | M_LIST},
-    {"Criteria-Count", 0},     {"Criteria-Num", 0},
-    {"Num-Criteria", 0},       {"Csource-Address", 0},
-    {"Timestamp", 0},          {"Remaining-Idle", 0},
-    {"Remaining-Total", 0},    {"Remaining-Packets", 0},
-    {"Remaining-Bytes", 0},    {"Average-Bandwidth", 0},
-    {"Matching-Packets", 0},   {"Matching-Bytes", 0},
-    {"Num-Refresh", 0},        {"Last-Refresh", 0},
-    {"Alert-Info", 0},         {"Alert-Bandwidth", 0},
-    {"Max-Bandwidth", 0},      {"Error-Parameters", 0},
-    {"Authentication-Info", 0},
-}};
-
-const ParamDef* param_def(std::string_view name) {
-  for (const auto& d : kParams)
-    if (iequals(d.name, name)) return &d;
-  return nullptr;
-}
-
-bool is_x_param(std::string_view n) { return n.size() > 2 && (n[0] == 'X' || n[0] == 'x') && n[1] == '-'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string> split_list(std::string_view v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t c = v.find(',', start);
-    out.emplace_back(trim(v.substr(start, c == std::string_view::npos ? std::string_view::npos : c - start)));
-    if (c == std::string_view::npos) break;
-    start = c + 1;
-  }
-  return out;
-}
-
-bool has_ws(std::string_view s) {
-  for (char c : s)
-    if (c == ' ' || c == '\t') return true;
-  return false;
-}
-
-// 10 one-second buckets: the 10-second average the drafts use for bandwidth.
-struct RateWindow {
-  std::array<uint64_t, 10> sec{};
-  std::array<uint64_t, 10> bytes{};
-  // Returns true when this add opened a new second.
-  bool add(uint64_t now_s, uint64_t b) {
-    size_t i = static_cast<size_t>(now_s % 10);
-    bool fresh = sec[i] != now_s + 1;
-    if (fresh) {
-      sec[i] = now_s + 1;  // +1 so that the zero-initialised bucket never counts
-      bytes[i] = 0;
-    }
-    bytes[i] += b;
-    return fresh;
-  }
-  uint64_t sum(uint64_t now_s) const {
-    uint64_t s = 0;
-    for (size_t i = 0; i < 10; ++i)
-      if (sec[i] != 0 && sec[i] - 1 + 10 > now_s && sec[i] - 1 <= now_s) s += bytes[i];
-    return s;
-  }
-  uint64_t bps(uint64_t now_s) const { return sum(now_s) * 8 / 10; }
-  uint64_t byte_rate(uint64_t now_s) const { return sum(now_s) / 10; }
-};
 
 // days since 1970-01-01 -> civil date (H. Hinnant's algorithm)
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
@@ -125,93 +31,18 @@ std::string two(unsigned v) { return std::string(1, static_cast<char>('0' + v / 
 
 }  // namespace
 
-const char* reason_phrase(int s) {
-  switch (s) {
-    case code::Rollover: return "Sequence Number Rollover";
-    case code::NoOp: return "NoOp";
-    case code::OK: return "OK";
-    case code::TimeoutDelete: return "Criterion Timeout Delete";
-    case code::BadRequest: return "Bad Request";
-    case code::UnknownCdest: return "Unknown Content Destination";
-    case code::UnknownCriteriaId: return "Unknown Criteria ID";
-    case code::ImproperFilter: return "Improper Filter Specification";
-    case code::ImproperTimeout: return "Improper Timeout Specification";
-    case code::InvalidAuthentication: return "Invalid Authentication";
-    case code::InvalidSeq: return "Invalid Sequence Number";
-    case code::UnknownCsource: return "Unknown Control Source Identifier";
-    case code::InternalError: return "Server Internal Error";
-    case code::NotImplemented: return "Not Implemented";
-    case code::VersionNotSupported: return "DTCP Version Not Supported";
-    case code::MaxCriteria: return "Max Criteria Limit Exceeded";
-    case code::MaxCdest: return "Max Content Destination Exceeded";
-    case code::Congestion: return "Congestion";
-    case code::DuplicatesDropped: return "Duplicate Packets Dropped";
-    case code::Restart: return "Server Restart";
-    case code::CongestionDelete: return "Criterion Congestion Delete";
-    case code::JTapFailure: return "JTap-Failure";
-    default: return "Unknown";
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-struct Server::Criterion {
-  uint32_t id = 0;
-  size_t cs = 0;  // index into cs_
-  size_t cd = 0;  // index into cd_
-  fw::RuleId rule = 0;
-  size_t terms = 0;
-  fw::CriterionView view;
-  bool is_static = false, send_async = false;
-  uint64_t t_idle = 0, t_total = 0, t_packets = 0, t_bytes = 0;  // as specified (0 = none)
-  uint64_t added_ns = 0;
-  uint64_t total_base_ns = 0;     // start of Timeout-Total (add or refresh)
-  uint64_t idle_base_ns = 0;      // last hit or refresh of Timeout-Idle
-  uint64_t pkts_base = 0, bytes_base = 0;
-  uint64_t matching_packets = 0, matching_bytes = 0;
-  uint32_t num_refresh = 0;
-  uint64_t last_refresh_ns = 0;
-  bool refreshed = false;
-  std::string csource_address;
-  Params filters;  // as originally specified, canonical names
-  RateWindow rate;
-};
-
-struct Server::CsState {
-  const config::CaptureGroup* group = nullptr;
-  const config::ControlSource* cfg = nullptr;
-  SeqWindow seq;
-  Version notif_version = kHighestVersion;  // the version the source last used
-  ControlSourceCounters c;
-  std::set<uint32_t> criteria;  // ids owned
-  uint64_t add_rate_sec = ~0ull, add_rate_count = 0, add_rate_last = 0, add_rate_peak = 0;
-  uint64_t dups_last_sent_ns = 0, dups_since_sent = 0;
-  bool dups_ever_sent = false;
-};
-
-struct Server::CdState {
-  const config::CaptureGroup* group = nullptr;
-  const config::ContentDestination* cfg = nullptr;
-  uint64_t criteria = 0;
-  uint64_t matched_packets = 0, matched_bytes = 0, congestion_notifications = 0;
-  RateWindow rate;
-  bool soft_congested = false;
-  uint64_t soft_episodes = 0, soft_cleared = 0;
-};
-
-struct Server::Reply {
-  int status = code::OK;
-  Params params;
-};
-
 Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls)
     : Server(cfg, hal, cls, Options{}) {}
 
 Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls, Options opt)
     : cfg_(cfg), hal_(hal), cls_(cls), opt_(opt) {
+  next_id_ = opt_.first_criteria_id ? opt_.first_criteria_id : 1;
   for (const auto& g : cfg_.capture_groups) {
+    const auto gi = static_cast<uint32_t>(&g - cfg_.capture_groups.data());
     for (const auto& c : g.control_sources) {
       auto s = std::make_unique<CsState>();
       s->group = &g;
+      s->group_index = gi;
       s->cfg = &c;
       cs_.push_back(std::move(s));
     }
@@ -240,6 +71,15 @@ std::string Server::timestamp(uint64_t ns) const {
   s.push_back(static_cast<char>('0' + (msr / 10) % 10));
   s.push_back(static_cast<char>('0' + msr % 10));
   return s;
+}
+
+bool Server::authorized(const CsState& cs, const Packet& p) {
+  if (p.dst_port != cs.cfg->service_port) return false;
+  const auto& srcs = cs.cfg->source_addresses;
+  if (srcs.empty()) return true;
+  for (const auto& a : srcs)
+    if (config::same_ip_address(a, p.src_ip)) return true;
+  return false;
 }
 
 Server::CdState* Server::cdest(const CsState& cs, std::string_view id) {
@@ -296,23 +136,28 @@ void Server::on_datagram(const Packet& p) {
     ++counters_.not_dtcp;
     return;
   }
-  // 1. Known control source (by Csource-ID only, never by address).
+  // 1. Known control source (by Csource-ID), and 2. the DFC PIC's address rules
+  // (service-port, source-addresses compared as addresses, not as text). The same id may be
+  // configured in several capture groups (distinguishable by port and address, validated):
+  // the request belongs to the one whose rules it satisfies; if none does, it is counted as
+  // unauthorized against the first of that name.
   const Param* csp = m->find("Csource-ID");
   std::optional<std::string> csid = csp ? unescape(csp->value) : std::nullopt;
   CsState* cs = nullptr;
+  CsState* named = nullptr;
   if (csid)
-    for (auto& s : cs_)
-      if (s->cfg->id == *csid) cs = s.get();
-  if (!cs) {
+    for (auto& s : cs_) {
+      if (s->cfg->id != *csid) continue;
+      if (!named) named = s.get();
+      if (!cs && authorized(*s, p)) cs = s.get();
+    }
+  if (!named) {
     ++counters_.unknown_control_source;
     return;
   }
-  // 2. The DFC PIC's address rules: source-addresses and service-port.
-  const auto& srcs = cs->cfg->source_addresses;
-  if (p.dst_port != cs->cfg->service_port ||
-      (!srcs.empty() && std::find(srcs.begin(), srcs.end(), p.src_ip) == srcs.end())) {
+  if (!cs) {
     ++counters_.unauthorized_control_source;
-    ++cs->c.unauthorized_source;
+    ++named->c.unauthorized_source;
     return;
   }
   // 3. Authentication over the raw bytes before Authentication-Info.
@@ -465,459 +310,7 @@ void Server::send_reply(CsState& cs, const Packet& req, Version v, const Reply& 
 }
 
 // ---------------------------------------------------------------------------------------------
-namespace {
 
-constexpr unsigned F_STATIC = 1, F_SENDASYNC = 2, F_STATS = 4, F_CRITERIA = 8, F_BOTH = 16;
-
-// Flag values are matched case-insensitively (open question 2).
-std::optional<unsigned> parse_flags(std::string_view v, unsigned allowed) {
-  unsigned out = 0;
-  for (const std::string& f : split_list(v)) {
-    unsigned b = iequals(f, "Static") ? F_STATIC : iequals(f, "SendAsync") ? F_SENDASYNC
-               : iequals(f, "Stats") ? F_STATS : iequals(f, "Criteria") ? F_CRITERIA
-               : iequals(f, "Both") ? F_BOTH : 0u;
-    if (b == 0 || (b & allowed) == 0) return std::nullopt;
-    out |= b;
-  }
-  return out;
-}
-
-struct Timeouts {
-  std::optional<uint64_t> idle, total, packets, bytes;
-  bool any() const { return idle || total || packets || bytes; }
-};
-
-// Parses the Timeout-* parameters present. On error fills err with the offending parameter.
-bool parse_timeouts(const Message& m, Timeouts& t, Params& err) {
-  struct Spec {
-    const char* name;
-    std::optional<uint64_t> Timeouts::*field;
-    uint64_t max;
-    size_t digits;
-  };
-  const Spec specs[] = {{"Timeout-Idle", &Timeouts::idle, kDaySec, 5},
-                        {"Timeout-Total", &Timeouts::total, kDaySec, 5},
-                        {"Timeout-Packets", &Timeouts::packets, ~0ull, 20},
-                        {"Timeout-Bytes", &Timeouts::bytes, ~0ull, 20}};
-  for (const auto& s : specs) {
-    const Param* p = m.find(s.name);
-    if (!p) continue;
-    auto v = parse_u64(p->value);
-    if (!v || p->value.size() > s.digits || *v > s.max) {
-      err = {{s.name, p->value}};
-      return false;
-    }
-    t.*(s.field) = *v;
-  }
-  return true;
-}
-
-Params timeout_echo(const Message& m) {
-  Params e;
-  for (const char* n : {"Timeout-Idle", "Timeout-Total", "Timeout-Packets", "Timeout-Bytes"})
-    if (const Param* p = m.find(n)) e.emplace_back(n, p->value);
-  if (e.empty()) e.emplace_back("X-Missing-Parameter", "Timeout-Idle, Timeout-Total, Timeout-Packets, Timeout-Bytes or Flags: Static");
-  return e;
-}
-
-}  // namespace
-
-Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Version v) {
-  Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
-  // Required parameters.
-  const Param* cdp = m.find("Cdest-ID");
-  if (!cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Cdest-ID"}});
-  // Flags / Priority / Action syntax.
-  unsigned flags = 0;
-  if (const Param* f = m.find("Flags")) {
-    auto fl = parse_flags(f->value, F_STATIC | F_SENDASYNC);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
-    flags = *fl;
-  }
-  uint64_t priority = 1;  // default and minimum 1 (reference §1.8)
-  if (const Param* pr = m.find("Priority")) {
-    auto pv = parse_u64(pr->value);
-    if (!pv || pr->value.size() > 3 || *pv < 1 || *pv > 255) return fail(code::BadRequest, {{"Priority", pr->value}});
-    priority = *pv;
-  }
-  if (const Param* a = m.find("Action")) {
-    if (!iequals(a->value, "Copy")) return fail(code::NotImplemented, {{"Action", a->value}});
-  }
-  // Content destination (a single one: lists are 501 in 0.7, 400 in 0.6).
-  auto cdl = split_list(cdp->value);
-  if (cdl.size() != 1) return fail(v < kHighestVersion ? code::BadRequest : code::NotImplemented, {{"Cdest-ID", cdp->value}});
-  auto cdid = unescape(cdl[0]);
-  if (!cdid || cdid->empty() || has_ws(cdl[0])) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}});
-  CdState* cd = cdest(cs, *cdid);
-  if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", cdp->value}});
-  // Filters.
-  CriteriaSpec spec;
-  Params filters;
-  const bool v6 = !(v < kHighestVersion);
-  struct AddrField {
-    const char* name;
-    std::vector<AddrEntry> CriteriaSpec::*f;
-  };
-  for (const AddrField& af : {AddrField{"Source-Address", &CriteriaSpec::src}, AddrField{"Dest-Address", &CriteriaSpec::dst}}) {
-    const Param* fp = m.find(af.name);
-    if (!fp) continue;
-    std::string err;
-    auto e = parse_ip_filter(fp->value, v6, &err);
-    if (!e) return fail(code::ImproperFilter, {{af.name, fp->value}, {"X-Error-Info", err}});
-    spec.*(af.f) = std::move(*e);
-    filters.emplace_back(af.name, fp->value);
-  }
-  struct IntField {
-    const char* name;
-    std::vector<IntEntry> CriteriaSpec::*f;
-    uint64_t max;
-  };
-  for (const IntField& fld : {IntField{"Protocol", &CriteriaSpec::proto, 255}, IntField{"Source-Port", &CriteriaSpec::sport, 65535},
-                              IntField{"Dest-Port", &CriteriaSpec::dport, 65535}, IntField{"ICMP-Type", &CriteriaSpec::icmp_type, 255},
-                              IntField{"ICMP-Code", &CriteriaSpec::icmp_code, 255}}) {
-    const Param* fp = m.find(fld.name);
-    if (!fp) continue;
-    std::string err;
-    auto e = parse_int_filter(fp->value, fld.max, &err);
-    if (!e) return fail(code::ImproperFilter, {{fld.name, fp->value}, {"X-Error-Info", err}});
-    spec.*(fld.f) = std::move(*e);
-    filters.emplace_back(fld.name, fp->value);
-  }
-  TermsResult tr = build_terms(spec, opt_.max_terms_per_criterion);
-  if (!tr.error.empty() && !tr.too_many) {
-    Params e;
-    if (const Param* fp = m.find(tr.error_field)) e.emplace_back(tr.error_field, fp->value);
-    e.emplace_back("X-Error-Info", tr.error);
-    return fail(code::ImproperFilter, e);
-  }
-  // Timeouts.
-  Timeouts t;
-  Params terr;
-  if (!parse_timeouts(m, t, terr)) return fail(code::ImproperTimeout, terr);
-  const bool is_static = flags & F_STATIC;
-  const bool any_timeout = t.idle.value_or(0) || t.total.value_or(0) || t.packets.value_or(0) || t.bytes.value_or(0);
-  if (!is_static && !any_timeout) return fail(code::ImproperTimeout, timeout_echo(m));
-  // Capacity.
-  const int full_code = v < kHighestVersion ? code::InternalError : code::MaxCriteria;  // 550 is C02+
-  if (tr.too_many) return fail(full_code, {{"X-Error-Info", tr.error}});
-  if (opt_.max_criteria && criteria_.size() >= opt_.max_criteria)
-    return fail(full_code, {{"X-Error-Info", "criteria limit reached"}});
-  const uint32_t total_prio = static_cast<uint32_t>(priority) + cs.cfg->minimum_priority;
-  hal_.consume_cycles(kCyclesPerCriterionScan * tr.terms.size());
-  std::optional<fw::RuleId> rule = cls_.install(tr.terms, total_prio);
-  if (!rule) return fail(full_code, {{"X-Error-Info", "classifier table full"}});
-  ++version_;
-
-  auto c = std::make_unique<Criterion>();
-  const uint64_t now = hal_.now_ns();
-  c->id = next_id_++;
-  c->cs = static_cast<size_t>(std::find_if(cs_.begin(), cs_.end(), [&](const auto& x) { return x.get() == &cs; }) - cs_.begin());
-  c->cd = static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin());
-  c->rule = *rule;
-  c->terms = tr.terms.size();
-  c->view = fw::CriterionView{c->id, cs.cfg->id, cd->cfg->id, total_prio, next_added_seq_++};
-  c->is_static = is_static;
-  c->send_async = flags & F_SENDASYNC;
-  c->t_idle = t.idle.value_or(0);
-  c->t_total = t.total.value_or(0);
-  c->t_packets = t.packets.value_or(0);
-  c->t_bytes = t.bytes.value_or(0);
-  c->added_ns = c->total_base_ns = c->idle_base_ns = now;
-  c->csource_address = p.src_ip;
-  c->filters = std::move(filters);
-  const uint32_t id = c->id;
-  by_rule_[*rule] = c.get();
-  criteria_[id] = std::move(c);
-  cs.criteria.insert(id);
-  ++cd->criteria;
-  ++cs.c.criteria_added;
-  // ADD rate (per whole second).
-  const uint64_t sec = now / kNsPerSec;
-  if (cs.add_rate_sec != sec) {
-    if (cs.add_rate_sec + 1 == sec) cs.add_rate_last = cs.add_rate_count;
-    else cs.add_rate_last = 0;
-    cs.add_rate_sec = sec;
-    cs.add_rate_count = 0;
-  }
-  ++cs.add_rate_count;
-  cs.add_rate_peak = std::max(cs.add_rate_peak, cs.add_rate_count);
-  r.params = {{"Criteria-ID", std::to_string(id)}};
-  return r;
-}
-
-namespace {
-// Parses a Criteria-ID selector. Singles must exist (owned); ranges select what exists.
-// Returns 0 on success, else the status code with err filled.
-int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<uint32_t>& out, Params& err) {
-  const Param* p = m.find("Criteria-ID");
-  std::string e;
-  auto entries = parse_int_filter(p->value, ~0ull, &e);
-  if (!entries) {
-    err = {{"Criteria-ID", p->value}, {"X-Error-Info", e}};
-    return code::BadRequest;
-  }
-  std::set<uint32_t> sel;
-  for (const IntEntry& ie : *entries) {
-    if (ie.neg) {
-      err = {{"Criteria-ID", p->value}, {"X-Error-Info", "negated Criteria-ID entries are not supported"}};
-      return code::NotImplemented;
-    }
-    if (!ie.wildcard && ie.lo == ie.hi) {
-      if (ie.lo > 0xffffffffull || !owned.count(static_cast<uint32_t>(ie.lo))) {
-        err = {{"Criteria-ID", std::to_string(ie.lo)}};
-        return code::UnknownCriteriaId;
-      }
-      sel.insert(static_cast<uint32_t>(ie.lo));
-      continue;
-    }
-    for (auto it = owned.lower_bound(static_cast<uint32_t>(std::min<uint64_t>(ie.lo, 0xffffffffull)));
-         it != owned.end() && *it <= ie.hi; ++it)
-      sel.insert(*it);
-  }
-  out.assign(sel.begin(), sel.end());
-  return 0;
-}
-}  // namespace
-
-Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
-  (void)v;
-  Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
-  unsigned flags = 0;
-  if (const Param* f = m.find("Flags")) {
-    auto fl = parse_flags(f->value, F_STATIC);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
-    flags = *fl;
-  }
-  const Param* idp = m.find("Criteria-ID");
-  const Param* cdp = m.find("Cdest-ID");
-  if (idp && cdp) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
-  if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
-  std::vector<uint32_t> ids;
-  if (idp) {
-    Params err;
-    if (int s = select_ids(m, cs.criteria, ids, err)) return fail(s, err);
-  } else {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    for (uint32_t id : cs.criteria)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) ids.push_back(id);
-  }
-  uint64_t n = 0;
-  for (uint32_t id : ids) {
-    if (criteria_.at(id)->is_static && !(flags & F_STATIC)) continue;  // not an error
-    remove(id, DeleteReason::Explicit, false);
-    ++n;
-  }
-  r.params = {{"Criteria-Count", std::to_string(n)}};
-  return r;
-}
-
-Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
-  (void)v;
-  Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
-  const Param* idp = m.find("Criteria-ID");
-  const Param* cdp = m.find("Cdest-ID");
-  if (idp && cdp) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
-  if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
-  Timeouts t;
-  Params terr;
-  if (!parse_timeouts(m, t, terr)) return fail(code::ImproperTimeout, terr);
-  if (!t.any()) return fail(code::ImproperTimeout, timeout_echo(m));
-  std::vector<uint32_t> ids;
-  if (idp) {
-    Params err;
-    if (int s = select_ids(m, cs.criteria, ids, err)) return fail(s, err);
-  } else {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    for (uint32_t id : cs.criteria)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) ids.push_back(id);
-  }
-  // All-or-nothing: a refresh that would leave a dynamic criterion without any timeout fails.
-  for (uint32_t id : ids) {
-    const Criterion& c = *criteria_.at(id);
-    const uint64_t i = t.idle ? *t.idle : c.t_idle, to = t.total ? *t.total : c.t_total,
-                   pk = t.packets ? *t.packets : c.t_packets, by = t.bytes ? *t.bytes : c.t_bytes;
-    if (!c.is_static && !i && !to && !pk && !by) {
-      Params e = timeout_echo(m);
-      e.emplace_back("Criteria-ID", std::to_string(id));
-      return fail(code::ImproperTimeout, e);
-    }
-  }
-  const uint64_t now = hal_.now_ns();
-  for (uint32_t id : ids) {
-    Criterion& c = *criteria_.at(id);
-    // The new value replaces the remaining one (counts again from now).
-    if (t.idle) c.t_idle = *t.idle, c.idle_base_ns = now;
-    if (t.total) c.t_total = *t.total, c.total_base_ns = now;
-    if (t.packets) c.t_packets = *t.packets, c.pkts_base = c.matching_packets;
-    if (t.bytes) c.t_bytes = *t.bytes, c.bytes_base = c.matching_bytes;
-    ++c.num_refresh;
-    c.refreshed = true;
-    c.last_refresh_ns = now;
-    ++cs.c.criteria_refreshed;
-  }
-  r.params = {{"Criteria-Count", std::to_string(ids.size())}};
-  return r;
-}
-
-Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t seq, std::vector<std::string>& packets) {
-  Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
-  unsigned flags = F_CRITERIA;  // default when Flags is absent
-  if (const Param* f = m.find("Flags")) {
-    auto fl = parse_flags(f->value, F_STATS | F_CRITERIA | F_BOTH);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
-    flags = *fl;
-  }
-  const bool want_crit = flags & (F_CRITERIA | F_BOTH);
-  const bool want_stats = flags & (F_STATS | F_BOTH);
-  std::vector<uint32_t> ids(cs.criteria.begin(), cs.criteria.end());
-  if (const Param* cdp = m.find("Cdest-ID")) {
-    std::vector<size_t> cds;
-    for (const std::string& raw : split_list(cdp->value)) {
-      auto id = unescape(raw);
-      CdState* cd = id ? cdest(cs, *id) : nullptr;
-      if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", raw}});
-      cds.push_back(static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin()));
-    }
-    std::vector<uint32_t> keep;
-    for (uint32_t id : ids)
-      if (std::find(cds.begin(), cds.end(), criteria_.at(id)->cd) != cds.end()) keep.push_back(id);
-    ids.swap(keep);
-  }
-  if (m.find("Criteria-ID")) {
-    std::vector<uint32_t> sel;
-    Params err;
-    if (int s = select_ids(m, cs.criteria, sel, err)) return fail(s, err);
-    std::vector<uint32_t> keep;
-    std::set_intersection(ids.begin(), ids.end(), sel.begin(), sel.end(), std::back_inserter(keep));
-    ids.swap(keep);
-  }
-  // Atomic snapshot: every packet is built before any is sent.
-  const uint64_t now = hal_.now_ns();
-  const uint64_t now_s = now / kNsPerSec;
-  hal_.consume_cycles(kCyclesPerCriterionScan * cs.criteria.size());
-  std::vector<std::string> entries;
-  const size_t total = ids.size();
-  size_t num = 0;
-  for (uint32_t id : ids) {
-    const Criterion& c = *criteria_.at(id);
-    std::string s;
-    auto add = [&](std::string_view n, std::string_view val) {
-      s += n;
-      s += ": ";
-      s += val;
-      s += "\r\n";
-    };
-    add("Criteria-Count", std::to_string(total));
-    add("Criteria-Num", std::to_string(++num));
-    add("Csource-ID", escape(cs.cfg->id));
-    add("Csource-Address", c.csource_address.empty() ? "0.0.0.0" : c.csource_address);
-    add("Cdest-ID", escape(cd_[c.cd]->cfg->id));
-    add("Criteria-ID", std::to_string(c.id));
-    add("Timestamp", timestamp(c.added_ns));
-    if (want_crit) {
-      for (const auto& [n, val] : c.filters) add(n, val);
-      if (c.t_idle) add("Timeout-Idle", std::to_string(c.t_idle));
-      if (c.t_total) add("Timeout-Total", std::to_string(c.t_total));
-      if (c.t_packets) add("Timeout-Packets", std::to_string(c.t_packets));
-      if (c.t_bytes) add("Timeout-Bytes", std::to_string(c.t_bytes));
-      std::string fl;
-      if (c.is_static) fl = "Static";
-      if (c.send_async) fl += fl.empty() ? "SendAsync" : ",SendAsync";
-      if (!fl.empty()) add("Flags", fl);
-    }
-    if (want_stats) {
-      if (c.t_idle) {
-        uint64_t dl = c.idle_base_ns + c.t_idle * kNsPerSec;
-        add("Remaining-Idle", std::to_string(dl > now ? (dl - now + kNsPerSec - 1) / kNsPerSec : 0));
-      }
-      if (c.t_total) {
-        uint64_t dl = c.total_base_ns + c.t_total * kNsPerSec;
-        add("Remaining-Total", std::to_string(dl > now ? (dl - now + kNsPerSec - 1) / kNsPerSec : 0));
-      }
-      if (c.t_packets) {
-        uint64_t used = c.matching_packets - c.pkts_base;
-        add("Remaining-Packets", std::to_string(used >= c.t_packets ? 0 : c.t_packets - used));
-      }
-      if (c.t_bytes) {
-        uint64_t used = c.matching_bytes - c.bytes_base;
-        add("Remaining-Bytes", std::to_string(used >= c.t_bytes ? 0 : c.t_bytes - used));
-      }
-      add("Average-Bandwidth", std::to_string(c.rate.bps(now_s)));
-      add("Matching-Packets", std::to_string(c.matching_packets));
-      add("Matching-Bytes", std::to_string(c.matching_bytes));
-      add("Num-Refresh", std::to_string(c.num_refresh));
-      add("Last-Refresh", timestamp(c.refreshed ? c.last_refresh_ns : c.added_ns));
-    }
-    entries.push_back(std::move(s));
-  }
-  // Pack entries into replies of at most max_reply_payload bytes; an entry is never split
-  // (an entry larger than the limit on its own goes alone).
-  const std::string head = v.str() + " 200 " + reason_phrase(code::OK) + "\r\n";
-  const std::string ts = timestamp(now);
-  const std::string tail = "Timestamp: " + ts + "\r\nSeq: " + std::to_string(seq) + "\r\n";
-  const size_t overhead = head.size() + tail.size() + std::string("Authentication-Info: \r\n\r\n").size() + 40;
-  std::string body;
-  auto flush = [&]() {
-    packets.push_back(sign(head + body + tail, cs.cfg->shared_key));
-    body.clear();
-  };
-  for (auto& e : entries) {
-    if (!body.empty() && overhead + body.size() + e.size() > opt_.max_reply_payload) flush();
-    body += e;
-  }
-  flush();  // also the single empty reply when nothing matched
-  return r;
-}
-
-Server::Reply Server::do_noop(CsState& cs, const Message& m, Version v, bool& send_async) {
-  (void)cs;
-  (void)v;
-  Reply r;
-  if (const Param* f = m.find("Flags")) {
-    auto fl = parse_flags(f->value, F_SENDASYNC);
-    if (!fl) {
-      r.status = code::BadRequest;
-      r.params = {{"Flags", f->value}};
-      return r;
-    }
-    send_async = *fl & F_SENDASYNC;
-  }
-  return r;
-}
-
-// ---------------------------------------------------------------------------------------------
 void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
   auto it = criteria_.find(id);
   if (it == criteria_.end()) return;
@@ -1020,51 +413,27 @@ const Server::MatchedCriterion* Server::criterion_for_rule(fw::RuleId id) const 
   return it == by_rule_.end() ? nullptr : &it->second->view;
 }
 
-void Server::account_hit(fw::RuleId id, uint32_t bytes) {
-  auto it = by_rule_.find(id);
-  if (it == by_rule_.end()) return;
-  Criterion& c = *it->second;
-  const uint64_t now = hal_.now_ns();
-  const uint64_t now_s = now / kNsPerSec;
-  ++c.matching_packets;
-  c.matching_bytes += bytes;
-  c.idle_base_ns = std::max(c.idle_base_ns, now);  // idle counts from the last hit
-  c.rate.add(now_s, bytes);
-  CdState& cd = *cd_[c.cd];
-  ++cd.matched_packets;
-  cd.matched_bytes += bytes;
-  const bool new_second = cd.rate.add(now_s, bytes);
-  if (!c.is_static) {
-    if (c.t_packets && c.matching_packets - c.pkts_base >= c.t_packets) {
-      remove(c.id, DeleteReason::TimeoutPackets, true);
-      rearm();
-    } else if (c.t_bytes && c.matching_bytes - c.bytes_base >= c.t_bytes) {
-      remove(c.id, DeleteReason::TimeoutBytes, true);
-      rearm();
-    }
-  }
-  if (new_second && (cd.cfg->soft_limit || cd.cfg->hard_limit)) check_congestion();
-}
-
-void Server::duplicates_dropped(const std::string& csource_id) {
-  CsState* cs = nullptr;
-  for (auto& s : cs_)
-    if (s->cfg->id == csource_id) cs = s.get();
-  if (!cs) return;
-  ++cs->c.duplicates_dropped;
-  ++cs->dups_since_sent;
-  const uint64_t now = hal_.now_ns();
-  const uint64_t period = uint64_t{cfg_.duplicates_dropped_periodicity(*cs->group)} * kNsPerSec;
-  if (!cs->dups_ever_sent || now - cs->dups_last_sent_ns >= period) {
-    notify(*cs, code::DuplicatesDropped, {{"X-Duplicates-Dropped", std::to_string(cs->dups_since_sent)}});
-    cs->dups_ever_sent = true;
-    cs->dups_last_sent_ns = now;
-    cs->dups_since_sent = 0;
-  }
-}
-
 void Server::announce_restart(std::string_view alert_info) {
   for (auto& cs : cs_) notify(*cs, code::Restart, {{"Alert-Info", std::string(alert_info)}});
+}
+
+void Server::restart(std::string_view alert_info) {
+  // Every criterion is lost (classifier rules too); nothing is told per criterion: the 599
+  // says it all. The Seq windows are the persistent state of reference §1.7 and survive;
+  // counters survive too (they are the simulator's report, not card state a client sees).
+  for (auto& [id, c] : criteria_) cls_.remove(c->rule);
+  criteria_.clear();
+  by_rule_.clear();
+  for (auto& cs : cs_) cs->criteria.clear();
+  for (auto& cd : cd_) {
+    cd->criteria = 0;
+    cd->rate = RateWindow{};
+    cd->soft_congested = false;
+  }
+  ++version_;
+  ++restarts_;
+  announce_restart(alert_info);
+  rearm();
 }
 
 void Server::reset_sequence(std::string_view csource_id) {
@@ -1072,78 +441,6 @@ void Server::reset_sequence(std::string_view csource_id) {
     if (s->cfg->id == csource_id) s->seq.reset();
 }
 
-void Server::check_congestion() {
-  const uint64_t now_s = hal_.now_ns() / kNsPerSec;
-  for (size_t di = 0; di < cd_.size(); ++di) {
-    CdState& cd = *cd_[di];
-    const auto& dc = *cd.cfg;
-    if (!dc.soft_limit && !dc.hard_limit) continue;
-    // Reference §2.7: the 10-s average "over all active criteria to it" — a deleted
-    // criterion's past traffic no longer counts (else one hard-limit episode would keep
-    // deleting criteria every evaluation until the destination's own window had drained).
-    uint64_t bps = 0;
-    for (const auto& [id, c] : criteria_)
-      if (c->cd == di) bps += c->rate.bps(now_s);
-    // Sources with criteria to this destination.
-    auto owners = [&]() {
-      std::set<size_t> o;
-      for (const auto& [id, c] : criteria_)
-        if (c->cd == di) o.insert(c->cs);
-      return o;
-    };
-    if (dc.soft_limit && *dc.soft_limit > 0) {
-      const uint64_t clear = dc.soft_limit_clear.value_or(*dc.soft_limit);
-      if (!cd.soft_congested && bps > *dc.soft_limit) {
-        cd.soft_congested = true;
-        ++cd.soft_episodes;
-        for (size_t ci : owners()) {
-          Params ps{{"Cdest-ID", escape(dc.id)}, {"Average-Bandwidth", std::to_string(bps)},
-                    {"Alert-Bandwidth", std::to_string(*dc.soft_limit)}};
-          if (dc.hard_limit) ps.emplace_back("Max-Bandwidth", std::to_string(*dc.hard_limit));
-          notify(*cs_[ci], code::Congestion, ps);
-          ++cd.congestion_notifications;
-        }
-      } else if (cd.soft_congested && bps < clear) {
-        cd.soft_congested = false;
-        ++cd.soft_cleared;
-      }
-    }
-    if (dc.hard_limit && *dc.hard_limit > 0 && bps > *dc.hard_limit) {
-      const uint64_t target = dc.hard_limit_target.value_or(*dc.hard_limit);
-      // Victims: lowest priority (highest number) first, newest first among equals.
-      std::vector<Criterion*> v;
-      for (const auto& [id, c] : criteria_)
-        if (c->cd == di) v.push_back(c.get());
-      std::sort(v.begin(), v.end(), [](const Criterion* a, const Criterion* b) {
-        if (a->view.priority != b->view.priority) return a->view.priority > b->view.priority;
-        return a->view.added_seq > b->view.added_seq;
-      });
-      std::map<size_t, std::vector<uint32_t>> per_cs;
-      uint64_t est = bps;
-      for (Criterion* c : v) {
-        if (est < target) break;
-        const uint64_t own = c->rate.bps(now_s);
-        est = own >= est ? 0 : est - own;
-        per_cs[c->cs].push_back(c->id);
-      }
-      for (auto& [ci, ids] : per_cs) {
-        std::string list;
-        for (uint32_t id : ids) {
-          if (!list.empty()) list += ",";
-          list += std::to_string(id);
-          remove(id, DeleteReason::Congestion, false);
-        }
-        Params ps{{"Cdest-ID", escape(dc.id)}, {"Criteria-ID", list}, {"Average-Bandwidth", std::to_string(bps)},
-                  {"Max-Bandwidth", std::to_string(*dc.hard_limit)}};
-        notify(*cs_[ci], code::CongestionDelete, ps);
-        ++cd.congestion_notifications;
-      }
-      if (!per_cs.empty()) rearm();
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 std::vector<ControlSourceStats> Server::control_source_stats() const {
   std::vector<ControlSourceStats> out;
   const uint64_t now = hal_.now_ns();

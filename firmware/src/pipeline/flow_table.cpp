@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 
 namespace dfc::fw {
 
@@ -14,9 +16,13 @@ size_t slots_for(size_t capacity) {
 }
 }  // namespace
 
+void FlowTable::Free::operator()(Entry* p) const noexcept { std::free(p); }
+
 FlowTable::FlowTable(Hal& hal, size_t capacity, uint64_t base_addr)
-    : hal_(hal), capacity_(std::max<size_t>(1, capacity)), base_(base_addr),
-      slots_(slots_for(capacity_)), mask_(slots_.size() - 1) {}
+    : hal_(hal), capacity_(std::max<size_t>(1, capacity)), base_(base_addr), n_slots_(slots_for(capacity_)),
+      slots_(static_cast<Entry*>(std::calloc(n_slots_, sizeof(Entry)))), mask_(n_slots_ - 1) {
+  if (!slots_) throw std::bad_alloc();
+}
 
 FlowTable::Entry* FlowTable::find(const FlowKey& key, size_t hash, size_t& slot) {
   // The table is never full (slots > capacity), so an empty bucket ends every probe.
@@ -62,14 +68,20 @@ void FlowTable::erase_at(size_t i) {
   --size_;
 }
 
-size_t FlowTable::age(uint64_t now_ns, uint64_t idle_ns) {
+size_t FlowTable::age(uint64_t now_ns, uint64_t idle_ns, unsigned slices) {
   if (size_ == 0) return 0;
-  // One sequential sweep of the bucket array (declared as one streaming read), a write per
-  // removed entry. Deleting at i may pull an unvisited entry into i, so i is examined
-  // again; entries only move towards lower (cyclic) positions, so each is visited.
-  hal_.mem_read(base_, static_cast<uint32_t>(std::min<uint64_t>(slots_.size() * uint64_t{kBucketBytes}, UINT32_MAX)));
+  // One sequential sweep of the buckets [from, to) (declared as one streaming read), a write
+  // per removed entry. Deleting at i may pull a later entry into i, so i is examined again;
+  // entries only move towards lower (cyclic) positions, into the hole at or after i, so each
+  // is visited in this slice or a later one.
+  const size_t n = slices <= 1 ? n_slots_ : std::max<size_t>(1, n_slots_ / slices);
+  const size_t from = slices <= 1 ? 0 : age_cursor_;
+  const size_t to = std::min(n_slots_, from + n);
+  age_cursor_ = to >= n_slots_ ? 0 : to;
+  hal_.mem_read(base_ + from * uint64_t{kBucketBytes},
+                static_cast<uint32_t>(std::min<uint64_t>((to - from) * uint64_t{kBucketBytes}, UINT32_MAX)));
   size_t removed = 0;
-  for (size_t i = 0; i < slots_.size();) {
+  for (size_t i = from; i < to;) {
     Entry& e = slots_[i];
     if (e.used && now_ns > e.last_used_ns && now_ns - e.last_used_ns > idle_ns) {
       erase_at(i);
@@ -85,7 +97,8 @@ size_t FlowTable::age(uint64_t now_ns, uint64_t idle_ns) {
 size_t FlowTable::clear() {
   const size_t n = size_;
   if (n == 0) return 0;
-  for (Entry& e : slots_) e = Entry{};
+  for (size_t i = 0; i < n_slots_; ++i)
+    if (slots_[i].used) slots_[i] = Entry{};
   size_ = 0;
   return n;
 }

@@ -38,7 +38,10 @@ struct Pipeline::Pick {
   uint32_t priority = 0;
   uint64_t added_seq = 0;
   RuleId rule = 0;
+  uint32_t group = 0;  // capture group: max-duplicates applies per group
   uint16_t dest = kUnknownDest;
+  bool dropped = false;  // by the group's max-duplicates
+  bool carried = false;  // a copy was built (counts toward the destination's bandwidth)
   const std::string* unknown_name = nullptr;  // only while resolving, under the lock
 };
 
@@ -62,6 +65,13 @@ struct Pipeline::Core {
   uint16_t ip_id = 0;
   std::vector<RuleId> rules, matched;
   std::vector<Pick> picks;
+  std::vector<std::pair<uint32_t, uint32_t>> group_copies;  // (group, copies chosen) per packet
+  std::vector<const std::string*> told;                     // sources told of a 598 drop
+  // --why: the trace of the packet in progress (null unless an observer is set), how the
+  // flow table answered, and the picks' destination names (unknown ones included).
+  PacketTrace* trace = nullptr;
+  const char* flow = "";
+  std::vector<std::string> pick_names;
 };
 
 Pipeline::Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg)
@@ -86,11 +96,17 @@ Pipeline::Core& Pipeline::core_at(unsigned id) {
 }
 
 void Pipeline::set_destinations(const std::map<std::string, CopyDestination>& d) {
+  std::map<DestKey, CopyDestination> g;
+  for (const auto& [id, cd] : d) g[DestKey{0, id}] = cd;
+  set_destinations(g);
+}
+
+void Pipeline::set_destinations(const std::map<DestKey, CopyDestination>& d) {
   dests_.clear();
   dest_ix_.clear();
-  for (const auto& [id, cd] : d) {
-    dest_ix_.emplace(id, static_cast<uint16_t>(dests_.size()));
-    dests_.push_back(Dest{id, cd});
+  for (const auto& [k, cd] : d) {
+    dest_ix_.emplace(k, static_cast<uint16_t>(dests_.size()));
+    dests_.push_back(Dest{k, cd.label.empty() ? k.cdest_id : cd.label, cd});
   }
   for (auto& c : cores_) {
     c->copies_per_dest.assign(dests_.size(), 0);
@@ -98,20 +114,21 @@ void Pipeline::set_destinations(const std::map<std::string, CopyDestination>& d)
   }
 }
 
-uint16_t Pipeline::dest_index(const std::string& id) const {
-  auto it = dest_ix_.find(id);
+uint16_t Pipeline::dest_index(const DestKey& k) const {
+  auto it = dest_ix_.find(k);
   return it == dest_ix_.end() ? kUnknownDest : it->second;
 }
 
-void Pipeline::age_core(Core& c) {
+void Pipeline::age_core(Core& c, unsigned slices) {
   c.aged_epoch = aging_epoch_;
-  c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns);
+  c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns, slices);
   c.s.flow_entries = c.flows.size();
 }
 
-void Pipeline::age_flows() {
+void Pipeline::age_flows(unsigned slices) {
   ++aging_epoch_;
-  age_core(core_at(hal_.core_id()));
+  aging_slices_ = slices;
+  age_core(core_at(hal_.core_id()), slices);
 }
 
 size_t Pipeline::lookup(Core& c, const FlowKey& key) {
@@ -126,6 +143,7 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
     hal_.mem_write(c.flows.addr_of(e), 16);
     if (e->version == version) {
       ++c.s.flow_hits;
+      c.flow = "hit";
       if (!e->overflow) {
         c.rules.assign(e->rules, e->rules + e->n_rules);
         return c.rules.size();
@@ -138,10 +156,12 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
     }
     // Criteria changed since this flow was classified: the cached result may be wrong.
     ++c.s.flow_stale;
+    c.flow = "stale";
   } else {
     ++c.s.flow_misses;
+    c.flow = "miss";
     if (c.flows.size() >= c.flows.capacity()) {
-      age_core(c);
+      age_core(c, 1);  // full: the whole table, now
       if (c.flows.size() >= c.flows.capacity()) {
         // Still full of live flows: start over rather than refuse to cache (counted).
         c.s.flow_evictions += c.flows.clear();
@@ -182,12 +202,21 @@ bool Pipeline::resolve(Core& c, size_t n_rules) {
     const CriterionView* cv = cp_.criterion_for_rule(r);
     if (!cv) continue;
     c.matched.push_back(r);
-    const uint16_t d = dest_index(cv->cdest_id);
+    if (c.trace) c.trace->criteria.push_back(*cv);
+    // A destination is (capture group, id): groups may reuse ids for different addresses.
+    const uint16_t d = dest_index(DestKey{cv->group, cv->cdest_id});
     auto same = [&](const Pick& pk) {
-      return pk.dest == d && (d != kUnknownDest || *pk.unknown_name == cv->cdest_id);
+      return pk.dest == d &&
+             (d != kUnknownDest || (pk.group == cv->group && *pk.unknown_name == cv->cdest_id));
     };
     auto it = std::find_if(c.picks.begin(), c.picks.end(), same);
-    const Pick cand{cv->priority, cv->added_seq, r, d, d == kUnknownDest ? &cv->cdest_id : nullptr};
+    Pick cand;
+    cand.priority = cv->priority;
+    cand.added_seq = cv->added_seq;
+    cand.rule = r;
+    cand.group = cv->group;
+    cand.dest = d;
+    cand.unknown_name = d == kUnknownDest ? &cv->cdest_id : nullptr;
     if (it == c.picks.end()) {
       c.picks.push_back(cand);
     } else if (cand.priority < it->priority ||
@@ -199,6 +228,11 @@ bool Pipeline::resolve(Core& c, size_t n_rules) {
   std::sort(c.picks.begin(), c.picks.end(), [](const Pick& a, const Pick& b) {
     return a.priority != b.priority ? a.priority < b.priority : a.added_seq < b.added_seq;
   });
+  if (c.trace) {
+    c.pick_names.clear();
+    for (const Pick& pk : c.picks)
+      c.pick_names.push_back(pk.dest == kUnknownDest ? *pk.unknown_name : dests_[pk.dest].label);
+  }
   for (Pick& pk : c.picks) pk.unknown_name = nullptr;
   return !c.matched.empty();
 }
@@ -206,17 +240,28 @@ bool Pipeline::resolve(Core& c, size_t n_rules) {
 void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
   c.s.copies_chosen += c.picks.size();
   const uint8_t* inner = p.data.data() + pp.ip_offset;
+  c.group_copies.clear();
   for (size_t i = 0; i < c.picks.size(); ++i) {
-    const Pick& pk = c.picks[i];
-    if (i >= cfg_.max_duplicates) {
+    Pick& pk = c.picks[i];
+    auto g = std::find_if(c.group_copies.begin(), c.group_copies.end(),
+                          [&](const auto& gc) { return gc.first == pk.group; });
+    if (g == c.group_copies.end()) g = c.group_copies.insert(g, {pk.group, 0});
+    const uint32_t limit =
+        pk.group < cfg_.group_max_duplicates.size() ? cfg_.group_max_duplicates[pk.group] : cfg_.max_duplicates;
+    if (g->second >= limit) {
+      pk.dropped = true;
       ++c.s.copies_dropped_max_duplicates;
+      if (c.trace) c.trace->copies.push_back({c.pick_names[i], "max_duplicates"});
       continue;
     }
+    ++g->second;
     if (pk.dest == kUnknownDest) {
       ++c.s.copies_dropped_unknown_destination;
+      if (c.trace) c.trace->copies.push_back({c.pick_names[i], "unknown_destination"});
       continue;
     }
     const Dest& d = dests_[pk.dest];
+    pk.carried = true;
     hal_.work(Hal::Work::CopyBuild);
     hal_.mem_write(tx_buf_addr(c.id, c.tx_slot++), kCopyHeaderBytes + kTxDescriptorBytes);
     // The copy's bytes leave the firmware with it (Hal::transmit takes ownership), so its
@@ -226,11 +271,13 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
     copy.unit = Unit::Copies;
     copy.id = p.id;
     copy.t_arrival_ps = p.t_arrival_ps;
-    copy.cdest_id = d.id;
+    copy.cdest_id = d.label;
     copy.data = encapsulate_ipip(inner, pp.ip_length,
                                  OuterHeader{cfg_.copy_source, d.d.address, d.d.ttl, c.ip_id++});
     const size_t bytes = copy.data.size();
-    if (hal_.transmit(std::move(copy))) {
+    const bool sent = hal_.transmit(std::move(copy));
+    if (c.trace) c.trace->copies.push_back({d.label, sent ? "sent" : "tx_queue_full"});
+    if (sent) {
       ++c.s.copies_sent;
       ++c.copies_per_dest[pk.dest];
       c.bytes_per_dest[pk.dest] += bytes;
@@ -242,7 +289,7 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
 
 void Pipeline::process(const Packet& p) {
   Core& c = core_at(hal_.core_id());
-  if (c.aged_epoch != aging_epoch_) age_core(c);
+  if (c.aged_epoch != aging_epoch_) age_core(c, aging_slices_);
   ++c.s.packets_in;
   c.s.bytes_in += p.data.size();
   hal_.work(Hal::Work::RxDescriptor);
@@ -250,11 +297,26 @@ void Pipeline::process(const Packet& p) {
   if (pp.header_bytes) hal_.mem_read(p.buf_addr, pp.header_bytes);
   hal_.work(Hal::Work::HeaderByte, pp.header_bytes);
   hal_.work(Hal::Work::HeaderDecode, pp.headers);
+  // The observer (if any) gets the trace when this function returns, whichever way.
+  struct Emit {
+    const PacketTraceFn& fn;
+    Core& c;
+    PacketTrace t;
+    ~Emit() {
+      if (fn) fn(t);
+      c.trace = nullptr;
+    }
+  } tr{trace_, c, {}};
+  if (trace_) {
+    tr.t.packet_id = p.id, tr.t.core = hal_.core_id(), tr.t.parsed = pp;
+    c.trace = &tr.t;
+  }
   if (pp.outcome != ParseOutcome::Ip) {
     ++c.not_intercepted[static_cast<size_t>(pp.outcome)];
     return;
   }
   const size_t n = lookup(c, pp.key);
+  if (c.trace) tr.t.flow = c.flow, tr.t.rules.assign(c.rules.begin(), c.rules.begin() + static_cast<long>(n));
   if (n == 0 || !resolve(c, n)) {
     ++c.s.packets_unmatched;
     return;
@@ -264,14 +326,34 @@ void Pipeline::process(const Packet& p) {
   // Accounting last, under the lock: it may delete criteria (packet/byte timeouts). A
   // criterion deleted by another core since resolve() is no longer looked up or counted.
   HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
-  for (size_t i = cfg_.max_duplicates; i < c.picks.size(); ++i)
-    if (const CriterionView* cv = cp_.criterion_for_rule(c.picks[i].rule))
-      cp_.duplicates_dropped(cv->csource_id);
+  const uint32_t ip_len = static_cast<uint32_t>(pp.ip_length);
+  for (const Pick& pk : c.picks) {
+    if (pk.carried) cp_.account_copy(pk.rule, ip_len);  // destination bandwidth: once per copy
+    if (pk.dropped) tell_dropped(c, pk);
+  }
   for (RuleId r : c.matched) {
     hal_.work(Hal::Work::HitAccount);
     hal_.mem_read(counter_addr(r), 16);
     hal_.mem_write(counter_addr(r), 16);
-    cp_.account_hit(r, static_cast<uint32_t>(pp.ip_length));
+    cp_.account_hit(r, ip_len);
+  }
+}
+
+// A copy dropped by max-duplicates: each control source with a criterion that matched this
+// packet into that destination is told once (598). Runs under the criteria lock.
+void Pipeline::tell_dropped(Core& c, const Pick& pk) {
+  const CriterionView* rep = cp_.criterion_for_rule(pk.rule);
+  c.told.clear();
+  for (RuleId r : c.matched) {
+    const CriterionView* cv = cp_.criterion_for_rule(r);
+    if (!cv || cv->group != pk.group) continue;
+    const bool same_dest = pk.dest != kUnknownDest ? dest_index(DestKey{cv->group, cv->cdest_id}) == pk.dest
+                                                   : rep && rep->cdest_id == cv->cdest_id;
+    if (!same_dest) continue;
+    if (std::any_of(c.told.begin(), c.told.end(), [&](const std::string* s) { return *s == cv->csource_id; }))
+      continue;
+    c.told.push_back(&cv->csource_id);
+    cp_.duplicates_dropped(*cv);
   }
 }
 
@@ -308,8 +390,8 @@ const PipelineStats& Pipeline::stats() const {
         t.not_intercepted[std::string(to_string(static_cast<ParseOutcome>(o)))] += c.not_intercepted[o];
     for (size_t d = 0; d < dests_.size() && d < c.copies_per_dest.size(); ++d) {
       if (!c.copies_per_dest[d]) continue;
-      t.copies_per_destination[dests_[d].id] += c.copies_per_dest[d];
-      t.bytes_per_destination[dests_[d].id] += c.bytes_per_dest[d];
+      t.copies_per_destination[dests_[d].label] += c.copies_per_dest[d];
+      t.bytes_per_destination[dests_[d].label] += c.bytes_per_dest[d];
     }
   }
   stats_ = std::move(t);

@@ -63,7 +63,9 @@ struct DfcConfig {
   uint32_t duplicates_dropped_periodicity(const CaptureGroup& g) const {
     return g.duplicates_dropped_periodicity.value_or(g_duplicates_dropped_periodicity);
   }
-  // Control-source ids are unique across the whole configuration (validated).
+  // Control-source ids are unique within a group; the same id in two groups is accepted only
+  // when (service-port, source-addresses) tell them apart (validated). find_control_source
+  // returns the first group's.
   struct CsRef {
     const CaptureGroup* group = nullptr;
     const ControlSource* cs = nullptr;
@@ -89,6 +91,10 @@ class ConfigError : public std::runtime_error {
 DfcConfig parse_config(std::string_view text, std::string_view filename = "<config>");
 // Reads the file then parse_config(text, path). Throws ConfigError (line 0) if unreadable.
 DfcConfig load_config(const std::string& path);
+
+// True when both are the same IP address (IPv4 or IPv6), however written ("10.0.0.01" and
+// "10.0.0.1", "2001:DB8::1" and "2001:db8:0::1"). False if either is not an address.
+bool same_ip_address(std::string_view a, std::string_view b);
 
 // "90k" -> 90000, "1m" -> 1000000, "2g", plain digits. nullopt if malformed / overflow.
 std::optional<uint64_t> parse_scaled(std::string_view s);

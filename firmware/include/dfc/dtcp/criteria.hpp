@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "dfc/fw/match_term.hpp"
+#include "dfc/util/text.hpp"
 
 namespace dfc::dtcp {
 
@@ -43,9 +44,10 @@ std::optional<std::vector<AddrEntry>> parse_ip_filter(std::string_view v, bool a
 // Entries bounded by max (e.g. 255 for Protocol, 65535 for ports, 2^64-1 for Criteria-ID).
 std::optional<std::vector<IntEntry>> parse_int_filter(std::string_view v, uint64_t max, std::string* err);
 
-std::optional<fw::Addr128> parse_ipv4(std::string_view s);
-std::optional<fw::Addr128> parse_ipv6(std::string_view s);
-std::optional<uint64_t> parse_u64(std::string_view s);  // 1..20 digits, no sign, no overflow
+// Shared with the configuration parser (dfc/util/text.hpp).
+using util::parse_ipv4;
+using util::parse_ipv6;
+using util::parse_u64;  // 1..20 digits, no sign, no overflow
 
 struct CriteriaSpec {
   std::vector<AddrEntry> src, dst;  // empty = wildcard

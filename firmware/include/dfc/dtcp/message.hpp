@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dfc/util/text.hpp"
+
 namespace dfc::dtcp {
 
 struct Param {
@@ -58,7 +60,7 @@ bool verify(const Message& m, std::string_view bytes, std::string_view key);
 // signature does not verify.
 std::optional<Message> parse_and_verify(std::string_view bytes, std::string_view key);
 
-bool iequals(std::string_view a, std::string_view b);
+using util::iequals;  // dfc/util/text.hpp
 
 // `\NNN` escapes (three decimal digits, value <= 255). nullopt on a malformed escape.
 std::optional<std::string> unescape(std::string_view v);

@@ -109,7 +109,8 @@ struct ContentDestinationStats {
 // Card-wide control-protocol counters (`show ... statistics`, control protocol drops).
 struct ServerCounters {
   uint64_t control_packets = 0;
-  uint64_t not_dtcp = 0;                   // unparsable / a status line / wrong service port
+  uint64_t not_dtcp = 0;                   // unparsable, or a status line (not a request); a wrong
+                                           // service port counts as unauthorized_control_source
   uint64_t unknown_control_source = 0;     // silent
   uint64_t unauthorized_control_source = 0;  // silent: source address or service port not allowed
   uint64_t bad_authentication = 0;         // silent
@@ -151,6 +152,10 @@ class Server {
     size_t max_reply_payload = 1400;     // LIST replies are split at this UDP payload size
     size_t max_terms_per_criterion = 1024;
     size_t max_criteria = 0;             // 0: limited by the classifier only
+    // With more than one control source configured, one source may hold at most this percentage
+    // of max_criteria (when set) and of the classifier's entries; 0 = no per-source limit.
+    uint32_t max_source_share_percent = 50;
+    uint32_t first_criteria_id = 1;      // where Criteria-ID allocation starts (tests of the wrap)
   };
 
   // cfg, hal and cls must outlive the server (it keeps references).
@@ -173,21 +178,31 @@ class Server {
   // One matching packet of `bytes` for this rule's criterion: counts it, and deletes the
   // criterion (after counting) when Timeout-Packets / Timeout-Bytes is exhausted.
   void account_hit(fw::RuleId, uint32_t bytes);
+  // One copy to this rule's criterion's destination (the criterion represented it): the
+  // destination bandwidth behind the congestion limits.
+  void account_copy(fw::RuleId, uint32_t bytes);
   // Increments on every classifier install/remove.
   uint64_t criteria_version() const { return version_; }
   // A copy for one of this control source's criteria was dropped by max-duplicates: counted,
   // and a DuplicatesDropped (598) notification is sent at most once per
   // duplicates-dropped-periodicity while drops continue.
-  void duplicates_dropped(const std::string& csource_id);
+  void duplicates_dropped(const std::string& csource_id);  // the first source of that id
+  void duplicates_dropped_for_criterion(uint32_t criteria_id);  // the criterion's source
 
   // ---- overload / operator ----
   // Sends Restart (599) to every control source's notification targets.
   void announce_restart(std::string_view alert_info);
+  // The card restarted: every criterion is lost (removed from the classifier), congestion
+  // state cleared, then Restart (599) to every notification target. Seq windows persist
+  // (reference §1.7), so the first request after a restart is judged against the window.
+  void restart(std::string_view alert_info);
+  uint64_t restarts() const { return restarts_; }
   // Evaluates the soft/hard bandwidth limits of every content destination now (also done on
   // every timer and after each 1-s bucket of hits): Congestion (580) when the 10-s average
   // exceeds soft-limit (once per episode, cleared below soft-limit-clear), and above hard-limit
   // deletes criteria (newest, lowest-priority first; STATIC included) with CongestionDelete
-  // (680) until the estimate falls below hard-limit-target.
+  // (680) until the estimate falls below hard-limit-target; only criteria carrying copies to
+  // the destination are candidates.
   void check_congestion();
   void reset_sequence(std::string_view csource_id);  // operator reset of the Seq window
   // Deletes a criterion as the card would (e.g. for tests of notifications). False if unknown.
@@ -214,6 +229,8 @@ class Server {
   Reply do_refresh(CsState& cs, const Message& m, Version v);
   Reply do_list(CsState& cs, const Message& m, Version v, uint64_t seq, std::vector<std::string>& packets);
   Reply do_noop(CsState& cs, const Message& m, Version v, bool& send_async);
+  int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids,
+                     std::vector<std::pair<std::string, std::string>>& err);
 
   void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
   void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string data);
@@ -223,6 +240,10 @@ class Server {
   std::optional<uint64_t> deadline(const Criterion& c) const;
   std::string timestamp(uint64_t ns) const;
   CdState* cdest(const CsState& cs, std::string_view id);
+  static bool authorized(const CsState& cs, const Packet& p);
+  void duplicates_dropped(CsState& cs);
+  uint32_t allocate_id();
+  bool within_share(const CsState& cs, size_t more_criteria, size_t more_entries) const;
 
   const config::DfcConfig& cfg_;
   Hal& hal_;
@@ -234,6 +255,7 @@ class Server {
   std::map<uint32_t, std::unique_ptr<Criterion>> criteria_;  // by criteria id
   std::unordered_map<fw::RuleId, Criterion*> by_rule_;
   uint32_t next_id_ = 1;
+  uint64_t restarts_ = 0;
   uint64_t next_added_seq_ = 1;
   uint64_t version_ = 0;
   uint64_t armed_at_ = ~0ull;

@@ -2,8 +2,11 @@
 // packet match pipeline, wired to the HAL. This is what the SystemC card hosts (and what
 // the firmware tests drive on the fake HAL).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "dfc/config/config.hpp"
 #include "dfc/fw/classifier_driver.hpp"
@@ -20,7 +23,8 @@ namespace dfc::fw {
 
 struct FirmwareOptions {
   PipelineConfig pipeline;
-  uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second
+  uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second,
+  unsigned flow_aging_slices = 64;  // in this many slices spread over the period (timers never wait long)
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
@@ -31,14 +35,24 @@ struct FirmwareOptions {
   std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> host_work_cycles{};
 };
 
+// The name copies to this destination carry (Packet::cdest_id, pcap file, statistics): the
+// id, or "<group>/<id>" when several capture groups define that id.
+std::string copy_label(const config::DfcConfig& cfg, const config::CaptureGroup& g, const std::string& cdest_id);
+
 class Firmware : public FirmwareApp {
  public:
   Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt = {});
   ~Firmware() override;
   void on_packet(const Packet& p) override;
   void on_timer() override;
+  // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
+  // criterion is lost, every control source's notification targets get Restart (599), the
+  // Seq windows persist (reference §1.7).
+  void restart(std::string_view alert_info = "card restarted");
 
   const PipelineStats& pipeline_stats() const;
+  // Optional per-packet observer of the pipeline's decisions (dfcsim run --why).
+  void set_packet_trace(PacketTraceFn f);
   // Threshold events (JMIB trap names) in time order of evaluation, and counts by name.
   const std::vector<OverloadEvent>& overload_events() const;
   const OverloadMonitor& overload() const { return *ovl_; }
@@ -62,6 +76,7 @@ class Firmware : public FirmwareApp {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<OverloadMonitor> ovl_;
   uint64_t next_aging_ns_ = 0;
+  uint64_t aging_step_ns() const { return opt_.flow_aging_period_ns / std::max(1u, opt_.flow_aging_slices); }
 };
 
 }  // namespace dfc::fw

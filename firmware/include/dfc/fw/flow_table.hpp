@@ -16,7 +16,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
+#include <type_traits>
 
 #include "dfc/fw/classifier_driver.hpp"
 #include "dfc/fw/flow_key.hpp"
@@ -39,6 +40,8 @@ class FlowTable {
     bool used = false;
   };
   static_assert(sizeof(Entry) <= kBucketBytes, "an entry must fit its modelled bucket");
+  static_assert(std::is_trivially_copyable_v<Entry> && std::is_trivially_destructible_v<Entry>,
+                "entries live in zero-filled raw memory");
 
   // capacity: maximum live entries (the table refuses inserts beyond it); the slot array is
   // the next power of two >= capacity * 4/3 so probes stay short at full load.
@@ -51,16 +54,18 @@ class FlowTable {
   Entry* find(const FlowKey& key, size_t hash, size_t& slot);
   // Inserts at the slot find() returned (requires size() < capacity()). Declares the write.
   Entry* insert(const FlowKey& key, size_t slot);
-  // Removes entries idle for longer than idle_ns; returns how many.
-  size_t age(uint64_t now_ns, uint64_t idle_ns);
+  // Removes entries idle for longer than idle_ns; returns how many. slices > 1 sweeps only the
+  // next 1/slices of the bucket array (a cursor remembers where the last slice ended), so a
+  // periodic caller spreads one pass over `slices` calls and no single call holds the core long.
+  size_t age(uint64_t now_ns, uint64_t idle_ns, unsigned slices = 1);
   // Drops every entry; returns how many there were.
   size_t clear();
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
-  size_t slots() const { return slots_.size(); }
+  size_t slots() const { return n_slots_; }
   uint64_t addr_of(const Entry* e) const {
-    return base_ + static_cast<uint64_t>(e - slots_.data()) * kBucketBytes;
+    return base_ + static_cast<uint64_t>(e - slots_.get()) * kBucketBytes;
   }
 
  private:
@@ -70,9 +75,16 @@ class FlowTable {
   Hal& hal_;
   size_t capacity_;
   uint64_t base_;
-  std::vector<Entry> slots_;
+  // Zero-filled at allocation (calloc: the all-zero Entry is the empty one), so a large
+  // table costs no start-up time: its pages are mapped when first touched.
+  struct Free {
+    void operator()(Entry* p) const noexcept;
+  };
+  size_t n_slots_;
+  std::unique_ptr<Entry[], Free> slots_;
   size_t mask_;
   size_t size_ = 0;
+  size_t age_cursor_ = 0;  // next bucket a sliced sweep examines
 };
 
 }  // namespace dfc::fw

@@ -4,6 +4,7 @@
 // its own and the DTCP server can evolve independently.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,18 @@ struct CriterionView {
   std::string cdest_id;
   uint32_t priority = 0;   // total priority (Priority + minimum-priority); lower wins
   uint64_t added_seq = 0;  // install order: among equal priorities the earlier criterion wins
+  // Capture group of the criterion (index in the configuration). Content-destination ids are
+  // only unique within a group: a copy destination is (group, cdest_id), and max-duplicates
+  // applies per group.
+  uint32_t group = 0;
+};
+
+// A content destination as the pipeline sees it: ids are unique only within a capture group.
+struct DestKey {
+  uint32_t group = 0;
+  std::string cdest_id;
+  bool operator<(const DestKey& o) const { return group != o.group ? group < o.group : cdest_id < o.cdest_id; }
+  bool operator==(const DestKey& o) const { return group == o.group && cdest_id == o.cdest_id; }
 };
 
 class ControlPlaneView {
@@ -32,22 +45,35 @@ class ControlPlaneView {
   virtual ~ControlPlaneView() = default;
   virtual const CriterionView* criterion_for_rule(RuleId id) const = 0;
   // Called once per matching criterion per packet, after copies are chosen. May delete the
-  // criterion (Timeout-Packets / Timeout-Bytes exhausted).
+  // criterion (Timeout-Packets / Timeout-Bytes exhausted). Per-criterion statistics only:
+  // it does not count toward a destination's bandwidth (overlapping criteria would count the
+  // one copy several times).
   virtual void account_hit(RuleId id, uint32_t bytes) = 0;
+  // Called once per copy chosen for a destination (within max-duplicates), naming the
+  // criterion that represents the destination for this packet (best priority, then oldest):
+  // the bandwidth the destination's congestion limits are evaluated on. Never deletes.
+  virtual void account_copy(RuleId id, uint32_t bytes) = 0;
   // Increments whenever any rule is installed or removed; flow-table entries classified
   // under an older version are re-classified.
   virtual uint64_t criteria_version() const = 0;
-  // A copy for a criterion of this control source was dropped by max-duplicates.
-  virtual void duplicates_dropped(const std::string& csource_id) = 0;
+  // A copy to a destination was dropped by max-duplicates: called once per control source
+  // with a criterion that matched this packet into that destination (c is one of them).
+  virtual void duplicates_dropped(const CriterionView& c) = 0;
 };
 
 struct CopyDestination {
+  CopyDestination() = default;
+  CopyDestination(uint32_t a, uint8_t t, std::string l = {}) : address(a), ttl(t), label(std::move(l)) {}
   uint32_t address = 0;  // host order IPv4
   uint8_t ttl = 255;
+  // Name on copies (Packet::cdest_id) and in the per-destination statistics; empty: the
+  // cdest id. The firmware sets "<group>/<id>" when the id is used by several groups.
+  std::string label;
 };
 
 struct PipelineConfig {
-  uint32_t max_duplicates = 3;
+  uint32_t max_duplicates = 3;  // groups without an entry in group_max_duplicates
+  std::vector<uint32_t> group_max_duplicates;  // per capture group (index)
   uint32_t copy_source = 0xC0000202;  // 192.0.2.2: the PIC's unit-2 address (docs/architecture.md)
   // Flow-table entries for the whole card, split evenly over the per-core tables.
   size_t flow_table_capacity = 65536;
@@ -75,18 +101,38 @@ struct PipelineStats {
   std::map<std::string, uint64_t> copies_per_destination, bytes_per_destination;
 };
 
+// What the pipeline decided for one packet, handed to an optional observer (dfcsim run --why).
+// Built only while an observer is set, so the data plane pays nothing otherwise.
+struct PacketTrace {
+  uint64_t packet_id = 0;
+  unsigned core = 0;                    // Hal::core_id() of the core that ran the pipeline
+  ParsedPacket parsed;                  // outcome (why not intercepted) and the 5-tuple key
+  const char* flow = "";                // flow table: "hit", "miss" or "stale" ("" if not intercepted)
+  std::vector<RuleId> rules;            // classifier rules of the flow (the matched entries' rules)
+  std::vector<CriterionView> criteria;  // the installed criteria those rules belong to
+  struct Copy {
+    std::string cdest;
+    const char* result;  // "sent", or the drop reason: "max_duplicates", "tx_queue_full", "unknown_destination"
+  };
+  std::vector<Copy> copies;
+};
+using PacketTraceFn = std::function<void(const PacketTrace&)>;
+
 class Pipeline {
  public:
+  void set_trace(PacketTraceFn f) { trace_ = std::move(f); }
   Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg);
   ~Pipeline();
-  // Configuration time: destination ids are interned to small indices here.
+  // Configuration time: destinations (group, id) are interned to small indices here.
+  void set_destinations(const std::map<DestKey, CopyDestination>& d);
+  // Destinations of capture group 0 (single-group configurations).
   void set_destinations(const std::map<std::string, CopyDestination>& d);
   // Runs on the core Hal::core_id() names; see docs/firmware-concurrency.md for what it
   // shares with other cores and under which lock.
   void process(const Packet& p);
   // Flow-table aging (from the firmware's timer): ages the calling core's table now and
   // marks the other cores' tables, which their own core ages before its next packet.
-  void age_flows();
+  void age_flows(unsigned slices = 1);  // slices > 1: each call sweeps the next 1/slices of a table
   // Totals over all cores (built on demand; not for the per-packet path).
   const PipelineStats& stats() const;
   uint64_t flow_entries() const;
@@ -97,24 +143,28 @@ class Pipeline {
   struct Pick;
   Core& core_at(unsigned id);
   size_t lookup(Core& c, const FlowKey& key);
-  void age_core(Core& c);
+  void age_core(Core& c, unsigned slices);
   bool resolve(Core& c, size_t n_rules);
   void send_copies(Core& c, const Packet& p, const ParsedPacket& pp);
-  uint16_t dest_index(const std::string& id) const;
+  void tell_dropped(Core& c, const Pick& pk);
+  uint16_t dest_index(const DestKey& k) const;
 
   Hal& hal_;
   ClassifierDriver& cls_;
   ControlPlaneView& cp_;
   PipelineConfig cfg_;
   struct Dest {
-    std::string id;
+    DestKey key;
+    std::string label;  // name on copies and in statistics
     CopyDestination d;
   };
   std::vector<Dest> dests_;
-  std::unordered_map<std::string, uint16_t> dest_ix_;
+  std::map<DestKey, uint16_t> dest_ix_;
   std::vector<std::unique_ptr<Core>> cores_;
   uint64_t aging_epoch_ = 0;
+  unsigned aging_slices_ = 1;
   mutable PipelineStats stats_;
+  PacketTraceFn trace_;
 };
 
 }  // namespace dfc::fw

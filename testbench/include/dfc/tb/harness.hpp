@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dfc/hal/packet.hpp"
+#include "dfc/tb/pcap_io.hpp"
 
 namespace dfc::tb {
 
@@ -40,6 +41,9 @@ struct RunOptions {
   // Requests at given times after traffic starts (a control-source timeline), and random
   // churn (see ChurnSpec); both interleave with the traffic in arrival order.
   std::vector<TimedRequest> timeline;
+  // Card restarts (a timeline entry {"at_ms": N, "event": "restart"}), after traffic start:
+  // every criterion is lost, every notification target gets Restart (599), Seq state stays.
+  std::vector<uint64_t> restarts;
   std::optional<ChurnSpec> churn;
   // Monitored traffic: packets with arrival times relative to traffic start, a generator
   // spec (dfc::tb::TrafficSpec::parse syntax), or a pcap replayed with its original timing
@@ -48,6 +52,8 @@ struct RunOptions {
   std::string traffic_spec;
   std::string pcap_in;
   std::string pcap_timing = "original";
+  PcapReplay replay;  // tcpreplay-style controls of pcap_in (filter, pps, mbps, multiplier, loop)
+  std::string why;    // BPF expression: explain each selected monitored packet in out_dir/why.jsonl
   std::optional<uint64_t> seed;     // overrides the traffic spec's seed
   std::optional<uint64_t> packets;  // overrides the traffic spec's packet count / caps a pcap
   std::string profile = "ms400";  // built-in profile name or a JSON profile file

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dfc/hal/packet.hpp"
 
@@ -30,26 +31,52 @@ class PcapWriter {
   uint64_t packets_ = 0;
 };
 
+// tcpreplay-style controls of a replayed capture (`--pcap-filter`, `--pps`, `--mbps`,
+// `--multiplier`, `--loop`). With none of them the reader returns the capture's own timestamps.
+struct PcapReplay {
+  std::string filter;      // BPF expression (pcap_compile on the capture's link type); "" = all
+  double pps = 0;          // > 0: packets evenly spaced at this rate (timestamps from 0)
+  double mbps = 0;         // > 0: packets back to back at this bit rate (captured length)
+  double multiplier = 1;   // > 0: the capture's own gaps divided by this (2 = twice as fast)
+  uint64_t loop = 1;       // passes over the file (>= 1)
+  bool active() const { return !filter.empty() || pps > 0 || mbps > 0 || multiplier != 1 || loop != 1; }
+  // Throws std::invalid_argument naming the option when a value is out of range.
+  void validate() const;
+};
+
 class PcapReader {
  public:
-  // Throws std::runtime_error with the path and libpcap's reason for unreadable files and
-  // unsupported link types (supported: Ethernet, raw IPv4/IPv6).
-  explicit PcapReader(const std::string& path);
+  // Throws std::runtime_error with the path and libpcap's reason for unreadable files,
+  // unsupported link types (supported: Ethernet, raw IPv4/IPv6, Linux cooked SLL and SLL2) and
+  // BPF filters that do not compile. SLL/SLL2 records are returned as Ethernet frames (the
+  // cooked header's protocol becomes the EtherType, its link-layer address the source MAC).
+  explicit PcapReader(const std::string& path, const PcapReplay& replay = {});
   ~PcapReader();
   PcapReader(const PcapReader&) = delete;
   PcapReader& operator=(const PcapReader&) = delete;
-  // Next packet with its capture timestamp in picoseconds; false at end of file. Throws on
-  // a truncated or corrupt record, naming the record number.
+  // Next packet (that passes the filter) with its timestamp in picoseconds: the capture's own,
+  // or from `replay` (relative to the first packet, which is then at 0); false at the end of the
+  // last loop. Throws on a truncated or corrupt record, naming the record number.
   bool next(Packet& p, uint64_t& t_ps);
   LinkType link() const { return link_; }
   uint64_t records() const { return records_; }
+  int datalink() const { return dlt_; }
 
  private:
+  void open();
+  bool next_raw(Packet& p, uint64_t& t_ps);
   std::string path_;
+  PcapReplay replay_;
   pcap_t* p_ = nullptr;
   LinkType link_ = LinkType::Ethernet;
+  int dlt_ = 0;
   uint64_t records_ = 0;
   bool nano_ = false;
+  // Replay state: pass number, first timestamp of the capture, last output time and length.
+  uint64_t pass_ = 0, first_ts_ = 0, pass_offset_ = 0, last_out_ = 0, last_len_ = 0, out_count_ = 0;
+  uint64_t pass_last_rel_ = 0;
+  bool have_first_ = false;
+  std::vector<uint8_t> frame_;
 };
 
 }  // namespace dfc::tb

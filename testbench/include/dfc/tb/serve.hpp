@@ -32,6 +32,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dfc/tb/pcap_io.hpp"
+
 namespace dfc::tb {
 
 struct ServeOptions {
@@ -45,6 +47,7 @@ struct ServeOptions {
   // replayed with its original timing. Either starts traffic_start_s after the start.
   std::string traffic_spec;
   std::string pcap_in;
+  PcapReplay replay;  // tcpreplay-style controls of pcap_in (filter, pps, mbps, multiplier, loop)
   double traffic_start_s = 0;
   double duration_s = 0;  // 0: until SIGINT/SIGTERM
   std::string profile = "ms400";

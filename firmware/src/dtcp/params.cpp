@@ -1,0 +1,124 @@
+// The DTCP parameter table (which request may carry which parameter), reason phrases, and the
+// parsing of Flags and Timeout-* values shared by the request handlers.
+#include "server_internal.hpp"
+
+#include <array>
+
+#include "dfc/dtcp/criteria.hpp"
+
+namespace dfc::dtcp {
+using namespace detail;
+
+namespace detail {
+
+constexpr std::array<ParamDef, 37> kParams{{
+    {"Csource-ID", 31},        {"Seq", 31},
+    {"Cdest-ID", M_ADD | M_DEL | M_REF | M_LIST},
+    {"Source-Address", M_ADD}, {"Dest-Address", M_ADD},
+    {"Protocol", M_ADD},       {"Source-Port", M_ADD},
+    {"Dest-Port", M_ADD},      {"ICMP-Type", M_ADD},
+    {"ICMP-Code", M_ADD},      {"Timeout-Idle", M_ADD | M_REF},
+    {"Timeout-Total", M_ADD | M_REF}, {"Timeout-Packets", M_ADD | M_REF},
+    {"Timeout-Bytes", M_ADD | M_REF}, {"Priority", M_ADD},
+    {"Action", M_ADD},         {"Flags", M_ADD | M_DEL | M_LIST | M_NOOP},
+    {"Criteria-ID", M_DEL | M_REF | M_LIST},
+    {"Criteria-Count", 0},     {"Criteria-Num", 0},
+    {"Num-Criteria", 0},       {"Csource-Address", 0},
+    {"Timestamp", 0},          {"Remaining-Idle", 0},
+    {"Remaining-Total", 0},    {"Remaining-Packets", 0},
+    {"Remaining-Bytes", 0},    {"Average-Bandwidth", 0},
+    {"Matching-Packets", 0},   {"Matching-Bytes", 0},
+    {"Num-Refresh", 0},        {"Last-Refresh", 0},
+    {"Alert-Info", 0},         {"Alert-Bandwidth", 0},
+    {"Max-Bandwidth", 0},      {"Error-Parameters", 0},
+    {"Authentication-Info", 0},
+}};
+
+const ParamDef* param_def(std::string_view name) {
+  for (const auto& d : kParams)
+    if (iequals(d.name, name)) return &d;
+  return nullptr;
+}
+
+bool is_x_param(std::string_view n) { return n.size() > 2 && (n[0] == 'X' || n[0] == 'x') && n[1] == '-'; }
+
+// Flag values are matched case-insensitively (open question 2).
+std::optional<unsigned> parse_flags(std::string_view v, unsigned allowed) {
+  unsigned out = 0;
+  for (std::string_view f : util::split(v)) {
+    unsigned b = iequals(f, "Static") ? F_STATIC : iequals(f, "SendAsync") ? F_SENDASYNC
+               : iequals(f, "Stats") ? F_STATS : iequals(f, "Criteria") ? F_CRITERIA
+               : iequals(f, "Both") ? F_BOTH : 0u;
+    if (b == 0 || (b & allowed) == 0) return std::nullopt;
+    out |= b;
+  }
+  return out;
+}
+
+
+// Parses the Timeout-* parameters present. On error fills err with the offending parameter.
+bool parse_timeouts(const Message& m, Timeouts& t, Params& err) {
+  struct Spec {
+    const char* name;
+    std::optional<uint64_t> Timeouts::*field;
+    uint64_t max;
+    size_t digits;
+  };
+  const Spec specs[] = {{"Timeout-Idle", &Timeouts::idle, kDaySec, 5},
+                        {"Timeout-Total", &Timeouts::total, kDaySec, 5},
+                        {"Timeout-Packets", &Timeouts::packets, ~0ull, 20},
+                        {"Timeout-Bytes", &Timeouts::bytes, ~0ull, 20}};
+  for (const auto& s : specs) {
+    const Param* p = m.find(s.name);
+    if (!p) continue;
+    auto v = parse_u64(p->value);
+    if (!v || p->value.size() > s.digits || *v > s.max) {
+      err = {{s.name, p->value}};
+      return false;
+    }
+    t.*(s.field) = *v;
+  }
+  return true;
+}
+
+Params timeout_echo(const Message& m) {
+  Params e;
+  for (const char* n : {"Timeout-Idle", "Timeout-Total", "Timeout-Packets", "Timeout-Bytes"})
+    if (const Param* p = m.find(n)) e.emplace_back(n, p->value);
+  if (e.empty()) e.emplace_back("X-Missing-Parameter", "Timeout-Idle, Timeout-Total, Timeout-Packets, Timeout-Bytes or Flags: Static");
+  return e;
+}
+
+}  // namespace detail
+
+const char* reason_phrase(int s) {
+  switch (s) {
+    case code::Rollover: return "Sequence Number Rollover";
+    case code::NoOp: return "NoOp";
+    case code::OK: return "OK";
+    case code::TimeoutDelete: return "Criterion Timeout Delete";
+    case code::BadRequest: return "Bad Request";
+    case code::UnknownCdest: return "Unknown Content Destination";
+    case code::UnknownCriteriaId: return "Unknown Criteria ID";
+    case code::ImproperFilter: return "Improper Filter Specification";
+    case code::ImproperTimeout: return "Improper Timeout Specification";
+    case code::InvalidAuthentication: return "Invalid Authentication";
+    case code::InvalidSeq: return "Invalid Sequence Number";
+    case code::UnknownCsource: return "Unknown Control Source Identifier";
+    case code::InternalError: return "Server Internal Error";
+    case code::NotImplemented: return "Not Implemented";
+    case code::VersionNotSupported: return "DTCP Version Not Supported";
+    case code::MaxCriteria: return "Max Criteria Limit Exceeded";
+    case code::MaxCdest: return "Max Content Destination Exceeded";
+    case code::Congestion: return "Congestion";
+    case code::DuplicatesDropped: return "Duplicate Packets Dropped";
+    case code::Restart: return "Server Restart";
+    case code::CongestionDelete: return "Criterion Congestion Delete";
+    case code::JTapFailure: return "JTap-Failure";
+    default: return "Unknown";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+}  // namespace dfc::dtcp

@@ -1,0 +1,145 @@
+// Internal to the DTCP server (firmware/src/dtcp/*.cpp): the criteria store's records, the
+// constants of the CPU cost model, and the helpers the request handlers, the congestion code
+// and the parameter table share. Not part of the firmware's interface.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dfc/dtcp/message.hpp"
+#include "dfc/dtcp/server.hpp"
+#include "dfc/util/text.hpp"
+
+namespace dfc::dtcp {
+namespace detail {
+
+constexpr uint64_t kNsPerSec = 1'000'000'000ull;
+constexpr uint64_t kDaySec = 86400;
+// CPU cost model (core cycles) declared through Hal::consume_cycles.
+constexpr uint64_t kCyclesPerRequest = 4000;   // dispatch, lookups
+constexpr uint64_t kCyclesPerByte = 12;        // parse + HMAC per byte
+constexpr uint64_t kCyclesPerPacketOut = 2500; // build + sign a reply / notification packet
+constexpr uint64_t kCyclesPerCriterionScan = 25;
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+enum MethodBit : uint8_t { M_ADD = 1, M_DEL = 2, M_REF = 4, M_LIST = 8, M_NOOP = 16 };
+
+struct ParamDef {
+  const char* name;
+  uint8_t methods;  // requests that may carry it; 0 = reply/notification only
+};
+
+// The parameter table (params.cpp): which requests may carry each known parameter.
+const ParamDef* param_def(std::string_view name);
+bool is_x_param(std::string_view n);
+
+inline bool has_ws(std::string_view s) {
+  for (char c : s)
+    if (c == ' ' || c == '\t') return true;
+  return false;
+}
+
+// 10 one-second buckets: the 10-second average the drafts use for bandwidth.
+struct RateWindow {
+  std::array<uint64_t, 10> sec{};
+  std::array<uint64_t, 10> bytes{};
+  // Returns true when this add opened a new second.
+  bool add(uint64_t now_s, uint64_t b) {
+    size_t i = static_cast<size_t>(now_s % 10);
+    bool fresh = sec[i] != now_s + 1;
+    if (fresh) {
+      sec[i] = now_s + 1;  // +1 so that the zero-initialised bucket never counts
+      bytes[i] = 0;
+    }
+    bytes[i] += b;
+    return fresh;
+  }
+  uint64_t sum(uint64_t now_s) const {
+    uint64_t s = 0;
+    for (size_t i = 0; i < 10; ++i)
+      if (sec[i] != 0 && sec[i] - 1 + 10 > now_s && sec[i] - 1 <= now_s) s += bytes[i];
+    return s;
+  }
+  uint64_t bps(uint64_t now_s) const { return sum(now_s) * 8 / 10; }
+  uint64_t byte_rate(uint64_t now_s) const { return sum(now_s) / 10; }
+};
+
+constexpr unsigned F_STATIC = 1, F_SENDASYNC = 2, F_STATS = 4, F_CRITERIA = 8, F_BOTH = 16;
+
+// Flag values are matched case-insensitively (open question 2). nullopt if one is not allowed.
+std::optional<unsigned> parse_flags(std::string_view v, unsigned allowed);
+
+struct Timeouts {
+  std::optional<uint64_t> idle, total, packets, bytes;
+  bool any() const { return idle || total || packets || bytes; }
+};
+
+// Parses the Timeout-* parameters present. On error fills err with the offending parameter.
+bool parse_timeouts(const Message& m, Timeouts& t, Params& err);
+// The Timeout-* parameters of the request, for a 433 reply.
+Params timeout_echo(const Message& m);
+
+}  // namespace detail
+
+using detail::Params;
+using detail::RateWindow;
+
+struct Server::Criterion {
+  uint32_t id = 0;
+  size_t cs = 0;  // index into cs_
+  size_t cd = 0;  // index into cd_
+  fw::RuleId rule = 0;
+  size_t terms = 0;
+  fw::CriterionView view;
+  bool is_static = false, send_async = false;
+  uint64_t t_idle = 0, t_total = 0, t_packets = 0, t_bytes = 0;  // as specified (0 = none)
+  uint64_t added_ns = 0;
+  uint64_t total_base_ns = 0;     // start of Timeout-Total (add or refresh)
+  uint64_t idle_base_ns = 0;      // last hit or refresh of Timeout-Idle
+  uint64_t pkts_base = 0, bytes_base = 0;
+  uint64_t matching_packets = 0, matching_bytes = 0;
+  uint32_t num_refresh = 0;
+  uint64_t last_refresh_ns = 0;
+  bool refreshed = false;
+  std::string csource_address;
+  Params filters;  // as originally specified, canonical names
+  RateWindow rate;       // every matching packet (LIST Average-Bandwidth, aggregate bandwidth)
+  RateWindow copy_rate;  // copies this criterion carried to its destination (congestion)
+};
+
+struct Server::CsState {
+  const config::CaptureGroup* group = nullptr;
+  uint32_t group_index = 0;
+  const config::ControlSource* cfg = nullptr;
+  SeqWindow seq;
+  Version notif_version = kHighestVersion;  // the version the source last used
+  ControlSourceCounters c;
+  std::set<uint32_t> criteria;  // ids owned
+  uint64_t add_rate_sec = ~0ull, add_rate_count = 0, add_rate_last = 0, add_rate_peak = 0;
+  uint64_t dups_last_sent_ns = 0, dups_since_sent = 0;
+  bool dups_ever_sent = false;
+};
+
+struct Server::CdState {
+  const config::CaptureGroup* group = nullptr;
+  const config::ContentDestination* cfg = nullptr;
+  uint64_t criteria = 0;
+  uint64_t matched_packets = 0, matched_bytes = 0, congestion_notifications = 0;
+  RateWindow rate;
+  bool soft_congested = false;
+  uint64_t soft_episodes = 0, soft_cleared = 0;
+};
+
+struct Server::Reply {
+  int status = code::OK;
+  Params params;
+};
+
+}  // namespace dfc::dtcp

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Mutation campaign over the firmware, RTL, driver, congestion and accounting code.
+
+Applies each mutant in MUTANTS (an exact text patch on one source file), rebuilds only the
+test binaries that exercise that code, runs them (with a timeout), restores the file, and
+reports how many mutants the tests killed. The source tree is never left modified: every file
+is restored after its mutant, on exit, on Ctrl-C and on SIGTERM (and the script refuses to
+start on a file that differs from git HEAD, so an interrupted earlier run cannot be mistaken
+for the original). Finally the touched targets are rebuilt from the restored sources so the
+build directory holds no mutant object.
+
+Usage: scripts/mutate.py [--build DIR] [--only ID[,ID...]] [--skip-rtl] [--timeout S] [--json FILE]
+Works from a clean checkout: configures DIR (default build-mutate) when it has no build yet.
+docs/mutation.md documents the mutants, the measured catch rate and how to add mutants.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FW = ("firmware_tests", None)
+# (binary target, gtest filter) per area; the binary name is also the build target.
+CARD = ("card_ingress_tests", None)
+ACC = ("traffic_tests", "Accounting*")
+RTL = [("rtl_order_tests", None), ("rtl_classifier_tests", "RtlPipeline*:Depths/RtlVsRef.*/1")]
+
+# id, area, file, old text (must occur exactly once), new text, tests, what the bug is
+MUTANTS = [
+    # --- DTCP: authentication and replay protection
+    ("hmac-partial", "dtcp", "firmware/src/dtcp/hmac.cpp",
+     "for (size_t i = 0; i < 40; ++i) {", "for (size_t i = 0; i < 32; ++i) {", [FW],
+     "digest compared over only its first 32 hex digits"),
+    ("hmac-last-digit-only", "dtcp", "firmware/src/dtcp/hmac.cpp",
+     "diff |= static_cast<unsigned>(v ^ e);", "diff = static_cast<unsigned>(v ^ e);", [FW],
+     "only the last hex digit decides"),
+    ("seq-duplicate-accepted", "dtcp", "firmware/src/dtcp/seq_window.cpp",
+     "if (fwd == 0) return Result::Duplicate;", "if (fwd == 0) return Result::Accepted;", [FW],
+     "a replay of the newest Seq is accepted"),
+    ("seq-window-bit-ignored", "dtcp", "firmware/src/dtcp/seq_window.cpp",
+     "seen_.test(static_cast<size_t>(back)) ? Result::Duplicate : Result::Accepted",
+     "Result::Accepted", [FW], "replays inside the window are accepted"),
+    ("add-no-version-bump", "dtcp", "firmware/src/dtcp/server.cpp",
+     "  if (!rule) return fail(full_code, {{\"X-Error-Info\", \"classifier table full\"}});\n  ++version_;",
+     "  if (!rule) return fail(full_code, {{\"X-Error-Info\", \"classifier table full\"}});", [FW],
+     "flow table not invalidated when a criterion is added"),
+    ("remove-no-version-bump", "dtcp", "firmware/src/dtcp/server.cpp",
+     "  cls_.remove(c->rule);\n  ++version_;", "  cls_.remove(c->rule);", [FW],
+     "flow table not invalidated when a criterion is removed"),
+    ("timeout-packets-off-by-one", "dtcp", "firmware/src/dtcp/server.cpp",
+     "c.matching_packets - c.pkts_base >= c.t_packets", "c.matching_packets - c.pkts_base > c.t_packets", [FW],
+     "Timeout-Packets fires one packet late"),
+    ("idle-not-refreshed", "dtcp", "firmware/src/dtcp/server.cpp",
+     "  c.idle_base_ns = std::max(c.idle_base_ns, now);  // idle counts from the last hit\n", "", [FW],
+     "hits do not restart Timeout-Idle"),
+    # --- congestion (bandwidth limits) and overload thresholds
+    ("soft-limit-inverted", "congestion", "firmware/src/dtcp/server.cpp",
+     "if (!cd.soft_congested && bps > *dc.soft_limit) {", "if (!cd.soft_congested && bps < *dc.soft_limit) {", [FW],
+     "soft limit compared the wrong way"),
+    ("matching-packets-not-counted", "accounting", "firmware/src/dtcp/server.cpp",
+     "  ++c.matching_packets;\n  c.matching_bytes += bytes;", "  c.matching_bytes += bytes;", [FW],
+     "Matching-Packets never counted"),
+    ("pps-threshold-strict", "congestion", "firmware/src/overload.cpp",
+     "if (!h.over && pps >= h.high)", "if (!h.over && pps > h.high)", [FW],
+     "input-rate threshold needs one packet more"),
+    ("pps-no-hysteresis", "congestion", "firmware/src/overload.cpp",
+     "else if (h.over && pps < h.low)", "else if (h.over && pps < h.high)", [FW],
+     "clears at the high watermark (no hysteresis)"),
+    ("mem-pct-scale", "congestion", "firmware/src/overload.cpp",
+     "flows * 100 / flow_capacity", "flows * 10 / flow_capacity", [FW],
+     "flow-table usage percentage mis-scaled"),
+    # --- the packet pipeline and its parser
+    ("flow-cache-never-stale", "pipeline", "firmware/src/pipeline/pipeline.cpp",
+     "if (it->second.version == version) {", "if (true) {", [FW],
+     "flow-table entries never re-classified"),
+    ("max-dups-off-by-one", "pipeline", "firmware/src/pipeline/pipeline.cpp",
+     "if (i >= cfg_.max_duplicates) {", "if (i > cfg_.max_duplicates) {", [FW],
+     "max-duplicates + 1 copies"),
+    ("dest-best-prio-inverted", "pipeline", "firmware/src/pipeline/pipeline.cpp",
+     "if (c->priority < b->priority || (c->priority == b->priority && c->added_seq < b->added_seq))",
+     "if (c->priority > b->priority || (c->priority == b->priority && c->added_seq < b->added_seq))", [FW],
+     "a destination represented by its worst criterion"),
+    ("copy-order-prio-inverted", "pipeline", "firmware/src/pipeline/pipeline.cpp",
+     "if (a.second->priority != b.second->priority) return a.second->priority < b.second->priority;",
+     "if (a.second->priority != b.second->priority) return a.second->priority > b.second->priority;", [FW],
+     "max-duplicates keeps the lowest-priority copies"),
+    ("txq-drop-not-counted", "accounting", "firmware/src/pipeline/pipeline.cpp",
+     "      ++stats_.copies_dropped_tx_queue;\n", "", [FW],
+     "refused copies not counted"),
+    ("v6-ext-len-units", "pipeline", "firmware/src/pipeline/packet_parse.cpp",
+     "pos += (size_t{ip[pos + 1]} + 1) * 8;", "pos += (size_t{ip[pos + 1]} + 1) * 4;", [FW],
+     "IPv6 extension-header length in the wrong unit"),
+    ("v6-ah-len", "pipeline", "firmware/src/pipeline/packet_parse.cpp",
+     "pos += (size_t{ip[pos + 1]} + 2) * 4;", "pos += (size_t{ip[pos + 1]} + 1) * 8;", [FW],
+     "AH length read like other extension headers"),
+    ("vlan-skip-short", "pipeline", "firmware/src/pipeline/packet_parse.cpp",
+     "      off += 4;\n    }", "      off += 2;\n    }", [FW],
+     "802.1Q tag skipped by 2 bytes"),
+    ("v4-mf-as-nonfirst", "pipeline", "firmware/src/pipeline/packet_parse.cpp",
+     "if ((frag & 0x1fff) != 0) {", "if ((frag & 0x3fff) != 0) {", [FW],
+     "first fragments (MF set) lose their ports"),
+    ("ipip-proto-always-4", "pipeline", "firmware/src/pipeline/ipip.cpp",
+     "o[9] = (len > 0 && (inner[0] >> 4) == 6) ? 41 : 4;", "o[9] = 4;", [FW],
+     "IPv6 copies labelled IPv4-in-IPv4"),
+    ("ipip-checksum-not-inverted", "pipeline", "firmware/src/pipeline/ipip.cpp",
+     "return static_cast<uint16_t>(~sum & 0xffff);", "return static_cast<uint16_t>(sum & 0xffff);", [FW],
+     "outer header checksum not complemented"),
+    # --- the classifier driver
+    ("drv-exclusion-ignored", "driver", "firmware/src/classifier_driver.cpp",
+     "    for (const auto& [o, h] : hit)\n      if (h.second.first && !h.second.second) out.push_back(h.first);\n    return out;",
+     "    for (const auto& [o, h] : hit)\n      if (h.second.first) out.push_back(h.first);\n    return out;", [FW],
+     "exclusion entries ignored (negated criteria over-match)"),
+    ("drv-overflow-boundary", "driver", "firmware/src/classifier_driver.cpp",
+     "if (o < last && h.second.first && !h.second.second) out.push_back(h.first);",
+     "if (o <= last && h.second.first && !h.second.second) out.push_back(h.first);", [FW],
+     "saturated lookup reports the boundary rule twice"),
+    ("drv-range-expand", "driver", "firmware/src/classifier_driver.cpp",
+     "while (k > 0 && (k >= 128 || ((u128{1} << k) - 1) > span)) --k;",
+     "while (k > 0 && (k >= 128 || ((u128{1} << k) - 1) >= span)) --k;", [FW],
+     "range-to-prefix expansion splits too finely (wastes entries)"),
+    ("drv-used-count", "driver", "firmware/src/classifier_driver.cpp",
+     "used -= r.slots.size();", "used -= 1;", [FW],
+     "entries of a removed multi-entry rule leak"),
+    # --- the card model and the testbench's accounting
+    ("card-ingress-drop-not-counted", "accounting", "model/card/card.cpp",
+     "      ++stats_.ingress_dropped_buffer;\n", "", [CARD],
+     "ingress-buffer drops not counted"),
+    ("card-ingress-buffer-off-by-one", "accounting", "model/card/card.cpp",
+     "if (waiting_starts_.size() >= prof_.ingress_buffer_packets) {",
+     "if (waiting_starts_.size() > prof_.ingress_buffer_packets) {", [CARD],
+     "ingress buffer holds one packet more than configured"),
+    ("acc-ingress-drops-ignored", "accounting", "testbench/src/accounting.cpp",
+     "in.packets_in, in.processed + ingress)", "in.packets_in, in.processed)", [ACC],
+     "accounting ignores ingress drops"),
+    # --- the RTL (rebuilds the Verilated models: slow; --skip-rtl leaves these out)
+    ("rtl-first-match-highest", "rtl", "rtl/classifier.sv",
+     "for (int b = 63; b >= 0; b--) if (w[b]) r = 6'(b);", "for (int b = 0; b < 64; b++) if (w[b]) r = 6'(b);",
+     RTL, "priority encoder picks the highest index of a word"),
+    ("rtl-first-match-last-word", "rtl", "rtl/classifier.sv",
+     "            if (!hit) begin\n", "            if (1'b1) begin\n", RTL,
+     "first match taken from the last matching word"),
+]
+
+_originals = {}  # path -> original text, while mutated
+
+
+def restore_all():
+    for path, text in list(_originals.items()):
+        with open(path, "w") as f:
+            f.write(text)
+        del _originals[path]
+
+
+def _on_signal(signum, _frame):
+    restore_all()
+    sys.stderr.write("mutate: interrupted (signal %d); sources restored\n" % signum)
+    sys.exit(130)
+
+
+def run(cmd, timeout=None, quiet=True):
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, timeout=timeout,
+                           stdout=subprocess.PIPE if quiet else None, stderr=subprocess.STDOUT if quiet else None)
+        return r.returncode, (r.stdout.decode(errors="replace") if quiet and r.stdout else "")
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+
+
+def build(bdir, targets):
+    return run(["cmake", "--build", bdir, "--target", *targets])
+
+
+def run_tests(bdir, tests, timeout):
+    for binary, filt in tests:
+        cmd = [os.path.join(bdir, "bin", binary)]
+        if filt:
+            cmd.append("--gtest_filter=" + filt)
+        rc, out = run(cmd, timeout=timeout)
+        if rc != 0:
+            return "killed (%s%s)" % (binary, ", timeout" if rc == "timeout" else "")
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build-mutate")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--skip-rtl", action="store_true")
+    ap.add_argument("--timeout", type=int, default=180, help="seconds per test binary run")
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+    bdir = args.build if os.path.isabs(args.build) else os.path.join(ROOT, args.build)
+    todo = [m for m in MUTANTS if (not args.only or m[0] in args.only.split(","))
+            and not (args.skip_rtl and m[1] == "rtl")]
+    if not todo:
+        sys.exit("mutate: no mutant selected")
+
+    # Every mutated file must be as in git HEAD, and every patch must apply exactly once.
+    for mid, _, rel, old, _, _, _ in todo:
+        path = os.path.join(ROOT, rel)
+        if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=ROOT).returncode != 0:
+            sys.exit("mutate: %s differs from git HEAD; commit or restore it first" % rel)
+        n = open(path).read().count(old)
+        if n != 1:
+            sys.exit("mutate: mutant %s: pattern found %d times in %s (expected 1)" % (mid, n, rel))
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+
+    if not os.path.exists(os.path.join(bdir, "build.ninja")):
+        rc, out = run(["cmake", "-S", ".", "-B", bdir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
+        if rc != 0:
+            sys.exit("mutate: configure failed:\n" + out)
+    targets = sorted({b for m in todo for b, _ in m[5]})
+    print("mutate: baseline build of %s in %s" % (" ".join(targets), bdir), flush=True)
+    rc, out = build(bdir, targets)
+    if rc != 0:
+        sys.exit("mutate: baseline build failed:\n" + out[-4000:])
+    base = run_tests(bdir, sorted({t for m in todo for t in m[5]}), args.timeout)
+    if base:
+        sys.exit("mutate: baseline tests fail (%s); fix the suite before measuring mutants" % base)
+
+    results = []
+    try:
+        for mid, area, rel, old, new, tests, what in todo:
+            path = os.path.join(ROOT, rel)
+            text = open(path).read()
+            _originals[path] = text
+            with open(path, "w") as f:
+                f.write(text.replace(old, new, 1))
+            t0 = time.time()
+            rc, out = build(bdir, sorted({b for b, _ in tests}))
+            if rc != 0:
+                verdict = "stillborn (does not compile)"
+            else:
+                verdict = run_tests(bdir, tests, args.timeout) or "SURVIVED"
+            restore_all()
+            results.append({"id": mid, "area": area, "file": rel, "bug": what, "verdict": verdict,
+                            "seconds": round(time.time() - t0, 1)})
+            print("  %-32s %-11s %-44s %5.0fs  %s" % (mid, area, verdict, time.time() - t0, what), flush=True)
+    finally:
+        restore_all()
+        print("mutate: sources restored; rebuilding the touched targets from them", flush=True)
+        build(bdir, targets)
+
+    valid = [r for r in results if not r["verdict"].startswith("stillborn")]
+    killed = [r for r in valid if r["verdict"].startswith("killed")]
+    rate = 100.0 * len(killed) / len(valid) if valid else 0.0
+    print("mutate: %d mutants, %d stillborn, %d killed, %d survived: catch rate %.1f %%"
+          % (len(results), len(results) - len(valid), len(killed), len(valid) - len(killed), rate))
+    for r in valid:
+        if not r["verdict"].startswith("killed"):
+            print("  survived: %s (%s): %s" % (r["id"], r["file"], r["bug"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"catch_rate_pct": rate, "results": results}, f, indent=1)
+    return 0 if rate >= 95.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
