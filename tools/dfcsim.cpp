@@ -16,6 +16,7 @@
 #include "dfc/tb/errors.hpp"
 #include "dfc/tb/harness.hpp"
 #include "dfc_version.hpp"
+#include "profile.hpp"
 #include "report_exception.hpp"
 #include "regress_cmd.hpp"
 #include "replay_options.hpp"
@@ -52,7 +53,8 @@ int sc_main(int argc, char* argv[]) {
   auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without SCENARIO/--config)");
   std::string scenario, config_path, dtcp_path, pcap_in, pcap_timing, traffic, out_dir = "out", profile, classifier,
       trace;
-  uint64_t packets = 0, seed = 0;
+  uint64_t packets = 0, seed = 0, schedule_seed = 0;
+  std::vector<std::string> sets;
   bool quiet = false;
   run->add_option("scenario", scenario, "scenario file (JSON, see docs/user-guide.md)")->check(CLI::ExistingFile);
   run->add_option("--config", config_path, "DFC configuration (Junos syntax)")->check(CLI::ExistingFile);
@@ -75,7 +77,10 @@ int sc_main(int argc, char* argv[]) {
   o_pcap->excludes(o_traffic);
   run->add_option("--packets", packets, "number of packets to generate / replay at most")->check(CLI::Range(1ull, 1ull << 40));
   run->add_option("--seed", seed, "traffic seed");
-  run->add_option("--profile", profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}));
+  run->add_option("--profile", profile, "card profile: ms3, ms400 or a JSON profile file (model/profiles/)");
+  run->add_option("--set", sets, "override a profile parameter, KEY=VALUE (repeatable; keys: docs/model.md)")
+      ->allow_extra_args(false);
+  run->add_option("--schedule-seed", schedule_seed, "perturb the cores' quanta and sync points (0 = none)");
   run->add_option("--classifier", classifier, "classifier implementation (lockstep: RTL and model compared)")
       ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
@@ -127,6 +132,8 @@ int sc_main(int argc, char* argv[]) {
       if (packets) o.packets = packets;
       if (run->count("--seed")) o.seed = seed;
       if (!profile.empty()) o.profile = profile;
+      for (const auto& kv : sets) o.profile_sets.push_back(kv);
+      if (run->count("--schedule-seed")) o.schedule_seed = schedule_seed;
       if (!classifier.empty()) o.classifier = classifier;
       o.trace = trace;
       o.out_dir = out_dir;
@@ -139,6 +146,9 @@ int sc_main(int argc, char* argv[]) {
         return 3;
       }
       return 0;
+    } catch (const dfc::model::ProfileError& e) {
+      std::cerr << "dfcsim: profile error: " << e.what() << "\n";
+      return dfc::tools::kExitBadInput;
     } catch (...) {
       if (auto d = dfc::model::ClassifierLockstep::first_divergence()) {  // RTL != model: run-time failure
         std::cerr << "dfcsim: " << *d;

@@ -88,7 +88,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
     }
   pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
-  next_aging_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
+  next_aging_ns_ = hal_.now_ns() + aging_step_ns();
   rearm();
 }
 
@@ -127,21 +127,25 @@ void Firmware::on_packet(const Packet& p) {
 
 void Firmware::on_timer() {
   const uint64_t now = mux_->now_ns();
-  if (now >= next_aging_ns_) {
-    next_aging_ns_ = now + opt_.flow_aging_period_ns;
-    pipeline_->age_flows();
+  // The flow-table sweep runs after the due timeouts are served, outside the criteria lock:
+  // a sweep of a large table takes a while, and neither the notifications due now nor the
+  // other cores' criteria updates should wait for it.
+  const bool age = now >= next_aging_ns_;
+  if (age) next_aging_ns_ = now + aging_step_ns();
+  {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    if (now >= mux_->server_deadline) {
+      mux_->server_deadline = UINT64_MAX;
+      server_->on_timer();  // re-arms through the mux if it still has deadlines
+    }
+    // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
+    // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
+    server_->check_congestion();
+    ovl_->tick(now);
+    eval_memory(now);
+    rearm();
   }
-  HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-  if (now >= mux_->server_deadline) {
-    mux_->server_deadline = UINT64_MAX;
-    server_->on_timer();  // re-arms through the mux if it still has deadlines
-  }
-  // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
-  // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
-  server_->check_congestion();
-  ovl_->tick(now);
-  eval_memory(now);
-  rearm();
+  if (age) pipeline_->age_flows(std::max(1u, opt_.flow_aging_slices));
 }
 
 void Firmware::restart(std::string_view alert_info) {

@@ -1,61 +1,89 @@
-// Card profiles: the hardware parameters of the modeled PIC. SystemC-free so tools and the
-// testbench can read them. Calibration (why these numbers) is in docs/model.md.
+// Card profiles: the hardware parameters of the modelled PIC, loaded from JSON
+// (model/profiles/<name>.json, built in; or any file) and overridable key by key
+// (`--set KEY=VALUE`). SystemC-free so tools and the testbench can read them. Every key,
+// its meaning, value and source is documented in docs/model.md §3.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dfc/fw/firmware.hpp"
 #include "dfc/fw/pipeline.hpp"
+#include "dfc/hal/hal.hpp"
 
 namespace dfc::model {
 
+// Bad profile name, file, key or value: the message says what, where and how to fix it
+// (tools exit with code 2).
+class ProfileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct CardProfile {
   std::string name;
-  unsigned cores = 1;            // CPU cores running the packet pipeline
-  double core_hz = 1.0e9;        // core clock
-  double bus_hz = 250.0e6;       // register/table bus clock
-  unsigned bus_cycles_per_word = 1;
-  unsigned bus_cycles_per_access = 4;  // address phase, decode, response
+  // Cores.
+  unsigned cores = 1;
+  double core_hz = 1.0e9;
+  double quantum_ns = 5000;  // tlm_global_quantum: how far a core may run ahead
+  // Work prices, core cycles per operation (Hal::Work order). Firmware declares, model prices.
+  double work_cycles[static_cast<size_t>(Hal::Work::kCount)] = {};
+  // Per-core L1 data cache and shared L2 (in the memory subsystem); flow table and criteria
+  // records (DRAM) are cached, packet memory (SRAM, written by DMA) is not.
+  double l1_bytes = 32768, l1_line = 64, l1_ways = 4, l1_hit_cycles = 3;
+  double l2_bytes = 1 << 20, l2_ways = 8, l2_hit_ns = 12;
+  // Interconnect: shared by cores and DMA engines; arbitration + transfer per transaction.
+  double ic_hz = 500e6, ic_bytes_per_cycle = 8, ic_cycles_per_access = 2;
+  // Memories.
+  double sram_latency_ns = 6, sram_gbps = 64;  // packet memory (bandwidth in Gbit/s)
+  double dram_latency_ns = 70, dram_gbps = 85;
+  // Classifier block: own clock, pipelined (a new lookup every issue_cycles), per-core
+  // lookup contexts.
   double classifier_hz = 250.0e6;
-  double ingress_bps = 10.0e9;   // unit 1 line rate
-  double egress_bps = 10.0e9;    // unit 2 line rate
-  size_t ingress_buffer_packets = 4096;
-  size_t egress_queue_packets = 4096;
+  double classifier_issue_cycles = 1;
+  double classifier_reg_cycles = 2;  // register access inside the block
   uint32_t classifier_depth = 4096;
-  // The PIC's rated input packet rate (reference §2.4/§3: the input-packet-rate-threshold is
-  // capped at 300 kpps on the MS-III, honoured up to 1 Mpps on the MS-400); the firmware's
-  // overload monitor gets it as a hint (FirmwareOptions::overload.rated_input_pps).
+  // Descriptors and ports.
+  double descriptor_bytes = 16;
+  double ingress_bps = 10.0e9, egress_bps = 10.0e9;
+  size_t ingress_buffer_packets = 4096, egress_queue_packets = 4096;
   uint64_t rated_input_pps = 1'000'000;
+  // Deterministic perturbation of quanta and sync points (0 = none); `--schedule-seed`.
+  uint64_t schedule_seed = 0;
 
-  // What the firmware needs to know of this card (cycle costs, rated input rate): the one
-  // place hosts (run, serve) build FirmwareOptions from a profile.
+  double work(Hal::Work k) const { return work_cycles[static_cast<size_t>(k)]; }
+
+  // What the firmware needs to know of this card: the one place hosts (run, serve) build
+  // FirmwareOptions from a profile.
   fw::FirmwareOptions firmware_options() const {
     fw::FirmwareOptions o;
-    o.host_work_cycles = legacy_work_cycles;
+    // The card prices the firmware's declared work itself (Core::work), so no host shim;
+    // one flow table per core.
+    o.pipeline.cores = cores;
     o.overload.rated_input_pps = rated_input_pps;
     return o;
   }
-  // Transitional until the card model prices Hal::work itself (issue 10): core cycles per
-  // declared work item, applied by the firmware's HAL shim. The figures are the former
-  // per-step firmware constants (docs/model.md §2) re-expressed per work item: rx 1450 per
-  // descriptor, parse 150 = 50 per header (Ethernet, IP, L4), flow lookup 250 per hash,
-  // insert 400, classify 300, 60 per matching rule, 500 per copy.
-  std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> legacy_work_cycles = [] {
-    std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> w{};
-    auto set = [&](Hal::Work k, uint64_t c) { w[static_cast<size_t>(k)] = c; };
-    set(Hal::Work::RxDescriptor, 1450);
-    set(Hal::Work::HeaderDecode, 50);
-    set(Hal::Work::Hash, 250);
-    set(Hal::Work::FlowInsert, 400);
-    set(Hal::Work::ClassifyKey, 300);
-    set(Hal::Work::MatchResolve, 60);
-    set(Hal::Work::CopyBuild, 500);
-    return w;
-  }();
+
+  // `KEY=VALUE` (a key of keys()); throws ProfileError on an unknown key or bad value.
+  void set(const std::string& assignment);
+  void set(const std::string& key, double value);
+  double get(const std::string& key) const;
+  // Every settable key with its current value, in documentation order.
+  std::vector<std::pair<std::string, double>> values() const;
+  static std::vector<std::string> keys();
 };
 
-// "ms3" (Monitoring Services III) or "ms400" (MultiServices 400); throws std::invalid_argument.
+// A built-in profile ("ms3", "ms400") or a JSON profile file; throws ProfileError.
+CardProfile load_profile(const std::string& name_or_file);
+// Same, then applies each `KEY=VALUE` in order.
+CardProfile load_profile(const std::string& name_or_file, const std::vector<std::string>& sets);
+// Built-in profiles only (kept for callers that name one); throws std::invalid_argument.
 CardProfile profile_by_name(const std::string& name);
+// Parses a profile's JSON text (`{"name":..., "<key>": value, ...}`); `where` names it in errors.
+CardProfile parse_profile(const std::string& json_text, const std::string& where);
+std::vector<std::string> builtin_profiles();
 
 }  // namespace dfc::model

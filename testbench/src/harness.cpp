@@ -171,6 +171,8 @@ RunResult run_simulation(const RunOptions& opt) {
   ho.config_text = opt.config_text;
   ho.config_name = opt.config_name;
   ho.profile = opt.profile;
+  ho.profile_sets = opt.profile_sets;
+  ho.schedule_seed = opt.schedule_seed;
   ho.classifier = opt.classifier;
   ho.out_dir = opt.out_dir;
   ho.trace = opt.trace;

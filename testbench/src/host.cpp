@@ -188,7 +188,8 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   Impl& m = *impl_;
   m.cfg = cfg;
   m.opt = std::move(opt);
-  m.prof = model::profile_by_name(m.opt.profile);
+  m.prof = model::load_profile(m.opt.profile, m.opt.profile_sets);
+  if (m.opt.schedule_seed) m.prof.schedule_seed = *m.opt.schedule_seed;
   fs::create_directories(m.opt.out_dir);
   m.dlog.open(fs::path(m.opt.out_dir) / "dtcp.log", std::ios::binary);
   if (!m.dlog) throw RunFailure(m.opt.out_dir + "/dtcp.log: cannot create file");
@@ -239,7 +240,9 @@ void Host::on_ingress(const Packet& p, const std::string& note) {
   if (p.unit == Unit::Monitor) {
     ++m.monitored;
     if (m.why_log) m.why_log->on_arrival(p);
-    m.checker->on_packet(p);
+    // Not yet to the checker: the card buffers arrivals in its receive ring (milliseconds under
+    // overload, more than the online lag), so a packet is reported when the card is done with
+    // it -- handled (done sink) or dropped (drop sink) -- with its arrival time.
     m.series.add(m.s_offered, p.t_arrival_ps);
     if ((m.monitored & 0xfff) == 0 && !m.opt.quiet && !m.opt.realtime) m.progress(p);
     return;
@@ -366,12 +369,14 @@ void Host::build(model::IngressSource& src) {
   m.card->set_drop_sink([&m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) return;
     if (m.why_log) m.why_log->on_ingress_drop(p.id, why);
+    m.checker->on_packet(p);
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
   m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) { m.checker->on_copy_dropped(copy, why); });
   m.card->set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit != Unit::Monitor) return;
+    m.checker->on_packet(p);  // its copies are in already
     m.series.add(m.s_achieved, done);
     if (m.why_log) m.why_log->on_processed(p.id, start, done);
   });
@@ -517,6 +522,16 @@ json Host::report() {
   json busy = json::array();
   for (uint64_t b : cs.core_busy_ps) busy.push_back(sim_s > 0 ? double(b) / double(cs.end_ps) : 0.0);
   r["core_utilisation"] = busy;
+  {
+    // Busy fraction of every block over the measurement window, and the busiest one.
+    json u = json::object();
+    for (const auto& [k, v] : m.card->utilisation()) u[k] = v;
+    r["utilisation"] = u;
+    r["bottleneck"] = m.card->bottleneck();
+    json pj = json::object();
+    for (const auto& [k, v] : m.prof.values()) pj[k] = v;
+    r["profile"] = pj;
+  }
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
   r["accounting"] = m.report_accounting();

@@ -119,12 +119,13 @@ RunOptions load_scenario(const std::string& path) {
   if (!j.is_object()) throw std::runtime_error(path + ": a scenario is a JSON object");
   static const std::set<std::string> known = {"description", "config",     "dtcp",     "traffic",
                                               "pcap",        "pcap_timing", "profile",  "classifier",
-                                              "drain_ms",    "expect",      "timeline", "churn"};
+                                              "drain_ms",    "expect",      "timeline", "churn",
+                                              "set",         "schedule_seed"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
       throw std::runtime_error(path + ": unknown key '" + it.key() +
                                "' (description, config, dtcp, traffic, pcap, pcap_timing, profile, classifier, "
-                               "drain_ms, expect, timeline, churn)");
+                               "drain_ms, expect, timeline, churn, set, schedule_seed)");
   const fs::path dir = fs::path(path).parent_path();
   auto str = [&](const char* k) -> std::string {
     if (!j.contains(k)) return "";
@@ -150,7 +151,24 @@ RunOptions load_scenario(const std::string& path) {
     if (o.pcap_timing != "original" && o.pcap_timing != "line-rate")
       throw std::runtime_error(path + ": pcap_timing must be \"original\" or \"line-rate\"");
   }
-  if (j.contains("profile")) o.profile = str("profile");
+  if (j.contains("profile")) {
+    // A built-in profile name, or a JSON profile file relative to the scenario.
+    o.profile = str("profile");
+    if (o.profile.size() > 5 && o.profile.compare(o.profile.size() - 5, 5, ".json") == 0)
+      o.profile = (dir / o.profile).string();
+  }
+  if (j.contains("set")) {
+    if (!j["set"].is_array()) throw std::runtime_error(path + ": 'set' must be an array of \"KEY=VALUE\" strings");
+    for (const auto& v : j["set"]) {
+      if (!v.is_string()) throw std::runtime_error(path + ": 'set' must be an array of \"KEY=VALUE\" strings");
+      o.profile_sets.push_back(v.get<std::string>());
+    }
+  }
+  if (j.contains("schedule_seed")) {
+    if (!j["schedule_seed"].is_number_unsigned())
+      throw std::runtime_error(path + ": schedule_seed must be a non-negative integer");
+    o.schedule_seed = j["schedule_seed"].get<uint64_t>();
+  }
   if (j.contains("classifier")) o.classifier = str("classifier");
   if (j.contains("drain_ms")) {
     if (!j["drain_ms"].is_number() || j["drain_ms"].get<double>() < 0)

@@ -217,6 +217,18 @@ std::string render_report_html(const json& r) {
                         "simulated_time_s", "wall_time_s", "simulated_packets_per_wall_second"})
     if (r.contains(k)) o << "<tr><td>" << k << "</td><td>" << num(r[k].get<double>()) << "</td></tr>";
   o << "</table>";
+  if (r.contains("utilisation")) {
+    // Busy fraction per block; the bottleneck (busiest) is highlighted.
+    const std::string bn = r.value("bottleneck", std::string());
+    o << "<h2>Utilisation</h2><p>Bottleneck: <b>" << esc(bn) << "</b></p><table><tr><th>resource</th><th>busy</th><th></th></tr>";
+    for (auto it = r["utilisation"].begin(); it != r["utilisation"].end(); ++it) {
+      const double v = it.value().get<double>();
+      o << "<tr><td>" << (it.key() == bn ? "<b>" + esc(it.key()) + "</b>" : esc(it.key())) << "</td><td>"
+        << num(100.0 * v) << " %</td><td style='text-align:left'><div style='background:#4a7;height:10px;width:"
+        << static_cast<int>(200 * v) << "px'></div></td></tr>";
+    }
+    o << "</table>";
+  }
   if (r.contains("drops")) {
     o << "<h2>Drops by reason</h2><table><tr><th>reason</th><th>count</th></tr>";
     for (auto it = r["drops"].begin(); it != r["drops"].end(); ++it)

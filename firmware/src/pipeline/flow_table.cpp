@@ -68,14 +68,20 @@ void FlowTable::erase_at(size_t i) {
   --size_;
 }
 
-size_t FlowTable::age(uint64_t now_ns, uint64_t idle_ns) {
+size_t FlowTable::age(uint64_t now_ns, uint64_t idle_ns, unsigned slices) {
   if (size_ == 0) return 0;
-  // One sequential sweep of the bucket array (declared as one streaming read), a write per
-  // removed entry. Deleting at i may pull an unvisited entry into i, so i is examined
-  // again; entries only move towards lower (cyclic) positions, so each is visited.
-  hal_.mem_read(base_, static_cast<uint32_t>(std::min<uint64_t>(n_slots_ * uint64_t{kBucketBytes}, UINT32_MAX)));
+  // One sequential sweep of the buckets [from, to) (declared as one streaming read), a write
+  // per removed entry. Deleting at i may pull a later entry into i, so i is examined again;
+  // entries only move towards lower (cyclic) positions, into the hole at or after i, so each
+  // is visited in this slice or a later one.
+  const size_t n = slices <= 1 ? n_slots_ : std::max<size_t>(1, n_slots_ / slices);
+  const size_t from = slices <= 1 ? 0 : age_cursor_;
+  const size_t to = std::min(n_slots_, from + n);
+  age_cursor_ = to >= n_slots_ ? 0 : to;
+  hal_.mem_read(base_ + from * uint64_t{kBucketBytes},
+                static_cast<uint32_t>(std::min<uint64_t>((to - from) * uint64_t{kBucketBytes}, UINT32_MAX)));
   size_t removed = 0;
-  for (size_t i = 0; i < n_slots_;) {
+  for (size_t i = from; i < to;) {
     Entry& e = slots_[i];
     if (e.used && now_ns > e.last_used_ns && now_ns - e.last_used_ns > idle_ns) {
       erase_at(i);

@@ -119,15 +119,16 @@ uint16_t Pipeline::dest_index(const DestKey& k) const {
   return it == dest_ix_.end() ? kUnknownDest : it->second;
 }
 
-void Pipeline::age_core(Core& c) {
+void Pipeline::age_core(Core& c, unsigned slices) {
   c.aged_epoch = aging_epoch_;
-  c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns);
+  c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns, slices);
   c.s.flow_entries = c.flows.size();
 }
 
-void Pipeline::age_flows() {
+void Pipeline::age_flows(unsigned slices) {
   ++aging_epoch_;
-  age_core(core_at(hal_.core_id()));
+  aging_slices_ = slices;
+  age_core(core_at(hal_.core_id()), slices);
 }
 
 size_t Pipeline::lookup(Core& c, const FlowKey& key) {
@@ -160,7 +161,7 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
     ++c.s.flow_misses;
     c.flow = "miss";
     if (c.flows.size() >= c.flows.capacity()) {
-      age_core(c);
+      age_core(c, 1);  // full: the whole table, now
       if (c.flows.size() >= c.flows.capacity()) {
         // Still full of live flows: start over rather than refuse to cache (counted).
         c.s.flow_evictions += c.flows.clear();
@@ -288,7 +289,7 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
 
 void Pipeline::process(const Packet& p) {
   Core& c = core_at(hal_.core_id());
-  if (c.aged_epoch != aging_epoch_) age_core(c);
+  if (c.aged_epoch != aging_epoch_) age_core(c, aging_slices_);
   ++c.s.packets_in;
   c.s.bytes_in += p.data.size();
   hal_.work(Hal::Work::RxDescriptor);

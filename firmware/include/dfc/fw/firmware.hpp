@@ -2,6 +2,7 @@
 // packet match pipeline, wired to the HAL. This is what the SystemC card hosts (and what
 // the firmware tests drive on the fake HAL).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <string>
@@ -22,7 +23,8 @@ namespace dfc::fw {
 
 struct FirmwareOptions {
   PipelineConfig pipeline;
-  uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second
+  uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second,
+  unsigned flow_aging_slices = 64;  // in this many slices spread over the period (timers never wait long)
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
@@ -74,6 +76,7 @@ class Firmware : public FirmwareApp {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<OverloadMonitor> ovl_;
   uint64_t next_aging_ns_ = 0;
+  uint64_t aging_step_ns() const { return opt_.flow_aging_period_ns / std::max(1u, opt_.flow_aging_slices); }
 };
 
 }  // namespace dfc::fw

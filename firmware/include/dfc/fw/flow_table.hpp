@@ -54,8 +54,10 @@ class FlowTable {
   Entry* find(const FlowKey& key, size_t hash, size_t& slot);
   // Inserts at the slot find() returned (requires size() < capacity()). Declares the write.
   Entry* insert(const FlowKey& key, size_t slot);
-  // Removes entries idle for longer than idle_ns; returns how many.
-  size_t age(uint64_t now_ns, uint64_t idle_ns);
+  // Removes entries idle for longer than idle_ns; returns how many. slices > 1 sweeps only the
+  // next 1/slices of the bucket array (a cursor remembers where the last slice ended), so a
+  // periodic caller spreads one pass over `slices` calls and no single call holds the core long.
+  size_t age(uint64_t now_ns, uint64_t idle_ns, unsigned slices = 1);
   // Drops every entry; returns how many there were.
   size_t clear();
 
@@ -82,6 +84,7 @@ class FlowTable {
   std::unique_ptr<Entry[], Free> slots_;
   size_t mask_;
   size_t size_ = 0;
+  size_t age_cursor_ = 0;  // next bucket a sliced sweep examines
 };
 
 }  // namespace dfc::fw

@@ -132,7 +132,7 @@ class Pipeline {
   void process(const Packet& p);
   // Flow-table aging (from the firmware's timer): ages the calling core's table now and
   // marks the other cores' tables, which their own core ages before its next packet.
-  void age_flows();
+  void age_flows(unsigned slices = 1);  // slices > 1: each call sweeps the next 1/slices of a table
   // Totals over all cores (built on demand; not for the per-packet path).
   const PipelineStats& stats() const;
   uint64_t flow_entries() const;
@@ -143,7 +143,7 @@ class Pipeline {
   struct Pick;
   Core& core_at(unsigned id);
   size_t lookup(Core& c, const FlowKey& key);
-  void age_core(Core& c);
+  void age_core(Core& c, unsigned slices);
   bool resolve(Core& c, size_t n_rules);
   void send_copies(Core& c, const Packet& p, const ParsedPacket& pp);
   void tell_dropped(Core& c, const Pick& pk);
@@ -162,6 +162,7 @@ class Pipeline {
   std::map<DestKey, uint16_t> dest_ix_;
   std::vector<std::unique_ptr<Core>> cores_;
   uint64_t aging_epoch_ = 0;
+  unsigned aging_slices_ = 1;
   mutable PipelineStats stats_;
   PacketTraceFn trace_;
 };

@@ -56,7 +56,9 @@ struct RunOptions {
   std::string why;    // BPF expression: explain each selected monitored packet in out_dir/why.jsonl
   std::optional<uint64_t> seed;     // overrides the traffic spec's seed
   std::optional<uint64_t> packets;  // overrides the traffic spec's packet count / caps a pcap
-  std::string profile = "ms400";
+  std::string profile = "ms400";  // built-in profile name or a JSON profile file
+  std::vector<std::string> profile_sets;   // KEY=VALUE overrides, applied in order (--set)
+  std::optional<uint64_t> schedule_seed;   // perturbs the cores' interleaving (--schedule-seed)
   std::string classifier = "rtl";
   std::string out_dir = "out";
   uint64_t drain_ps = 1'000'000'000;  // simulated time kept running after the last packet

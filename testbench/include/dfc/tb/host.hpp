@@ -17,7 +17,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +65,9 @@ std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text
 struct HostOptions {
   std::string config_text;        // the configuration as given (the scoreboard reads it itself)
   std::string config_name = "<config>";
-  std::string profile = "ms400";
+  std::string profile = "ms400";            // built-in profile name or a JSON profile file
+  std::vector<std::string> profile_sets;   // KEY=VALUE overrides, applied in order (--set)
+  std::optional<uint64_t> schedule_seed;   // perturbs the cores' interleaving (--schedule-seed)
   std::string classifier = "rtl";
   std::string out_dir = "out";
   std::string trace;              // "", "vcd" or "fst" (RTL classifier waveform)

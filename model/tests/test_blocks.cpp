@@ -1,0 +1,80 @@
+// SystemC-free pieces of the card model: the cache, the occupancy timeline, the profiles.
+#include <gtest/gtest.h>
+
+#include "cache.hpp"
+#include "profile.hpp"
+#include "timeline.hpp"
+
+namespace {
+using namespace dfc::model;
+
+TEST(Cache, LruEvictsTheLeastRecentlyUsedWay) {
+  Cache c(2 * 64, 64, 2);  // one set, two ways
+  EXPECT_FALSE(c.access(0, false).hit);
+  EXPECT_FALSE(c.access(64, false).hit);
+  EXPECT_TRUE(c.access(0, false).hit);   // 0 is now most recent
+  EXPECT_FALSE(c.access(128, true).hit); // evicts 64
+  EXPECT_TRUE(c.access(0, false).hit);
+  EXPECT_FALSE(c.access(64, false).hit); // evicts 128 (dirty)
+}
+
+TEST(Cache, DirtyVictimIsWrittenBackWithItsAddress) {
+  Cache c(64, 64, 1);
+  c.access(0x1000, true);
+  const Cache::Result r = c.access(0x2000, false);
+  EXPECT_FALSE(r.hit);
+  EXPECT_TRUE(r.writeback);
+  EXPECT_EQ(r.victim, 0x1000u);
+}
+
+TEST(Cache, WorkingSetBeyondCapacityMisses) {
+  Cache c(32 * 1024, 64, 4);
+  uint64_t hits_small = 0, hits_big = 0;
+  for (int pass = 0; pass < 4; ++pass)
+    for (uint64_t a = 0; a < 16 * 1024; a += 64) hits_small += c.access(a, false).hit;
+  Cache d(32 * 1024, 64, 4);
+  for (int pass = 0; pass < 4; ++pass)
+    for (uint64_t a = 0; a < 1024 * 1024; a += 64) hits_big += d.access(a, false).hit;
+  EXPECT_EQ(hits_small, 3u * 256);  // everything but the first pass hits
+  EXPECT_EQ(hits_big, 0u);          // streaming 1 MiB through 32 KiB: LRU never hits
+}
+
+TEST(Occupancy, OverlappingRequestsWaitOthersDoNot) {
+  Occupancy o(1000, 64);
+  EXPECT_EQ(o.book(100, 300), 100u);
+  EXPECT_EQ(o.book(150, 300), 400u);  // collides: waits for the first
+  EXPECT_EQ(o.book(5000, 10), 5000u); // far later: free
+  EXPECT_EQ(o.book(120, 100), 700u);  // a late (out-of-order) request in the busy window
+  EXPECT_EQ(o.busy_ps(), 710u);
+  EXPECT_EQ(o.wait_ps(), 250u + 580u);
+}
+
+TEST(Occupancy, FullWindowSpillsIntoTheNext) {
+  Occupancy o(1000, 64);
+  EXPECT_EQ(o.book(0, 1500), 0u);
+  EXPECT_EQ(o.book(10, 100), 1500u);
+}
+
+TEST(Profile, BuiltinsLoadAndDiffer) {
+  const CardProfile a = load_profile("ms3"), b = load_profile("ms400");
+  EXPECT_EQ(a.cores, 1u);
+  EXPECT_EQ(b.cores, 2u);
+  EXPECT_LT(a.core_hz, b.core_hz);
+  EXPECT_EQ(a.classifier_depth, 2048u);
+}
+
+TEST(Profile, SetOverridesAndRejectsUnknownOrBadValues) {
+  CardProfile p = load_profile("ms400", {"cores=4", "core_hz=5e8", "l1.bytes=65536"});
+  EXPECT_EQ(p.cores, 4u);
+  EXPECT_DOUBLE_EQ(p.core_hz, 5e8);
+  EXPECT_DOUBLE_EQ(p.get("l1.bytes"), 65536);
+  EXPECT_THROW(p.set("no_such_key=1"), ProfileError);
+  EXPECT_THROW(p.set("cores=two"), ProfileError);
+  EXPECT_THROW(p.set("cores=2.5"), ProfileError);
+  EXPECT_THROW(p.set("cores"), ProfileError);
+  EXPECT_THROW(load_profile("/nonexistent/profile.json"), ProfileError);
+  EXPECT_THROW(parse_profile("{\"cores\": \"x\"}", "t"), ProfileError);
+  EXPECT_THROW(parse_profile("{\"bogus\": 1}", "t"), ProfileError);
+}
+
+}  // namespace

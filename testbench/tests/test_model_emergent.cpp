@@ -1,0 +1,137 @@
+// What the card model predicts beyond its two calibration points (docs/model.md §5), each
+// from a whole `dfcsim run` (one process per run): nothing here is an input of the model.
+//  * 1518-byte frames with 3 copies per packet are bounded by the egress port;
+//  * --set cores=4 raises the 64-byte throughput and the shared blocks get busier;
+//  * halving core_hz roughly halves the 64-byte throughput when the cores are the bottleneck;
+//  * an unknown --set key is a clear error (exit 2).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Cmd {
+  int rc;
+  std::string out;
+};
+Cmd sh(const std::string& cmd) {
+  Cmd r{-1, ""};
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+const std::string kScen = std::string(DFC_SOURCE_DIR) + "/testbench/scenarios/";
+
+nlohmann::json run(const std::string& args, const std::string& tag) {
+  const fs::path out = fs::temp_directory_path() / ("dfcsim-emerge-" + std::to_string(getpid()) + "-" + tag);
+  fs::remove_all(out);
+  const Cmd c = sh(std::string("'") + DFCSIM_BIN + "' run -q " + args + " --out '" + out.string() + "'");
+  EXPECT_EQ(c.rc, 0) << c.out;
+  std::ifstream f(out / "report.json");
+  nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
+  fs::remove_all(out);
+  return r;
+}
+
+// 64-byte frames offered far above capacity, 1k criteria, 10 % of flows matching.
+nlohmann::json saturated(const std::string& sets, const std::string& tag) {
+  return run("--config '" + kScen + "configs/one-source.conf' --dtcp '" + kScen +
+                 "dtcp/1k-criteria.dtcp' --profile ms400 " + sets +
+                 " --traffic 'rate=10g,load=0.5,size=64,packets=30000,flows=1000,locality=0.5,match=0.1,"
+                 "match-dst=10.200.0.1,match-proto=17,match-dport=1000,seed=1'",
+             tag);
+}
+
+TEST(ModelEmergent, BigFramesWithThreeCopiesAreBoundByTheEgress) {
+  const fs::path dtcp = fs::temp_directory_path() / ("dfcsim-3copies-" + std::to_string(getpid()) + ".dtcp");
+  const fs::path conf = fs::temp_directory_path() / ("dfcsim-3copies-" + std::to_string(getpid()) + ".conf");
+  {
+    // three-sources.conf with max-duplicates 3: every packet is copied to all three.
+    std::ifstream in(kScen + "configs/three-sources.conf");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("max-duplicates 2;");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 17, "max-duplicates 3;");
+    std::ofstream(conf) << text;
+  }
+  {
+    std::ofstream f(dtcp);
+    for (const char* s : {"a", "b", "c"})
+      f << "ADD DTCP/0.7\nCsource-ID: md-" << s << "\nCdest-ID: cd-" << s << "\nDest-Address: 10.1.0.0/16\nFlags: Static\n\n";
+  }
+  const nlohmann::json r = run("--config '" + conf.string() + "' --dtcp '" + dtcp.string() +
+                                   "' --profile ms400 --traffic 'rate=10g,load=0.5,size=1518,packets=20000,flows=100,"
+                                   "match=1,match-dst=10.1.0.0/16,match-proto=17,seed=1'",
+                               "egress");
+  fs::remove(dtcp);
+  fs::remove(conf);
+  ASSERT_TRUE(r.is_object());
+  EXPECT_EQ(r["copies_chosen"].get<double>(), 3 * 20000.0);
+  EXPECT_EQ(r["bottleneck"], "egress") << r["utilisation"].dump();
+  EXPECT_GT(r["utilisation"]["egress"].get<double>(), 0.95);
+  EXPECT_LT(r["utilisation"]["core0"].get<double>(), 0.95);
+  EXPECT_GT(r["drops"]["copies_tx_queue_full"].get<double>(), 0) << "the egress queue overflowed";
+  EXPECT_TRUE(r["scoreboard"]["pass"].get<bool>());
+}
+
+TEST(ModelEmergent, FourCoresRaiseThroughputAndSharedUtilisation) {
+  const nlohmann::json two = saturated("", "c2"), four = saturated("--set cores=4", "c4");
+  ASSERT_TRUE(two.is_object());
+  ASSERT_TRUE(four.is_object());
+  const double a2 = two["achieved_pps"].get<double>(), a4 = four["achieved_pps"].get<double>();
+  EXPECT_GT(a4, 1.5 * a2) << a2 << " -> " << a4;
+  for (const char* k : {"interconnect", "memory"})
+    EXPECT_GT(four["utilisation"][k].get<double>(), 1.3 * two["utilisation"][k].get<double>()) << k;
+  EXPECT_TRUE(four["utilisation"].contains("core3"));
+  EXPECT_TRUE(four["scoreboard"]["pass"].get<bool>());
+}
+
+TEST(ModelEmergent, HalfTheCoreClockHalvesCoreBoundThroughput) {
+  const nlohmann::json full = saturated("", "hz1"), half = saturated("--set core_hz=5e8", "hz05");
+  ASSERT_TRUE(full.is_object());
+  ASSERT_TRUE(half.is_object());
+  EXPECT_EQ(full["bottleneck"].get<std::string>().rfind("core", 0), 0u) << full["utilisation"].dump();
+  const double ratio = half["achieved_pps"].get<double>() / full["achieved_pps"].get<double>();
+  EXPECT_GT(ratio, 0.45);
+  EXPECT_LT(ratio, 0.6);
+}
+
+// The churn scenario (ADD/DELETE/REFRESH/LIST while traffic flows) on 4 cores, with the
+// interleaving perturbed by five schedule seeds: scoreboard and expectations must hold.
+TEST(ModelEmergent, ChurnOnFourCoresUnderScheduleSeeds) {
+  for (int seed = 1; seed <= 5; ++seed) {
+    const fs::path out = fs::temp_directory_path() / ("dfcsim-churn-" + std::to_string(getpid()) + "-" + std::to_string(seed));
+    const Cmd c = sh(std::string("'") + DFCSIM_BIN + "' run -q '" + kScen + "churn.json' --set cores=4 --schedule-seed " +
+                     std::to_string(seed) + " --out '" + out.string() + "'");
+    EXPECT_EQ(c.rc, 0) << "schedule seed " << seed << ": " << c.out;
+    std::ifstream f(out / "report.json");
+    const nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
+    ASSERT_TRUE(r.is_object());
+    EXPECT_TRUE(r["utilisation"].contains("core3"));
+    EXPECT_EQ(r["profile"]["schedule_seed"].get<double>(), seed);
+    fs::remove_all(out);
+  }
+}
+
+TEST(ModelEmergent, UnknownProfileKeyIsAClearError) {
+  const Cmd c = sh(std::string("'") + DFCSIM_BIN + "' run -q --set no_such_key=1 --out /tmp/dfcsim-badkey-" +
+                   std::to_string(getpid()));
+  EXPECT_EQ(c.rc, 2);
+  EXPECT_NE(c.out.find("unknown profile key 'no_such_key'"), std::string::npos) << c.out;
+}
+
+}  // namespace
