@@ -69,6 +69,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
   mux_ = std::make_unique<TimerMux>(hal_, *this);
   cls_ = std::make_unique<ClassifierDriver>(hal_);
   server_ = std::make_unique<dtcp::Server>(cfg_, *mux_, *cls_);
+  server_->set_deferred_transmit(true);  // sent after the criteria lock is released
   cp_ = std::make_unique<ControlPlaneAdapter>(*server_);
   // max-duplicates and content destinations are per capture group: ids are only unique
   // within a group, so a destination is (group, id). Copies of an id that several groups use
@@ -110,9 +111,12 @@ void Firmware::eval_memory(uint64_t now_ns) {
 // takes the lock itself for the parts it shares.
 void Firmware::on_packet(const Packet& p) {
   if (p.unit == Unit::Control) {
-    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-    server_->on_datagram(p);
-    eval_memory(mux_->now_ns());  // criteria may have been added or deleted
+    {
+      HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+      server_->on_datagram(p);
+      eval_memory(mux_->now_ns());  // criteria may have been added or deleted
+    }
+    server_->flush_transmit();  // replies are signed and sent outside the lock
   } else {
     const uint64_t now = mux_->now_ns();
     // The input-rate counters are a few plain stores with no HAL call in between, so no
@@ -121,7 +125,9 @@ void Firmware::on_packet(const Packet& p) {
       HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
       eval_memory(now);
     }
+    ++monitored_seen_;  // one store, no HAL call around it (an atomic add on silicon)
     pipeline_->process(p);
+    server_->flush_transmit();  // 390/598 notifications raised by this packet's accounting
   }
 }
 
@@ -131,7 +137,17 @@ void Firmware::on_timer() {
   // a sweep of a large table takes a while, and neither the notifications due now nor the
   // other cores' criteria updates should wait for it.
   const bool age = now >= next_aging_ns_;
-  if (age) next_aging_ns_ = now + aging_step_ns();
+  // No monitored packet for a whole aging period (as many ticks as slices): the timer falls
+  // back to one tick per period (a slice is still aged, and the congestion and threshold
+  // checks below still run once a second), so an idle card -- a capture replayed with its
+  // original gaps of hours -- costs one timer event per simulated second, not one per slice.
+  // Traffic restores the slice rate at the next tick.
+  if (age) {
+    idle_ticks_ = monitored_seen_ == monitored_at_tick_ ? idle_ticks_ + 1 : 0;
+    monitored_at_tick_ = monitored_seen_;
+    const bool idle = idle_ticks_ >= std::max(1u, opt_.flow_aging_slices);
+    next_aging_ns_ = now + (idle ? opt_.flow_aging_period_ns : aging_step_ns());
+  }
   {
     HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
     if (now >= mux_->server_deadline) {
@@ -145,13 +161,15 @@ void Firmware::on_timer() {
     eval_memory(now);
     rearm();
   }
-  if (age) pipeline_->age_flows(std::max(1u, opt_.flow_aging_slices));
+  server_->flush_transmit();
+  if (age && pipeline_->flow_entries() > 0) pipeline_->age_flows(std::max(1u, opt_.flow_aging_slices));
 }
 
 void Firmware::restart(std::string_view alert_info) {
   server_->restart(alert_info);  // criteria (and their classifier rules) lost, 599 sent
   eval_memory(hal_.now_ns());
   rearm();
+  server_->flush_transmit();
 }
 
 std::string copy_label(const config::DfcConfig& cfg, const config::CaptureGroup& g, const std::string& cdest_id) {

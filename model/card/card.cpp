@@ -161,4 +161,6 @@ std::string Card::bottleneck() const {
   return best;
 }
 
+uint64_t Card::cores_time_floor_ps() const { return sc_core::sc_time_stamp().value(); }
+
 }  // namespace dfc::model

@@ -108,6 +108,13 @@ class Card : public sc_core::sc_module {
   std::vector<std::pair<std::string, double>> utilisation() const;
   // The resource with the highest utilisation (ties: the first in utilisation() order).
   std::string bottleneck() const;
+  // A time before which nothing the firmware does from now on (a reply, a notification, a
+  // copy) can be stamped: SystemC's global time, since every core's local time is at or
+  // after it and never goes back. Cores run decoupled and can lag the ingress by their
+  // receive-ring backlog, so a consumer that streams time-ordered output (dtcp.log) may
+  // write entries older than this, not merely older than the last arrival. (A suspended
+  // core's quantum-keeper offset cannot be read as its time: it may resume earlier.)
+  uint64_t cores_time_floor_ps() const;
 
  private:
   friend class Core;

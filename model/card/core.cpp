@@ -187,7 +187,8 @@ void Core::handle(Packet& p) {
   card_.now_ps_ = std::max(card_.now_ps_, start);
   // The packet loop: read the descriptor the ingress DMA posted, then the handler.
   if (desc_bytes_ > 0)
-    mem(cardmap::RX_RING_BASE + card_.ingress_dma_.last_slot() * desc_bytes_, static_cast<uint32_t>(desc_bytes_), false);
+    mem(cardmap::RX_RING_BASE + (p.buf_addr - cardmap::PKT_MEM_BASE) / cardmap::PKT_BUF_BYTES * desc_bytes_,
+        static_cast<uint32_t>(desc_bytes_), false);
   if (p.unit == Unit::Control)
     ++card_.stats_.control_packets;
   else
@@ -222,7 +223,7 @@ void Core::run() {
       continue;
     }
     uint64_t until = 0;
-    const IngressDma::Take got = card_.ingress_dma_.take(t, card_.timer_at_ps_, p, until);
+    const IngressDma::Take got = card_.ingress_dma_.take(id_, t, card_.timer_at_ps_, p, until);
     card_.cur_ = this;  // pacing may have slept; the source may block
     if (got == IngressDma::Take::End) break;
     if (got == IngressDma::Take::Packet) {

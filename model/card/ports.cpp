@@ -90,7 +90,7 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     }
     if (pending_.t_arrival_ps > t) return;
     have_pending_ = false;
-    if (ring_.size() >= capacity_) {  // every receive buffer holds a packet no core took yet
+    if (ring_.size() + ctl_ring_.size() >= capacity_) {  // every receive buffer holds a packet no core took yet
       ++st_.ingress_dropped_buffer;
       if (on_drop) on_drop(pending_, "ingress_buffer_full");
       continue;
@@ -101,27 +101,28 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     dma(pending_.buf_addr, static_cast<uint32_t>(std::min<size_t>(pending_.data.size(), cardmap::PKT_BUF_BYTES)),
         pending_.t_arrival_ps);
     dma(cardmap::RX_RING_BASE + slot * desc_bytes_, static_cast<uint32_t>(desc_bytes_), pending_.t_arrival_ps);
-    ring_.push_back(std::move(pending_));
-    ring_slot_.push_back(slot);
-    st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, ring_.size());
+    (pending_.unit == Unit::Control ? ctl_ring_ : ring_).push_back(std::move(pending_));
+    st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, ring_.size() + ctl_ring_.size());
   }
 }
 
-IngressDma::Take IngressDma::take(uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until) {
+IngressDma::Take IngressDma::take(unsigned core, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until) {
   if (pace) pace(t);
   admit(t, next_timer_ps);
-  if (!ring_.empty()) {
-    out = std::move(ring_.front());
-    ring_.pop_front();
-    slot_taken_ = ring_slot_.front();
-    ring_slot_.pop_front();
+  // Core 0 (the control core) takes the older of the two ring heads; the others only data.
+  std::deque<Packet>* from = ring_.empty() ? nullptr : &ring_;
+  if (core == 0 && !ctl_ring_.empty() && (!from || ctl_ring_.front().t_arrival_ps <= ring_.front().t_arrival_ps))
+    from = &ctl_ring_;
+  if (from) {
+    out = std::move(from->front());
+    from->pop_front();
     return Take::Packet;
   }
   if (have_pending_) {
     until = pending_.t_arrival_ps;
     return Take::Wait;
   }
-  if (end_) return Take::End;
+  if (end_ && (core != 0 || ctl_ring_.empty())) return Take::End;
   until = idle_until_;
   return Take::Wait;
 }

@@ -48,10 +48,13 @@ class IngressDma : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<IngressDma> socket;
   IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st);
   enum class Take { Packet, Wait, End };
-  // A core at local time t asks for its next packet: Packet (out, start at t), Wait (nothing
-  // has arrived by t; the next arrival or idle step is at `until`), or End.
-  Take take(uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until);
-  uint64_t last_slot() const { return slot_taken_; }
+  // Core `core` at local time t asks for its next packet: Packet (out, start at t), Wait
+  // (nothing has arrived by t; the next arrival or idle step is at `until`), or End.
+  // Control frames (unit 0) are steered to their own ring, which only core 0 (the control
+  // core, which also runs the timers) serves, oldest head first; the other cores take
+  // monitored traffic only. So DTCP requests are handled one at a time, in arrival order, as
+  // the protocol's Seq window assumes (docs/model.md §6). Both rings share the buffer pool.
+  Take take(unsigned core, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until);
   std::function<void(const Packet&, const char*)> on_drop;
   // Real-time pacing (`dfcsim serve`): called with t before the source is asked.
   std::function<void(uint64_t)> pace;
@@ -63,11 +66,10 @@ class IngressDma : public sc_core::sc_module {
   CardStats& st_;
   size_t capacity_;
   uint64_t desc_bytes_;
-  std::deque<Packet> ring_;
-  std::deque<uint64_t> ring_slot_;
+  std::deque<Packet> ring_, ctl_ring_;  // monitored / control descriptors
   Packet pending_;
   bool have_pending_ = false, end_ = false;
-  uint64_t idle_until_ = 0, slot_ = 0, slot_taken_ = 0;
+  uint64_t idle_until_ = 0, slot_ = 0;
   tlm::tlm_generic_payload gp_;
   std::vector<unsigned char> scratch_;
 };

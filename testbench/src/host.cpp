@@ -78,7 +78,7 @@ class ScoreboardSink : public CheckerSink {
   void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
     sb_.on_notification(t, cs, b);
   }
-  void on_packet(const Packet& p) override { sb_.on_packet(p); }
+  void on_packet(const Packet& p, uint64_t t_taken) override { sb_.on_packet(p, t_taken); }
   void on_packet_dropped(uint64_t id, const std::string& why) override { sb_.on_packet_dropped(id, why); }
   void on_copy(const Packet& c, uint64_t t) override { sb_.on_copy(c, t); }
   void on_copy_dropped(const Packet& c, const std::string& why) override { sb_.on_copy_dropped(c, why); }
@@ -235,7 +235,8 @@ void Host::register_endpoint(const std::string& ip_port, const std::string& csou
 
 void Host::on_ingress(const Packet& p, const std::string& note) {
   Impl& m = *impl_;
-  if (!m.opt.realtime) m.flush_log_before(m.watermark_ps);
+  // Entries older than both the last arrival and every running core's time are final.
+  if (!m.opt.realtime) m.flush_log_before(m.card ? std::min(m.watermark_ps, m.card->cores_time_floor_ps()) : 0);
   m.watermark_ps = p.t_arrival_ps;
   if (p.unit == Unit::Monitor) {
     ++m.monitored;
@@ -369,14 +370,14 @@ void Host::build(model::IngressSource& src) {
   m.card->set_drop_sink([&m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) return;
     if (m.why_log) m.why_log->on_ingress_drop(p.id, why);
-    m.checker->on_packet(p);
+    m.checker->on_packet(p, 0);
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
   m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) { m.checker->on_copy_dropped(copy, why); });
   m.card->set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit != Unit::Monitor) return;
-    m.checker->on_packet(p);  // its copies are in already
+    m.checker->on_packet(p, start);  // its copies are in already
     m.series.add(m.s_achieved, done);
     if (m.why_log) m.why_log->on_processed(p.id, start, done);
   });

@@ -45,10 +45,10 @@ void Scoreboard::on_notification(uint64_t t_ps, const std::string& csource, cons
   m.notifications.push_back(std::move(n));
   if (m.online) m.control_notification(m.notifications.size() - 1);
 }
-void Scoreboard::on_packet(const Packet& p) {
+void Scoreboard::on_packet(const Packet& p, uint64_t t_taken_ps) {
   Impl& m = *impl_;
   Pkt k;
-  k.t = p.t_arrival_ps, k.call = m.calls++, k.id = p.id;
+  k.t = std::max(p.t_arrival_ps, t_taken_ps), k.call = m.calls++, k.id = p.id;
   m.t_last = std::max(m.t_last, k.t);
   if (!m.pkt_call.emplace(p.id, k.call).second) {
     m.error("packet id " + std::to_string(p.id) + " reported twice (at " + us(m.pkts[m.pkt_call[p.id]].t) + " and " +

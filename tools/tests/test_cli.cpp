@@ -291,7 +291,11 @@ TEST(Cli, TcpreplayControls) {
   EXPECT_NEAR(span_ms(m), 1.8, 0.1);
   const RunOut pps = run_pcap(d, p, "--pps 100000");
   ASSERT_EQ(pps.rc, 0) << pps.out;
-  EXPECT_NEAR(span_ms(pps), 18 * 0.01, 0.01);
+  // Arrivals exactly 10 us apart (the offered rate is measured at the card's ingress); the
+  // copies' span also includes how long each packet took in the card (the first one meets
+  // cold caches in the card model: tens of microseconds), so it is only checked loosely.
+  EXPECT_NEAR(pps.report["offered_pps"].get<double>(), 100000.0, 1.0);
+  EXPECT_NEAR(span_ms(pps), 18 * 0.01, 0.05);
   // SLL2 frames are replayed as Ethernet: 14 + 20 + 8 + 40 = 82 bytes = 656 bits, 656 us at 1 Mbit/s.
   const RunOut mb = run_pcap(d, p, "--mbps 1");
   ASSERT_EQ(mb.rc, 0) << mb.out;

@@ -4,6 +4,7 @@
 
 #include "dfc/dtcp/criteria.hpp"
 #include "dfc/dtcp/hmac.hpp"
+#include "dfc/hal/card_map.hpp"
 
 // The server's core: construction, the security pipeline of every datagram, dispatch to the
 // request handlers (handlers.cpp), replies and notifications, criterion removal and timers,
@@ -100,8 +101,34 @@ void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port
   p.src_port = src_port;
   p.dst_ip = ip;
   p.dst_port = port;
-  hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * data.size());
+  send_out(std::move(p));
+}
+
+void Server::send_out(Packet p) {
+  if (defer_tx_) {
+    outbox_.push_back(std::move(p));
+    return;
+  }
+  hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * p.data.size());
   if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;
+}
+
+void Server::flush_transmit() {
+  // The common case (every monitored packet) is an empty ring: nothing to do. The flag is
+  // tested and set with no HAL call in between, so no other core interleaves there in the
+  // model; the loop ends only when the ring was seen empty right before the flag is cleared
+  // (again with no HAL call between), so nothing pushed meanwhile is left behind.
+  if (tx_busy_) return;
+  tx_busy_ = true;
+  // Each message is taken off the ring before the HAL calls that may let another core run
+  // (and push behind it); this core sends everything queued, in order.
+  while (!outbox_.empty()) {
+    Packet p = std::move(outbox_.front());
+    outbox_.pop_front();
+    hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * p.data.size());
+    if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;  // one store after the call
+  }
+  tx_busy_ = false;
 }
 
 void Server::notify(CsState& cs, int status, const Params& params) {
@@ -305,8 +332,7 @@ void Server::send_reply(CsState& cs, const Packet& req, Version v, const Reply& 
   out.src_port = req.dst_port;
   out.dst_ip = req.src_ip;
   out.dst_port = req.src_port;
-  hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * text.size());
-  if (!hal_.transmit(std::move(out))) ++counters_.tx_dropped;
+  send_out(std::move(out));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 // Every decision on an open question is recorded in docs/dtcp-conformance.md.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -170,6 +171,20 @@ class Server {
   // The Hal timer fired (or any time: expired criteria are removed, the timer re-armed).
   void on_timer();
 
+  // ---- transmit outside the criteria lock (docs/firmware-concurrency.md) ----
+  // Deferred: replies and notifications are built where they arise (under the criteria lock,
+  // from the shared state) and queued in one FIFO; their transmit cost (signing and packet
+  // build, kCyclesPerPacketOut + per byte) and the transmit happen at flush_transmit(), which
+  // the firmware calls after it releases the criteria lock. A large LIST answer then no
+  // longer holds every other core's packet accounting for its whole length. The FIFO is a
+  // single-producer/single-consumer ring: producers are serialised by HW_LOCK_CRITERIA; one
+  // consumer at a time, by a busy flag (an atomic test-and-set on silicon): a core that finds
+  // another one sending does not wait for it, since that one sends everything queued. So
+  // messages leave in the order the server produced them (a reply never overtakes the reply
+  // to an earlier request) and no core stalls behind a long LIST. Off by default.
+  void set_deferred_transmit(bool on) { defer_tx_ = on; }
+  void flush_transmit();
+
   // ---- pipeline -> control plane ----
   using MatchedCriterion = fw::CriterionView;
   // nullptr if the rule is not (any more) a criterion. Valid until the next call that can
@@ -260,6 +275,10 @@ class Server {
   uint64_t version_ = 0;
   uint64_t armed_at_ = ~0ull;
   std::string control_addr_ = "0.0.0.0";
+  bool defer_tx_ = false;
+  std::deque<Packet> outbox_;  // built and signed, not yet sent (FIFO)
+  bool tx_busy_ = false;       // a core is draining outbox_
+  void send_out(Packet p);
 };
 
 }  // namespace dfc::dtcp

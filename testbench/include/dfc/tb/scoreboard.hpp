@@ -80,7 +80,11 @@ class Scoreboard {
   void on_notification(uint64_t t_ps, const std::string& csource, const std::string& bytes);
   // A monitored packet entered the card (p.id unique, p.t_arrival_ps), or was dropped before
   // processing (ingress buffer full, ...): its copies are then not expected. Either order.
-  void on_packet(const Packet& p);
+  // t_taken_ps: when a core of the card took it from the receive ring (observed at the ring,
+  // like a bus monitor), if known. The card decides a packet against the criteria in force
+  // then, not at its arrival: under load a packet can wait in the ring while a DELETE or an
+  // ADD takes effect, so the reference judges it at that time (0: at its arrival).
+  void on_packet(const Packet& p, uint64_t t_taken_ps = 0);
   void on_packet_dropped(uint64_t id, const std::string& reason);
   // A copy left unit 2: p.cdest_id, p.id = the original packet's id, p.data = outer IPv4
   // header + the original IP packet.
