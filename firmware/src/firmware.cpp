@@ -116,7 +116,7 @@ void Firmware::on_packet(const Packet& p) {
       server_->on_datagram(p);
       eval_memory(mux_->now_ns());  // criteria may have been added or deleted
     }
-    server_->flush_transmit();  // replies are signed and sent outside the lock
+    if (!opt_.control_tx_when_free) server_->flush_transmit();  // signed and sent outside the lock
   } else {
     const uint64_t now = mux_->now_ns();
     // The input-rate counters are a few plain stores with no HAL call in between, so no
@@ -127,9 +127,16 @@ void Firmware::on_packet(const Packet& p) {
     }
     ++monitored_seen_;  // one store, no HAL call around it (an atomic add on silicon)
     pipeline_->process(p);
-    server_->flush_transmit();  // 390/598 notifications raised by this packet's accounting
+    // 390/598 notifications raised by this packet's accounting; a multi-core card's packet
+    // loop sends them between packets instead (on_idle), after the packet is done.
+    if (!opt_.control_tx_when_free) server_->flush_transmit();
   }
 }
+
+// One message per call: the control core, between two requests, then goes on to the next
+// one instead of signing a whole long LIST answer first; the other cores and idle loops
+// send the rest, one each time round.
+bool Firmware::on_idle() { return server_->flush_transmit(1); }
 
 void Firmware::on_timer() {
   const uint64_t now = mux_->now_ns();

@@ -182,6 +182,14 @@ void Core::run_timer() {
   card_.stats_.core_busy_ps[id_] = busy_ps_;
 }
 
+bool Core::run_idle() {
+  const uint64_t start = local_ps();
+  const bool did = card_.fw_->on_idle();
+  busy_ps_ += local_ps() - start;
+  card_.stats_.core_busy_ps[id_] = busy_ps_;
+  return did;
+}
+
 void Core::handle(Packet& p) {
   const uint64_t start = local_ps();
   card_.now_ps_ = std::max(card_.now_ps_, start);
@@ -199,6 +207,7 @@ void Core::handle(Packet& p) {
   card_.stats_.core_busy_ps[id_] = busy_ps_;
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);
   if (card_.on_done_) card_.on_done_(p, start, end);
+  run_idle();  // the loop's housekeeping between packets, after this one is done
 }
 
 void Core::idle_core0(uint64_t until) {
@@ -234,6 +243,9 @@ void Core::run() {
       maybe_sync();
       continue;
     }
+    // Nothing to take: the firmware's background work first (deferred transmits), then
+    // look again before sleeping.
+    if (run_idle()) continue;
     if (id_ == 0) {
       // Idle core 0 waits for the next arrival or the timer, whichever is first, and wakes
       // when another core re-arms the timer earlier meanwhile.
@@ -247,6 +259,8 @@ void Core::run() {
 }
 
 void Core::end_of_traffic() {
+  while (run_idle()) {
+  }
   if (id_ != 0) {
     final_ps_ = local_ps();
     finished_ = true;

@@ -51,6 +51,7 @@ class Core : public sc_core::sc_module {
     sc_core::sc_time compute_local_quantum() override;
   };
   void run();
+  bool run_idle();  // FirmwareApp::on_idle, priced like a handler
   void handle(Packet& p);
   void run_timer();
   void advance_to(uint64_t t_ps);

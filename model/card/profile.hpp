@@ -63,6 +63,7 @@ struct CardProfile {
     // The card prices the firmware's declared work itself (Core::work), so no host shim;
     // one flow table per core.
     o.pipeline.cores = cores;
+    o.control_tx_when_free = cores > 1;
     o.overload.rated_input_pps = rated_input_pps;
     return o;
   }

@@ -78,7 +78,7 @@ class ScoreboardSink : public CheckerSink {
   void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
     sb_.on_notification(t, cs, b);
   }
-  void on_packet(const Packet& p, uint64_t t_taken) override { sb_.on_packet(p, t_taken); }
+  void on_packet(const Packet& p, uint64_t t_taken, uint64_t t_done) override { sb_.on_packet(p, t_taken, t_done); }
   void on_packet_dropped(uint64_t id, const std::string& why) override { sb_.on_packet_dropped(id, why); }
   void on_copy(const Packet& c, uint64_t t) override { sb_.on_copy(c, t); }
   void on_copy_dropped(const Packet& c, const std::string& why) override { sb_.on_copy_dropped(c, why); }
@@ -370,14 +370,14 @@ void Host::build(model::IngressSource& src) {
   m.card->set_drop_sink([&m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) return;
     if (m.why_log) m.why_log->on_ingress_drop(p.id, why);
-    m.checker->on_packet(p, 0);
+    m.checker->on_packet(p, 0, 0);
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
   m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) { m.checker->on_copy_dropped(copy, why); });
   m.card->set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit != Unit::Monitor) return;
-    m.checker->on_packet(p, start);  // its copies are in already
+    m.checker->on_packet(p, start, done);  // its copies are in already
     m.series.add(m.s_achieved, done);
     if (m.why_log) m.why_log->on_processed(p.id, start, done);
   });

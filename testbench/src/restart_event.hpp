@@ -35,6 +35,7 @@ class RestartableFirmware : public fw::FirmwareApp {
       fw_->on_packet(p);
   }
   void on_timer() override { fw_->on_timer(); }
+  bool on_idle() override { return fw_->on_idle(); }
 
  private:
   std::unique_ptr<fw::Firmware> fw_;

@@ -80,9 +80,11 @@ struct Notification {
   std::string cs;
   std::optional<ref::Message> msg;
   std::vector<size_t> crits;  // criteria it names (resolved in finish)
+  bool rechecked = false;     // judged once more after the packets finishing around it
 };
 struct Pkt {
   uint64_t t = 0, call = 0, id = 0;
+  uint64_t t_done = 0;  // when the card finished it (its hits are counted then): >= t
   bool done = false;  // online: the card finished with it (all its copies reported)
   ref::ParsedPacket pp;
   std::vector<uint8_t> ip;  // the IP datagram (header to total length)
@@ -111,6 +113,17 @@ struct Crit {
   // request's arrival and its reply), so each is an interval [base, base_hi].
   uint64_t total_base = 0, idle_base = 0, total_base_hi = 0, idle_base_hi = 0, n_packets = 0, n_bytes = 0;
   uint64_t gone_t_hi = 0;
+  // Packet/byte counts near a REFRESH that resets them: the card resets while handling the
+  // request, at some time in [reset_lo, reset_hi] (request arrival .. reply + slack), and
+  // counts a packet when it is done with it. A packet the model counts after the reset but
+  // done before reset_hi may have been counted before it on the card (over); one the model
+  // counted before and wiped, but done after reset_lo, may count after it on the card
+  // (under). The card's count is then in [n - over, n + under]: the timeout is certain once
+  // the low end reaches the limit, and ambiguous (count_window, from count_amb_t) before.
+  uint64_t reset_lo = 0, reset_hi = 0, pk_over = 0, pk_under = 0, by_over = 0, by_under = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> recent;  // (t_done, bytes) of counted packets not yet done
+  std::optional<uint64_t> count_amb_t;
+  std::string count_amb_kind;
   std::optional<uint64_t> del_start, del_end;
   std::optional<uint64_t> notified_t;
   int notified_code = 0;
@@ -172,7 +185,7 @@ class MatchIndex {
 // One ingress-ordered event for the replay.
 struct Ev {
   uint64_t t = 0, call = 0;
-  int kind = 0;  // 0 request, 1 notification (390), 2 packet
+  int kind = 0;  // 0 request, 1 notification (390), 2 packet, 3 deferred Criteria-Count check
   size_t idx = 0;  // request / notification index; packet: key in Impl::pkts
 };
 
@@ -209,6 +222,16 @@ struct Scoreboard::Impl {
 
   // data plane (bounded by the window in online mode)
   std::map<std::pair<uint64_t, uint64_t>, sbi::Ev> queue;  // (t, call) -> event not yet replayed
+  // A DELETE/REFRESH whose Criteria-Count the model could not confirm when the request
+  // arrived: re-judged once its reply time has passed (Ev kind 3), when it is known which
+  // selected criteria may have timed out by packets/bytes before the card handled it.
+  struct PendingCount {
+    std::string where, reported;
+    uint64_t t_req = 0, n = 0, definite = 0, maybe = 0;
+    std::vector<size_t> definite_idx;
+  };
+  std::vector<PendingCount> pending_counts;
+  void check_pending_count(size_t i);
   std::unordered_map<uint64_t, Pkt> pkts;                  // call -> packet
   std::unordered_map<uint64_t, uint64_t> pkt_call;         // packet id -> call (pending ones)
   std::unordered_map<uint64_t, std::string> dropped;       // packet id -> reason (pending ones)
@@ -248,12 +271,13 @@ struct Scoreboard::Impl {
   void final_checks();
 
   // predictor
-  Presence presence(const Crit& c, uint64_t t, bool control) const;
+  Presence presence(const Crit& c, uint64_t t, bool control, uint64_t t_hi = 0) const;
   void build_criterion(size_t req_idx);
   void resolve_notification(Notification& n);
   void on_request_event(size_t req_idx);
   void on_delete_or_refresh(const Request& r, bool is_delete);
-  void check_timeout_notification(const Notification& n);
+  void count_hit(Crit& c, const Pkt& p);
+  void check_timeout_notification(Notification& n, size_t ni);
   Outcome replay_packet(const Pkt& p);
   Outcome evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count);
   const std::vector<uint32_t>& match(const ref::Headers& h);

@@ -28,9 +28,19 @@ uint32_t ScoreboardConfig::max_duplicates_of(const std::string& group) const {
 
 
 // Is criterion c in force for a packet (or, control=true, for a DELETE/REFRESH) at time t?
-Presence Scoreboard::Impl::presence(const Crit& c, uint64_t t, bool control) const {
+// A packet is decided somewhere in [t, t_hi]: from when a core took it to when it was done
+// (the lookup can wait for the criteria lock behind another core's DTCP request), so a
+// change of c inside that interval leaves it ambiguous.
+Presence Scoreboard::Impl::presence(const Crit& c, uint64_t t, bool control, uint64_t t_hi) const {
+  t_hi = std::max(t, t_hi);
   if (!c.active) return {Pres::Absent, false, "not added"};
-  if (c.gone) return {Pres::Absent, false, "gone"};
+  if (c.gone) {
+    // A count that ran out at another packet's accounting (gone_t_hi): this one may have
+    // been looked up before that.
+    const bool counted = c.gone_reason == "packets" || c.gone_reason == "bytes";
+    if (!counted || control || t >= c.gone_t_hi) return {Pres::Absent, false, "gone"};
+    return {Pres::Ambiguous, false, "count_window"};
+  }
   const uint64_t W = cfg.timeout_window_ps;
   Presence r{Pres::Present, true, ""};
   auto amb = [&](bool nominal, const char* why) {
@@ -41,16 +51,17 @@ Presence Scoreboard::Impl::presence(const Crit& c, uint64_t t, bool control) con
   if (!control && t <= c.install_end) amb(true, "install_window");
   if (c.del_start) {
     if (t > *c.del_end) return {Pres::Absent, false, "deleted"};
-    if (t >= *c.del_start) amb(false, "removal_window");
+    if (t_hi >= *c.del_start) amb(t < *c.del_start, "removal_window");
   }
   if (c.notified_t) {
     if (t > *c.notified_t + W) return {Pres::Absent, false, "notified"};
-    if (t + W >= *c.notified_t) amb(t < *c.notified_t, "notification_window");
+    if (t_hi + W >= *c.notified_t) amb(t < *c.notified_t, "notification_window");
   }
   if (auto d = c.deadline()) {
     if (t > *c.deadline(true) + W) return {Pres::Absent, false, "timeout"};
-    if (t + W >= *d) amb(t < *d, "timeout_window");
+    if (t_hi + W >= *d) amb(t < *d, "timeout_window");
   }
+  if (c.count_amb_t && t_hi >= *c.count_amb_t) amb(true, "count_window");
   return r;
 }
 
@@ -219,7 +230,7 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
     for (const auto& f : split_commas(*v))
       if (lower(f) == "static") with_static = true;
   uint64_t definite = 0, maybe = 0;
-  std::vector<size_t> chosen;
+  std::vector<size_t> chosen, definite_idx;
   for (size_t i = 0; i < crits.size(); ++i) {
     Crit& c = crits[i];
     if (c.cs != q.cs) continue;
@@ -238,13 +249,39 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
       continue;
     }
     (pr.p == Pres::Present ? definite : maybe) += 1;
+    if (pr.p == Pres::Present) definite_idx.push_back(i);
     chosen.push_back(i);
   }
   if (auto cnt = rp.msg->get("criteria-count")) {
     auto n = ref::parse_uint(*cnt, ~0ull);
-    if (!n || *n < definite || *n > definite + maybe)
-      error(where + "Criteria-Count " + *cnt + ", model expects " + std::to_string(definite) +
-            (maybe ? ".." + std::to_string(definite + maybe) : std::string()));
+    if (!n) {
+      error(where + "Criteria-Count " + *cnt + " is not a number");
+    } else if (*n < definite || *n > definite + maybe) {
+      // The card handled the request at some time up to its reply: judge again then.
+      pending_counts.push_back({where, *cnt, q.t, *n, definite, maybe, definite_idx});
+      const uint64_t at = std::max(q.t, rp.t) + cfg.install_slack_ps;
+      queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 3, pending_counts.size() - 1});
+      ++calls;
+    } else if (maybe) {
+      // The count settles selected criteria whose packet/byte count may have run out
+      // (count_window): none of the uncertain ones was in force (n == definite), so those
+      // timed out; all were (n == definite + maybe), so they had not. In between the model
+      // cannot tell which: those stay undecided and this request leaves them untouched.
+      const bool none = *n == definite, all = *n == definite + maybe;
+      std::vector<size_t> kept;
+      for (size_t i : chosen) {
+        Crit& c = crits[i];
+        const bool counted_out = c.count_amb_t.has_value() &&
+                                 std::find(definite_idx.begin(), definite_idx.end(), i) == definite_idx.end();
+        if (counted_out && none) {
+          c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = q.t;
+          continue;
+        }
+        if (counted_out && !all) continue;
+        kept.push_back(i);
+      }
+      chosen.swap(kept);
+    }
   }
   json& k = cov["dtcp"];
   if (is_delete) {
@@ -269,8 +306,18 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
     const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
     if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
     if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
-    if (set("timeout-packets", ~0ull, c.to_packets)) c.n_packets = 0;
-    if (set("timeout-bytes", ~0ull, c.to_bytes)) c.n_bytes = 0;
+    const bool pk = set("timeout-packets", ~0ull, c.to_packets), by = set("timeout-bytes", ~0ull, c.to_bytes);
+    if (pk || by) {
+      // Packets counted before this reset in the model but done after the request arrived
+      // may have been counted after the reset on the card.
+      c.reset_lo = q.t, c.reset_hi = t_hi;
+      c.pk_over = c.by_over = c.pk_under = c.by_under = 0;
+      for (const auto& [done, bytes] : c.recent)
+        if (done >= q.t) ++c.pk_under, c.by_under += bytes;
+      c.count_amb_t.reset();
+      if (pk) c.n_packets = 0;
+      if (by) c.n_bytes = 0;
+    }
   }
 }
 
@@ -343,7 +390,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   std::vector<Cand> definite, ambiguous;
   for (uint32_t ci : hits) {
     Crit& c = crits[ci];
-    const Presence pr = presence(c, p.t, false);
+    const Presence pr = presence(c, p.t, false, p.t_done);
     if (pr.p == Pres::Absent) {
       if (c.active && !c.gone && std::string(pr.why) == "timeout") {
         c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *c.deadline(), c.gone_t_hi = *c.deadline(true);
@@ -445,19 +492,68 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
       ++c.n_packets;
       c.n_bytes += p.pp.ip_len;
       c.idle_base = std::max(c.idle_base, p.t);
-      c.idle_base_hi = std::max(c.idle_base_hi, p.t);
+      c.idle_base_hi = std::max(c.idle_base_hi, p.t_done);
       if (c.is_static) continue;
-      if (c.to_packets && c.n_packets >= c.to_packets) c.gone = true, c.gone_reason = "packets";
-      else if (c.to_bytes && c.n_bytes >= c.to_bytes) c.gone = true, c.gone_reason = "bytes";
-      if (c.gone) c.gone_t = c.gone_t_hi = p.t;
+      count_hit(c, p);
     }
   }
   return o;
 }
 
-void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
+void Scoreboard::Impl::check_pending_count(size_t i) {
+  PendingCount& pc = pending_counts[i];
+  // A selected criterion whose packet/byte count may have run out after the request arrived
+  // may have been gone when the card handled it: not counted then.
+  for (size_t ci : pc.definite_idx) {
+    const Crit& c = crits[ci];
+    const bool may_be_gone = (c.gone && c.gone_t >= pc.t_req && (c.gone_reason == "packets" || c.gone_reason == "bytes")) ||
+                             (c.count_amb_t.has_value());
+    if (may_be_gone) --pc.definite, ++pc.maybe;
+  }
+  if (pc.n < pc.definite || pc.n > pc.definite + pc.maybe)
+    error(pc.where + "Criteria-Count " + pc.reported + ", model expects " + std::to_string(pc.definite) +
+          (pc.maybe ? ".." + std::to_string(pc.definite + pc.maybe) : std::string()));
+  pc.definite_idx.clear();
+  pc.definite_idx.shrink_to_fit();
+}
+
+// One counted hit of criterion c (see Crit::reset_lo): tracks the count's uncertainty, and
+// decides a packet/byte timeout once it is certain (ambiguous from when it became possible).
+void Scoreboard::Impl::count_hit(Crit& c, const Pkt& p) {
+  const uint64_t bytes = p.pp.ip_len;
+  if (c.reset_hi && p.t_done <= c.reset_hi) ++c.pk_over, c.by_over += bytes;
+  while (!c.recent.empty() && c.recent.front().first < p.t) c.recent.pop_front();
+  if (c.recent.size() < 4096) c.recent.emplace_back(p.t_done, bytes);
+  auto check = [&](uint64_t limit, uint64_t n, uint64_t over, uint64_t under, const char* kind) {
+    if (!limit || c.gone) return;
+    if (n - std::min(n, over) >= limit) {
+      c.gone = true, c.gone_reason = kind, c.gone_t = c.count_amb_t.value_or(p.t), c.gone_t_hi = p.t_done;
+    } else if (n + under >= limit && !c.count_amb_t) {
+      c.count_amb_t = p.t, c.count_amb_kind = kind;
+    }
+  };
+  check(c.to_packets, c.n_packets, c.pk_over, c.pk_under, "packets");
+  check(c.to_bytes, c.n_bytes, c.by_over, c.by_under, "bytes");
+}
+
+void Scoreboard::Impl::check_timeout_notification(Notification& n, size_t ni) {
   const uint64_t W = cfg.timeout_window_ps;
   json& t = cov["timeouts"];
+  // A packet/byte timeout is notified while the packet that ran the count out is still being
+  // handled (before it is reported done, which is when the model counts it): judge such a
+  // notification once more, one window later, before calling it unexpected.
+  if (!n.rechecked) {
+    for (size_t i : n.crits) {
+      const Crit& c = crits[i];
+      if (!c.gone && !c.timeout_notified && (c.to_packets || c.to_bytes) && !c.count_amb_t) {
+        n.rechecked = true;
+        const uint64_t at = n.t + W;
+        queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 1, ni});
+        ++calls;
+        return;
+      }
+    }
+  }
   for (size_t i : n.crits) {
     Crit& c = crits[i];
     const std::string where = "390 notification to " + n.cs + " at " + us(n.t) + " for " + c.name() + ": ";
@@ -481,6 +577,11 @@ void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
         continue;
       }
     }
+    if (!c.gone && c.count_amb_t && n.t + W >= *c.count_amb_t) {  // a count that may have run out
+      bump(t, "notified_" + c.count_amb_kind, 1);
+      c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = n.t;
+      continue;
+    }
     if (!c.gone) {
       if (auto d = c.deadline(); d && n.t + W >= *d && n.t <= *c.deadline(true) + W) {
         const std::string kind = c.deadline_kind();
@@ -492,8 +593,12 @@ void Scoreboard::Impl::check_timeout_notification(const Notification& n) {
     std::string model = "no timeout due";
     if (c.gone) model = "already gone (" + c.gone_reason + ") at " + us(c.gone_t);
     else if (auto d = c.deadline()) model = std::string(c.deadline_kind()) + " deadline " + us(*d);
-    if (c.to_packets && !c.gone) model += ", " + std::to_string(c.n_packets) + "/" + std::to_string(c.to_packets) + " packets";
-    if (c.to_bytes && !c.gone) model += ", " + std::to_string(c.n_bytes) + "/" + std::to_string(c.to_bytes) + " bytes";
+    if (c.to_packets && !c.gone)
+      model += ", " + std::to_string(c.n_packets) + "/" + std::to_string(c.to_packets) + " packets (-" +
+               std::to_string(c.pk_over) + "/+" + std::to_string(c.pk_under) + ")";
+    if (c.to_bytes && !c.gone)
+      model += ", " + std::to_string(c.n_bytes) + "/" + std::to_string(c.to_bytes) + " bytes (-" +
+               std::to_string(c.by_over) + "/+" + std::to_string(c.by_under) + ")";
     error(where + "unexpected timeout (model: " + model + ")");  // the model keeps the criterion
   }
 }

@@ -45,10 +45,11 @@ void Scoreboard::on_notification(uint64_t t_ps, const std::string& csource, cons
   m.notifications.push_back(std::move(n));
   if (m.online) m.control_notification(m.notifications.size() - 1);
 }
-void Scoreboard::on_packet(const Packet& p, uint64_t t_taken_ps) {
+void Scoreboard::on_packet(const Packet& p, uint64_t t_taken_ps, uint64_t t_done_ps) {
   Impl& m = *impl_;
   Pkt k;
   k.t = std::max(p.t_arrival_ps, t_taken_ps), k.call = m.calls++, k.id = p.id;
+  k.t_done = std::max(k.t, t_done_ps);
   m.t_last = std::max(m.t_last, k.t);
   if (!m.pkt_call.emplace(p.id, k.call).second) {
     m.error("packet id " + std::to_string(p.id) + " reported twice (at " + us(m.pkts[m.pkt_call[p.id]].t) + " and " +
@@ -62,7 +63,9 @@ void Scoreboard::on_packet(const Packet& p, uint64_t t_taken_ps) {
     k.ip.assign(p.data.begin() + static_cast<std::ptrdiff_t>(k.pp.ip_off),
                 p.data.begin() + static_cast<std::ptrdiff_t>(std::min(p.data.size(), k.pp.ip_off + len)));
   }
-  m.queue.emplace(std::make_pair(k.t, k.call), Ev{k.t, k.call, 2, k.call});
+  // Replayed in the order the card finished packets (it counts hits then), after every
+  // request that arrived before that; presence is judged over [taken, done].
+  m.queue.emplace(std::make_pair(k.t_done, k.call), Ev{k.t_done, k.call, 2, k.call});
   m.pkts.emplace(k.call, std::move(k));
   m.pending_peak = std::max(m.pending_peak, m.pkts.size());
   m.ingress(p.t_arrival_ps);
@@ -160,7 +163,9 @@ void Scoreboard::Impl::pump(uint64_t upto) {
     if (e.kind == 0) {
       on_request_event(e.idx);
     } else if (e.kind == 1) {
-      check_timeout_notification(notifications[e.idx]);
+      check_timeout_notification(notifications[e.idx], e.idx);
+    } else if (e.kind == 3) {
+      check_pending_count(e.idx);
     } else {
       auto it = pkts.find(e.idx);
       const Outcome o = replay_packet(it->second);

@@ -113,22 +113,23 @@ void Server::send_out(Packet p) {
   if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;
 }
 
-void Server::flush_transmit() {
+bool Server::flush_transmit(size_t max_messages) {
   // The common case (every monitored packet) is an empty ring: nothing to do. The flag is
   // tested and set with no HAL call in between, so no other core interleaves there in the
   // model; the loop ends only when the ring was seen empty right before the flag is cleared
   // (again with no HAL call between), so nothing pushed meanwhile is left behind.
-  if (tx_busy_) return;
+  if (tx_busy_ || outbox_.empty()) return false;
   tx_busy_ = true;
   // Each message is taken off the ring before the HAL calls that may let another core run
   // (and push behind it); this core sends everything queued, in order.
-  while (!outbox_.empty()) {
+  for (size_t sent = 0; !outbox_.empty() && sent < max_messages; ++sent) {
     Packet p = std::move(outbox_.front());
     outbox_.pop_front();
     hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * p.data.size());
     if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;  // one store after the call
   }
   tx_busy_ = false;
+  return true;
 }
 
 void Server::notify(CsState& cs, int status, const Params& params) {

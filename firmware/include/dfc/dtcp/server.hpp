@@ -183,7 +183,8 @@ class Server {
   // messages leave in the order the server produced them (a reply never overtakes the reply
   // to an earlier request) and no core stalls behind a long LIST. Off by default.
   void set_deferred_transmit(bool on) { defer_tx_ = on; }
-  void flush_transmit();
+  // Sends up to max_messages queued messages; true if it sent anything.
+  bool flush_transmit(size_t max_messages = SIZE_MAX);
 
   // ---- pipeline -> control plane ----
   using MatchedCriterion = fw::CriterionView;

@@ -25,6 +25,12 @@ struct FirmwareOptions {
   PipelineConfig pipeline;
   uint64_t flow_aging_period_ns = 1'000'000'000ull;  // sweep the flow table once a second,
   unsigned flow_aging_slices = 64;  // in this many slices spread over the period (timers never wait long)
+  // DTCP replies of a multi-core card leave from whichever core is free (after a monitored
+  // packet, or idle), not from the control core right after the request: the control core
+  // goes on to the next request while the signing of a long LIST answer is spread over the
+  // others (docs/firmware-concurrency.md). Off: sent right after each request (one core,
+  // unit tests).
+  bool control_tx_when_free = false;
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
@@ -45,6 +51,7 @@ class Firmware : public FirmwareApp {
   ~Firmware() override;
   void on_packet(const Packet& p) override;
   void on_timer() override;
+  bool on_idle() override;
   // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
   // criterion is lost, every control source's notification targets get Restart (599), the
   // Seq windows persist (reference §1.7).

@@ -10,6 +10,10 @@ class FirmwareApp {
   virtual ~FirmwareApp() = default;
   virtual void on_packet(const Packet& p) = 0;  // unit Control (DTCP) or Monitor (traffic)
   virtual void on_timer() = 0;                  // the deadline passed to Hal::arm_timer
+  // The core's packet loop is between packets (after each one, and when it found none):
+  // background work (deferred transmits). Returns true if it did any (an idle loop then
+  // looks for packets again before sleeping).
+  virtual bool on_idle() { return false; }
 };
 
 }  // namespace dfc::fw

@@ -52,7 +52,7 @@ class CheckerSink {
   virtual void on_notification(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
   // A monitored packet the card is done with; t_taken_ps: when a core took it from the
   // receive ring (0 for a packet dropped before that).
-  virtual void on_packet(const Packet& p, uint64_t t_taken_ps) = 0;
+  virtual void on_packet(const Packet& p, uint64_t t_taken_ps, uint64_t t_done_ps) = 0;
   virtual void on_packet_dropped(uint64_t id, const std::string& reason) = 0;
   virtual void on_copy(const Packet& copy, uint64_t t_ps) = 0;
   virtual void on_copy_dropped(const Packet& copy, const std::string& reason) = 0;  // one refused copy

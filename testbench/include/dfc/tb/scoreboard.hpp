@@ -84,7 +84,8 @@ class Scoreboard {
   // like a bus monitor), if known. The card decides a packet against the criteria in force
   // then, not at its arrival: under load a packet can wait in the ring while a DELETE or an
   // ADD takes effect, so the reference judges it at that time (0: at its arrival).
-  void on_packet(const Packet& p, uint64_t t_taken_ps = 0);
+  // t_done_ps: when the card was done with it (its hits are counted then; 0: at t_taken).
+  void on_packet(const Packet& p, uint64_t t_taken_ps = 0, uint64_t t_done_ps = 0);
   void on_packet_dropped(uint64_t id, const std::string& reason);
   // A copy left unit 2: p.cdest_id, p.id = the original packet's id, p.data = outer IPv4
   // header + the original IP packet.
