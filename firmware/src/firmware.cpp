@@ -90,6 +90,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
   pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
   next_aging_ns_ = hal_.now_ns() + aging_step_ns();
+  next_congestion_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
   rearm();
 }
 
@@ -161,9 +162,13 @@ void Firmware::on_timer() {
       mux_->server_deadline = UINT64_MAX;
       server_->on_timer();  // re-arms through the mux if it still has deadlines
     }
-    // Bandwidth limits are evaluated at least once a second (also without traffic, so a soft
-    // condition clears and a hard limit acts even when no new 1-s bucket of hits opens).
-    server_->check_congestion();
+    // Bandwidth limits are evaluated once a second (also without traffic, so a soft
+    // condition clears and a hard limit acts even when no new 1-s bucket of hits opens) --
+    // not at every aging slice: the limits are defined over whole seconds.
+    if (now >= next_congestion_ns_) {
+      next_congestion_ns_ = now + opt_.flow_aging_period_ns;
+      server_->check_congestion();
+    }
     ovl_->tick(now);
     eval_memory(now);
     rearm();

@@ -157,6 +157,13 @@ void Core::reg(tlm::tlm_command cmd, uint32_t addr, uint32_t* words, size_t n) {
 }
 
 void Core::lock_acquire(unsigned lock) {
+  // Synchronise first (several cores only): the state a lock protects lives in ordinary C++
+  // objects that change in the order the host runs the cores, so a core must not take the
+  // lock while another one, behind it in simulated time, could still take it first. At the
+  // sync point every core has reached this time, so critical sections run in simulated
+  // time order and the data agrees with the timing (a decoupled core could otherwise see
+  // a deletion that, in simulated time, happens after its lookup).
+  if (card_.cores_.size() > 1) sync();
   uint32_t v = 0;
   reg(tlm::TLM_READ_COMMAND, cardmap::HW_SEM_BASE + 4 * lock, &v, 1);  // the semaphore register
   const uint64_t t = local_ps();

@@ -496,6 +496,20 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
       if (c.is_static) continue;
       count_hit(c, p);
     }
+    // A packet in a criterion's install window: whether the card counted it is as uncertain
+    // as whether the criterion was in force, whichever way the resolution went.
+    for (const Cand& a : ambiguous) {
+      Crit& c = crits[a.ci];
+      const bool in = std::find(present.begin(), present.end(), a.ci) != present.end();
+      const std::string why = a.pr.why;
+      if (why == "install_window") {
+        (in ? c.pk_over : c.pk_under) += 1;
+        (in ? c.by_over : c.by_under) += p.pp.ip_len;
+      } else if (why == "count_window" && !in && !c.gone && c.count_amb_t) {
+        // The card's copies say it was no longer in force: its count had run out.
+        c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = p.t_done;
+      }
+    }
   }
   return o;
 }

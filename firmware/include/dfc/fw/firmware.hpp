@@ -83,6 +83,7 @@ class Firmware : public FirmwareApp {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<OverloadMonitor> ovl_;
   uint64_t next_aging_ns_ = 0;
+  uint64_t next_congestion_ns_ = 0;  // the once-a-second bandwidth-limit evaluation
   uint64_t monitored_seen_ = 0, monitored_at_tick_ = 0, idle_ticks_ = 0;  // idle detection (aging timer)
   uint64_t aging_step_ns() const { return opt_.flow_aging_period_ns / std::max(1u, opt_.flow_aging_slices); }
 };
