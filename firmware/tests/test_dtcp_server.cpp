@@ -485,3 +485,30 @@ TEST_F(ServerTest, TransmitQueueFullIsCounted) {
 }
 
 }  // namespace
+
+// Deferred transmit (docs/firmware-concurrency.md rule 9): replies are built under the lock
+// but neither priced nor sent until flush_transmit, which sends them in the order they were
+// produced, at most max_messages per call.
+TEST_F(ServerTest, DeferredTransmitKeepsOrderAndSendsOnlyWhenFlushed) {
+  srv.set_deferred_transmit(true);
+  const uint64_t s1 = ++seq1, s2 = ++seq1;
+  deliver(cs1, build(cs1, "ADD", {{"Dest-Address", "192.0.2.1"}, {"Timeout-Idle", "60"}, {"Cdest-ID", "cd1"}}, s1));
+  deliver(cs1, build(cs1, "NOOP", {}, s2));
+  EXPECT_TRUE(hal.sent.empty()) << "nothing leaves before the flush";
+  const uint64_t cycles_before = hal.cycles;
+  EXPECT_TRUE(srv.flush_transmit(1));
+  ASSERT_EQ(hal.sent.size(), 1u) << "one message per call when limited";
+  EXPECT_GT(hal.cycles, cycles_before) << "signing and building are paid at the flush";
+  EXPECT_TRUE(srv.flush_transmit());
+  EXPECT_FALSE(srv.flush_transmit()) << "nothing left";
+  const auto replies = collect(cs1);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].get("Seq").value_or(""), std::to_string(s1)) << "the ADD's reply first";
+  EXPECT_EQ(replies[1].get("Seq").value_or(""), std::to_string(s2));
+}
+
+TEST_F(ServerTest, ImmediateTransmitByDefault) {
+  EXPECT_FALSE(srv.flush_transmit());
+  Message r = request(cs1, "NOOP");
+  EXPECT_EQ(r.first_line, "DTCP/0.7 200 OK");
+}

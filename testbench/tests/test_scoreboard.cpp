@@ -524,6 +524,26 @@ TEST(Scoreboard, AddTakesEffectAfterItInIngressOrder) {
   EXPECT_FALSE(rej.finish().pass);
 }
 
+// The card model reports a packet when it is done with it, with the time a core took it and
+// the time it was done: the lookup happened somewhere in between, so an ADD handled in that
+// interval may or may not apply (ambiguous), one handled after it cannot.
+TEST(Scoreboard, PacketIsDecidedBetweenTakenAndDone) {
+  auto run = [](uint64_t done_ps) {
+    Bench b;
+    Packet p = dfc::tb::build_packet(flow("10.0.0.1", "10.0.0.2"), b.next_id);
+    p.id = b.next_id++;
+    p.t_arrival_ps = 50 * kUs;
+    b.add(100 * kUs, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 7);
+    b.sb.on_packet(p, 60 * kUs, done_ps);  // taken at 60 us (waited in the ring), done at done_ps
+    b.copy(p, "cd1", done_ps - p.t_arrival_ps);
+    return b.finish();
+  };
+  const auto waited = run(112 * kUs);  // its lookup may have come after the ADD (100 us)
+  EXPECT_TRUE(waited.pass);
+  EXPECT_EQ(waited.ambiguous_packets, 1u);
+  EXPECT_FALSE(run(90 * kUs).pass) << "done before the ADD arrived: the copy cannot be right";
+}
+
 TEST(Scoreboard, DeleteStopsCopiesAndChecksCount) {
   auto run = [](bool copy_after, const std::string& count) {
     Bench b;
