@@ -12,25 +12,14 @@
 #include <string>
 #include <unistd.h>
 
+#include "cli_test_util.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Cmd {
-  int rc;
-  std::string out;
-};
-Cmd sh(const std::string& cmd) {
-  Cmd r{-1, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using dfc::test::Cmd;
+using dfc::test::sh;  // tools/tests/cli_test_util.hpp
 
 nlohmann::json run(const std::string& profile, const std::string& traffic, const std::string& tag) {
   const fs::path out = fs::temp_directory_path() / ("dfcsim-sat-" + std::to_string(getpid()) + "-" + tag);
