@@ -30,7 +30,10 @@ TEST_F(ServerTest, AddReplyIsSignedMirroredAndTimestamped) {
   EXPECT_EQ(cls.rules(), 1u);
   EXPECT_EQ(cs_stats("cs1").counters.criteria_added, 1u);
   EXPECT_EQ(cs_stats("cs1").counters.response_successful, 1u);
-  EXPECT_GT(hal.cycles, 0u);
+  EXPECT_EQ(hal.worked(dfc::Hal::Work::ControlOp), 1u) << "one request dispatched";
+  EXPECT_GT(hal.worked(dfc::Hal::Work::ControlByte), 0u);
+  EXPECT_EQ(hal.worked(dfc::Hal::Work::ControlMessage), 1u) << "one reply built";
+  EXPECT_EQ(hal.cycles, 0u) << "the server declares its work, it carries no cycle constants";
 }
 
 TEST_F(ServerTest, DraftPublishedAddAcceptedByteForByte) {
@@ -495,10 +498,11 @@ TEST_F(ServerTest, DeferredTransmitKeepsOrderAndSendsOnlyWhenFlushed) {
   deliver(cs1, build(cs1, "ADD", {{"Dest-Address", "192.0.2.1"}, {"Timeout-Idle", "60"}, {"Cdest-ID", "cd1"}}, s1));
   deliver(cs1, build(cs1, "NOOP", {}, s2));
   EXPECT_TRUE(hal.sent.empty()) << "nothing leaves before the flush";
-  const uint64_t cycles_before = hal.cycles;
+  const uint64_t built_before = hal.worked(dfc::Hal::Work::ControlMessage);
+  EXPECT_EQ(built_before, 0u) << "nothing is built (priced) before the flush";
   EXPECT_TRUE(srv.flush_transmit(1));
   ASSERT_EQ(hal.sent.size(), 1u) << "one message per call when limited";
-  EXPECT_GT(hal.cycles, cycles_before) << "signing and building are paid at the flush";
+  EXPECT_EQ(hal.worked(dfc::Hal::Work::ControlMessage), 1u) << "signing and building are paid at the flush";
   EXPECT_TRUE(srv.flush_transmit());
   EXPECT_FALSE(srv.flush_transmit()) << "nothing left";
   const auto replies = collect(cs1);

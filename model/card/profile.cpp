@@ -53,6 +53,8 @@ const std::vector<Param>& params() {
       work("work.hit_account", W::HitAccount),
       work("work.control_byte", W::ControlByte),
       work("work.control_op", W::ControlOp),
+      work("work.control_message", W::ControlMessage),
+      work("work.criterion_scan", W::CriterionScan),
       num("l1.bytes", &CardProfile::l1_bytes, 0, 1e9, true),
       num("l1.line", &CardProfile::l1_line, 8, 4096, true),
       num("l1.ways", &CardProfile::l1_ways, 1, 64, true),

@@ -97,7 +97,7 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
   if (opt_.max_criteria && criteria_.size() >= opt_.max_criteria)
     return fail(full_code, {{"X-Error-Info", "criteria limit reached"}});
   const uint32_t total_prio = static_cast<uint32_t>(priority) + cs.cfg->minimum_priority;
-  hal_.consume_cycles(kCyclesPerCriterionScan * tr.terms.size());
+  hal_.work(Hal::Work::CriterionScan, tr.terms.size());
   if (!within_share(cs, 1, 0)) return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   std::optional<fw::RuleId> rule = cls_.install(tr.terms, total_prio);
   if (!rule) return fail(full_code, {{"X-Error-Info", "classifier table full"}});
@@ -312,7 +312,7 @@ Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t
   // Atomic snapshot: every packet is built before any is sent.
   const uint64_t now = hal_.now_ns();
   const uint64_t now_s = now / kNsPerSec;
-  hal_.consume_cycles(kCyclesPerCriterionScan * cs.criteria.size());
+  hal_.work(Hal::Work::CriterionScan, cs.criteria.size());
   std::vector<std::string> entries;
   const size_t total = ids.size();
   size_t num = 0;

@@ -109,7 +109,8 @@ void Server::send_out(Packet p) {
     outbox_.push_back(std::move(p));
     return;
   }
-  hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * p.data.size());
+  hal_.work(Hal::Work::ControlMessage);
+  hal_.work(Hal::Work::ControlByte, p.data.size());
   if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;
 }
 
@@ -125,7 +126,8 @@ bool Server::flush_transmit(size_t max_messages) {
   for (size_t sent = 0; !outbox_.empty() && sent < max_messages; ++sent) {
     Packet p = std::move(outbox_.front());
     outbox_.pop_front();
-    hal_.consume_cycles(kCyclesPerPacketOut + kCyclesPerByte * p.data.size());
+    hal_.work(Hal::Work::ControlMessage);
+    hal_.work(Hal::Work::ControlByte, p.data.size());
     if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;  // one store after the call
   }
   tx_busy_ = false;
@@ -157,7 +159,8 @@ void Server::notify(CsState& cs, int status, const Params& params) {
 // ---------------------------------------------------------------------------------------------
 void Server::on_datagram(const Packet& p) {
   ++counters_.control_packets;
-  hal_.consume_cycles(kCyclesPerRequest + kCyclesPerByte * p.data.size());
+  hal_.work(Hal::Work::ControlOp);
+  hal_.work(Hal::Work::ControlByte, p.data.size());
   const std::string_view bytes(reinterpret_cast<const char*>(p.data.data()), p.data.size());
   auto m = parse_message(bytes);
   if (!m || m->is_status) {
@@ -404,14 +407,14 @@ void Server::rearm() {
   uint64_t next = ~0ull;
   for (const auto& [id, c] : criteria_)
     if (auto d = deadline(*c)) next = std::min(next, *d);
-  hal_.consume_cycles(kCyclesPerCriterionScan * criteria_.size() / 8);
+  hal_.work(Hal::Work::CriterionScan, criteria_.size() / 8);
   if (next != ~0ull && next != armed_at_) hal_.arm_timer(next);
   armed_at_ = next;
 }
 
 void Server::on_timer() {
   const uint64_t now = hal_.now_ns();
-  hal_.consume_cycles(kCyclesPerCriterionScan * criteria_.size());
+  hal_.work(Hal::Work::CriterionScan, criteria_.size());
   std::vector<std::pair<uint32_t, DeleteReason>> expired;
   for (const auto& [id, c] : criteria_) {
     if (c->is_static) continue;

@@ -21,11 +21,8 @@ namespace detail {
 
 constexpr uint64_t kNsPerSec = 1'000'000'000ull;
 constexpr uint64_t kDaySec = 86400;
-// CPU cost model (core cycles) declared through Hal::consume_cycles.
-constexpr uint64_t kCyclesPerRequest = 4000;   // dispatch, lookups
-constexpr uint64_t kCyclesPerByte = 12;        // parse + HMAC per byte
-constexpr uint64_t kCyclesPerPacketOut = 2500; // build + sign a reply / notification packet
-constexpr uint64_t kCyclesPerCriterionScan = 25;
+// The server's work is declared through Hal::work (ControlOp, ControlByte, ControlMessage,
+// CriterionScan); the host prices it (the card: profile keys work.control_*, docs/model.md).
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 

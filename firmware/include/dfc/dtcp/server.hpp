@@ -174,7 +174,7 @@ class Server {
   // ---- transmit outside the criteria lock (docs/firmware-concurrency.md) ----
   // Deferred: replies and notifications are built where they arise (under the criteria lock,
   // from the shared state) and queued in one FIFO; their transmit cost (signing and packet
-  // build, kCyclesPerPacketOut + per byte) and the transmit happen at flush_transmit(), which
+  // build, work ControlMessage + ControlByte per byte) and the transmit happen at flush_transmit(), which
   // the firmware calls after it releases the criteria lock. A large LIST answer then no
   // longer holds every other core's packet accounting for its whole length. The FIFO is a
   // single-producer/single-consumer ring: producers are serialised by HW_LOCK_CRITERIA; one

@@ -60,8 +60,10 @@ class Hal {
     MatchResolve,   // per matching rule: map to its criterion, choose destinations
     CopyBuild,      // build one outer IP-IP header and its transmit descriptor
     HitAccount,     // per matching criterion: packet/byte counters and timeouts
-    ControlByte,    // DTCP: per request byte parsed/authenticated
-    ControlOp,      // DTCP: one criteria-table operation
+    ControlByte,    // DTCP: per byte parsed and authenticated (requests) or signed (replies)
+    ControlOp,      // DTCP: one request's dispatch, source/Seq checks and table operation
+    ControlMessage, // DTCP: build one reply or notification (headers, HMAC set-up, UDP)
+    CriterionScan,  // DTCP: one criterion (or match term) examined by a table scan
     kCount
   };
   virtual void work(Work /*kind*/, uint64_t /*n*/ = 1) {}
