@@ -76,6 +76,7 @@ const std::vector<Param>& params() {
       num("descriptor_bytes", &CardProfile::descriptor_bytes, 0, 4096, true),
       num("ingress_bps", &CardProfile::ingress_bps, 1e6, 1e13),
       num("egress_bps", &CardProfile::egress_bps, 1e6, 1e13),
+      num("flow_table_entries", &CardProfile::flow_table_entries, 1024, 2097152, true),
       num("ingress_buffer_packets", &CardProfile::ingress_buffer_packets, 1, 1e8, true),
       num("egress_queue_packets", &CardProfile::egress_queue_packets, 1, 1e8, true),
       num("rated_input_pps", &CardProfile::rated_input_pps, 1, 1e10, true),

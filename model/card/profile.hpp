@@ -46,6 +46,9 @@ struct CardProfile {
   double classifier_issue_cycles = 1;
   double classifier_reg_cycles = 2;  // register access inside the block
   uint32_t classifier_depth = 4096;
+  // Flow-table entries for the whole card (split over the cores' tables); at most 2M: one
+  // core's table region is FLOW_TABLE_CORE_STRIDE = 256 MiB of 128-byte buckets.
+  size_t flow_table_entries = 65536;
   // Descriptors and ports.
   double descriptor_bytes = 16;
   double ingress_bps = 10.0e9, egress_bps = 10.0e9;
@@ -63,6 +66,7 @@ struct CardProfile {
     // The card prices the firmware's declared work itself (Core::work), so no host shim;
     // one flow table per core.
     o.pipeline.cores = cores;
+    o.pipeline.flow_table_capacity = flow_table_entries;
     o.control_tx_when_free = cores > 1;
     o.overload.rated_input_pps = rated_input_pps;
     return o;
