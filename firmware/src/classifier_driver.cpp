@@ -384,24 +384,28 @@ struct ClassifierDriver::Impl {
   // Finds k free slots for a rule of order `o`, moving other entries if needed, such that
   // the order invariant holds. Returns the slot indices ascending. Requires k <= free slots.
   std::vector<uint32_t> place(const Order& o, size_t k) {
-    // L = last used slot ordered before o, U = first used slot ordered after o.
+    // L = last used slot ordered before o, U = first used slot ordered after o: the last
+    // slot of the nearest preceding rule that has entries and the first slot of the nearest
+    // following one, from the rule-order index (the slots are in rule order, so everything
+    // between them is free). O(log rules) instead of a scan of the table per install.
     int64_t L = -1;
     int64_t U = depth;
-    int64_t last = static_cast<int64_t>(depth) - 1;
-    while (last >= 0 && !is_used(static_cast<uint32_t>(last))) --last;
-    if (last >= 0 && slot_order(static_cast<uint32_t>(last)) < o) {
-      L = last;  // common case: appending after every installed rule
-    } else {
-      for (uint32_t i = 0; i < depth; ++i) {
-        if (!is_used(i)) continue;
-        if (slot_order(i) < o) {
-          L = i;
-        } else {
-          U = i;
+    const auto at = by_order.find(o);
+    for (auto p = at; p != by_order.begin();) {
+      const Rule& r = rules.at((--p)->second);
+      if (!r.slots.empty()) {
+        L = *std::max_element(r.slots.begin(), r.slots.end());
+        break;
+      }
+    }
+    if (at != by_order.end())
+      for (auto n = std::next(at); n != by_order.end(); ++n) {
+        const Rule& r = rules.at(n->second);
+        if (!r.slots.empty()) {
+          U = *std::min_element(r.slots.begin(), r.slots.end());
           break;
         }
       }
-    }
     size_t gap = static_cast<size_t>(U - L - 1);  // all free by construction
     if (gap < k) {
       // Shifting toward the nearest free slots costs one move per entry in the way. When

@@ -126,6 +126,7 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
   c->filters = std::move(filters);
   const uint32_t id = c->id;
   by_rule_[*rule] = c.get();
+  push_deadline(*c);
   criteria_[id] = std::move(c);
   cs.criteria.insert(id);
   ++cd->criteria;
@@ -286,6 +287,7 @@ Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
     c.refreshed = true;
     c.last_refresh_ns = now;
     ++cs.c.criteria_refreshed;
+    push_deadline(c);
   }
   r.params = {{"Criteria-Count", std::to_string(ids.size())}};
   return r;

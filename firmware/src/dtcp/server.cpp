@@ -403,20 +403,46 @@ std::optional<uint64_t> Server::deadline(const Criterion& c) const {
   return d;
 }
 
+void Server::push_deadline(const Criterion& c) {
+  if (auto d = deadline(c)) deadlines_.emplace(*d, c.id);
+}
+
 void Server::rearm() {
   uint64_t next = ~0ull;
-  for (const auto& [id, c] : criteria_)
-    if (auto d = deadline(*c)) next = std::min(next, *d);
-  hal_.work(Hal::Work::CriterionScan, criteria_.size() / 8);
+  size_t looked = 0;
+  while (!deadlines_.empty()) {
+    const auto [d, id] = deadlines_.top();
+    ++looked;
+    const auto it = criteria_.find(id);
+    const std::optional<uint64_t> cur = it == criteria_.end() ? std::nullopt : deadline(*it->second);
+    if (cur && *cur == d) {
+      next = d;
+      break;
+    }
+    deadlines_.pop();
+    if (cur && *cur > d) deadlines_.emplace(*cur, id);  // idle pushed back by hits
+  }
+  hal_.work(Hal::Work::CriterionScan, looked);
   if (next != ~0ull && next != armed_at_) hal_.arm_timer(next);
   armed_at_ = next;
 }
 
 void Server::on_timer() {
   const uint64_t now = hal_.now_ns();
-  hal_.work(Hal::Work::CriterionScan, criteria_.size());
+  // The criteria whose heap entry is due, in id order (as a scan of the table would find them).
+  std::vector<uint32_t> due;
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    due.push_back(deadlines_.top().second);
+    deadlines_.pop();
+  }
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
+  hal_.work(Hal::Work::CriterionScan, due.size());
   std::vector<std::pair<uint32_t, DeleteReason>> expired;
-  for (const auto& [id, c] : criteria_) {
+  for (const uint32_t id : due) {
+    const auto it = criteria_.find(id);
+    if (it == criteria_.end()) continue;
+    const Criterion* c = it->second.get();
     if (c->is_static) continue;
     const bool idle = c->t_idle && c->idle_base_ns + c->t_idle * kNsPerSec <= now;
     const bool total = c->t_total && c->total_base_ns + c->t_total * kNsPerSec <= now;
@@ -429,6 +455,8 @@ void Server::on_timer() {
         why = DeleteReason::TimeoutIdle;
       }
       expired.emplace_back(id, why);
+    } else {
+      push_deadline(*c);  // pushed back by hits since it was queued
     }
   }
   for (const auto& [id, why] : expired) remove(id, why, true);
@@ -453,6 +481,7 @@ void Server::restart(std::string_view alert_info) {
   // counters survive too (they are the simulator's report, not card state a client sees).
   for (auto& [id, c] : criteria_) cls_.remove(c->rule);
   criteria_.clear();
+  deadlines_ = {};
   by_rule_.clear();
   for (auto& cs : cs_) cs->criteria.clear();
   for (auto& cd : cd_) {

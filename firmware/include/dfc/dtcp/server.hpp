@@ -7,9 +7,11 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -279,6 +281,14 @@ class Server {
   bool defer_tx_ = false;
   std::deque<Packet> outbox_;  // built and signed, not yet sent (FIFO)
   bool tx_busy_ = false;       // a core is draining outbox_
+  // Time-based deadlines (idle/total), a lazy min-heap of (deadline, criteria id): pushed
+  // when a criterion is added or refreshed; an entry that no longer matches its criterion is
+  // dropped (criterion gone, or a REFRESH pushed a newer one) or moved to the later deadline
+  // (hits push the idle deadline back) when it reaches the top. So the next deadline costs
+  // O(log n) instead of a scan of every criterion per request (docs/performance.md, P4).
+  std::priority_queue<std::pair<uint64_t, uint32_t>, std::vector<std::pair<uint64_t, uint32_t>>,
+                      std::greater<>> deadlines_;
+  void push_deadline(const Criterion& c);
   void send_out(Packet p);
 };
 
