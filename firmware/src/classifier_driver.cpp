@@ -438,21 +438,7 @@ struct ClassifierDriver::Impl {
         U = target + 1;
         need -= static_cast<size_t>(found);
       }
-      if (need > 0) {
-        // Open room before L: pull the entries of [G, L] to the start of that range.
-        int64_t G = L, got = 0;
-        for (int64_t i = L; i >= 0 && static_cast<size_t>(got) < need; --i) {
-          if (!is_used(static_cast<uint32_t>(i))) ++got;
-          G = i;
-        }
-        int64_t target = G;
-        for (int64_t i = G; i <= L; ++i) {
-          if (!is_used(static_cast<uint32_t>(i))) continue;
-          if (i != target) move(static_cast<uint32_t>(i), static_cast<uint32_t>(target));
-          ++target;
-        }
-        L = target - 1;
-      }
+      if (need > 0) L = open_left(L, need);  // then open room before L
     }
     std::vector<uint32_t> out;
     for (int64_t i = L + 1; i < U && out.size() < k; ++i) out.push_back(static_cast<uint32_t>(i));
