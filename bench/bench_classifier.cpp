@@ -1,8 +1,11 @@
 // Classifier simulation speed: lookups per wall second vs depth and key width, for the
 // Verilated RTL and the C++ reference model. Prints Markdown tables (docs/classifier.md).
 //
-//   bench_classifier [--quick] [--cpu] [--time SECONDS]
+//   bench_classifier [--quick] [--cpu] [--time SECONDS] [--variant none|vcd|fst]
 // --cpu divides by the thread's CPU time instead of wall time (use on a loaded machine).
+// --variant: which Verilated variant tables 1 and 2 use (ClassifierRtl::Wave): none (default,
+// no trace code, what every run without --wave uses) or the one with VCD / FST trace code
+// compiled in, with no trace open: the cost of trace support when it is off.
 //
 // Tables:
 //  1. Device lookups (ClassifierDevice::lookup: key in, full match list out) vs depth, with
@@ -235,6 +238,7 @@ double width_rate(unsigned kw_bits, unsigned r_bits) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  rtl::ClassifierRtl::Wave variant = rtl::ClassifierRtl::Wave::None;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) {
       quick = true;
@@ -243,8 +247,14 @@ int main(int argc, char** argv) {
       g_cpu = true;
     } else if (!std::strcmp(argv[i], "--time") && i + 1 < argc) {
       g_time = std::atof(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--variant") && i + 1 < argc && !std::strcmp(argv[i + 1], "vcd")) {
+      variant = rtl::ClassifierRtl::Wave::Vcd, ++i;
+    } else if (!std::strcmp(argv[i], "--variant") && i + 1 < argc && !std::strcmp(argv[i + 1], "fst")) {
+      variant = rtl::ClassifierRtl::Wave::Fst, ++i;
+    } else if (!std::strcmp(argv[i], "--variant") && i + 1 < argc && !std::strcmp(argv[i + 1], "none")) {
+      ++i;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--cpu] [--time SECONDS]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--cpu] [--time SECONDS] [--variant none|vcd|fst]\n", argv[0]);
       return 2;
     }
   }
@@ -269,8 +279,8 @@ int main(int argc, char** argv) {
       double avg = 0;
       char rr[32] = "–", lr[32] = "–";
       if (has_rtl) {
-        auto r = model::make_classifier("rtl", d);
-        std::snprintf(rr, sizeof rr, "%.0f", device_rate(*r, l, &avg));
+        rtl::ClassifierRtl r(d, variant);
+        std::snprintf(rr, sizeof rr, "%.0f", device_rate(r, l, &avg));
       }
       model::ClassifierTss m(d);
       const double mr = device_rate(m, l, has_rtl ? nullptr : &avg);
@@ -289,7 +299,7 @@ int main(int argc, char** argv) {
     for (uint32_t d : depths) {
       std::mt19937 rng(d);
       const Load l = std::string(kind) == "ipv4" ? ipv4_load(d, rng) : dense_load(d, rng, 10);
-      rtl::ClassifierRtl r(d);
+      rtl::ClassifierRtl r(d, variant);
       std::printf("| %u | %s | %.0f |\n", d, kind, pipeline_rate(r, l));
       std::fflush(stdout);
     }

@@ -24,7 +24,10 @@ void add_classbench_subcommand(CLI::App& app) {
   sub->add_option("--seed", opt->seed, "seed of the generated headers");
   sub->add_flag("--verify", opt->verify, "compare with a software linear scan (exit 3 on mismatch)");
   sub->add_flag("-q,--quiet", opt->quiet, "print only the summary");
-  sub->add_option("--wave", opt->wave, "RTL waveform file (build with -DDFC_RTL_TRACE=VCD|FST)");
+  sub->add_option("--wave", opt->wave,
+                  "RTL waveform into DIR/classifier.vcd|fst (--classifier rtl or lockstep; time axis: clocks x 1 ns)")
+      ->check(CLI::IsMember({"vcd", "fst"}));
+  sub->add_option("--out", opt->out_dir, "output directory of --wave (default: the current directory)");
   sub->callback([opt]() {
     dfc::classbench::Summary s;
     try {

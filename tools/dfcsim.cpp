@@ -1,7 +1,7 @@
 // dfcsim: the command line of the simulator.
 //   dfcsim run [SCENARIO] [--config FILE --dtcp FILE --pcap-in FILE | --traffic SPEC] ...
 //   dfcsim regress [--label L] [--seeds N] [--junit FILE]
-//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep]
+//   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep] [--wave vcd|fst]
 // Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
 
@@ -15,6 +15,7 @@
 #include "dfc/config/config.hpp"
 #include "dfc/tb/errors.hpp"
 #include "dfc/tb/harness.hpp"
+#include "dfc/tb/wave.hpp"
 #include "dfc_version.hpp"
 #include "profile.hpp"
 #include "report_exception.hpp"
@@ -52,7 +53,7 @@ int sc_main(int argc, char* argv[]) {
 
   auto* run = app.add_subcommand("run", "simulate the card on a scenario (built-in default without SCENARIO/--config)");
   std::string scenario, config_path, dtcp_path, pcap_in, pcap_timing, traffic, out_dir = "out", profile, classifier,
-      trace;
+      wave_window;
   uint64_t packets = 0, seed = 0, schedule_seed = 0;
   std::vector<std::string> sets;
   bool quiet = false;
@@ -83,8 +84,22 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--schedule-seed", schedule_seed, "perturb the cores' quanta and sync points (0 = none)");
   run->add_option("--classifier", classifier, "classifier implementation (lockstep: RTL and model compared)")
       ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
-  run->add_option("--trace", trace, "classifier waveform (build with -DDFC_RTL_TRACE=VCD|FST)")
-      ->check(CLI::IsMember({"vcd", "fst"}));
+  dfc::tb::WaveOptions wave;
+  auto* o_wave = run->add_option("--wave", wave.format,
+                                 "waveforms on SystemC time: DIR/card.vcd|fst (queues, cores, classifier, "
+                                 "interconnect) and DIR/classifier.vcd|fst (the RTL; --classifier rtl or lockstep)")
+                     ->check(CLI::IsMember({"vcd", "fst"}));
+  run->add_option("--wave-window", wave_window, "dump only FROM_US:TO_US of simulated time (e.g. 100:250.5)")
+      ->check([](const std::string& s) {
+        dfc::tb::WaveOptions w;
+        try {
+          dfc::tb::parse_wave_window(s, w);
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      })
+      ->needs(o_wave);
   run->add_option("--out", out_dir, "output directory (report.json, report.html, cdest-<id>.pcap, dtcp.log, dtcp.pcap)");
   run->add_flag("-q,--quiet", quiet, "no summary");
 
@@ -135,7 +150,8 @@ int sc_main(int argc, char* argv[]) {
       for (const auto& kv : sets) o.profile_sets.push_back(kv);
       if (run->count("--schedule-seed")) o.schedule_seed = schedule_seed;
       if (!classifier.empty()) o.classifier = classifier;
-      o.trace = trace;
+      if (!wave_window.empty()) dfc::tb::parse_wave_window(wave_window, wave);
+      o.wave = wave;
       o.out_dir = out_dir;
       o.quiet = quiet;
       const auto res = dfc::tb::run_simulation(o);

@@ -79,6 +79,21 @@ ClassifierTarget::ClassifierTarget(sc_core::sc_module_name n, std::unique_ptr<Cl
   socket.register_b_transport(this, &ClassifierTarget::b_transport);
 }
 
+void ClassifierTarget::set_wave(WaveRecorder* w) {
+  wave_ = w;
+  if (!w) return;
+  w_busy_ = w->add("card.classifier", "busy", WaveRecorder::Kind::Busy);
+  w_flight_ = w->add("card.classifier", "lookups_in_flight", WaveRecorder::Kind::Count, 8);
+}
+
+// Whether a write of n words at addr writes the key's last word (which starts a lookup,
+// classifier_bus.hpp): the lookup's issue slot is booked before the device runs it, so the
+// RTL is clocked at the SystemC time of that slot.
+static bool starts_lookup(uint32_t addr, size_t n) {
+  const uint32_t last = abi::CLS_KEY + 4 * (abi::KEY_IN_WORDS - 1);
+  return addr <= last && addr + 4 * n > last;
+}
+
 void ClassifierTarget::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const uint64_t off = gp.get_address() - abi::CLS_BASE;
   const size_t ci = off / cardmap::CLS_CTX_STRIDE;
@@ -111,15 +126,21 @@ void ClassifierTarget::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
   try {
     if (gp.is_write()) {
       const uint64_t before = c.bus->lookups(), writes_before = c.bus->entry_writes();
+      // Pipelined: a new lookup may enter every issue_cycles; the result is readable after
+      // the device's own reported cycles.
+      const bool lookup = starts_lookup(addr, nw);
+      const uint64_t start = lookup ? issue_.book(t, issue_ps_) : t;
+      dev_->at_time(start);
       c.bus->write(addr, words, nw);
       if (c.bus->lookups() != before) {
-        // Pipelined: a new lookup may enter every issue_cycles; the result is readable after
-        // the device's own reported cycles.
-        const uint64_t start = issue_.book(t, issue_ps_);
+        if (!lookup) throw std::logic_error("classifier target: a lookup started by a write it did not expect");
         c.ready_ps = start + cycle_ps_ * c.bus->last_result().cycles;
         ++lookups_;
+        if (wave_) wave_->interval(w_busy_, start, start + issue_ps_), wave_->interval(w_flight_, start, c.ready_ps);
       } else if (c.bus->entry_writes() != writes_before) {
-        t = issue_.book(t, cycle_ps_) + cycle_ps_;  // an entry write takes the table for a clock
+        const uint64_t s = issue_.book(t, cycle_ps_);  // an entry write takes the table for a clock
+        if (wave_) wave_->interval(w_busy_, s, s + cycle_ps_);
+        t = s + cycle_ps_;
       }
     } else {
       if (addr >= abi::CLS_RESULT) t = std::max(t, c.ready_ps);
@@ -193,6 +214,11 @@ Interconnect::Interconnect(sc_core::sc_module_name n, const CardProfile& p)
   target.register_b_transport(this, &Interconnect::b_transport);
 }
 
+void Interconnect::set_wave(WaveRecorder* w) {
+  wave_ = w;
+  if (w) w_busy_ = w->add("card.interconnect", "busy", WaveRecorder::Kind::Busy);
+}
+
 void Interconnect::b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay) {
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
@@ -201,6 +227,7 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay
   // Arbitration + address phase, then the data beats; requests that overlap wait.
   const auto svc = static_cast<uint64_t>(double(per_access_ + (len + bpc_ - 1) / bpc_) * cycle_ps_);
   const uint64_t start = occ_.book(t, svc);
+  if (wave_) wave_->interval(w_busy_, start, start + svc);
   delay = at_ps(start + svc - now);
   if (addr >= cardmap::PKT_MEM_BASE)
     to_memory->b_transport(gp, delay);

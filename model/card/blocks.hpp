@@ -23,6 +23,7 @@
 #include "classifier/classifier_device.hpp"
 #include "profile.hpp"
 #include "timeline.hpp"
+#include "wave.hpp"
 
 namespace dfc::model {
 
@@ -65,6 +66,8 @@ class ClassifierTarget : public sc_core::sc_module {
   ClassifierDevice& device() { return *dev_; }
   uint64_t lookups() const { return lookups_; }
   uint64_t busy_ps() const { return issue_.busy_ps(); }
+  // Waveform (null: off): busy (the issue slot), lookups_in_flight (issue to result ready).
+  void set_wave(WaveRecorder* w);
   // Extra sync points (schedule seed): the calling core's thread syncs at every access to a
   // context when set.
   bool sync_all = false;
@@ -82,6 +85,8 @@ class ClassifierTarget : public sc_core::sc_module {
   Occupancy issue_;
   uint64_t cycle_ps_, issue_ps_, reg_ps_;
   uint64_t lookups_ = 0;
+  WaveRecorder* wave_ = nullptr;
+  int w_busy_ = 0, w_flight_ = 0;
 };
 
 class HwSemaphores : public sc_core::sc_module {
@@ -113,6 +118,7 @@ class Interconnect : public sc_core::sc_module {
   Interconnect(sc_core::sc_module_name n, const CardProfile& p);
   uint64_t busy_ps() const { return occ_.busy_ps(); }
   uint64_t wait_ps() const { return occ_.wait_ps(); }
+  void set_wave(WaveRecorder* w);  // busy: arbitration + transfer of every transaction
   // Multi-sockets bind their callbacks at the end of elaboration; transactions issued while
   // elaborating (the firmware's constructor probing the classifier) come in here.
   void b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -121,6 +127,8 @@ class Interconnect : public sc_core::sc_module {
   Occupancy occ_;
   double cycle_ps_;
   unsigned bpc_, per_access_;
+  WaveRecorder* wave_ = nullptr;
+  int w_busy_ = 0;
 };
 
 }  // namespace dfc::model

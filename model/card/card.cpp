@@ -73,7 +73,26 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   hal_ = std::make_unique<CardHal>(*this);
   fw_ = make_fw(*hal_);
 }
-Card::~Card() = default;
+Card::~Card() { close_wave(); }
+
+void Card::open_wave(const std::string& path, WaveRecorder::Format f, uint64_t from_ps, uint64_t to_ps) {
+  wave_ = std::make_unique<WaveRecorder>(path, f, from_ps, to_ps);
+  WaveRecorder* w = wave_.get();
+  ingress_dma_.set_wave(w);
+  for (auto& c : cores_) c->set_wave(w);
+  classifier_.set_wave(w);
+  ic_.set_wave(w);
+  egress_port_.set_wave(w);
+  // No block reports a step older than SystemC's time (every core's local time is at or after
+  // it, and the shared blocks book at request time), except the ingress, whose arrivals can lag
+  // it; those come in arrival order, so none older than the last admitted one.
+  w->set_floor([this] { return std::min(cores_time_floor_ps(), ingress_dma_.admitted_until_ps()); });
+}
+
+void Card::close_wave() {
+  if (!wave_) return;
+  wave_->close(stats_.end_ps ? stats_.end_ps : sc_core::sc_time_stamp().value());
+}
 
 void Card::set_realtime(bool on, uint64_t max_lag_ps) {
   realtime_ = on;

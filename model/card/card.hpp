@@ -116,6 +116,14 @@ class Card : public sc_core::sc_module {
   // core's quantum-keeper offset cannot be read as its time: it may resume earlier.)
   uint64_t cores_time_floor_ps() const;
 
+  // Card-level waveform (docs/model.md §12), before sc_start: every block reports its signals
+  // into `path` on SystemC time (1 ps), limited to [from_ps, to_ps]. close_wave() after the run
+  // writes the rest up to the run's end (the destructor does too). Throws std::runtime_error
+  // when the file cannot be created.
+  void open_wave(const std::string& path, WaveRecorder::Format f, uint64_t from_ps, uint64_t to_ps);
+  void close_wave();
+  const WaveRecorder* wave() const { return wave_.get(); }
+
  private:
   friend class Core;
   class CardHal;
@@ -150,6 +158,7 @@ class Card : public sc_core::sc_module {
   uint64_t max_lag_ps_ = 0;
   bool wall_started_ = false;
   std::chrono::steady_clock::time_point wall0_;
+  std::unique_ptr<WaveRecorder> wave_;  // last member: closed before the blocks go
 };
 
 }  // namespace dfc::model

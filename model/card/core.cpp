@@ -180,18 +180,27 @@ void Core::lock_release(unsigned lock) {
   card_.sems_.release(lock, static_cast<int>(id_), local_ps());
 }
 
+void Core::set_wave(WaveRecorder* w) {
+  wave_ = w;
+  if (w) w_busy_ = w->add("card.core" + std::to_string(id_), "busy", WaveRecorder::Kind::Busy);
+}
+
 void Core::run_timer() {
   const uint64_t start = local_ps();
+  if (wave_) wave_->step(w_busy_, start, +1);  // now: the handler may sync before it ends
   card_.timer_at_ps_ = UINT64_MAX;
   ++card_.stats_.timer_events;
   card_.fw_->on_timer();
+  if (wave_) wave_->step(w_busy_, local_ps(), -1);
   busy_ps_ += local_ps() - start;
   card_.stats_.core_busy_ps[id_] = busy_ps_;
 }
 
 bool Core::run_idle() {
   const uint64_t start = local_ps();
+  if (wave_) wave_->step(w_busy_, start, +1);
   const bool did = card_.fw_->on_idle();
+  if (wave_) wave_->step(w_busy_, local_ps(), -1);
   busy_ps_ += local_ps() - start;
   card_.stats_.core_busy_ps[id_] = busy_ps_;
   return did;
@@ -199,6 +208,7 @@ bool Core::run_idle() {
 
 void Core::handle(Packet& p) {
   const uint64_t start = local_ps();
+  if (wave_) wave_->step(w_busy_, start, +1);
   card_.now_ps_ = std::max(card_.now_ps_, start);
   // The packet loop: read the descriptor the ingress DMA posted, then the handler.
   if (desc_bytes_ > 0)
@@ -210,6 +220,7 @@ void Core::handle(Packet& p) {
     ++card_.stats_.monitor_packets;
   card_.fw_->on_packet(p);
   const uint64_t end = local_ps();
+  if (wave_) wave_->step(w_busy_, end, -1);
   busy_ps_ += end - start;
   card_.stats_.core_busy_ps[id_] = busy_ps_;
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);

@@ -16,6 +16,7 @@
 #include "cache.hpp"
 #include "dfc/hal/hal.hpp"
 #include "profile.hpp"
+#include "wave.hpp"
 
 namespace dfc::model {
 
@@ -40,6 +41,8 @@ class Core : public sc_core::sc_module {
   uint64_t final_ps() const { return final_ps_; }
   bool finished() const { return finished_; }
   const Cache& l1() const { return l1_; }
+  // Waveform (null: off): busy while it runs a handler, a timer or the idle housekeeping.
+  void set_wave(WaveRecorder* w);
 
  private:
   // Perturbs the quantum per sync when a schedule seed is set (deterministically).
@@ -73,6 +76,8 @@ class Core : public sc_core::sc_module {
   bool finished_ = false;
   std::mt19937_64 rng_;
   bool perturb_ = false;
+  WaveRecorder* wave_ = nullptr;
+  int w_busy_ = 0;
   tlm::tlm_generic_payload gp_;
   unsigned char scratch_[256] = {};
   // A streaming read fetches its missing lines in bursts of up to one DRAM page.

@@ -90,6 +90,7 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     }
     if (pending_.t_arrival_ps > t) return;
     have_pending_ = false;
+    admitted_ps_ = pending_.t_arrival_ps;
     if (ring_.size() + ctl_ring_.size() >= capacity_) {  // every receive buffer holds a packet no core took yet
       ++st_.ingress_dropped_buffer;
       if (on_drop) on_drop(pending_, "ingress_buffer_full");
@@ -101,9 +102,17 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     dma(pending_.buf_addr, static_cast<uint32_t>(std::min<size_t>(pending_.data.size(), cardmap::PKT_BUF_BYTES)),
         pending_.t_arrival_ps);
     dma(cardmap::RX_RING_BASE + slot * desc_bytes_, static_cast<uint32_t>(desc_bytes_), pending_.t_arrival_ps);
+    if (wave_) wave_->step(pending_.unit == Unit::Control ? w_ctl_ : w_ring_, pending_.t_arrival_ps, +1);
     (pending_.unit == Unit::Control ? ctl_ring_ : ring_).push_back(std::move(pending_));
     st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, ring_.size() + ctl_ring_.size());
   }
+}
+
+void IngressDma::set_wave(WaveRecorder* w) {
+  wave_ = w;
+  if (!w) return;
+  w_ring_ = w->add("card.ingress", "ring_depth", WaveRecorder::Kind::Count);
+  w_ctl_ = w->add("card.ingress", "ctl_ring_depth", WaveRecorder::Kind::Count);
 }
 
 IngressDma::Take IngressDma::take(unsigned core, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until) {
@@ -114,6 +123,7 @@ IngressDma::Take IngressDma::take(unsigned core, uint64_t t, uint64_t next_timer
   if (core == 0 && !ctl_ring_.empty() && (!from || ctl_ring_.front().t_arrival_ps <= ring_.front().t_arrival_ps))
     from = &ctl_ring_;
   if (from) {
+    if (wave_) wave_->step(from == &ctl_ring_ ? w_ctl_ : w_ring_, t, -1);
     out = std::move(from->front());
     from->pop_front();
     return Take::Packet;
@@ -145,6 +155,13 @@ uint64_t EgressDma::fetch(uint64_t addr, uint32_t bytes, uint64_t t) {
 EgressPort::EgressPort(sc_core::sc_module_name n, const CardProfile& p)
     : sc_module(n), bps_(p.egress_bps), capacity_(p.egress_queue_packets) {}
 
+void EgressPort::set_wave(WaveRecorder* w) {
+  wave_ = w;
+  if (!w) return;
+  w_depth_ = w->add("card.egress", "queue_depth", WaveRecorder::Kind::Count);
+  w_busy_ = w->add("card.egress", "busy", WaveRecorder::Kind::Busy);
+}
+
 size_t EgressPort::queued_at(uint64_t t) {
   while (!starts_.empty() && starts_.front() <= t) starts_.pop_front();
   return starts_.size();
@@ -158,6 +175,7 @@ bool EgressPort::enqueue(const Packet& p, uint64_t t, uint64_t ready_ps, uint64_
   busy_ps_ += w;
   starts_.push_back(start);
   depart_ps = free_ps_;
+  if (wave_) wave_->interval(w_depth_, t, start), wave_->interval(w_busy_, start, free_ps_);
   return true;
 }
 

@@ -17,6 +17,7 @@
 
 #include "dfc/hal/packet.hpp"
 #include "profile.hpp"
+#include "wave.hpp"
 
 namespace dfc::model {
 
@@ -58,6 +59,11 @@ class IngressDma : public sc_core::sc_module {
   std::function<void(const Packet&, const char*)> on_drop;
   // Real-time pacing (`dfcsim serve`): called with t before the source is asked.
   std::function<void(uint64_t)> pace;
+  // Waveform (null: off): ring_depth and ctl_ring_depth (+1 at a packet's arrival, -1 when a
+  // core takes it).
+  void set_wave(WaveRecorder* w);
+  // Every packet admitted from now on arrived at or after this time (arrivals are in order).
+  uint64_t admitted_until_ps() const { return admitted_ps_; }
 
  private:
   void admit(uint64_t t, uint64_t next_timer_ps);
@@ -69,7 +75,9 @@ class IngressDma : public sc_core::sc_module {
   std::deque<Packet> ring_, ctl_ring_;  // monitored / control descriptors
   Packet pending_;
   bool have_pending_ = false, end_ = false;
-  uint64_t idle_until_ = 0, slot_ = 0;
+  uint64_t idle_until_ = 0, slot_ = 0, admitted_ps_ = 0;
+  WaveRecorder* wave_ = nullptr;
+  int w_ring_ = 0, w_ctl_ = 0;
   tlm::tlm_generic_payload gp_;
   std::vector<unsigned char> scratch_;
 };
@@ -96,12 +104,16 @@ class EgressPort : public sc_core::sc_module {
   uint64_t free_ps() const { return free_ps_; }
   uint64_t busy_ps() const { return busy_ps_; }
   size_t queued_at(uint64_t t);
+  // Waveform (null: off): queue_depth (queued, not yet on the wire) and busy (serialising).
+  void set_wave(WaveRecorder* w);
 
  private:
   double bps_;
   size_t capacity_;
   std::deque<uint64_t> starts_;  // service start times of queued copies
   uint64_t free_ps_ = 0, busy_ps_ = 0;
+  WaveRecorder* wave_ = nullptr;
+  int w_depth_ = 0, w_busy_ = 0;
 };
 
 }  // namespace dfc::model

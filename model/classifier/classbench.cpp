@@ -2,6 +2,7 @@
 #include "classbench.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -175,7 +176,11 @@ Summary run(const Options& o, std::ostream& out) {
     while (depth < want) depth *= 4;
   }
   model::ClassifierOptions copt;
-  copt.wave = o.wave;  // the factory reports a model kind or a build without waveforms
+  if (!o.wave.empty()) {  // the factory reports a model kind or a bad format
+    std::filesystem::create_directories(o.out_dir);
+    copt.wave = (std::filesystem::path(o.out_dir) / ("classifier." + o.wave)).string();
+    copt.wave_format = o.wave;
+  }
   auto dev = model::make_classifier(o.classifier, depth, copt);
   DirectHal hal(*dev);
   fw::ClassifierDriver drv(hal);

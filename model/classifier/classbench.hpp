@@ -44,7 +44,10 @@ struct Options {
   uint64_t seed = 1;
   bool verify = false;   // also compare with a software linear scan; mismatches fail
   bool quiet = false;    // no per-header lines
-  std::string wave;      // RTL waveform file (needs -DDFC_RTL_TRACE=VCD|FST)
+  // "vcd" or "fst": the RTL's waveform into out_dir/classifier.<wave>, on a nominal 1 ns clock
+  // (no card here: the time axis is clocks x 1000 ps).
+  std::string wave;
+  std::string out_dir = ".";
 };
 
 struct Summary {

@@ -14,6 +14,12 @@
 
 namespace dfc::model {
 
+// The waveform bookkeeping of a device that records one (ClassifierRtl::wave_timing()).
+struct ClassifierWaveTiming {
+  uint64_t shifted = 0, max_shift_ps = 0;       // edges moved later to keep time monotonic
+  uint64_t first_ps = UINT64_MAX, last_ps = 0;  // first and last dumped edge
+};
+
 class ClassifierDevice {
  public:
   virtual ~ClassifierDevice() = default;
@@ -24,15 +30,24 @@ class ClassifierDevice {
   virtual void set_group_enable(uint32_t group, bool enable) = 0;
   virtual abi::LookupResult lookup(const abi::KeyWords& key) = 0;
   virtual std::string name() const = 0;
+  // The simulated time (ps) at which the next operation is presented (the card's
+  // ClassifierTarget calls it before every access). Only a device that records a waveform uses
+  // it, to put its clock edges on SystemC time; the others ignore it.
+  virtual void at_time(uint64_t /*t_ps*/) {}
+  // Its waveform's bookkeeping while it records one; nullptr otherwise.
+  virtual const ClassifierWaveTiming* wave_timing() const { return nullptr; }
 };
 
 // How the factory builds a device. Everything a caller may switch on is here, so nobody needs
 // to know the concrete class (no dynamic_cast).
 struct ClassifierOptions {
-  // Non-empty: record the RTL's waveform into this file, in the build's format
-  // (classifier_wave_format()). Only kinds that contain the RTL ("rtl", and "lockstep", whose
-  // primary is the RTL) record waveforms.
+  // Non-empty: record the RTL's waveform into this file. Only kinds that contain the RTL ("rtl",
+  // and "lockstep", whose primary is the RTL) record waveforms. Every build can; the RTL is then
+  // the Verilated variant with tracing compiled in (docs/classifier.md, "Waveforms").
   std::string wave;
+  std::string wave_format = "vcd";        // "vcd" or "fst"
+  uint64_t wave_clock_ps = 1000;          // one RTL clock on the waveform's time axis
+  uint64_t wave_from_ps = 0, wave_to_ps = UINT64_MAX;  // only edges in this window are dumped
 };
 
 // kind: "rtl", "model" or "lockstep" (both, compared on every lookup: classifier_lockstep.hpp).
@@ -41,7 +56,5 @@ struct ClassifierOptions {
 // opened. Every message says what to change.
 std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth,
                                                   const ClassifierOptions& opt = {});
-// The waveform format of this build: "vcd", "fst" or "none" (cmake -DDFC_RTL_TRACE=VCD|FST).
-const char* classifier_wave_format();
 
 }  // namespace dfc::model

@@ -18,11 +18,17 @@ std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint3
     return std::make_unique<ClassifierTss>(depth);
   }
   if (kind == "rtl" || kind == "lockstep") {
-    auto rtl = std::make_unique<rtl::ClassifierRtl>(depth);
+    using W = rtl::ClassifierRtl::Wave;
+    W w = W::None;
     if (!opt.wave.empty()) {
-      if (!rtl::ClassifierRtl::trace_supported())
-        throw std::runtime_error("this build records no waveforms; reconfigure with "
-                                 "-DDFC_RTL_TRACE=VCD or -DDFC_RTL_TRACE=FST and rebuild");
+      if (opt.wave_format != "vcd" && opt.wave_format != "fst")
+        throw std::invalid_argument("waveform format '" + opt.wave_format + "' (expected vcd or fst)");
+      w = opt.wave_format == "vcd" ? W::Vcd : W::Fst;
+    }
+    // Without a waveform, the variant without trace code (the fast one: docs/performance.md).
+    auto rtl = std::make_unique<rtl::ClassifierRtl>(depth, w);
+    if (!opt.wave.empty()) {
+      rtl->set_wave_time(opt.wave_clock_ps, opt.wave_from_ps, opt.wave_to_ps);
       if (!rtl->open_trace(opt.wave)) throw std::runtime_error(opt.wave + ": cannot open the waveform file");
     }
     if (kind == "rtl") return rtl;
@@ -32,7 +38,5 @@ std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint3
   }
   throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl, model or lockstep)");
 }
-
-const char* classifier_wave_format() { return rtl::ClassifierRtl::trace_format(); }
 
 }  // namespace dfc::model

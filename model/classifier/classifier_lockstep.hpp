@@ -35,6 +35,8 @@ class ClassifierLockstep final : public ClassifierDevice {
   // Throws LockstepDivergence on the first lookup where the two devices disagree.
   abi::LookupResult lookup(const abi::KeyWords& key) override;
   std::string name() const override { return "lockstep"; }
+  void at_time(uint64_t t_ps) override { primary_->at_time(t_ps); }
+  const ClassifierWaveTiming* wave_timing() const override { return primary_->wave_timing(); }
 
   ClassifierDevice& primary() { return *primary_; }
   uint64_t lookups() const { return lookups_; }

@@ -6,38 +6,23 @@
 #include <unistd.h>
 #include <verilated_cov.h>
 #endif
-#if DFC_RTL_TRACE_VCD
-#include <verilated_vcd_c.h>
-#elif DFC_RTL_TRACE_FST
 #include <verilated_fst_c.h>
-#endif
+#include <verilated_vcd_c.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iterator>
 #include <stdexcept>
 #include <type_traits>
 
 #include "classifier_rtl_depths.hpp"  // generated from rtl/data/classifier.json
-// One Verilated model per depth of the contract's rtl_depths (generated include list).
+// Three Verilated models per depth of the contract's rtl_depths (generated include list):
+// Vclassifier_N without trace code, Vclassifier_vcd_N (--trace), Vclassifier_fst_N (--trace-fst).
 #include "classifier_rtl_models.inc"
 
 namespace dfc::rtl {
 
 namespace {
-
-#if DFC_RTL_TRACE_VCD
-using TraceFile = VerilatedVcdC;
-constexpr bool kTrace = true;
-constexpr const char* kTraceFormat = "vcd";
-#elif DFC_RTL_TRACE_FST
-using TraceFile = VerilatedFstC;
-constexpr bool kTrace = true;
-constexpr const char* kTraceFormat = "fst";
-#else
-struct TraceFile {};
-constexpr bool kTrace = false;
-constexpr const char* kTraceFormat = "none";
-#endif
 
 template <typename T, typename V>
 void put(T& port, V v) {
@@ -57,27 +42,49 @@ struct ClassifierRtl::Impl {
   uint32_t depth = 0, hw_depth = 0;
   uint64_t clocks = 0;
   std::unique_ptr<VerilatedContext> ctx;
+  // The waveform's time axis (ps): the next rising edge is at max(hint, next_rise).
+  uint64_t half_ps = 500, from_ps = 0, to_ps = UINT64_MAX, next_rise = 0;
+  std::optional<uint64_t> hint;
+  WaveTiming timing;
 
   virtual ~Impl() = default;
   virtual CycleOut step(const Drive& d) = 0;
   virtual bool open_trace(const std::string& path) = 0;
   virtual void close_trace() = 0;
+  virtual bool tracing() const = 0;
+
+  // The times of this clock's rising and falling edges.
+  std::pair<uint64_t, uint64_t> edges() {
+    uint64_t rise = next_rise;
+    if (hint) {
+      if (*hint >= rise) {
+        rise = *hint;
+      } else if (tracing()) {
+        ++timing.shifted;
+        timing.max_shift_ps = std::max(timing.max_shift_ps, rise - *hint);
+      }
+      hint.reset();
+    }
+    next_rise = rise + 2 * half_ps;
+    return {rise, rise + half_ps};
+  }
 };
 
 namespace {
 
-template <typename V>
+// TF: VerilatedVcdC, VerilatedFstC, or void for the model without trace code.
+template <typename V, typename TF>
 struct ModelImpl final : ClassifierRtl::Impl {
+  static constexpr bool kTrace = !std::is_void_v<TF>;
+  using TraceFile = std::conditional_t<kTrace, TF, char>;
   std::unique_ptr<V> m;
-#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
   std::unique_ptr<TraceFile> tfp;
-#endif
 
   ModelImpl(uint32_t d, uint32_t n) {
     depth = d;
     hw_depth = n;
     ctx = std::make_unique<VerilatedContext>();
-    if (kTrace) ctx->traceEverOn(true);
+    if constexpr (kTrace) ctx->traceEverOn(true);
     m = std::make_unique<V>(ctx.get(), "classifier");
     m->clk = 0;
     m->rst_n = 1;
@@ -107,35 +114,45 @@ struct ModelImpl final : ClassifierRtl::Impl {
   }
 #endif
 
-  void dump() {
-#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
-    if (tfp) tfp->dump(ctx->time());
-#endif
+  bool tracing() const override { return tfp != nullptr; }
+
+  void dump(uint64_t t) {
+    if constexpr (kTrace) {
+      if (tfp && t >= from_ps && t <= to_ps) {
+        tfp->dump(t);
+        if (timing.first_ps == UINT64_MAX) timing.first_ps = t;
+        timing.last_ps = t;
+      }
+    } else {
+      (void)t;
+    }
   }
 
   bool open_trace(const std::string& path) override {
-#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
-    close_trace();
-    tfp = std::make_unique<TraceFile>();
-    m->trace(tfp.get(), 99);
-    tfp->open(path.c_str());
-    if (!tfp->isOpen()) {
-      tfp.reset();
+    if constexpr (kTrace) {
+      close_trace();
+      tfp = std::make_unique<TraceFile>();
+      m->trace(tfp.get(), 99);
+      tfp->set_time_unit("1ps");
+      tfp->set_time_resolution("1ps");
+      tfp->open(path.c_str());
+      if (!tfp->isOpen()) {
+        tfp.reset();
+        return false;
+      }
+      return true;
+    } else {
+      (void)path;
       return false;
     }
-    return true;
-#else
-    (void)path;
-    return false;
-#endif
   }
   void close_trace() override {
-#if DFC_RTL_TRACE_VCD || DFC_RTL_TRACE_FST
-    if (tfp) {
-      tfp->close();
-      tfp.reset();
+    if constexpr (kTrace) {
+      if (tfp) {
+        tfp->close();
+        tfp.reset();
+      }
     }
-#endif
   }
 
   ClassifierRtl::CycleOut step(const Drive& d) override {
@@ -166,14 +183,15 @@ struct ModelImpl final : ClassifierRtl::Impl {
     v.lk_valid = d.in.key ? 1 : 0;
     if (d.in.key)
       for (unsigned w = 0; w < abi::KEY_IN_WORDS; ++w) v.lk_key[w] = (*d.in.key)[w];
+    const auto [rise, fall] = edges();
+    ctx->time(rise);
     v.clk = 1;
     v.eval();
-    ctx->timeInc(1);
-    dump();
+    dump(rise);
+    ctx->time(fall);
     v.clk = 0;
     v.eval();
-    ctx->timeInc(1);
-    dump();
+    dump(fall);
     ++clocks;
     ClassifierRtl::CycleOut o;
     o.res_valid = v.res_valid;
@@ -189,12 +207,19 @@ struct ModelImpl final : ClassifierRtl::Impl {
 
 }  // namespace
 
-ClassifierRtl::ClassifierRtl(uint32_t depth) {
+ClassifierRtl::ClassifierRtl(uint32_t depth, Wave wave) {
   if (depth == 0 || depth > kMaxDepth)
     throw std::invalid_argument("rtl classifier: depth must be 1.." + std::to_string(kMaxDepth));
-  // The smallest compiled depth that holds `depth` entries.
-#define DFC_CLS_PICK(n) \
-  if (!impl_ && depth <= n) impl_ = std::make_unique<ModelImpl<Vclassifier_##n>>(depth, n);
+  // The smallest compiled depth that holds `depth` entries, in the variant asked for.
+#define DFC_CLS_PICK(n)                                                                              \
+  if (!impl_ && depth <= n) {                                                                        \
+    if (wave == Wave::Vcd)                                                                           \
+      impl_ = std::make_unique<ModelImpl<Vclassifier_vcd_##n, VerilatedVcdC>>(depth, n);             \
+    else if (wave == Wave::Fst)                                                                      \
+      impl_ = std::make_unique<ModelImpl<Vclassifier_fst_##n, VerilatedFstC>>(depth, n);             \
+    else                                                                                             \
+      impl_ = std::make_unique<ModelImpl<Vclassifier_##n, void>>(depth, n);                          \
+  }
   DFC_CLS_FOR_EACH_DEPTH(DFC_CLS_PICK)
 #undef DFC_CLS_PICK
 }
@@ -209,10 +234,17 @@ std::vector<uint32_t> ClassifierRtl::compiled_depths() {
 uint32_t ClassifierRtl::depth() const { return impl_->depth; }
 uint32_t ClassifierRtl::hw_depth() const { return impl_->hw_depth; }
 uint64_t ClassifierRtl::clocks() const { return impl_->clocks; }
-bool ClassifierRtl::trace_supported() { return kTrace; }
-const char* ClassifierRtl::trace_format() { return kTraceFormat; }
 bool ClassifierRtl::open_trace(const std::string& path) { return impl_->open_trace(path); }
 void ClassifierRtl::close_trace() { impl_->close_trace(); }
+void ClassifierRtl::set_wave_time(uint64_t clock_ps, uint64_t from_ps, uint64_t to_ps) {
+  impl_->half_ps = std::max<uint64_t>(clock_ps / 2, 1);
+  impl_->from_ps = from_ps;
+  impl_->to_ps = to_ps;
+}
+void ClassifierRtl::at_time(uint64_t t_ps) { impl_->hint = t_ps; }
+const ClassifierRtl::WaveTiming* ClassifierRtl::wave_timing() const {
+  return impl_->tracing() ? &impl_->timing : nullptr;
+}
 
 ClassifierRtl::CycleOut ClassifierRtl::step(const CycleIn& in) {
   if (in.entry_index && *in.entry_index >= impl_->depth)

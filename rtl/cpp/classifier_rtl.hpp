@@ -19,7 +19,11 @@ class ClassifierRtl final : public model::ClassifierDevice {
   static const uint32_t kMaxDepth;
   static std::vector<uint32_t> compiled_depths();  // ascending
 
-  explicit ClassifierRtl(uint32_t depth);  // throws std::invalid_argument if depth > kMaxDepth
+  // Which Verilated variant: None has no trace code (the fast one); Vcd and Fst can record a
+  // waveform (open_trace), and are off until asked.
+  enum class Wave { None, Vcd, Fst };
+  // Throws std::invalid_argument if depth > kMaxDepth.
+  explicit ClassifierRtl(uint32_t depth, Wave wave = Wave::None);
   ~ClassifierRtl() override;
   ClassifierRtl(const ClassifierRtl&) = delete;
   ClassifierRtl& operator=(const ClassifierRtl&) = delete;
@@ -33,16 +37,29 @@ class ClassifierRtl final : public model::ClassifierDevice {
   // from the key edge to lk_done (docs/classifier.md §7).
   abi::LookupResult lookup(const abi::KeyWords& key) override;
   std::string name() const override { return "rtl"; }
+  // The next operation's clock edges start at t_ps on the waveform (SystemC time, ps), or
+  // right after the previous operation's last edge if that is later (see wave_timing()).
+  void at_time(uint64_t t_ps) override;
 
   uint32_t hw_depth() const;     // N the RTL was compiled with
   uint64_t clocks() const;       // clock cycles simulated so far
 
-  // Waveforms: available when built with -DDFC_RTL_TRACE=VCD or FST. open_trace() returns
-  // false (and does nothing) otherwise. The trace is closed by close_trace() or destruction.
-  static bool trace_supported();
-  static const char* trace_format();  // "vcd", "fst" or "none"
+  // Waveforms (variants Vcd and Fst): open_trace() returns false (and does nothing) on the
+  // variant None or when the file cannot be created. The trace is closed by close_trace() or
+  // destruction. Timescale 1 ps. Each clock is a rising edge at the time given by at_time() (or
+  // one clock_ps after the previous rising edge) and a falling edge half a clock later; only
+  // edges in [from_ps, to_ps] are dumped. Without at_time() (classbench) the axis is simply
+  // clocks x clock_ps. The RTL is clocked only while an operation runs: between operations the
+  // waveform shows no edges.
   bool open_trace(const std::string& path);
   void close_trace();
+  void set_wave_time(uint64_t clock_ps, uint64_t from_ps = 0, uint64_t to_ps = UINT64_MAX);
+  // How far the waveform's edges stray from the times at_time() gave: decoupled cores present
+  // operations out of time order, and an operation whose time is before the previous one's
+  // last edge is moved after it (monotonic timestamps). Counted while a trace is open.
+  using WaveTiming = model::ClassifierWaveTiming;
+  // nullptr unless a trace is open.
+  const WaveTiming* wave_timing() const override;
 
   // Cycle-level access (tests of pipelining and write atomicity). One call = one clock:
   // the given lookup and/or writes are presented at that clock edge; the outputs are the

@@ -7,6 +7,7 @@
 
 #include "classifier_ref.hpp"
 #include "classifier_rtl.hpp"
+#include <gtkwave/fstapi.h>
 
 #ifndef DFC_LONG
 #define DFC_LONG 0
@@ -103,22 +104,64 @@ INSTANTIATE_TEST_SUITE_P(Depths, RtlVsRef, ::testing::Values(2048u, 4096u, 5000u
 #else
 INSTANTIATE_TEST_SUITE_P(Depths, RtlVsRef, ::testing::Values(1u, 64u, 100u, 256u, 1024u));
 
-TEST(Rtl, WaveformTraceWhenBuiltWithIt) {
-  rtl::ClassifierRtl r(64);
-  const std::string path = ::testing::TempDir() + "classifier_trace." + rtl::ClassifierRtl::trace_format();
-  if (!rtl::ClassifierRtl::trace_supported()) {
-    EXPECT_FALSE(r.open_trace(path));
-    GTEST_SKIP() << "built without -DDFC_RTL_TRACE=VCD|FST";
+// Both traced variants record on the time axis they are given (at_time, 1 ps timescale), only
+// inside the window; the variant without trace code refuses to open a trace.
+TEST(Rtl, WaveformVariantsOnTheGivenTimeAxis) {
+  {
+    rtl::ClassifierRtl none(64);
+    EXPECT_FALSE(none.open_trace(::testing::TempDir() + "none.vcd"));
+    EXPECT_EQ(none.wave_timing(), nullptr);
   }
-  ASSERT_TRUE(r.open_trace(path));
-  abi::KeyWords k{};
-  for (int i = 0; i < 20; ++i) r.lookup(k);
-  r.close_trace();
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  ASSERT_NE(f, nullptr);
-  std::fseek(f, 0, SEEK_END);
-  EXPECT_GT(std::ftell(f), 100L);
-  std::fclose(f);
+  const uint64_t t0 = 5'000'000, clock = 4000;  // 5 us; 250 MHz
+  for (auto w : {rtl::ClassifierRtl::Wave::Vcd, rtl::ClassifierRtl::Wave::Fst}) {
+    const bool vcd = w == rtl::ClassifierRtl::Wave::Vcd;
+    const std::string path = ::testing::TempDir() + (vcd ? "classifier_trace.vcd" : "classifier_trace.fst");
+    {
+      rtl::ClassifierRtl r(64, w);
+      r.set_wave_time(clock, t0, t0 + 100 * clock);
+      ASSERT_TRUE(r.open_trace(path));
+      abi::KeyWords k{};
+      r.at_time(t0);
+      r.lookup(k);
+      r.at_time(t0 + 10);  // earlier than the previous lookup's last edge: moved after it
+      r.lookup(k);
+      for (int i = 0; i < 50; ++i) r.lookup(k);  // runs past the window's end
+      const auto* t = r.wave_timing();
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(t->first_ps, t0);
+      EXPECT_LE(t->last_ps, t0 + 100 * clock);
+      EXPECT_GE(t->last_ps, t0 + 90 * clock);
+      EXPECT_EQ(t->shifted, 1u);
+      EXPECT_GT(t->max_shift_ps, 0u);
+    }
+    if (vcd) {
+      std::FILE* f = std::fopen(path.c_str(), "r");
+      ASSERT_NE(f, nullptr);
+      char line[512];
+      uint64_t first = UINT64_MAX, last = 0, n = 0;
+      bool ps = false;
+      while (std::fgets(line, sizeof line, f)) {
+        if (std::string(line).find("1ps") != std::string::npos) ps = true;
+        if (line[0] != '#') continue;
+        const uint64_t t = std::strtoull(line + 1, nullptr, 10);
+        EXPECT_GT(t, n ? last : 0) << "timestamps not increasing";
+        if (!n++) first = t;
+        last = t;
+      }
+      std::fclose(f);
+      EXPECT_TRUE(ps) << "timescale 1ps";
+      EXPECT_EQ(first, t0);
+      EXPECT_LE(last, t0 + 100 * clock);
+    } else {
+      void* rd = fstReaderOpen(path.c_str());
+      ASSERT_NE(rd, nullptr);
+      EXPECT_EQ(fstReaderGetStartTime(rd), t0);
+      EXPECT_LE(fstReaderGetEndTime(rd), t0 + 100 * clock);
+      EXPECT_EQ(fstReaderGetTimescale(rd), -12);
+      EXPECT_GT(fstReaderGetVarCount(rd), 10u);
+      fstReaderClose(rd);
+    }
+  }
 }
 
 #endif
@@ -183,22 +226,25 @@ TEST(Rtl, FactoryMakesBoth) {
 
 TEST(Rtl, FactorySwitchesWaveformsOn) {
   model::ClassifierOptions o;
-  o.wave = ::testing::TempDir() + "factory_wave." + model::classifier_wave_format();
+  o.wave = ::testing::TempDir() + "factory_wave.vcd";
   EXPECT_THROW(model::make_classifier("model", 64, o), std::invalid_argument);
-  if (!rtl::ClassifierRtl::trace_supported()) {
-    EXPECT_THROW(model::make_classifier("rtl", 64, o), std::runtime_error);
-    GTEST_SKIP() << "built without -DDFC_RTL_TRACE=VCD|FST";
-  }
   {
     auto d = model::make_classifier("rtl", 64, o);
     abi::KeyWords k{};
     for (int i = 0; i < 10; ++i) d->lookup(k);
+    ASSERT_NE(d->wave_timing(), nullptr);
+    auto l = model::make_classifier("lockstep", 64, o);  // the primary records
+    EXPECT_NE(l->wave_timing(), nullptr);
+    EXPECT_EQ(model::make_classifier("rtl", 64)->wave_timing(), nullptr);  // off until asked for
   }
   std::FILE* f = std::fopen(o.wave.c_str(), "rb");
   ASSERT_NE(f, nullptr);
   std::fseek(f, 0, SEEK_END);
   EXPECT_GT(std::ftell(f), 100L);
   std::fclose(f);
+  o.wave_format = "lxt";
+  EXPECT_THROW(model::make_classifier("rtl", 64, o), std::invalid_argument);
+  o.wave_format = "vcd";
   o.wave = "/nonexistent-dir/x.vcd";
   EXPECT_THROW(model::make_classifier("rtl", 64, o), std::runtime_error);
 }

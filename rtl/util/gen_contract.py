@@ -190,7 +190,8 @@ def main():
     write(a.depths, gen_depths(c))
     if a.depths:  # the Verilated model headers, one per depth, for the device wrapper
         write(os.path.join(os.path.dirname(a.depths), "classifier_rtl_models.inc"),
-              HDR + "".join(f'#include "Vclassifier_{n}.h"\n' for n in c["_depths"]))
+              HDR + "".join(f'#include "Vclassifier{v}_{n}.h"\n'
+                            for n in c["_depths"] for v in ("", "_vcd", "_fst")))
 
 
 if __name__ == "__main__":

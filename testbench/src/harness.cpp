@@ -175,7 +175,7 @@ RunResult run_simulation(const RunOptions& opt) {
   ho.schedule_seed = opt.schedule_seed;
   ho.classifier = opt.classifier;
   ho.out_dir = opt.out_dir;
-  ho.trace = opt.trace;
+  ho.wave = opt.wave;
   ho.drain_ps = opt.drain_ps;
   ho.quiet = opt.quiet;
   ho.name = opt.name;

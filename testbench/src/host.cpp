@@ -24,6 +24,7 @@
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/why.hpp"
 #include "restart_event.hpp"
+#include "wave_host.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -349,16 +350,8 @@ void Host::build(model::IngressSource& src) {
     m.fw = f.get();
     return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), m.opt.restart_reason));
   };
-  model::ClassifierOptions copt;
-  if (!m.opt.trace.empty()) {
-    if (m.opt.classifier != "rtl" && m.opt.classifier != "lockstep")
-      throw std::runtime_error("--trace needs the RTL classifier (--classifier rtl or lockstep)");
-    if (m.opt.trace != model::classifier_wave_format())
-      throw std::runtime_error(std::string("--trace ") + m.opt.trace + ": this build traces " +
-                               model::classifier_wave_format() + "; reconfigure with -DDFC_RTL_TRACE=" +
-                               (m.opt.trace == "vcd" ? "VCD" : "FST") + " and rebuild");
-    copt.wave = (fs::path(m.opt.out_dir) / ("classifier." + m.opt.trace)).string();
-  }
+  const model::ClassifierOptions copt =
+      classifier_wave_options(m.opt.wave, m.opt.out_dir, m.opt.classifier, m.prof.classifier_hz);
   std::unique_ptr<model::ClassifierDevice> dev =
       model::make_classifier(m.opt.classifier, m.prof.classifier_depth, copt);
   m.cls_name = dev->name();
@@ -367,6 +360,7 @@ void Host::build(model::IngressSource& src) {
   m.card = std::make_unique<model::Card>("card", m.prof, std::move(dev), make_fw, src, on_copy, on_control,
                                          m.opt.drain_ps);
   m.card->set_realtime(m.opt.realtime);
+  open_card_wave(*m.card, m.opt.wave, m.opt.out_dir);
   m.card->set_drop_sink([&m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) return;
     if (m.why_log) m.why_log->on_ingress_drop(p.id, why);
@@ -506,6 +500,7 @@ json Host::report() {
                {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added},
                {"restarts", m.fw->server().restarts()}};
   r.update(m.report_dtcp_server());
+  if (m.opt.wave.on()) r["wave"] = wave_report(*m.card, m.opt.wave, m.opt.out_dir);
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
   const double done_s = double(cs.monitor_last_done_ps - cs.monitor_first_arrival_ps) / 1e12;

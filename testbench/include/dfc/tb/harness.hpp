@@ -11,6 +11,7 @@
 
 #include "dfc/hal/packet.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/wave.hpp"
 
 namespace dfc::tb {
 
@@ -64,7 +65,7 @@ struct RunOptions {
   uint64_t drain_ps = 1'000'000'000;  // simulated time kept running after the last packet
   std::string card_control_address = "192.0.2.1";  // unit 0 address the sources talk to
   bool quiet = false;
-  std::string trace;  // "", "vcd" or "fst": RTL waveform of the classifier into out_dir
+  WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
   // Pass/fail conditions of a scenario (see docs/user-guide.md, "Scenario files"):
   // {"scoreboard": true, "report": {"<dotted.key>": {"min": x, "max": y, "eq": z}}}
   nlohmann::json expect = nlohmann::json::object();

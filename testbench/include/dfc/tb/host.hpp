@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dfc/hal/packet.hpp"
+#include "dfc/tb/wave.hpp"
 
 namespace dfc::config {
 struct DfcConfig;
@@ -72,7 +73,7 @@ struct HostOptions {
   std::optional<uint64_t> schedule_seed;   // perturbs the cores' interleaving (--schedule-seed)
   std::string classifier = "rtl";
   std::string out_dir = "out";
-  std::string trace;              // "", "vcd" or "fst" (RTL classifier waveform)
+  WaveOptions wave;               // --wave: card and classifier waveforms into out_dir
   uint64_t drain_ps = 0;          // simulated time after the last arrival
   bool realtime = false;          // serve: paced to the wall clock, dtcp.log flushed per entry
   bool quiet = false;

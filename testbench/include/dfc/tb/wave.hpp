@@ -1,0 +1,20 @@
+// `--wave vcd|fst [--wave-window FROM_US:TO_US]`: which waveforms a run records (SystemC-free).
+// The files (docs/user-guide.md, "Waveforms"): OUT/card.<fmt> (card-level signals, every
+// classifier kind) and OUT/classifier.<fmt> (the classifier RTL; --classifier rtl or lockstep).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace dfc::tb {
+
+struct WaveOptions {
+  std::string format;  // "" (off), "vcd" or "fst"
+  uint64_t from_ps = 0, to_ps = UINT64_MAX;
+  bool on() const { return !format.empty(); }
+};
+
+// "FROM_US:TO_US" (decimal microseconds, FROM < TO; either side may be empty: from the start /
+// to the end) into ps. Throws std::invalid_argument with what is wrong and how to write it.
+void parse_wave_window(const std::string& s, WaveOptions& w);
+
+}  // namespace dfc::tb
