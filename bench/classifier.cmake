@@ -1,6 +1,6 @@
 # Classifier simulation-speed benchmark (owned by the classifier engineer).
 # Include from bench/CMakeLists.txt:   include(${CMAKE_CURRENT_SOURCE_DIR}/classifier.cmake)
-# Run: build/bin/bench_classifier [--quick] [--time SECONDS]
+# Run: build/bin/bench_classifier [--quick] [--cpu] [--time SECONDS] [--variant none|vcd|fst]
 add_library(dfc_bench_cls_models STATIC)
 foreach(v "128;96;32;64;80" "384;320;64;288;304" "640;576;64;288;304")
   list(GET v 0 ew)

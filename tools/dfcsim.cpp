@@ -39,6 +39,17 @@ std::string read_file(const std::string& path, const char* what) {
   return s.str();
 }
 
+// CLI11 validator of --wave-window: the parser's message, or "" when the window is good.
+std::string check_wave_window(const std::string& s) {
+  dfc::tb::WaveOptions w;
+  try {
+    dfc::tb::parse_wave_window(s, w);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 // The SystemC banner is noise on a tool's output. libsystemc prints it before sc_main runs,
@@ -90,15 +101,7 @@ int sc_main(int argc, char* argv[]) {
                                  "interconnect) and DIR/classifier.vcd|fst (the RTL; --classifier rtl or lockstep)")
                      ->check(CLI::IsMember({"vcd", "fst"}));
   run->add_option("--wave-window", wave_window, "dump only FROM_US:TO_US of simulated time (e.g. 100:250.5)")
-      ->check([](const std::string& s) {
-        dfc::tb::WaveOptions w;
-        try {
-          dfc::tb::parse_wave_window(s, w);
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      })
+      ->check(check_wave_window)
       ->needs(o_wave);
   run->add_option("--out", out_dir, "output directory (report.json, report.html, cdest-<id>.pcap, dtcp.log, dtcp.pcap)");
   run->add_flag("-q,--quiet", quiet, "no summary");
