@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <gtkwave/fstapi.h>
+
 #include "wave.hpp"
 
 namespace dfc::model {
@@ -84,6 +86,25 @@ TEST(WaveRecorder, FlushWritesOnlyWhatIsOlderThanTheFloor) {
                                          "#650", "0!", "#700", "1!", "#800", "0!", "#1000"};
   EXPECT_EQ(changes(slurp(path)), want);
   EXPECT_THROW(WaveRecorder("/nonexistent-dir/x.vcd", WaveRecorder::Format::Vcd, 0, 1), std::runtime_error);
+}
+
+TEST(WaveRecorder, FstOpensWithTheFstReader) {
+  const std::string path = ::testing::TempDir() + "wave.fst";
+  {
+    WaveRecorder w(path, WaveRecorder::Format::Fst, 100, UINT64_MAX);
+    const int b = w.add("card.core0", "busy", WaveRecorder::Kind::Busy);
+    const int d = w.add("card.egress", "queue_depth", WaveRecorder::Kind::Count);
+    w.interval(b, 150, 400);
+    w.interval(d, 50, 300);
+    w.close(1000);
+  }
+  void* rd = fstReaderOpen(path.c_str());
+  ASSERT_NE(rd, nullptr);
+  EXPECT_EQ(fstReaderGetTimescale(rd), -12);
+  EXPECT_EQ(fstReaderGetStartTime(rd), 100u);
+  EXPECT_EQ(fstReaderGetEndTime(rd), 1000u);
+  EXPECT_EQ(fstReaderGetVarCount(rd), 2u);
+  fstReaderClose(rd);
 }
 
 }  // namespace
