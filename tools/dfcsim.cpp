@@ -103,6 +103,11 @@ int sc_main(int argc, char* argv[]) {
   run->add_option("--wave-window", wave_window, "dump only FROM_US:TO_US of simulated time (e.g. 100:250.5)")
       ->check(check_wave_window)
       ->needs(o_wave);
+  // One name per meaning: the waveform is --wave; a --trace left in a script gets told so (hidden).
+  std::string removed_trace;
+  run->add_option("--trace", removed_trace)->group("")->check([](const std::string&) {
+    return std::string("run --trace is now --wave vcd|fst (`classbench --trace` is a header trace)");
+  });
   run->add_option("--out", out_dir, "output directory (report.json, report.html, cdest-<id>.pcap, dtcp.log, dtcp.pcap)");
   run->add_flag("-q,--quiet", quiet, "no summary");
 

@@ -18,7 +18,7 @@ uint64_t us_to_ps(const std::string& s, const char* which) {
     used = 0;
   }
   if (used != s.size() || !std::isfinite(v) || v < 0 || v > 1.8e13)
-    throw std::invalid_argument(std::string("--wave-window: ") + which + " '" + s +
+    throw std::invalid_argument(std::string(which) + " '" + s +
                                 "' is not a time in microseconds (write FROM_US:TO_US, e.g. 100:250.5)");
   return static_cast<uint64_t>(std::llround(v * 1e6));
 }
@@ -30,12 +30,12 @@ std::string file_of(const std::string& out_dir, const char* what, const WaveOpti
 void parse_wave_window(const std::string& s, WaveOptions& w) {
   const size_t colon = s.find(':');
   if (colon == std::string::npos || s.find(':', colon + 1) != std::string::npos)
-    throw std::invalid_argument("--wave-window '" + s + "': expected FROM_US:TO_US (e.g. 100:250.5, or 100: / :250)");
+    throw std::invalid_argument("'" + s + "': expected FROM_US:TO_US (e.g. 100:250.5, or 100: / :250)");
   const std::string a = s.substr(0, colon), b = s.substr(colon + 1);
   w.from_ps = a.empty() ? 0 : us_to_ps(a, "FROM");
   w.to_ps = b.empty() ? UINT64_MAX : us_to_ps(b, "TO");
   if (w.from_ps >= w.to_ps)
-    throw std::invalid_argument("--wave-window '" + s + "': FROM must be before TO");
+    throw std::invalid_argument("'" + s + "': FROM must be before TO");
 }
 
 model::ClassifierOptions classifier_wave_options(const WaveOptions& w, const std::string& out_dir,

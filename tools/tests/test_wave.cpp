@@ -189,6 +189,8 @@ TEST(Wave, BadOptionsExitTwo) {
   }
   const auto msg = sh(base + "--wave vcd --wave-window 5:1");
   EXPECT_NE(msg.out.find("FROM must be before TO"), std::string::npos) << msg.out;
+  const auto old = sh(base + "--trace vcd");
+  EXPECT_NE(old.out.find("--wave vcd|fst"), std::string::npos) << "one name per meaning\n" << old.out;
 }
 
 TEST(Wave, ClassbenchWritesTheRtlWaveformInItsOutputDirectory) {

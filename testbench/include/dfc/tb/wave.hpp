@@ -14,7 +14,8 @@ struct WaveOptions {
 };
 
 // "FROM_US:TO_US" (decimal microseconds, FROM < TO; either side may be empty: from the start /
-// to the end) into ps. Throws std::invalid_argument with what is wrong and how to write it.
+// to the end) into ps. Throws std::invalid_argument with what is wrong and how to write it (the
+// caller names the option).
 void parse_wave_window(const std::string& s, WaveOptions& w);
 
 }  // namespace dfc::tb
