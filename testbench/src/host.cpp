@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -20,6 +21,7 @@
 #include "dfc/tb/dtcp_pcap.hpp"
 #include "dfc/tb/errors.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/async_checker.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/why.hpp"
@@ -216,6 +218,10 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.s_achieved = m.series.id("achieved");
   m.s_dropped = m.series.id("dropped");
   m.checker = make_scoreboard_sink(m.opt.config_text);
+  // DFC_CHECKER_THREAD=0 keeps it inline (for a debugger, or to measure what the thread buys)
+  const char* env = std::getenv("DFC_CHECKER_THREAD");
+  if (m.opt.checker_thread && !(env && std::string(env) == "0"))
+    m.checker = make_async_checker(std::move(m.checker));
 }
 
 Host::~Host() = default;

@@ -285,6 +285,8 @@ TrafficGenerator::TrafficGenerator(const TrafficSpec& spec, uint64_t first_id)
     flows_.back().ethernet = spec.ethernet;
   }
   std::shuffle(flows_.begin(), flows_.end(), rng_);
+  addrs_.reserve(flows_.size());
+  for (const auto& f : flows_) addrs_.push_back(FlowAddrs::of(f));
   special_ = spec.nonip > 0 || spec.mpls > 0 || spec.frag > 0;
 }
 
@@ -305,7 +307,7 @@ bool TrafficGenerator::next(Packet& p) {
   }
   FlowSpec& f = flows_[fi];
   f.frame_len = sizes_.next(rng_);
-  p = build_packet(f, first_id_ + i_);
+  p = build_packet(f, first_id_ + i_, addrs_[fi]);
   if (special_) {
     const double x = u(extra_);
     if (spec_.ethernet && x < spec_.nonip) {

@@ -82,6 +82,7 @@ class TrafficGenerator {
   std::mt19937_64 rng_, extra_;  // extra_: nonip/mpls/frag draws only
   SizeModel sizes_;
   std::vector<FlowSpec> flows_;
+  std::vector<FlowAddrs> addrs_;  // flows_[i]'s addresses, parsed once
   uint32_t recent_[kRecent] = {};
   uint32_t head_ = 0, n_recent_ = 0;
   uint64_t first_id_, i_ = 0;
