@@ -13,6 +13,7 @@
 
 #include "card.hpp"
 #include "classifier/classifier_device.hpp"
+#include "classifier/classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
@@ -365,6 +366,8 @@ void Host::build(model::IngressSource& src) {
                                (m.opt.trace == "vcd" ? "VCD" : "FST") + " and rebuild");
     copt.wave = (fs::path(m.opt.out_dir) / ("classifier." + m.opt.trace)).string();
   }
+  // A divergence found inside a core's SC_THREAD stops the simulation; Host::run raises it.
+  copt.on_divergence = [](const std::string&) { sc_core::sc_stop(); };
   std::unique_ptr<model::ClassifierDevice> dev =
       model::make_classifier(m.opt.classifier, m.prof.classifier_depth, copt);
   m.cls_name = dev->name();
@@ -394,6 +397,8 @@ void Host::run() {
   Impl& m = *impl_;
   m.card_wall0 = m.last_progress = Clock::now();
   sc_core::sc_start();
+  if (m.opt.classifier == "lockstep")
+    if (auto d = model::ClassifierLockstep::first_divergence()) throw model::LockstepDivergence(*d);
   m.card_wall_s = std::chrono::duration<double>(Clock::now() - m.card_wall0).count();
   if (m.progress_shown) std::fprintf(stderr, "\n");
   flush();
