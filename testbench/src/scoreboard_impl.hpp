@@ -165,10 +165,11 @@ struct Outcome {
 };
 
 // The indexed reference match: each criterion is filed under the most selective of its
-// destination address, source address or protocol (a bucket per /16 of the address, per
-// protocol value), or in a short list of criteria that constrain none of them. A packet is
-// compared only with the criteria of its own buckets plus that list. Built from the criteria
-// text by the reference itself (no firmware code).
+// destination address, source address or protocol — by exact address when its positive
+// address entries are single addresses, else per /16 of the address, else per protocol value —
+// or in a short list of criteria that constrain none of them. A packet is compared only with
+// the criteria of its own buckets plus that list. Built from the criteria text by the
+// reference itself (no firmware code).
 class MatchIndex {
  public:
   void add(uint32_t crit, const ref::Filter& f);
@@ -178,6 +179,17 @@ class MatchIndex {
 
  private:
   static constexpr size_t kMaxBuckets = 64;  // wider entries go to the next field / the list
+  struct AddrKey {
+    ref::Addr a{};
+    bool v6 = false;
+    bool operator==(const AddrKey& o) const { return v6 == o.v6 && a == o.a; }
+  };
+  struct AddrKeyHash {
+    size_t operator()(const AddrKey& k) const;
+  };
+  using Exact = std::unordered_map<AddrKey, std::vector<uint32_t>, AddrKeyHash>;
+  static bool add_exact(Exact& m, const std::optional<std::vector<ref::AddrEntry>>& f, uint32_t crit);
+  Exact dst_exact_, src_exact_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> dst_, src_;  // (v6 << 16 | top 16 bits)
   std::vector<std::vector<uint32_t>> proto_ = std::vector<std::vector<uint32_t>>(256);
   std::vector<uint32_t> any_;
