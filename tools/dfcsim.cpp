@@ -163,6 +163,10 @@ int sc_main(int argc, char* argv[]) {
       o.out_dir = out_dir;
       o.quiet = quiet;
       const auto res = dfc::tb::run_simulation(o);
+      if (auto d = dfc::model::ClassifierLockstep::first_divergence()) {  // RTL != model: run-time failure
+        std::cerr << "dfcsim: " << *d;
+        return dfc::tools::kExitRunFailure;
+      }
       if (!quiet) std::cout << res.summary;
       if (!res.passed()) {
         std::cerr << "dfcsim: scenario '" << o.name << "' FAILED its expectations:\n";

@@ -7,6 +7,7 @@
 // RTL unit tests all drive the block through this interface.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,11 +49,17 @@ struct ClassifierOptions {
   std::string wave_format = "vcd";        // "vcd" or "fst"
   uint64_t wave_clock_ps = 1000;          // one RTL clock on the waveform's time axis
   uint64_t wave_from_ps = 0, wave_to_ps = UINT64_MAX;  // only edges in this window are dumped
+  // "lockstep" only: called with the report of the first divergence instead of throwing
+  // LockstepDivergence; the lookup then returns the primary's answer. For hosts whose lookups
+  // run inside SystemC threads: an exception must not unwind a coroutine stack (AddressSanitizer
+  // cannot follow it, google/sanitizers#189), so such a host stops the simulation here and raises
+  // the divergence from its own thread (ClassifierLockstep::first_divergence()).
+  std::function<void(const std::string& report)> on_divergence;
 };
 
 // kind: "rtl", "model" or "lockstep" (both, compared on every lookup: classifier_lockstep.hpp).
 // Throws std::invalid_argument for an unknown kind, a depth out of range, or a waveform asked of
-// the model; std::runtime_error when this build records no waveforms or the file cannot be
+// the model or an unknown waveform format; std::runtime_error when the waveform file cannot be
 // opened. Every message says what to change.
 std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint32_t depth,
                                                   const ClassifierOptions& opt = {});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -12,6 +13,7 @@
 
 #include "card.hpp"
 #include "classifier/classifier_device.hpp"
+#include "classifier/classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
@@ -20,6 +22,7 @@
 #include "dfc/tb/dtcp_pcap.hpp"
 #include "dfc/tb/errors.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/async_checker.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/why.hpp"
@@ -217,6 +220,10 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.s_achieved = m.series.id("achieved");
   m.s_dropped = m.series.id("dropped");
   m.checker = make_scoreboard_sink(m.opt.config_text);
+  // DFC_CHECKER_THREAD=0 keeps it inline (for a debugger, or to measure what the thread buys)
+  const char* env = std::getenv("DFC_CHECKER_THREAD");
+  if (m.opt.checker_thread && !(env && std::string(env) == "0"))
+    m.checker = make_async_checker(std::move(m.checker));
 }
 
 Host::~Host() = default;
@@ -350,8 +357,10 @@ void Host::build(model::IngressSource& src) {
     m.fw = f.get();
     return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), m.opt.restart_reason));
   };
-  const model::ClassifierOptions copt =
+  model::ClassifierOptions copt =
       classifier_wave_options(m.opt.wave, m.opt.out_dir, m.opt.classifier, m.prof.classifier_hz);
+  // A divergence found inside a core's SC_THREAD stops the simulation (no exception there).
+  copt.on_divergence = [](const std::string&) { sc_core::sc_stop(); };
   std::unique_ptr<model::ClassifierDevice> dev =
       model::make_classifier(m.opt.classifier, m.prof.classifier_depth, copt);
   m.cls_name = dev->name();
@@ -382,6 +391,10 @@ void Host::run() {
   Impl& m = *impl_;
   m.card_wall0 = m.last_progress = Clock::now();
   sc_core::sc_start();
+  // A lockstep divergence stopped the simulation (sc_stop, see build()); the run still reports
+  // what it did up to there, and the command turns ClassifierLockstep::first_divergence() into
+  // its exit code. Nothing is thrown: after SystemC's coroutine switches, AddressSanitizer
+  // misreads any exception unwinding (google/sanitizers#189).
   m.card_wall_s = std::chrono::duration<double>(Clock::now() - m.card_wall0).count();
   if (m.progress_shown) std::fprintf(stderr, "\n");
   flush();
@@ -496,6 +509,8 @@ json Host::report() {
   r["classifier"] = {{"implementation", m.cls_name}, {"depth", m.prof.classifier_depth},
                      {"entries_used", m.fw->classifier().entries_used()},
                      {"rules", m.fw->classifier().rules()}, {"lookups", cs.bus_transactions}};
+  if (m.opt.classifier == "lockstep")  // the run stopped there (the command exits 1)
+    if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
   r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
                {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added},
                {"restarts", m.fw->server().restarts()}};
