@@ -337,6 +337,7 @@ Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
       for (const auto& c : it->second) observed.insert(c.cdest);
     o = evaluate_packet(p, observed, !drop);
     if (!drop) maxdup_predicted += o.maxdup_dropped;
+    if (!drop) congestion_copies(p, o);
   }
   if (o.ambiguous) {
     ++res.ambiguous_packets;
@@ -401,26 +402,33 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   }
   // Per capture group (each has its own destinations and max-duplicates): per destination its
   // best criterion (lowest total priority, then earliest added), best first, cut at the limit.
-  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop) {
+  // reps: each selected destination's best criterion (the one its copy is accounted on).
+  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop, std::vector<size_t>& reps) {
     using Key = std::tuple<uint32_t, uint64_t, uint64_t, size_t>;
-    std::map<std::string, std::pair<Key, std::string>> best;  // cdest -> (key, group)
+    struct Best {
+      Key key;
+      std::string group;
+      size_t ci;
+    };
+    std::map<std::string, Best> best;  // cdest -> its best criterion
     for (size_t ci : present) {
       const Crit& c = crits[ci];
       for (size_t k = 0; k < c.cdests.size(); ++k) {
         const Key key2{c.prio, c.t_add, c.order, k};
         auto b = best.find(c.cdests[k]);
-        if (b == best.end() || key2 < b->second.first) best[c.cdests[k]] = {key2, c.group};
+        if (b == best.end() || key2 < b->second.key) best[c.cdests[k]] = {key2, c.group, ci};
       }
     }
-    std::map<std::string, std::vector<std::pair<Key, std::string>>> by_group;
-    for (const auto& [d, kg] : best) by_group[kg.second].push_back({kg.first, d});
+    std::map<std::string, std::vector<std::tuple<Key, std::string, size_t>>> by_group;
+    for (const auto& [d, b] : best) by_group[b.group].push_back({b.key, d, b.ci});
     std::vector<std::string> sel;
+    reps.clear();
     ndrop = 0;
     for (auto& [g, v] : by_group) {
       std::sort(v.begin(), v.end());
       const size_t limit = cfg.max_duplicates_of(g);
       for (size_t i = 0; i < v.size(); ++i) {
-        if (i < limit) sel.push_back(v[i].second);
+        if (i < limit) sel.push_back(std::get<1>(v[i])), reps.push_back(std::get<2>(v[i]));
         else ++ndrop;
       }
     }
@@ -430,7 +438,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   for (const auto& c : definite) present.push_back(c.ci);
   uint64_t ndrop = 0;
   if (ambiguous.empty()) {
-    o.selected = select(present, ndrop);
+    o.selected = select(present, ndrop, o.reps);
   } else {
     o.ambiguous = true;
     json& a = cov["ambiguity"];
@@ -462,13 +470,14 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
         if (ch[k] != ambiguous[k].pr.nominal) ++ham;
       }
       uint64_t dr = 0;
-      auto sel = select(pres, dr);
+      std::vector<size_t> reps;
+      auto sel = select(pres, dr, reps);
       uint64_t diff = 0;
       for (const auto& d : sel) diff += observed.count(d) ? 0 : 1;
       for (const auto& d : observed) diff += std::find(sel.begin(), sel.end(), d) != sel.end() ? 0 : 1;
       const uint64_t score = diff * 1000 + ham;
       if (diff == 0) drops_seen.push_back(dr);
-      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, ndrop = dr;
+      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, o.reps = reps, ndrop = dr;
     }
     // max-duplicates drops are uncertain when consistent resolutions disagree on them
     if (!drops_seen.empty()) {
