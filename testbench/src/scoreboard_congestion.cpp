@@ -19,6 +19,11 @@ std::string kbps(double bps) {
   o << bps / 1000 << " kbit/s";
   return o.str();
 }
+std::string pct(double band) {
+  std::ostringstream o;
+  o << band * 100 << " %";
+  return o.str();
+}
 std::string names(const std::vector<Crit>& crits, const std::vector<size_t>& v) {
   std::string s;
   for (size_t ci : v) s += (s.empty() ? "" : ", ") + crits[ci].name();
@@ -195,8 +200,7 @@ void Scoreboard::Impl::congestion_advance(uint64_t t) {
       bump(cgcov(cov, "580"), "predicted", st.due_recipients);
       bump(cgcov(cov, "580"), "missing", st.due_recipients);
       error("congestion " + d + ": the reference's 10-s rate was " + kbps(st.due_rate) + " for a whole second, above soft-limit " +
-            kbps(static_cast<double>(*cfg.cdests.at(d).soft_limit)) + " (+" + std::to_string(cfg.congestion_band * 100) +
-            " %), but no Congestion (580) came by " + us(*st.soft_due) + " (missing 580)");
+            kbps(static_cast<double>(*cfg.cdests.at(d).soft_limit)) + " (+" + pct(cfg.congestion_band) + "), but no Congestion (580) came by " + us(*st.soft_due) + " (missing 580)");
       st.soft_due.reset();
     }
     if (st.hard_due && t > *st.hard_due) {
@@ -275,7 +279,7 @@ void Scoreboard::Impl::soft_notification(const Notification& n, const std::strin
   if (r.hi <= soft * (1 - x)) {
     ok = false;
     error(where + "unexpected Congestion: the reference's 10-s rate is " + kbps(r.hi) + ", not above soft-limit " +
-          kbps(soft) + " (-" + std::to_string(x * 100) + " %)");
+          kbps(soft) + " (-" + pct(x) + ")");
   } else if (!may_have_cleared) {
     ok = false;
     error(where + "unexpected Congestion: the destination is still congested since the 580 at " + us(st.onset_t) +
@@ -334,7 +338,8 @@ void Scoreboard::Impl::check_purge(size_t gi) {
   std::vector<size_t> deleted(g.deleted.begin(), g.deleted.end());
   const std::string where = "680 for " + g.cdest + " at " + us(g.t) + " deleting " + names(crits, deleted) + ": ";
   std::vector<std::string> bad;
-  if (g.at.hi <= hard * (1 - x))
+  const bool unexpected = g.at.hi <= hard * (1 - x);
+  if (unexpected)
     bad.push_back("unexpected CongestionDelete: the reference's 10-s rate is " + kbps(g.at.hi) + ", not above hard-limit " +
                   kbps(hard));
   double sum = 0;
@@ -358,7 +363,9 @@ void Scoreboard::Impl::check_purge(size_t gi) {
         if (g.contrib.count(ci) && tied(crits[ci], crits[*it])) last = std::max(last, g.contrib.at(ci));
       break;
     }
-  if (g.at.lo - sum >= target * (1 + x))
+  if (unexpected) {
+    // nothing was due: which and how many do not matter
+  } else if (g.at.lo - sum >= target * (1 + x))
     bad.push_back("too few deleted: the estimate stays at " + kbps(g.at.lo - sum) + ", not below hard-limit-target " + kbps(target));
   else if (!deleted.empty() && g.at.hi - sum + last < target * (1 - x))
     bad.push_back("too many deleted: the estimate was below hard-limit-target " + kbps(target) + " before the last one");
