@@ -1,8 +1,10 @@
-// Private to the scoreboard: the records it keeps and the state its three parts share.
+// Private to the scoreboard: the records it keeps and the state its parts share.
 //   scoreboard_recorder.cpp  — the on_* entry points, reply matching, the online driver and the
 //                              comparison of predicted with emitted copies;
-//   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows, the indexed
-//                              match and each packet's predicted copies;
+//   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows and each
+//                              packet's predicted copies;
+//   scoreboard_match.cpp     — the indexed match (MatchIndex, the per-flow cache);
+//   scoreboard_timeouts.cpp  — packet/byte counts, 390 checks, timeouts never notified;
 //   scoreboard_congestion.cpp — the reference's own 10-s destination rates and its prediction
 //                              of Congestion (580) and CongestionDelete (680) notifications;
 //   scoreboard_coverage.cpp  — functional coverage (DTCP, criteria forms, packets, depths).
