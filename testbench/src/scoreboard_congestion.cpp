@@ -135,6 +135,19 @@ std::vector<size_t> Scoreboard::Impl::purge_order(const std::map<size_t, double>
   return v;
 }
 
+// The criteria the reference deletes: in purge order until the estimate (its rate minus the
+// deleted criteria's own copy rates) is below the target.
+std::vector<size_t> Scoreboard::Impl::predict_purge(const std::map<size_t, double>& contrib, double target) const {
+  std::vector<size_t> pred;
+  double est = 0;
+  for (const auto& [ci, b] : contrib) est += b;
+  for (size_t ci : purge_order(contrib)) {
+    if (est < target) break;
+    est -= contrib.at(ci), pred.push_back(ci);
+  }
+  return pred;
+}
+
 namespace {
 // Two criteria of equal priority whose ADDs the card may have handled in either order.
 bool tied(const Crit& a, const Crit& b) {
@@ -172,8 +185,16 @@ void Scoreboard::Impl::judge_second(const std::string& d, CgDest& st, uint64_t s
   const double hard = static_cast<double>(cd.hard_limit.value_or(0));
   const bool purged_now = st.last_purge_t && *st.last_purge_t + W >= sec * kPsPerSec;
   if (st.hard_missed && hi <= hard * (1 + x)) st.hard_missed = false;
-  if (hard > 0 && lo > hard * (1 + x) && !st.hard_due && !purged_now && !st.hard_missed)
-    st.hard_due = t_end + 1 + P + W, st.hard_due_rate = lo;
+  if (hard > 0 && lo > hard * (1 + x) && !st.hard_due && !purged_now && !st.hard_missed) {
+    // due only if a source the reference would purge can be told (has notification targets)
+    std::map<size_t, double> contrib;
+    cd_rate(st, t_end, &contrib);
+    const double target = cd.hard_limit_target.value_or(0) > 0 ? static_cast<double>(*cd.hard_limit_target) : hard;
+    bool told = false;
+    for (size_t ci : predict_purge(contrib, target))
+      if (auto s = cfg.csources.find(crits[ci].cs); s != cfg.csources.end() && s->second.has_notification_targets) told = true;
+    if (told) st.hard_due = t_end + 1 + P + W, st.hard_due_rate = lo;
+  }
   // criteria no longer counted never count again
   for (auto it = st.crit.begin(); it != st.crit.end();)
     it = cg_presence(crits[it->first], t_end) == 0 ? st.crit.erase(it) : std::next(it);
@@ -370,13 +391,7 @@ void Scoreboard::Impl::check_purge(size_t gi) {
   else if (!deleted.empty() && g.at.hi - sum + last < target * (1 - x))
     bad.push_back("too many deleted: the estimate was below hard-limit-target " + kbps(target) + " before the last one");
   // the reference's own choice (exact without ties), for the counts and messages
-  std::vector<size_t> pred;
-  double est = 0;
-  for (const auto& [ci, b] : g.contrib) est += b;
-  for (size_t ci : order) {
-    if (est < target) break;
-    est -= g.contrib.at(ci), pred.push_back(ci);
-  }
+  const std::vector<size_t> pred = predict_purge(g.contrib, target);
   std::set<std::string> pred_sources;
   for (size_t ci : pred) pred_sources.insert(crits[ci].cs);
   const bool definite = g.due || g.at.lo > hard * (1 + x);

@@ -351,6 +351,7 @@ struct Scoreboard::Impl {
   void hard_notification(const Notification& n, const std::string& d, sbi::CgDest& st);
   std::set<std::string> owners(const std::string& d, uint64_t t, bool definite_only) const;
   std::vector<size_t> purge_order(const std::map<size_t, double>& contrib) const;
+  std::vector<size_t> predict_purge(const std::map<size_t, double>& contrib, double target) const;
 
   // coverage
   void criteria_coverage(const Crit& c);

@@ -29,7 +29,8 @@ void burst(Bench& b, uint64_t t0, int n, const std::string& src) {
 // cd1: soft-limit 5 kbit/s (clear 2 kbit/s); cs1 and cs2 both have a criterion to it.
 struct Soft {
   Bench b;
-  explicit Soft(double soft = 5000, double clear = 2000) : b(cfg(soft, clear)) {
+  explicit Soft(double soft = 5000, double clear = 2000, bool online = false) : b(cfg(soft, clear)) {
+    if (online) b.sb.set_online(2 * kMs);  // as the harness does
     b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
     b.add(kUs, "cs2", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 2);
   }
@@ -150,12 +151,17 @@ namespace {
 // (cs2's minimum-priority 5 + 1), D cs1#4 6 and newer than C. Documented order: D, C, B, A.
 struct Hard {
   Bench b;
-  explicit Hard(double target, uint64_t d_after_c = kMs, int packets = 100) : b(cfg(target)) {
+  explicit Hard(double target, uint64_t d_after_c = kMs, int packets = 100, bool online = false) : b(cfg(target)) {
+    if (online) b.sb.set_online(2 * kMs);
     b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
     b.add(kMs, "cs1", "Source-Address: 10.0.0.2\r\nCdest-ID: cd1\r\nPriority: 5\r\n" + kStatic, 2);
     b.add(2 * kMs, "cs2", "Source-Address: 10.0.0.3\r\nCdest-ID: cd1\r\n" + kStatic, 3);
     b.add(2 * kMs + d_after_c, "cs1", "Source-Address: 10.0.0.4\r\nCdest-ID: cd1\r\nPriority: 6\r\n" + kStatic, 4);
-    for (const char* src : {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"}) burst(b, 100 * kMs, packets, src);
+    for (int i = 0; i < packets; ++i)  // in time order (online checking relies on it)
+      for (uint64_t k = 0; k < 4; ++k) {
+        const std::string src = "10.0.0." + std::to_string(k + 1);
+        b.copy(b.packet(100 * kMs + static_cast<uint64_t>(i) * kMs + k * 10 * kUs, flow(src, "10.0.0.99")), "cd1");
+      }
   }
   static ScoreboardConfig cfg(double target) {
     ScoreboardConfig c = config();
@@ -246,4 +252,40 @@ TEST(ScoreboardCongestion, DeletedCriteriaNoLongerCountAndStopCopying) {
   Packet p = h.b.packet(2 * kS + kMs, flow("10.0.0.1", "10.0.0.99"));
   h.b.copy(p, "cd1");
   EXPECT_TRUE(h.finish().pass);
+}
+
+TEST(ScoreboardCongestion, OnlineCheckingPredictsTheSame) {
+  // The harness's online mode: packets are checked and forgotten as the run goes, the
+  // notifications are queued at their times; the verdicts equal the end-of-run ones.
+  Soft ok(5000, 2000, true);
+  burst(ok.b, 100 * kMs, 100, "10.0.0.1");
+  ok.note(kS + 20 * kUs, "cs1");
+  ok.note(kS + 30 * kUs, "cs2");
+  auto r = ok.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_EQ(r.coverage["congestion"]["580"]["matched"], 2);
+
+  Hard wrong(25000, kMs, 100, true);
+  wrong.del(kS + 20 * kUs, "cs1", "2");
+  wrong.del(kS + 30 * kUs, "cs2", "3");
+  EXPECT_FALSE(wrong.finish().pass);
+
+  Hard none(25000, kMs, 100, true);
+  auto r3 = none.finish();
+  EXPECT_FALSE(r3.pass);
+  EXPECT_TRUE(has_error(r3, "missing 680"));
+}
+
+TEST(ScoreboardCongestion, NoPurgeIsDueWhenNoSourceToBeToldHasTargets) {
+  // cs1 and cs2 without notification targets: the card deletes silently, no 680 can come.
+  ScoreboardConfig c = Hard::cfg(25000);
+  c.csources["cs1"].has_notification_targets = false;
+  c.csources["cs2"].has_notification_targets = false;
+  Bench b(c);
+  b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+  burst(b, 100 * kMs, 300, "10.0.0.1");  // 26.4 kbit/s
+  b.sb.on_end(4 * kS);
+  auto r = b.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_EQ(r.coverage["congestion"]["680"]["missing"], 0);
 }
