@@ -409,6 +409,7 @@ void Scoreboard::Impl::congestion_finish() {
   congestion_advance(std::max(t_last, run_end));
   json& c = cov["congestion"];
   for (auto& [d, st] : cg) {
+    st.peak = std::max(st.peak, cd_rate(st, std::max(t_last, run_end)).hi);  // the last, partial second
     if (st.onset_open) close_onset(d, st);
     if (st.purge) check_purge(*st.purge), st.purge.reset();
     c["destinations"][d] = {{"peak_rate_bps", std::llround(st.peak)},
