@@ -7,6 +7,7 @@
 // RTL unit tests all drive the block through this interface.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,12 @@ struct ClassifierOptions {
   // (classifier_wave_format()). Only kinds that contain the RTL ("rtl", and "lockstep", whose
   // primary is the RTL) record waveforms.
   std::string wave;
+  // "lockstep" only: called with the report of the first divergence instead of throwing
+  // LockstepDivergence; the lookup then returns the primary's answer. For hosts whose lookups
+  // run inside SystemC threads: an exception must not unwind a coroutine stack (AddressSanitizer
+  // cannot follow it, google/sanitizers#189), so such a host stops the simulation here and raises
+  // the divergence from its own thread (ClassifierLockstep::first_divergence()).
+  std::function<void(const std::string& report)> on_divergence;
 };
 
 // kind: "rtl", "model" or "lockstep" (both, compared on every lookup: classifier_lockstep.hpp).

@@ -28,7 +28,9 @@ std::unique_ptr<ClassifierDevice> make_classifier(const std::string& kind, uint3
     if (kind == "rtl") return rtl;
     // RTL and model on every write and lookup; stops at a divergence. The RTL is the primary,
     // so its waveform (if asked for) shows the run up to the divergence.
-    return std::make_unique<ClassifierLockstep>(std::move(rtl), std::make_unique<ClassifierTss>(depth));
+    auto ls = std::make_unique<ClassifierLockstep>(std::move(rtl), std::make_unique<ClassifierTss>(depth));
+    if (opt.on_divergence) ls->set_on_divergence(opt.on_divergence);
+    return ls;
   }
   throw std::invalid_argument("unknown classifier kind '" + kind + "' (expected rtl, model or lockstep)");
 }

@@ -81,7 +81,9 @@ abi::LookupResult ClassifierLockstep::lookup(const abi::KeyWords& key) {
       std::lock_guard<std::mutex> l(g_mu);
       if (!g_first) g_first = msg;
     }
-    throw LockstepDivergence(msg);
+    if (!on_divergence_) throw LockstepDivergence(msg);
+    if (!diverged_) on_divergence_(msg);
+    diverged_ = true;
   }
   return a;
 }

@@ -9,6 +9,7 @@
 // dfcsim exits with code 1 on a divergence (docs/classifier.md, "Lockstep").
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,10 +33,13 @@ class ClassifierLockstep final : public ClassifierDevice {
   void write_entry(uint32_t index, const abi::Entry& e) override;
   void write_range_unit(uint32_t unit, const abi::RangeUnit& r) override;
   void set_group_enable(uint32_t group, bool enable) override;
-  // Throws LockstepDivergence on the first lookup where the two devices disagree.
+  // Throws LockstepDivergence on the first lookup where the two devices disagree, or, with a
+  // divergence handler (ClassifierOptions::on_divergence), calls it once and answers with the
+  // primary's result.
   abi::LookupResult lookup(const abi::KeyWords& key) override;
   std::string name() const override { return "lockstep"; }
 
+  void set_on_divergence(std::function<void(const std::string&)> fn) { on_divergence_ = std::move(fn); }
   ClassifierDevice& primary() { return *primary_; }
   uint64_t lookups() const { return lookups_; }
   uint64_t writes() const { return writes_; }
@@ -51,6 +55,8 @@ class ClassifierLockstep final : public ClassifierDevice {
   ClassifierRef mirror_;  // what was written, for the divergence report
   uint64_t lookups_ = 0, writes_ = 0;
   uint64_t inject_at_ = 0;  // DFC_LOCKSTEP_INJECT_AT (0: never)
+  std::function<void(const std::string&)> on_divergence_;
+  bool diverged_ = false;
 };
 
 }  // namespace dfc::model

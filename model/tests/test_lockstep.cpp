@@ -77,6 +77,23 @@ TEST(Lockstep, FirstDivergenceStopsWithKeyAnswersAndEntries) {
   EXPECT_NE(ClassifierLockstep::first_divergence()->find("lookup 3"), std::string::npos);
 }
 
+// Inside a SystemC thread the host must not throw: a handler stops the run instead, and
+// the lookup goes on with the primary's answer.
+TEST(Lockstep, DivergenceHandlerIsCalledInsteadOfThrowing) {
+  ClassifierLockstep ls(std::make_unique<CorruptOnce>(64, 2), std::make_unique<ClassifierRef>(64));
+  std::vector<std::string> reports;
+  ls.set_on_divergence([&](const std::string& r) { reports.push_back(r); });
+  ls.set_group_enable(0, true);
+  ls.write_entry(5, port_entry(53));
+  ls.write_entry(9, port_entry(53));
+  EXPECT_EQ(ls.lookup(port_key(53)).matches, (std::vector<uint32_t>{5, 9}));
+  abi::LookupResult r;
+  ASSERT_NO_THROW(r = ls.lookup(port_key(53)));  // the corrupted primary drops entry 9
+  EXPECT_EQ(r.matches, (std::vector<uint32_t>{5})) << "the primary's answer is what the firmware sees";
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("divergence at lookup 2"), std::string::npos) << reports[0];
+}
+
 TEST(Lockstep, RequiresEqualDepths) {
   EXPECT_THROW(ClassifierLockstep(std::make_unique<ClassifierRef>(64), std::make_unique<ClassifierRef>(32)),
                std::invalid_argument);

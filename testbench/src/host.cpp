@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -12,6 +13,7 @@
 
 #include "card.hpp"
 #include "classifier/classifier_device.hpp"
+#include "classifier/classifier_lockstep.hpp"
 #include "dfc/config/config.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
@@ -20,6 +22,7 @@
 #include "dfc/tb/dtcp_pcap.hpp"
 #include "dfc/tb/errors.hpp"
 #include "dfc/tb/pcap_io.hpp"
+#include "dfc/tb/async_checker.hpp"
 #include "dfc/tb/scoreboard.hpp"
 #include "dfc/tb/stats.hpp"
 #include "dfc/tb/why.hpp"
@@ -217,6 +220,10 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.s_achieved = m.series.id("achieved");
   m.s_dropped = m.series.id("dropped");
   m.checker = make_scoreboard_sink(m.opt.config_text);
+  // DFC_CHECKER_THREAD=0 keeps it inline (for a debugger, or to measure what the thread buys)
+  const char* env = std::getenv("DFC_CHECKER_THREAD");
+  if (m.opt.checker_thread && !(env && std::string(env) == "0"))
+    m.checker = make_async_checker(std::move(m.checker));
 }
 
 Host::~Host() = default;
@@ -360,6 +367,8 @@ void Host::build(model::IngressSource& src) {
                                (m.opt.trace == "vcd" ? "VCD" : "FST") + " and rebuild");
     copt.wave = (fs::path(m.opt.out_dir) / ("classifier." + m.opt.trace)).string();
   }
+  // A divergence found inside a core's SC_THREAD stops the simulation; Host::run raises it.
+  copt.on_divergence = [](const std::string&) { sc_core::sc_stop(); };
   std::unique_ptr<model::ClassifierDevice> dev =
       model::make_classifier(m.opt.classifier, m.prof.classifier_depth, copt);
   m.cls_name = dev->name();
@@ -389,6 +398,8 @@ void Host::run() {
   Impl& m = *impl_;
   m.card_wall0 = m.last_progress = Clock::now();
   sc_core::sc_start();
+  if (m.opt.classifier == "lockstep")
+    if (auto d = model::ClassifierLockstep::first_divergence()) throw model::LockstepDivergence(*d);
   m.card_wall_s = std::chrono::duration<double>(Clock::now() - m.card_wall0).count();
   if (m.progress_shown) std::fprintf(stderr, "\n");
   flush();

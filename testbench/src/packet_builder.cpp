@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dfc::tb {
@@ -35,10 +36,29 @@ uint16_t fold(uint32_t s) {
 }
 }  // namespace
 
-Packet build_packet(const FlowSpec& f, uint64_t seed) {
+FlowAddrs FlowAddrs::of(const FlowSpec& f) {
   const auto src = parse_ip(f.src), dst = parse_ip(f.dst);
   if (src.size() != dst.size()) throw std::invalid_argument("mixed address families: " + f.src + " -> " + f.dst);
-  const bool v6 = src.size() == 16;
+  FlowAddrs a;
+  a.len = static_cast<uint8_t>(src.size());
+  std::copy(src.begin(), src.end(), a.src.begin());
+  std::copy(dst.begin(), dst.end(), a.dst.begin());
+  return a;
+}
+
+Packet build_packet(const FlowSpec& f, uint64_t seed) { return build_packet(f, seed, FlowAddrs::of(f)); }
+
+Packet build_packet(const FlowSpec& f, uint64_t seed, const FlowAddrs& addrs) {
+  const bool v6 = addrs.len == 16;
+  struct Bytes {
+    const uint8_t* p;
+    size_t n;
+    const uint8_t* begin() const { return p; }
+    const uint8_t* end() const { return p + n; }
+    const uint8_t* data() const { return p; }
+    size_t size() const { return n; }
+  };
+  const Bytes src{addrs.src.data(), addrs.len}, dst{addrs.dst.data(), addrs.len};
   const size_t l2 = f.ethernet ? 14 : 0;
   const size_t iph = v6 ? 40 : 20;
   size_t l4h = f.proto == 6 ? 20 : (f.proto == 17 ? 8 : ((f.proto == 1 || f.proto == 58) ? 8 : 0));

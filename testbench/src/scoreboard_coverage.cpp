@@ -52,35 +52,59 @@ void Scoreboard::Impl::criteria_coverage(const Crit& c) {
 }
 
 void Scoreboard::Impl::packet_coverage(const Pkt& p, bool drop) {
-  json& pk = cov["packets"];
-  auto inc = [&](const std::string& k) { bump(pk, k, 1); };
-  if (drop) inc("dropped_" + dropped.at(p.id));
+  using C = PacketCounters;
+  auto& k = pcov.kind;
+  if (drop) ++pcov.named["dropped_" + dropped.at(p.id)];
   using K = ref::ParsedPacket;
   switch (p.pp.kind) {
-    case K::NotIp: inc("not_ip"); break;
-    case K::Mpls: inc("mpls"); break;
-    case K::Bad: inc("bad_" + p.pp.why); break;
-    case K::Undecided: inc("undecided"); break;
+    case K::NotIp: ++k[C::NotIp]; break;
+    case K::Mpls: ++k[C::Mpls]; break;
+    case K::Bad: ++pcov.named["bad_" + p.pp.why]; break;
+    case K::Undecided: ++k[C::Undecided]; break;
     case K::Ip:
-      inc(p.pp.h.v6 ? "ipv6" : "ipv4");
-      if (p.pp.vlan_tags) inc("vlan");
-      if (p.pp.v6_ext_headers) inc("ipv6_ext_headers");
-      if (p.pp.fragment) inc(p.pp.nonfirst ? "fragment_nonfirst" : "fragment_first");
-      if (p.pp.h.has_ports) inc("with_ports");
-      if (p.pp.h.has_icmp) inc("icmp");
+      ++k[p.pp.h.v6 ? C::Ipv6 : C::Ipv4];
+      if (p.pp.vlan_tags) ++k[C::Vlan];
+      if (p.pp.v6_ext_headers) ++k[C::V6Ext];
+      if (p.pp.fragment) ++k[p.pp.nonfirst ? C::FragNonfirst : C::FragFirst];
+      if (p.pp.h.has_ports) ++k[C::WithPorts];
+      if (p.pp.h.has_icmp) ++k[C::Icmp];
       break;
   }
 }
 
 void Scoreboard::Impl::depth_coverage(const std::vector<size_t>& present) {
-  bump(cov["multi_match_depth"]["criteria"], std::to_string(present.size()), 1);
-  std::set<std::string> dests;
+  auto count = [](std::vector<uint64_t>& v, size_t depth) {
+    if (v.size() <= depth) v.resize(depth + 1);
+    ++v[depth];
+  };
+  count(pcov.depth_criteria, present.size());
+  // distinct destinations: the match sets are small, so a linear scan beats a std::set
+  std::vector<const std::string*> dests;
   for (size_t ci : present)
-    for (const auto& d : crits[ci].cdests) dests.insert(d);
-  bump(cov["multi_match_depth"]["destinations"], std::to_string(dests.size()), 1);
+    for (const auto& d : crits[ci].cdests)
+      if (std::none_of(dests.begin(), dests.end(), [&](const std::string* x) { return *x == d; }))
+        dests.push_back(&d);
+  count(pcov.depth_destinations, dests.size());
+}
+
+void Scoreboard::Impl::flush_packet_coverage() {
+  static const char* names[PacketCounters::N] = {"not_ip", "mpls", "undecided", "ipv4", "ipv6", "vlan",
+                                                 "ipv6_ext_headers", "fragment_first", "fragment_nonfirst",
+                                                 "with_ports", "icmp"};
+  auto put = [&](json& j, const std::string& key, uint64_t n) {
+    if (n) bump(j, key, n);
+  };
+  for (size_t i = 0; i < PacketCounters::N; ++i) put(cov["packets"], names[i], pcov.kind[i]);
+  for (const auto& [key, n] : pcov.named) put(cov["packets"], key, n);
+  for (size_t d = 0; d < pcov.depth_criteria.size(); ++d)
+    put(cov["multi_match_depth"]["criteria"], std::to_string(d), pcov.depth_criteria[d]);
+  for (size_t d = 0; d < pcov.depth_destinations.size(); ++d)
+    put(cov["multi_match_depth"]["destinations"], std::to_string(d), pcov.depth_destinations[d]);
+  pcov = PacketCounters{};
 }
 
 void Scoreboard::Impl::dtcp_coverage() {
+  flush_packet_coverage();
   json& methods = cov["dtcp"]["methods"];
   json& status = cov["dtcp"]["reply_status"];
   for (const auto& q : requests) {

@@ -1,5 +1,7 @@
 // The scoreboard's indexed reference match (docs/scoreboard.md "Online and the indexed
 // match"): criteria filed by the reference's own parse of their filters. Uses no firmware code.
+#include <cstring>
+
 #include "scoreboard_impl.hpp"
 
 namespace dfc::tb {
@@ -49,6 +51,8 @@ const std::vector<uint32_t>& Scoreboard::Impl::match(const ref::Headers& h) {
 
 namespace sbi {
 namespace {
+uint64_t h_rot(uint64_t x) { return (x << 31) | (x >> 33); }
+
 // The /16 buckets a positive address list covers, or nullopt when it is unbounded (no field,
 // only negations, a wildcard, or more than `limit` buckets).
 std::optional<std::vector<uint32_t>> addr_buckets(const std::optional<std::vector<ref::AddrEntry>>& f, size_t limit) {
@@ -69,11 +73,43 @@ std::optional<std::vector<uint32_t>> addr_buckets(const std::optional<std::vecto
 }
 }  // namespace
 
+size_t MatchIndex::AddrKeyHash::operator()(const AddrKey& k) const {
+  uint64_t x = 0, y = 0;
+  std::memcpy(&x, k.a.data(), 8);
+  std::memcpy(&y, k.a.data() + 8, 8);
+  uint64_t h = (x * 0x9e3779b97f4a7c15ull) ^ (y + 0x632be59bd9b4e019ull + (h_rot(x)));
+  h ^= uint64_t{k.v6} << 63;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return static_cast<size_t>(h ^ (h >> 32));
+}
+
+// Files crit under each of its positive single addresses when every positive entry is one
+// address (a criterion on a host, the common case); false when it is wider, negation-only or
+// longer than kMaxBuckets.
+bool MatchIndex::add_exact(Exact& m, const std::optional<std::vector<ref::AddrEntry>>& f, uint32_t crit) {
+  if (!f) return false;
+  std::vector<AddrKey> keys;
+  for (const auto& e : *f) {
+    if (e.neg) continue;
+    if (e.wildcard || e.lo != e.hi || keys.size() == kMaxBuckets) return false;
+    keys.push_back(AddrKey{e.lo, e.v6});
+  }
+  if (keys.empty()) return false;
+  for (const auto& k : keys) {
+    auto& v = m[k];
+    if (v.empty() || v.back() != crit) v.push_back(crit);
+  }
+  return true;
+}
+
 void MatchIndex::add(uint32_t crit, const ref::Filter& f) {
+  if (add_exact(dst_exact_, f.dst, crit)) return;
   if (auto b = addr_buckets(f.dst, kMaxBuckets)) {
     for (uint32_t k : *b) dst_[k].push_back(crit);
     return;
   }
+  if (add_exact(src_exact_, f.src, crit)) return;
   if (auto b = addr_buckets(f.src, kMaxBuckets)) {
     for (uint32_t k : *b) src_[k].push_back(crit);
     return;
@@ -102,6 +138,10 @@ void MatchIndex::add(uint32_t crit, const ref::Filter& f) {
 void MatchIndex::candidates(const ref::Headers& h, std::vector<uint32_t>& out) const {
   const size_t o = h.v6 ? 0 : 12;
   const uint32_t fam = uint32_t{h.v6} << 16;
+  if (auto it = dst_exact_.find(AddrKey{h.dst, h.v6}); it != dst_exact_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
+  if (auto it = src_exact_.find(AddrKey{h.src, h.v6}); it != src_exact_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
   if (auto it = dst_.find(fam | (uint32_t{h.dst[o]} << 8) | h.dst[o + 1]); it != dst_.end())
     out.insert(out.end(), it->second.begin(), it->second.end());
   if (auto it = src_.find(fam | (uint32_t{h.src[o]} << 8) | h.src[o + 1]); it != src_.end())

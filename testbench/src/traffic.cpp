@@ -189,6 +189,11 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     else if (k == "packets") t.packets = static_cast<uint64_t>(parse_number(k, v));
     else if (k == "flows") t.flows = static_cast<uint32_t>(parse_number(k, v));
     else if (k == "locality") t.locality = parse_number(k, v);
+    else if (k == "order") {
+      if (v != "random" && v != "sweep")
+        throw std::invalid_argument("traffic spec: order=" + v + " (expected random or sweep)");
+      t.sweep = v == "sweep";
+    }
     else if (k == "match") t.match = parse_number(k, v);
     else if (k == "ipv6") t.ipv6 = parse_number(k, v);
     else if (k == "seed") t.seed = static_cast<uint64_t>(parse_number(k, v));
@@ -202,7 +207,7 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     else if (k == "match-dport") m.dport = v, have_match = true;
     else
       throw std::invalid_argument("traffic spec: unknown key '" + k +
-                                  "' (rate, load, size, packets, flows, locality, match, ipv6, seed, nonip, mpls, frag, "
+                                  "' (rate, load, size, packets, flows, locality, order, match, ipv6, seed, nonip, mpls, frag, "
                                   "match-src, match-dst, match-proto, match-sport, match-dport)");
   }
   if (have_match) t.match_templates.push_back(m);
@@ -285,6 +290,8 @@ TrafficGenerator::TrafficGenerator(const TrafficSpec& spec, uint64_t first_id)
     flows_.back().ethernet = spec.ethernet;
   }
   std::shuffle(flows_.begin(), flows_.end(), rng_);
+  addrs_.reserve(flows_.size());
+  for (const auto& f : flows_) addrs_.push_back(FlowAddrs::of(f));
   special_ = spec.nonip > 0 || spec.mpls > 0 || spec.frag > 0;
 }
 
@@ -294,6 +301,8 @@ bool TrafficGenerator::next(Packet& p) {
   uint32_t fi;
   if (n_recent_ > 0 && u(rng_) < spec_.locality)
     fi = recent_[(head_ + rng_() % n_recent_) % kRecent];
+  else if (spec_.sweep)
+    fi = static_cast<uint32_t>(swept_++ % flows_.size());
   else
     fi = static_cast<uint32_t>(rng_() % flows_.size());
   // The last 16 flows, oldest first (a ring: no allocation per packet).
@@ -305,7 +314,7 @@ bool TrafficGenerator::next(Packet& p) {
   }
   FlowSpec& f = flows_[fi];
   f.frame_len = sizes_.next(rng_);
-  p = build_packet(f, first_id_ + i_);
+  p = build_packet(f, first_id_ + i_, addrs_[fi]);
   if (special_) {
     const double x = u(extra_);
     if (spec_.ethernet && x < spec_.nonip) {

@@ -181,6 +181,26 @@ TEST(Scenarios, RtlAndModelClassifiersGiveIdenticalCopiesUnderOverlapAndChurn) {
   fs::remove_all(base);
 }
 
+// The scoreboard on its own thread (the default) and inline (DFC_CHECKER_THREAD=0) see the
+// same stream, so they must reach the same verdict, count for count, on a scenario with churn.
+TEST(Scenarios, ScoreboardThreadGivesTheInlineVerdict) {
+  const fs::path base = fs::temp_directory_path() / ("dfcsim-sbthread-" + std::to_string(getpid()));
+  fs::remove_all(base);
+  nlohmann::json sb[2];
+  for (int threaded = 0; threaded < 2; ++threaded) {
+    const fs::path out = base / std::to_string(threaded);
+    const Cmd r = sh(std::string("DFC_CHECKER_THREAD=") + std::to_string(threaded) + " '" + DFCSIM_BIN + "' run -q '" +
+                     DFC_SOURCE_DIR + "/testbench/scenarios/churn.json' --out '" + out.string() + "'");
+    ASSERT_EQ(r.rc, 0) << r.out;
+    std::ifstream f(out / "report.json");
+    sb[threaded] = nlohmann::json::parse(f)["scoreboard"];
+  }
+  EXPECT_GT(sb[0]["matched_copies"].get<uint64_t>(), 100u);
+  EXPECT_TRUE(sb[0]["pass"].get<bool>());
+  EXPECT_EQ(sb[0], sb[1]);
+  fs::remove_all(base);
+}
+
 TEST(DfcsimCli, BadArgumentsAndFilesGiveClearErrors) {
   EXPECT_NE(sh(std::string("'") + DFCSIM_BIN + "' run --profile ms9").rc, 0);
   const Cmd missing = sh(std::string("'") + DFCSIM_BIN + "' run --config /nonexistent/dfc.conf 2>&1");

@@ -803,13 +803,15 @@ TEST(RefModel, MatchIndexNeverMissesAMatch) {
   std::string err;
   for (uint32_t i = 0; i < 400; ++i) {
     r::Filter f;
-    const uint32_t form = pick(6);
+    const uint32_t form = pick(8);
     if (form == 0) f.dst = r::parse_addr_list(v4(pick(8)), &err);
     if (form == 1) f.dst = r::parse_addr_list("10." + std::to_string(pick(8)) + ".0.0/" + std::to_string(8 + pick(25)), &err);
     if (form == 2) f.src = r::parse_addr_list(v4(pick(8)) + ",!" + v4(pick(8)), &err);
     if (form == 3) f.dst = r::parse_addr_list("!" + v4(pick(8)), &err);
     if (form == 4) f.proto = r::parse_int_list(std::to_string(pick(3) ? 17 : 6), 255, &err);
     if (form == 5) f.dst = r::parse_addr_list("10.0.0.0-10.7.255.255", &err);
+    if (form == 6) f.dst = r::parse_addr_list(v4(pick(8)) + "," + v4(pick(8)) + "," + v4(pick(8)), &err);
+    if (form == 7) f.dst = r::parse_addr_list("2001:db8::" + std::to_string(pick(64)), &err);
     if (pick(2)) f.dport = r::parse_int_list(std::to_string(pick(4)), 65535, &err);
     fs.push_back(f);
     idx.add(i, f);
@@ -818,8 +820,9 @@ TEST(RefModel, MatchIndexNeverMissesAMatch) {
   std::vector<uint32_t> cand;
   for (int k = 0; k < 5000; ++k) {
     r::Headers h;
-    h.src = *r::parse_ipv4(v4(pick(8)));
-    h.dst = *r::parse_ipv4(v4(pick(8)));
+    h.v6 = pick(8) == 0;
+    h.src = h.v6 ? *r::parse_ipv6("2001:db8::" + std::to_string(pick(64))) : *r::parse_ipv4(v4(pick(8)));
+    h.dst = h.v6 ? *r::parse_ipv6("2001:db8::" + std::to_string(pick(64))) : *r::parse_ipv4(v4(pick(8)));
     h.proto = pick(2) ? 17 : 6;
     h.has_ports = true;
     h.dport = static_cast<uint16_t>(pick(4));
@@ -834,6 +837,36 @@ TEST(RefModel, MatchIndexNeverMissesAMatch) {
     EXPECT_LT(cand.size(), fs.size());  // an index, not a scan
   }
   EXPECT_GT(matches, 1000u);
+}
+
+// Criteria on single hosts are filed by the exact address: a packet to one of 2 000 hosts of
+// one /16 (IPv4) or one /16 of IPv6 is compared with its own host's criteria only.
+TEST(RefModel, MatchIndexFilesSingleHostsByAddress) {
+  namespace r = dfc::tb::ref;
+  dfc::tb::sbi::MatchIndex idx;
+  std::string err;
+  for (uint32_t i = 0; i < 2000; ++i) {
+    r::Filter f;
+    f.dst = r::parse_addr_list(i % 2 ? "2001:db8:2::" + std::to_string(i)
+                                     : "10.200." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
+                               &err);
+    ASSERT_TRUE(f.dst) << err;
+    idx.add(i, f);
+  }
+  std::vector<uint32_t> cand;
+  r::Headers h;
+  h.dst = *r::parse_ipv4("10.200.3.11");  // criterion 2 * (3 * 125 + 5) = 760
+  idx.candidates(h, cand);
+  EXPECT_EQ(cand, (std::vector<uint32_t>{760}));
+  cand.clear();
+  h.v6 = true;
+  h.dst = *r::parse_ipv6("2001:db8:2::761");
+  idx.candidates(h, cand);
+  EXPECT_EQ(cand, (std::vector<uint32_t>{761}));
+  cand.clear();
+  h.dst = *r::parse_ipv6("2001:db8:2::760");  // criterion 760 is IPv4: nothing here
+  idx.candidates(h, cand);
+  EXPECT_TRUE(cand.empty());
 }
 
 // The reference predicts 433 for an ADD with no timeout and no Static; a card answering 200 fails.

@@ -74,6 +74,19 @@ TEST(Traffic, LocalityRepeatsRecentFlowsAndIpv6MixApplies) {
   EXPECT_NEAR(v6 / 2000.0, 0.5, 0.15);
 }
 
+// order=sweep visits every flow: packets = flows gives exactly that many distinct flows, where
+// random draws give about 1 - 1/e of them.
+TEST(Traffic, SweepOrderTouchesEveryFlow) {
+  auto count_flows = [](const std::vector<Packet>& pk) {
+    std::set<std::vector<uint8_t>> f;
+    for (auto& p : pk) f.insert(std::vector<uint8_t>(p.data.begin() + 14 + 12, p.data.begin() + 14 + 24));
+    return f.size();
+  };
+  EXPECT_EQ(count_flows(generate_traffic(TrafficSpec::parse("packets=3000,flows=3000,order=sweep"))), 3000u);
+  EXPECT_NEAR(count_flows(generate_traffic(TrafficSpec::parse("packets=3000,flows=3000,order=random"))), 1896, 80);
+  EXPECT_THROW(TrafficSpec::parse("order=backwards"), std::invalid_argument);
+}
+
 TEST(Traffic, SameSeedSameTrafficAndBadSpecsAreRejected) {
   auto a = generate_traffic(TrafficSpec::parse("packets=50,flows=10,seed=9,size=imix"));
   auto b = generate_traffic(TrafficSpec::parse("packets=50,flows=10,seed=9,size=imix"));

@@ -28,6 +28,11 @@ struct TrafficSpec {
   uint64_t packets = 1000;
   uint32_t flows = 100;
   double locality = 0.0;   // probability a packet repeats one of the last 16 flows
+  // How a packet that does not repeat a recent flow picks its flow: uniformly at random
+  // (default: flows=N packets=N then visits about 63 % of them), or in turn ("sweep": the
+  // population in its shuffled order, so packets >= flows touches every flow; a flow-table or
+  // memory test of N concurrent flows needs that).
+  bool sweep = false;
   double match = 0.0;      // fraction of flows drawn from match templates
   double ipv6 = 0.0;       // fraction of non-matching flows that are IPv6
   // Packets the card must not intercept or must handle specially, drawn per packet from a
@@ -41,7 +46,7 @@ struct TrafficSpec {
   FlowTemplate other;                         // flows that should not match
   bool ethernet = true;
 
-  // "rate=10g,load=0.5,size=imix,packets=1e5,flows=1000,locality=0.8,match=0.3,ipv6=0.1,seed=7,
+  // "rate=10g,load=0.5,size=imix,packets=1e5,flows=1000,locality=0.8,order=sweep,match=0.3,ipv6=0.1,seed=7,
   //  nonip=0.05,mpls=0.02,frag=0.1,
   //  match-src=..,match-dst=..,match-proto=6|17,match-dport=53,match-sport=.."
   // Throws std::invalid_argument naming the bad key or value.
@@ -82,8 +87,10 @@ class TrafficGenerator {
   std::mt19937_64 rng_, extra_;  // extra_: nonip/mpls/frag draws only
   SizeModel sizes_;
   std::vector<FlowSpec> flows_;
+  std::vector<FlowAddrs> addrs_;  // flows_[i]'s addresses, parsed once
   uint32_t recent_[kRecent] = {};
   uint32_t head_ = 0, n_recent_ = 0;
+  uint64_t swept_ = 0;  // order=sweep: the next flow index
   uint64_t first_id_, i_ = 0;
   double t_s_ = 0;
   bool special_ = false;
