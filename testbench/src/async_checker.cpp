@@ -17,7 +17,7 @@ namespace {
 // One recorded call. Kept as plain fields (not std::function) so that a recycled batch reuses
 // the strings' and packets' storage: in steady state a call costs copies, not allocations.
 struct Call {
-  enum Kind : uint8_t { Request, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops };
+  enum Kind : uint8_t { Request, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops, End };
   Kind kind = Request;
   uint64_t t = 0, t2 = 0;
   std::string a, b;
@@ -65,6 +65,7 @@ class AsyncChecker : public CheckerSink {
     Call& c = next(Call::CopyDrops);
     c.drops = by_reason;
   }
+  void on_end(uint64_t t) override { next(Call::End).t = t; }
   nlohmann::json finish() override {
     stop();
     if (error_) std::rethrow_exception(error_);
@@ -145,6 +146,7 @@ class AsyncChecker : public CheckerSink {
       case Call::Copy: s.on_copy(c.pkt, c.t); break;
       case Call::CopyDropped: s.on_copy_dropped(c.pkt, c.a); break;
       case Call::CopyDrops: s.on_copy_drops(c.drops); break;
+      case Call::End: s.on_end(c.t); break;
     }
   }
 

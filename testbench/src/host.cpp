@@ -87,6 +87,7 @@ class ScoreboardSink : public CheckerSink {
   void on_copy(const Packet& c, uint64_t t) override { sb_.on_copy(c, t); }
   void on_copy_dropped(const Packet& c, const std::string& why) override { sb_.on_copy_dropped(c, why); }
   void on_copy_drops(const std::map<std::string, uint64_t>& d) override { sb_.on_copy_drops(d); }
+  void on_end(uint64_t t) override { sb_.on_end(t); }
   json finish() override {
     const Scoreboard::Result r = sb_.finish();
     std::ostringstream s;
@@ -553,6 +554,7 @@ json Host::report() {
   m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
                             {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
                             {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+  m.checker->on_end(cs.end_ps);
   json sb = m.checker->finish();
   r["scoreboard"] = sb["scoreboard"];
   r["coverage"] = sb["coverage"];

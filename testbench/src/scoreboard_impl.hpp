@@ -1,8 +1,12 @@
-// Private to the scoreboard: the records it keeps and the state its three parts share.
+// Private to the scoreboard: the records it keeps and the state its parts share.
 //   scoreboard_recorder.cpp  — the on_* entry points, reply matching, the online driver and the
 //                              comparison of predicted with emitted copies;
-//   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows, the indexed
-//                              match and each packet's predicted copies;
+//   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows and each
+//                              packet's predicted copies;
+//   scoreboard_match.cpp     — the indexed match (MatchIndex, the per-flow cache);
+//   scoreboard_timeouts.cpp  — packet/byte counts, 390 checks, timeouts never notified;
+//   scoreboard_congestion.cpp — the reference's own 10-s destination rates and its prediction
+//                              of Congestion (580) and CongestionDelete (680) notifications;
 //   scoreboard_coverage.cpp  — functional coverage (DTCP, criteria forms, packets, depths).
 // No firmware header may be included here (test `testbench.scoreboard_independent`).
 #pragma once
@@ -158,6 +162,7 @@ struct Presence {
 
 struct Outcome {
   std::vector<std::string> selected;  // cdests in selection order
+  std::vector<size_t> reps;           // per selected cdest: its representative (best) criterion
   uint64_t maxdup_dropped = 0;
   bool ambiguous = false;
   bool undecided = false;  // packet the model takes no position on: any cdest accepted
@@ -198,8 +203,51 @@ class MatchIndex {
 // One ingress-ordered event for the replay.
 struct Ev {
   uint64_t t = 0, call = 0;
-  int kind = 0;  // 0 request, 1 notification (390), 2 packet, 3 deferred Criteria-Count check
+  // 0 request, 1 notification (390), 2 packet, 3 deferred Criteria-Count check,
+  // 4 congestion-related notification (580, 680, 599)
+  int kind = 0;
   size_t idx = 0;  // request / notification index; packet: key in Impl::pkts
+};
+
+// Copy bytes one criterion carried to one destination, per second (docs/scoreboard.md
+// "Congestion"): the last 11 seconds are kept (the 10-s window, and the one before it for a
+// notification sent just after a second boundary).
+struct SecWindow {
+  std::deque<std::pair<uint64_t, uint64_t>> secs;  // (second, bytes), oldest first
+  void add(uint64_t sec, uint64_t bytes);
+  uint64_t sum(uint64_t sec) const;  // bytes of seconds sec-9 .. sec
+};
+struct RateRange {  // bit/s; lo counts criteria certainly in force, hi also the ambiguous ones
+  double lo = 0, hi = 0;
+};
+// The reference's view of one destination with a soft and/or hard limit.
+struct CgDest {
+  std::map<size_t, SecWindow> crit;  // criterion -> its copies to this destination
+  enum Soft { Clear, Congested, Unknown } soft = Clear;  // the card's soft-congestion state
+  std::optional<uint64_t> soft_due, hard_due;  // a 580 / 680 must have come by then
+  double due_rate = 0, hard_due_rate = 0;
+  uint64_t due_recipients = 0;
+  RateRange start;  // rate at the start of the current second
+  // the 580s of one evaluation (one onset): expected and notified sources
+  bool onset_open = false, onset_definite = false;
+  bool hard_missed = false;  // a missing 680 was reported: not again until the rate falls
+  uint64_t onset_t = 0;
+  std::set<std::string> onset_expected, onset_got;
+  std::optional<size_t> purge;  // open 680 group (index into Impl::purges)
+  std::optional<uint64_t> last_purge_t;
+  double peak = 0;
+  uint64_t onsets = 0, purges = 0;
+};
+// The 680s of one evaluation: the criteria the card deleted, and the reference's rates then.
+struct PurgeGroup {
+  std::string cdest;
+  uint64_t t = 0;
+  std::set<size_t> deleted;
+  std::set<std::string> sources;
+  uint64_t notes = 0;
+  RateRange at;
+  std::map<size_t, double> contrib;  // criterion -> its copy rate to the destination (bit/s)
+  bool due = false;                  // the reference had required it
 };
 
 }  // namespace dfc::tb::sbi
@@ -303,6 +351,28 @@ struct Scoreboard::Impl {
   Outcome evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count);
   const std::vector<uint32_t>& match(const ref::Headers& h);
   void end_of_run_checks(uint64_t t_end);
+
+  // congestion (scoreboard_congestion.cpp)
+  std::map<std::string, sbi::CgDest> cg;  // destinations with a soft or hard limit
+  std::vector<sbi::PurgeGroup> purges;
+  uint64_t cg_sec = 0;  // the second the replay is in
+  uint64_t run_end = 0;  // on_end: the run's end
+  void congestion_setup();
+  void congestion_copies(const Pkt& p, const Outcome& o);
+  void congestion_advance(uint64_t t);
+  void congestion_notification(size_t ni);
+  void congestion_finish();
+  int cg_presence(const Crit& c, uint64_t t) const;  // 0 gone, 1 ambiguous, 2 in force
+  sbi::RateRange cd_rate(const sbi::CgDest& st, uint64_t t, std::map<size_t, double>* contrib = nullptr) const;
+  sbi::RateRange cd_rate_near(const sbi::CgDest& st, uint64_t t, std::map<size_t, double>* contrib = nullptr) const;
+  void judge_second(const std::string& d, sbi::CgDest& st, uint64_t sec);
+  void check_purge(size_t gi);
+  void close_onset(const std::string& d, sbi::CgDest& st);
+  void soft_notification(const Notification& n, const std::string& d, sbi::CgDest& st);
+  void hard_notification(const Notification& n, const std::string& d, sbi::CgDest& st);
+  std::set<std::string> owners(const std::string& d, uint64_t t, bool definite_only) const;
+  std::vector<size_t> purge_order(const std::map<size_t, double>& contrib) const;
+  std::vector<size_t> predict_purge(const std::map<size_t, double>& contrib, double target) const;
 
   // coverage
   void criteria_coverage(const Crit& c);

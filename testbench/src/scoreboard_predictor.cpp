@@ -1,17 +1,13 @@
 // The scoreboard's predictor: the reference model of DTCP criteria in force (install, removal
-// and timeout windows), the indexed match and each packet's predicted copies, from the
-// protocol reference (dtcp.md) and docs/scoreboard.md. Uses no firmware code.
-#include <cstring>
+// and timeout windows) and each packet's predicted copies, from the protocol reference
+// (dtcp.md) and docs/scoreboard.md. Uses no firmware code. The indexed match is in
+// scoreboard_match.cpp, packet/byte counts and the 390 checks in scoreboard_timeouts.cpp.
 #include <tuple>
 
 #include "scoreboard_impl.hpp"
 
 namespace dfc::tb {
 using namespace sbi;
-
-namespace {
-constexpr size_t kMaxCachedFlows = 1 << 16;  // header tuples remembered (memory bound)
-}  // namespace
 
 std::string ScoreboardConfig::cdest_key(const std::string& csource, const std::string& cdest_id) const {
   const auto cs = csources.find(csource);
@@ -26,7 +22,6 @@ uint32_t ScoreboardConfig::max_duplicates_of(const std::string& group) const {
   const auto g = group_max_duplicates.find(group);
   return g == group_max_duplicates.end() ? max_duplicates : g->second;
 }
-
 
 // Is criterion c in force for a packet (or, control=true, for a DELETE/REFRESH) at time t?
 // A packet is decided somewhere in [t, t_hi]: from when a core took it to when it was done
@@ -338,46 +333,13 @@ Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
       for (const auto& c : it->second) observed.insert(c.cdest);
     o = evaluate_packet(p, observed, !drop);
     if (!drop) maxdup_predicted += o.maxdup_dropped;
+    if (!drop) congestion_copies(p, o);
   }
   if (o.ambiguous) {
     ++res.ambiguous_packets;
     if (res.ambiguous_ids.size() < 100) res.ambiguous_ids.push_back(p.id);
   }
   return o;
-}
-
-// The criteria whose filters match these headers: the index's candidates, then the full
-// filter; cached per distinct header tuple (bounded), extended when criteria are added.
-const std::vector<uint32_t>& Scoreboard::Impl::match(const ref::Headers& h) {
-  std::string key;
-  key.reserve(48);
-  key += static_cast<char>(h.v6);
-  key.append(reinterpret_cast<const char*>(h.src.data()), 16);
-  key.append(reinterpret_cast<const char*>(h.dst.data()), 16);
-  key += static_cast<char>(h.proto);
-  key += static_cast<char>(h.has_ports);
-  key += static_cast<char>(h.sport >> 8);
-  key += static_cast<char>(h.sport & 255);
-  key += static_cast<char>(h.dport >> 8);
-  key += static_cast<char>(h.dport & 255);
-  key += static_cast<char>(h.has_icmp);
-  key += static_cast<char>(h.itype);
-  key += static_cast<char>(h.icode);
-  auto it = cache.find(key);
-  if (it == cache.end()) {
-    if (cache.size() >= kMaxCachedFlows) cache.clear();
-    it = cache.emplace(std::move(key), CacheEntry{}).first;
-  }
-  CacheEntry& ce = it->second;
-  if (ce.upto < crits.size()) {
-    scratch.clear();
-    index.candidates(h, scratch);
-    std::sort(scratch.begin(), scratch.end());
-    for (uint32_t ci : scratch)
-      if (ci >= ce.upto && ref::filter_matches(crits[ci].f, h)) ce.hits.push_back(ci);
-    ce.upto = static_cast<uint32_t>(crits.size());
-  }
-  return ce.hits;
 }
 
 Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count) {
@@ -402,26 +364,33 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   }
   // Per capture group (each has its own destinations and max-duplicates): per destination its
   // best criterion (lowest total priority, then earliest added), best first, cut at the limit.
-  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop) {
+  // reps: each selected destination's best criterion (the one its copy is accounted on).
+  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop, std::vector<size_t>& reps) {
     using Key = std::tuple<uint32_t, uint64_t, uint64_t, size_t>;
-    std::map<std::string, std::pair<Key, std::string>> best;  // cdest -> (key, group)
+    struct Best {
+      Key key;
+      std::string group;
+      size_t ci;
+    };
+    std::map<std::string, Best> best;  // cdest -> its best criterion
     for (size_t ci : present) {
       const Crit& c = crits[ci];
       for (size_t k = 0; k < c.cdests.size(); ++k) {
         const Key key2{c.prio, c.t_add, c.order, k};
         auto b = best.find(c.cdests[k]);
-        if (b == best.end() || key2 < b->second.first) best[c.cdests[k]] = {key2, c.group};
+        if (b == best.end() || key2 < b->second.key) best[c.cdests[k]] = {key2, c.group, ci};
       }
     }
-    std::map<std::string, std::vector<std::pair<Key, std::string>>> by_group;
-    for (const auto& [d, kg] : best) by_group[kg.second].push_back({kg.first, d});
+    std::map<std::string, std::vector<std::tuple<Key, std::string, size_t>>> by_group;
+    for (const auto& [d, b] : best) by_group[b.group].push_back({b.key, d, b.ci});
     std::vector<std::string> sel;
+    reps.clear();
     ndrop = 0;
     for (auto& [g, v] : by_group) {
       std::sort(v.begin(), v.end());
       const size_t limit = cfg.max_duplicates_of(g);
       for (size_t i = 0; i < v.size(); ++i) {
-        if (i < limit) sel.push_back(v[i].second);
+        if (i < limit) sel.push_back(std::get<1>(v[i])), reps.push_back(std::get<2>(v[i]));
         else ++ndrop;
       }
     }
@@ -431,7 +400,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
   for (const auto& c : definite) present.push_back(c.ci);
   uint64_t ndrop = 0;
   if (ambiguous.empty()) {
-    o.selected = select(present, ndrop);
+    o.selected = select(present, ndrop, o.reps);
   } else {
     o.ambiguous = true;
     json& a = cov["ambiguity"];
@@ -463,13 +432,14 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
         if (ch[k] != ambiguous[k].pr.nominal) ++ham;
       }
       uint64_t dr = 0;
-      auto sel = select(pres, dr);
+      std::vector<size_t> reps;
+      auto sel = select(pres, dr, reps);
       uint64_t diff = 0;
       for (const auto& d : sel) diff += observed.count(d) ? 0 : 1;
       for (const auto& d : observed) diff += std::find(sel.begin(), sel.end(), d) != sel.end() ? 0 : 1;
       const uint64_t score = diff * 1000 + ham;
       if (diff == 0) drops_seen.push_back(dr);
-      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, ndrop = dr;
+      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, o.reps = reps, ndrop = dr;
     }
     // max-duplicates drops are uncertain when consistent resolutions disagree on them
     if (!drops_seen.empty()) {
@@ -531,221 +501,5 @@ void Scoreboard::Impl::check_pending_count(size_t i) {
   pc.definite_idx.clear();
   pc.definite_idx.shrink_to_fit();
 }
-
-// One counted hit of criterion c (see Crit::reset_lo): tracks the count's uncertainty, and
-// decides a packet/byte timeout once it is certain (ambiguous from when it became possible).
-void Scoreboard::Impl::count_hit(Crit& c, const Pkt& p) {
-  const uint64_t bytes = p.pp.ip_len;
-  if (c.reset_hi && p.t_done <= c.reset_hi) ++c.pk_over, c.by_over += bytes;
-  while (!c.recent.empty() && c.recent.front().first < p.t) c.recent.pop_front();
-  if (c.recent.size() < 4096) c.recent.emplace_back(p.t_done, bytes);
-  auto check = [&](uint64_t limit, uint64_t n, uint64_t over, uint64_t under, const char* kind) {
-    if (!limit || c.gone) return;
-    if (n - std::min(n, over) >= limit) {
-      c.gone = true, c.gone_reason = kind, c.gone_t = c.count_amb_t.value_or(p.t), c.gone_t_hi = p.t_done;
-    } else if (n + under >= limit && !c.count_amb_t) {
-      c.count_amb_t = p.t, c.count_amb_kind = kind;
-    }
-  };
-  check(c.to_packets, c.n_packets, c.pk_over, c.pk_under, "packets");
-  check(c.to_bytes, c.n_bytes, c.by_over, c.by_under, "bytes");
-}
-
-void Scoreboard::Impl::check_timeout_notification(Notification& n, size_t ni) {
-  const uint64_t W = cfg.timeout_window_ps;
-  json& t = cov["timeouts"];
-  // A packet/byte timeout is notified while the packet that ran the count out is still being
-  // handled (before it is reported done, which is when the model counts it): judge such a
-  // notification once more, one window later, before calling it unexpected.
-  if (!n.rechecked) {
-    for (size_t i : n.crits) {
-      const Crit& c = crits[i];
-      if (!c.gone && !c.timeout_notified && (c.to_packets || c.to_bytes) && !c.count_amb_t) {
-        n.rechecked = true;
-        const uint64_t at = n.t + W;
-        queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 1, ni});
-        ++calls;
-        return;
-      }
-    }
-  }
-  for (size_t i : n.crits) {
-    Crit& c = crits[i];
-    const std::string where = "390 notification to " + n.cs + " at " + us(n.t) + " for " + c.name() + ": ";
-    if (c.timeout_notified) {
-      error(where + "second timeout notification for this criterion");
-      continue;
-    }
-    c.timeout_notified = true;
-    if (!c.send_async) error(where + "criterion was added without Flags: SendAsync");
-    if (c.is_static) {
-      error(where + "criterion is STATIC (timeouts ignored)");
-      continue;
-    }
-    if (c.gone && (c.gone_reason == "packets" || c.gone_reason == "bytes")) {
-      bump(t, "notified_" + c.gone_reason, 1);
-      continue;
-    }
-    if (c.gone && (c.gone_reason == "total" || c.gone_reason == "idle")) {
-      if (n.t + W >= c.gone_t && n.t <= c.gone_t_hi + W) {
-        bump(t, "notified_" + c.gone_reason, 1);
-        continue;
-      }
-    }
-    if (!c.gone && c.count_amb_t && n.t + W >= *c.count_amb_t) {  // a count that may have run out
-      bump(t, "notified_" + c.count_amb_kind, 1);
-      c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = n.t;
-      continue;
-    }
-    if (!c.gone) {
-      if (auto d = c.deadline(); d && n.t + W >= *d && n.t <= *c.deadline(true) + W) {
-        const std::string kind = c.deadline_kind();
-        bump(t, "notified_" + kind, 1);
-        c.gone = true, c.gone_reason = kind, c.gone_t = *d, c.gone_t_hi = *c.deadline(true);
-        continue;
-      }
-    }
-    std::string model = "no timeout due";
-    if (c.gone) model = "already gone (" + c.gone_reason + ") at " + us(c.gone_t);
-    else if (auto d = c.deadline()) model = std::string(c.deadline_kind()) + " deadline " + us(*d);
-    if (c.to_packets && !c.gone)
-      model += ", " + std::to_string(c.n_packets) + "/" + std::to_string(c.to_packets) + " packets (-" +
-               std::to_string(c.pk_over) + "/+" + std::to_string(c.pk_under) + ")";
-    if (c.to_bytes && !c.gone)
-      model += ", " + std::to_string(c.n_bytes) + "/" + std::to_string(c.to_bytes) + " bytes (-" +
-               std::to_string(c.by_over) + "/+" + std::to_string(c.by_under) + ")";
-    error(where + "unexpected timeout (model: " + model + ")");  // the model keeps the criterion
-  }
-}
-
-void Scoreboard::Impl::end_of_run_checks(uint64_t t_end) {
-  const uint64_t W = cfg.timeout_window_ps;
-  json& t = cov["timeouts"];
-  for (Crit& c : crits) {
-    if (!c.active || c.is_static) continue;
-    if (!c.gone) {
-      auto d = c.deadline(), dhi = c.deadline(true);
-      if (!d || *dhi + W >= t_end) continue;
-      if (c.del_start && *c.del_start <= *dhi) continue;                             // deleted first
-      if (c.notified_t && c.notified_code != 390 && *c.notified_t <= *dhi + W) continue;  // 680/599 first
-      c.gone = true, c.gone_reason = c.deadline_kind(), c.gone_t = *d, c.gone_t_hi = *dhi;
-    }
-    if (c.gone_reason == "total" || c.gone_reason == "idle" || c.gone_reason == "packets" ||
-        c.gone_reason == "bytes") {
-      bump(t, "predicted_" + c.gone_reason, 1);
-      auto cs = cfg.csources.find(c.cs);
-      const bool targets = cs != cfg.csources.end() && cs->second.has_notification_targets;
-      if (c.send_async && targets && !c.timeout_notified && c.gone_t_hi + W < t_end &&
-          !(c.del_start && *c.del_start <= c.gone_t_hi + W))
-        error("criterion " + c.name() + " timed out (" + c.gone_reason + ") at " + us(c.gone_t) +
-              " with SendAsync, but no 390 notification arrived");
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The match index
-
-namespace sbi {
-namespace {
-uint64_t h_rot(uint64_t x) { return (x << 31) | (x >> 33); }
-
-// The /16 buckets a positive address list covers, or nullopt when it is unbounded (no field,
-// only negations, a wildcard, or more than `limit` buckets).
-std::optional<std::vector<uint32_t>> addr_buckets(const std::optional<std::vector<ref::AddrEntry>>& f, size_t limit) {
-  if (!f) return std::nullopt;
-  std::vector<uint32_t> out;
-  bool positive = false;
-  for (const auto& e : *f) {
-    if (e.neg) continue;
-    if (e.wildcard) return std::nullopt;
-    positive = true;
-    const size_t o = e.v6 ? 0 : 12;
-    const uint32_t lo = (uint32_t{e.lo[o]} << 8) | e.lo[o + 1], hi = (uint32_t{e.hi[o]} << 8) | e.hi[o + 1];
-    if (hi - lo + 1 + out.size() > limit) return std::nullopt;
-    for (uint32_t b = lo; b <= hi; ++b) out.push_back((uint32_t{e.v6} << 16) | b);
-  }
-  if (!positive) return std::nullopt;
-  return out;
-}
-}  // namespace
-
-size_t MatchIndex::AddrKeyHash::operator()(const AddrKey& k) const {
-  uint64_t x = 0, y = 0;
-  std::memcpy(&x, k.a.data(), 8);
-  std::memcpy(&y, k.a.data() + 8, 8);
-  uint64_t h = (x * 0x9e3779b97f4a7c15ull) ^ (y + 0x632be59bd9b4e019ull + (h_rot(x)));
-  h ^= uint64_t{k.v6} << 63;
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
-  return static_cast<size_t>(h ^ (h >> 32));
-}
-
-// Files crit under each of its positive single addresses when every positive entry is one
-// address (a criterion on a host, the common case); false when it is wider, negation-only or
-// longer than kMaxBuckets.
-bool MatchIndex::add_exact(Exact& m, const std::optional<std::vector<ref::AddrEntry>>& f, uint32_t crit) {
-  if (!f) return false;
-  std::vector<AddrKey> keys;
-  for (const auto& e : *f) {
-    if (e.neg) continue;
-    if (e.wildcard || e.lo != e.hi || keys.size() == kMaxBuckets) return false;
-    keys.push_back(AddrKey{e.lo, e.v6});
-  }
-  if (keys.empty()) return false;
-  for (const auto& k : keys) {
-    auto& v = m[k];
-    if (v.empty() || v.back() != crit) v.push_back(crit);
-  }
-  return true;
-}
-
-void MatchIndex::add(uint32_t crit, const ref::Filter& f) {
-  if (add_exact(dst_exact_, f.dst, crit)) return;
-  if (auto b = addr_buckets(f.dst, kMaxBuckets)) {
-    for (uint32_t k : *b) dst_[k].push_back(crit);
-    return;
-  }
-  if (add_exact(src_exact_, f.src, crit)) return;
-  if (auto b = addr_buckets(f.src, kMaxBuckets)) {
-    for (uint32_t k : *b) src_[k].push_back(crit);
-    return;
-  }
-  if (f.proto) {
-    std::vector<uint32_t> ps;
-    bool bounded = false;
-    for (const auto& e : *f.proto) {
-      if (e.neg) continue;
-      if (e.wildcard || e.hi - e.lo + 1 + ps.size() > kMaxBuckets) {
-        bounded = false;
-        ps.clear();
-        break;
-      }
-      bounded = true;
-      for (uint64_t v = e.lo; v <= e.hi && v < 256; ++v) ps.push_back(static_cast<uint32_t>(v));
-    }
-    if (bounded) {
-      for (uint32_t v : ps) proto_[v].push_back(crit);
-      return;
-    }
-  }
-  any_.push_back(crit);
-}
-
-void MatchIndex::candidates(const ref::Headers& h, std::vector<uint32_t>& out) const {
-  const size_t o = h.v6 ? 0 : 12;
-  const uint32_t fam = uint32_t{h.v6} << 16;
-  if (auto it = dst_exact_.find(AddrKey{h.dst, h.v6}); it != dst_exact_.end())
-    out.insert(out.end(), it->second.begin(), it->second.end());
-  if (auto it = src_exact_.find(AddrKey{h.src, h.v6}); it != src_exact_.end())
-    out.insert(out.end(), it->second.begin(), it->second.end());
-  if (auto it = dst_.find(fam | (uint32_t{h.dst[o]} << 8) | h.dst[o + 1]); it != dst_.end())
-    out.insert(out.end(), it->second.begin(), it->second.end());
-  if (auto it = src_.find(fam | (uint32_t{h.src[o]} << 8) | h.src[o + 1]); it != src_.end())
-    out.insert(out.end(), it->second.begin(), it->second.end());
-  out.insert(out.end(), proto_[h.proto].begin(), proto_[h.proto].end());
-  out.insert(out.end(), any_.begin(), any_.end());
-}
-}  // namespace sbi
 
 }  // namespace dfc::tb

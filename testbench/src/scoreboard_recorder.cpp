@@ -8,7 +8,10 @@
 namespace dfc::tb {
 using namespace sbi;
 
-Scoreboard::Scoreboard(ScoreboardConfig cfg) : impl_(std::make_unique<Impl>()) { impl_->cfg = std::move(cfg); }
+Scoreboard::Scoreboard(ScoreboardConfig cfg) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(cfg);
+  impl_->congestion_setup();
+}
 Scoreboard::~Scoreboard() = default;
 
 void Scoreboard::set_online(uint64_t lag_ps) {
@@ -79,6 +82,7 @@ void Scoreboard::on_copy(const Packet& copy, uint64_t t_ps) {
 void Scoreboard::on_copy_dropped(const Packet& copy, const std::string& reason) {
   impl_->copy_dropped[copy.id][impl_->copy_key(copy)] = reason;
 }
+void Scoreboard::on_end(uint64_t t_ps) { impl_->run_end = std::max(impl_->run_end, t_ps); }
 void Scoreboard::on_copy_drops(const std::map<std::string, uint64_t>& d) {
   impl_->copy_drops = d;
   impl_->copy_drops_given = true;
@@ -139,8 +143,11 @@ void Scoreboard::Impl::control_notification(size_t ni) {
   Notification& n = notifications[ni];
   if (!n.msg || !n.msg->is_status) return;
   resolve_notification(n);
-  // A 390 only confirms what the model predicts itself; it is checked in ingress order.
-  if (n.msg->status == 390) queue.emplace(std::make_pair(n.t, n.call), Ev{n.t, n.call, 1, ni});
+  // A 390 only confirms what the model predicts itself; it is checked in ingress order. So
+  // are 580/680 against the reference's own rates (599 resets them).
+  const int code = n.msg->status;
+  if (code == 390) queue.emplace(std::make_pair(n.t, n.call), Ev{n.t, n.call, 1, ni});
+  if (code == 580 || code == 680 || code == 599) queue.emplace(std::make_pair(n.t, n.call), Ev{n.t, n.call, 4, ni});
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -160,12 +167,15 @@ void Scoreboard::Impl::pump(uint64_t upto) {
   while (!queue.empty() && queue.begin()->first.first <= upto) {
     const Ev e = queue.begin()->second;
     queue.erase(queue.begin());
+    congestion_advance(e.t);
     if (e.kind == 0) {
       on_request_event(e.idx);
     } else if (e.kind == 1) {
       check_timeout_notification(notifications[e.idx], e.idx);
     } else if (e.kind == 3) {
       check_pending_count(e.idx);
+    } else if (e.kind == 4) {
+      congestion_notification(e.idx);
     } else {
       auto it = pkts.find(e.idx);
       const Outcome o = replay_packet(it->second);
@@ -275,6 +285,7 @@ void Scoreboard::Impl::final_checks() {
     }
   copies.clear();
   end_of_run_checks(t_last);
+  congestion_finish();
   uint64_t maxdup_reported = 0;
   bool maxdup_given = false;
   for (const auto& [why, n] : copy_drops)

@@ -33,6 +33,7 @@ class Recorder : public CheckerSink {
     for (const auto& [k, n] : d) s += k + "=" + std::to_string(n) + ",";
     add("drops", 0, s);
   }
+  void on_end(uint64_t t) override { add("end", t, ""); }
   nlohmann::json finish() override { return {{"calls", log_->size()}}; }
 
  private:
@@ -68,6 +69,7 @@ void feed(CheckerSink& s, int n) {
     if (i % 19 == 0) s.on_notification(uint64_t(i) * 10 + 4, "cs2", "DTCP/0.7 390 Timeout");
   }
   s.on_copy_drops({{"copies_max_duplicates", 4}, {"copies_tx_queue_full", 2}});
+  s.on_end(uint64_t(n) * 100 + 1000);
 }
 
 TEST(AsyncChecker, HandsOnEveryCallInOrder) {

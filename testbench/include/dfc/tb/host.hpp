@@ -58,6 +58,9 @@ class CheckerSink {
   virtual void on_copy(const Packet& copy, uint64_t t_ps) = 0;
   virtual void on_copy_dropped(const Packet& copy, const std::string& reason) = 0;  // one refused copy
   virtual void on_copy_drops(const std::map<std::string, uint64_t>& by_reason) = 0;
+  // The simulation ended at t_ps (a checker may judge what was due by then, e.g. a predicted
+  // congestion notification that never came).
+  virtual void on_end(uint64_t /*t_ps*/) {}
   // {"scoreboard": {...}, "coverage": {...}, "pass": bool, "summary": "one line", "errors": [...]}
   virtual nlohmann::json finish() = 0;
 };

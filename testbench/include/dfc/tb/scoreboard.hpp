@@ -49,6 +49,12 @@ struct ScoreboardConfig {
   // Extra time after an ADD/DELETE reply during which the change may still be invisible
   // (0: the reply marks the end of the install/removal window).
   uint64_t install_slack_ps = 0;
+  // Congestion prediction (docs/scoreboard.md "Congestion"): the card evaluates its limits at
+  // least once per evaluation period (documented: once a second), so a crossing the reference
+  // predicts must be notified within the second it happens in + one period + timeout_window;
+  // rates within +-congestion_band (fraction) of a limit are ambiguous (either outcome passes).
+  uint64_t congestion_period_ps = 1'000'000'000'000;  // 1 s
+  double congestion_band = 0.02;
 
   // The destination key a content-destination id of a control source's request names (its own
   // group's destination), or "" when that group has no such destination.
@@ -98,6 +104,10 @@ class Scoreboard {
   // "max_duplicates" is compared with the model's prediction; the others are reported in the
   // coverage only (they excuse nothing: see on_copy_dropped). Last call wins.
   void on_copy_drops(const std::map<std::string, uint64_t>& dropped_by_reason);
+  // The run ended at t_ps: a 580/680 the reference predicted (docs/scoreboard.md "Congestion")
+  // that was due by then and never came fails; without it only events up to the last one
+  // reported are judged.
+  void on_end(uint64_t t_ps);
 
   // Online checking (docs/scoreboard.md "Online"): the caller promises that events are
   // reported in ingress order, and that when a packet or request with arrival time t is
