@@ -21,14 +21,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 
-# 4k criteria: the 1k set's form (destination address, UDP, one port), 4000 of them.
-python3 - "$tmp/4k.dtcp" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(4000):
-        f.write(f"ADD DTCP/0.7\nCsource-ID: md1\nCdest-ID: cd1\nDest-Address: 10.200.{i // 250}.{i % 250 + 1}\n"
-                f"Protocol: 17\nDest-Port: {1000 + i}\nFlags: Static\n\n")
-PY
+# 4k criteria: the 1k set's form, 4000 of them (shared with the other whole-card bench).
+python3 "$here/criteria_4k.py" "$tmp/4k.dtcp"
 
 run() {  # $1 dtcp, $2 classifier, $3 traffic -> $tmp/out/report.json
   "$dfcsim" run -q --config "$scen/configs/one-source.conf" --dtcp "$1" --profile ms400 --classifier "$2" \

@@ -12,13 +12,8 @@ scen=$root/testbench/scenarios
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-python3 - "$tmp/4k.dtcp" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(4000):
-        f.write(f"ADD DTCP/0.7\nCsource-ID: md1\nCdest-ID: cd1\nDest-Address: 10.200.{i // 250}.{i % 250 + 1}\n"
-                f"Protocol: 17\nDest-Port: {1000 + i}\nFlags: Static\n\n")
-PY
+# 4k criteria: the 1k set's form, 4000 of them (shared with the other whole-card bench).
+python3 "$here/criteria_4k.py" "$tmp/4k.dtcp"
 match="match=0.1,match-dst=10.200.0.1,match-proto=17,match-dport=1000"
 wall() {  # build dtcp classifier traffic packets -> card wall seconds
   "$1/bin/dfcsim" run -q --config "$scen/configs/one-source.conf" --dtcp "$2" --profile ms400 --classifier "$3" \
