@@ -36,8 +36,10 @@
 //  * default (synthesis): the chunk memories of classifier_chunk.sv, every gated chunk ANDed,
 //    constant loop bounds;
 //  * DFC_CLS_SIM_FAST: the same tables as one flat array of 64-bit words in this always_ff,
-//    skipping chunks no entry cares about and stopping a 64-entry word's AND once it is zero
-//    (the result cannot change). Verilator speed (shared/notes/toolchain.md §3.4).
+//    visiting only the chunks some entry cares about (a list kept up to date by the writes,
+//    the key's nibbles picked for those chunks only) and stopping a 64-entry word's AND once
+//    it is zero (the result cannot change); the match stream resumes at its own word and the
+//    lowest set bit is one popcount. Verilator speed (shared/notes/toolchain.md §3.4).
 // rtl/tests/test_classifier_variants.cpp drives both builds with the same vectors and requires
 // identical outputs on every clock.
 module classifier #(
@@ -98,7 +100,6 @@ module classifier #(
   logic [31:0] ru_h[R];
 
   logic        s1_valid;
-  logic [31:0] s1_off[C];         // stage 1: c * 16 + key nibble, per chunk
   logic [63:0] mv_q[NG];          // match vector of the last lookup
   logic        str_active;
   logic [31:0] str_pos;           // next entry index the match stream looks at
@@ -120,7 +121,13 @@ module classifier #(
     accept_col = r;
   endfunction
 
+  // Index of the lowest set bit of w (0 when w is zero).
   function automatic logic [31:0] lowest_bit(input logic [63:0] w);
+`ifdef DFC_CLS_SIM_FAST
+    // The trailing zeros of w: one popcount in C++ instead of 64 unrolled tests (the bits
+    // below the lowest set bit are exactly those of ~w & (w - 1)).
+    lowest_bit = (w == 64'd0) ? 32'd0 : $countones(~w & (w - 64'd1));
+`else
     logic [31:0] r;
     logic [31:0] b;
     r = 32'd0;
@@ -130,6 +137,7 @@ module classifier #(
       b = b - 32'd1;
     end
     lowest_bit = r;
+`endif
   endfunction
 
   function automatic logic [31:0] popcount(input logic [63:0] w);
@@ -146,8 +154,15 @@ module classifier #(
 `ifdef DFC_CLS_SIM_FAST
   localparam int WORDS = EW / 32;
   logic [63:0] tbl[C * 16 * NG];  // entry word g, chunk c, value v at ((g * C + c) * 16 + v)
-  logic [31:0] lst[C];            // offsets of the chunks some entry cares about
+  logic [31:0] lst[C];            // stage 2: table offsets of the cared chunks, clst order
+  logic [EW-1:0] s1_ext;          // stage 1: the extended key (the chunk addresses, unsplit)
+  // The chunks some valid entry cares about (care_cnt != 0), most significant nibble of every
+  // 32-bit word first: rebuilt by a write only when a chunk's count leaves or reaches zero, so
+  // a lookup visits ncare chunks (about 30 for IPv4 rules) instead of testing all C.
+  logic [31:0] clst[C];
+  logic [31:0] ncare;
 `else
+  logic [31:0] s1_off[C];         // stage 1: c * 16 + key nibble, per chunk
   // ---- the chunk memories ----
   logic [C*N-1:0] rd;             // chunk c's word (read at the registered key nibble) at c * N
   for (genvar c = 0; c < C; c++) begin : g_chunk
@@ -186,7 +201,8 @@ module classifier #(
 `ifdef DFC_CLS_SIM_FAST
     logic [31:0]   a;
     logic [15:0]   col;
-    int            nact;
+    logic [31:0]   cc;
+    logic          care_flip;
 `endif
 
     if (!rst_n) begin
@@ -197,8 +213,14 @@ module classifier #(
       end
       for (int c = 0; c < C; c++) begin
         care_cnt[c] = '0;
+`ifndef DFC_CLS_SIM_FAST
         s1_off[c] = '0;
+`endif
       end
+`ifdef DFC_CLS_SIM_FAST
+      s1_ext = '0;
+      ncare = '0;
+`endif
       for (int u = 0; u < R; u++) begin
         ru_f[u] = '0;
         ru_l[u] = '0;
@@ -224,7 +246,9 @@ module classifier #(
         found = 1'b0;
         idx = '0;
 `ifdef DFC_CLS_SIM_FAST
-        for (int g = 0; g < NG && !found; g++) begin  // stops at the first hit: same result
+        // Starts at the stream position's word and stops at the first hit: the words below
+        // it are masked to zero in the synthesis form, so the result is the same.
+        for (int g = str_pos >> 6; g < NG && !found; g++) begin
 `else
         for (int g = 0; g < NG; g++) begin
 `endif
@@ -251,23 +275,18 @@ module classifier #(
         first = '0;
         cnt = '0;
 `ifdef DFC_CLS_SIM_FAST
-        // Chunks some entry cares about, most significant nibbles of every word first (the
-        // order only affects how soon a 64-entry word reaches zero).
-        nact = 0;
-        for (int p = 7; p >= 0; p--) begin
-          for (int wd = 0; wd < WORDS; wd++) begin
-            if (care_cnt[wd*8+p] != 32'd0) begin
-              lst[nact] = s1_off[wd*8+p];
-              nact = nact + 1;
-            end
-          end
+        // This lookup's table offset in every cared chunk (the care list as of this clock, as
+        // the synthesis form gates with this clock's care_cnt).
+        for (int k = 0; k < ncare; k++) begin
+          cc = clst[k];
+          lst[k] = cc * 16 + {28'd0, s1_ext[cc*4+:4]};
         end
 `endif
         for (int g = 0; g < NG; g++) begin
           w = act[g];
 `ifdef DFC_CLS_SIM_FAST
           a = g * C * 16;
-          for (int k = 0; k < nact && w != 64'd0; k++) w = w & tbl[a+lst[k]];
+          for (int k = 0; k < ncare && w != 64'd0; k++) w = w & tbl[a+lst[k]];
 `else
           for (int c = 0; c < C; c++) if (care_cnt[c] != 32'd0) w = w & rd[c*N+g*64+:64];
 `endif
@@ -299,7 +318,11 @@ module classifier #(
                   {16'd0, port} <= ru_h[u];
         end
         ext = {rb, lk_key};
+`ifdef DFC_CLS_SIM_FAST
+        s1_ext = ext;  // nibbles are picked in stage 2, for the cared chunks only
+`else
         for (int c = 0; c < C; c++) s1_off[c] = c * 16 + {28'd0, ext[c*4+:4]};
+`endif
       end
 
       // ---- writes (after this clock's lookup stage read the tables) ----
@@ -307,6 +330,9 @@ module classifier #(
         gw = {{(32 - IW) {1'b0}}, wr_idx} >> 6;
         bit_i = wr_idx[5:0];
         old_care = vld[gw][bit_i] ? care_q[wr_idx] : '0;
+`ifdef DFC_CLS_SIM_FAST
+        care_flip = 1'b0;
+`endif
         for (int c = 0; c < C; c++) begin
           mval = wr_mask[c*4+:4];
           new_care[c] = wr_valid && mval != 4'd0;
@@ -315,9 +341,31 @@ module classifier #(
           a = gw * C * 16 + c * 16;
           for (int v = 0; v < 16; v++) tbl[a+v][bit_i] = col[v];
 `endif
-          if (!old_care[c] && new_care[c]) care_cnt[c] = care_cnt[c] + 32'd1;
-          else if (old_care[c] && !new_care[c]) care_cnt[c] = care_cnt[c] - 32'd1;
+          if (!old_care[c] && new_care[c]) begin
+            care_cnt[c] = care_cnt[c] + 32'd1;
+`ifdef DFC_CLS_SIM_FAST
+            if (care_cnt[c] == 32'd1) care_flip = 1'b1;  // chunk c joins the care list
+`endif
+          end else if (old_care[c] && !new_care[c]) begin
+            care_cnt[c] = care_cnt[c] - 32'd1;
+`ifdef DFC_CLS_SIM_FAST
+            if (care_cnt[c] == 32'd0) care_flip = 1'b1;  // chunk c leaves it
+`endif
+          end
         end
+`ifdef DFC_CLS_SIM_FAST
+        if (care_flip) begin
+          ncare = '0;
+          for (int p = 7; p >= 0; p--) begin
+            for (int wd = 0; wd < WORDS; wd++) begin
+              if (care_cnt[wd*8+p] != 32'd0) begin
+                clst[ncare] = wd * 8 + p;
+                ncare = ncare + 32'd1;
+              end
+            end
+          end
+        end
+`endif
         care_q[wr_idx] <= new_care;
         vld[gw][bit_i] = wr_valid;
         grp[wr_idx] <= wr_group;
