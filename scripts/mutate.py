@@ -28,6 +28,7 @@ FW = ("firmware_tests", None)
 CARD = ("card_ingress_tests", None)
 ACC = ("traffic_tests", "Accounting*")
 RTL = [("rtl_order_tests", None), ("rtl_classifier_tests", "RtlPipeline*:Depths/RtlVsRef.*/1")]
+RTL_VARIANTS = [("rtl_classifier_variant_tests", None)]
 
 # id, area, file, old text (must occur exactly once), new text, tests, what the bug is
 MUTANTS = [
@@ -136,10 +137,18 @@ MUTANTS = [
      "in.packets_in, in.processed + ingress)", "in.packets_in, in.processed)", [ACC],
      "accounting ignores ingress drops"),
     # --- the RTL (rebuilds the Verilated models: slow; --skip-rtl leaves these out)
-    ("rtl-first-match-highest", "rtl", "rtl/classifier.sv",
+    # The simulated models use the simulation form's lowest_bit (DFC_CLS_SIM_FAST); the
+    # synthesis form's loop is checked against it clock by clock by the variant tests.
+    ("rtl-first-match-wrong-bit", "rtl", "rtl/classifier.sv",
+     "$countones(~w & (w - 64'd1))", "$countones(w & (w - 64'd1))",
+     RTL, "priority encoder (simulation form) reports the wrong bit of a word"),
+    ("rtl-synth-first-match-highest", "rtl", "rtl/classifier.sv",
      "    for (int k = 63; k >= 0; k--) begin\n      if (w[k]) r = b;",
      "    for (int k = 63; k >= 0; k--) begin\n      if (w[k] && r == 32'd0) r = b;",
-     RTL, "priority encoder picks the highest index of a word"),
+     RTL_VARIANTS, "synthesis form's priority encoder picks the highest index of a word"),
+    ("rtl-care-list-join", "rtl", "rtl/classifier.sv",
+     "if (care_cnt[c] == 32'd1) care_flip = 1'b1;", "if (care_cnt[c] == 32'd2) care_flip = 1'b1;",
+     RTL_VARIANTS, "simulation form's care list misses a chunk that a write makes cared"),
     ("rtl-first-match-last-word", "rtl", "rtl/classifier.sv",
      "            if (!hit) begin\n", "            if (1'b1) begin\n", RTL,
      "first match taken from the last matching word"),
