@@ -246,15 +246,18 @@ module classifier #(
         found = 1'b0;
         idx = '0;
 `ifdef DFC_CLS_SIM_FAST
-        // Starts at the stream position's word and stops at the first hit: the words below
-        // it are masked to zero in the synthesis form, so the result is the same.
+        // Starts at the stream position's word and stops at the first hit: the synthesis form
+        // visits every word and masks those below it to zero, so the result is the same.
         for (int g = str_pos >> 6; g < NG && !found; g++) begin
 `else
         for (int g = 0; g < NG; g++) begin
 `endif
           w = mv_q[g];
+`ifndef DFC_CLS_SIM_FAST
           if (g < (str_pos >> 6)) w = '0;
-          else if (g == (str_pos >> 6)) w = w & (~64'd0 << str_pos[5:0]);
+          else
+`endif
+          if (g == (str_pos >> 6)) w = w & (~64'd0 << str_pos[5:0]);
           if (!found && w != 64'd0) begin
             found = 1'b1;
             idx = g * 64 + lowest_bit(w);
