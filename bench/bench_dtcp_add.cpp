@@ -27,7 +27,7 @@
 #include "dfc/config/config.hpp"
 #include "dfc/fw/firmware.hpp"
 #include "dfc/hal/hal.hpp"
-#include "dfc/tb/dtcp_agent.hpp"
+#include "stimulus/dtcp_agent.hpp"
 
 namespace {
 

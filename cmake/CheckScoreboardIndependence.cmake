@@ -1,7 +1,8 @@
 # The scoreboard is an independent checker: none of its files may include a firmware header
-# (dfc/config, dfc/dtcp, dfc/fw, dfc/pipeline, or any dfc/ header but the plain packet type
-# dfc/hal/packet.hpp and its own dfc/tb/scoreboard.hpp), and its library may not link the
-# firmware, directly or through another target.
+# (any dfc/ header but the plain packet type dfc/hal/packet.hpp), a header of the card model or
+# of another testbench concern (stimulus/, report/, host/), and its library may not link the
+# firmware, directly or through another target. Quoted includes must name the checker's own
+# headers (checker/..., or a file next to the one that includes it).
 #   -DFILES="a;b;c"     files to scan (globs allowed)
 #   -DLINKS_FILE=path   generated at configure time: every library the target links, recursively
 #   -DTARGET=name       for messages
@@ -11,11 +12,19 @@ foreach(pattern ${FILES})
   file(GLOB matched ${pattern})
   foreach(f ${matched})
     math(EXPR scanned "${scanned} + 1")
-    file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]dfc/")
+    get_filename_component(dir ${f} DIRECTORY)
+    file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*(\"|<dfc/)")
     foreach(l ${lines})
-      if(NOT l MATCHES "[<\"]dfc/(hal/packet|tb/scoreboard)\\.hpp[>\"]")
-        list(APPEND bad "${f}: ${l}")
+      if(l MATCHES "[<\"]dfc/hal/packet\\.hpp[>\"]")
+        continue()
       endif()
+      if(l MATCHES "\"checker/[^\"/]+\"")
+        continue()
+      endif()
+      if(l MATCHES "\"([^\"/]+)\"" AND EXISTS ${dir}/${CMAKE_MATCH_1} AND NOT dir MATCHES "/(firmware|model|rtl)/")
+        continue()
+      endif()
+      list(APPEND bad "${f}: ${l}")
     endforeach()
   endforeach()
 endforeach()
@@ -27,7 +36,7 @@ if(NOT EXISTS ${LINKS_FILE})
 endif()
 file(STRINGS ${LINKS_FILE} links)
 foreach(l ${links})
-  if(l MATCHES "dfc_firmware|dfc_card|dfc_model|dfc_tb$|dfc_harness")
+  if(l MATCHES "dfc_firmware|dfc_card|dfc_model|dfc_tb$|dfc_stimulus|dfc_report|dfc_harness")
     list(APPEND bad "${TARGET} links ${l}")
   endif()
 endforeach()

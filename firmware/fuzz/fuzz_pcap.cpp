@@ -1,4 +1,4 @@
-// libFuzzer target: the testbench's pcap reader (testbench/src/pcap_io.cpp) over libpcap,
+// libFuzzer target: the testbench's pcap reader (testbench/stimulus/pcap_io.cpp) over libpcap,
 // fed from memory. The input is written to an anonymous in-memory file (memfd) and opened by
 // its /proc/self/fd path, so the reader's real code path (pcap_open_offline..., link-type
 // check, pcap_next_ex, timestamp scaling) runs unchanged. Every outcome must be either a
@@ -13,7 +13,7 @@
 #include <string>
 
 #include "dfc/fw/packet_parse.hpp"
-#include "dfc/tb/pcap_io.hpp"
+#include "stimulus/pcap_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const int fd = memfd_create("fuzz.pcap", 0);

@@ -1,7 +1,7 @@
 // ClassBench for the classifier block (library dfc_classbench): rule and trace readers, header
 // generation, conversion to driver terms and keys, and run(): install a rule set through the
 // firmware's ClassifierDriver on the block's bus-only HAL (RTL or model, no SystemC), classify
-// headers and summarise. `dfcsim classbench` (tools/classbench_cmd.cpp) is its command line;
+// headers and summarise. `dfcsim classbench` (tools/dfcsim/classbench_cmd.cpp) is its command line;
 // the tests use the same code.
 #pragma once
 #include <cstdint>

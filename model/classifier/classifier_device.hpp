@@ -1,7 +1,7 @@
 // The classifier block as the card model sees it: one interface, several implementations.
 //   ClassifierRef      (model/classifier/classifier_ref.*)      - the linear-scan oracle
 //   ClassifierTss      (model/classifier/classifier_tss.*)      - the tuple-space model ("model")
-//   ClassifierRtl      (rtl/cpp/classifier_rtl.*)               - rtl/classifier.sv through Verilator
+//   ClassifierRtl      (rtl/classifier/cpp/classifier_rtl.*)               - rtl/classifier/rtl/classifier.sv through Verilator
 //   ClassifierLockstep (model/classifier/classifier_lockstep.*) - RTL and model compared
 // SystemC-free on purpose: the TLM target in the card model, the firmware's fake HAL and the
 // RTL unit tests all drive the block through this interface.

@@ -1,4 +1,4 @@
-// C++ reference model of the classifier block (rtl/classifier.sv implements the same
+// C++ reference model of the classifier block (rtl/classifier/rtl/classifier.sv implements the same
 // behaviour). Plain linear scan: simple enough to be obviously right, used by the firmware
 // unit tests (fake HAL), as the golden model of the RTL tests and as the fast "model"
 // classifier of the card. SystemC-free.

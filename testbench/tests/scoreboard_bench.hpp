@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "dfc/tb/packet_builder.hpp"
-#include "dfc/tb/scoreboard.hpp"
+#include "stimulus/packet_builder.hpp"
+#include "checker/scoreboard.hpp"
 
 namespace sbtest {
 using dfc::LinkType;

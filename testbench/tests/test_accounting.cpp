@@ -1,7 +1,7 @@
-// The report's accounting equations (dfc/tb/accounting.hpp).
+// The report's accounting equations (report/accounting.hpp).
 #include <gtest/gtest.h>
 
-#include "dfc/tb/accounting.hpp"
+#include "report/accounting.hpp"
 
 using dfc::tb::AccountingInputs;
 using dfc::tb::accounting_json;

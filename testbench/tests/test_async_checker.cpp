@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dfc/tb/async_checker.hpp"
+#include "checker/async_checker.hpp"
 
 namespace dfc::tb {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "dfc/tb/harness.hpp"
+#include "host/harness.hpp"
 
 namespace fs = std::filesystem;
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "dfc/tb/pcap_io.hpp"
+#include "stimulus/pcap_io.hpp"
 
 namespace fs = std::filesystem;
 

@@ -11,8 +11,8 @@
 
 #include "../src/refmodel.hpp"
 #include "../src/scoreboard_impl.hpp"
-#include "dfc/tb/packet_builder.hpp"
-#include "dfc/tb/scoreboard.hpp"
+#include "stimulus/packet_builder.hpp"
+#include "checker/scoreboard.hpp"
 #include "scoreboard_bench.hpp"
 
 using dfc::LinkType;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <set>
 
-#include "dfc/tb/stats.hpp"
-#include "dfc/tb/traffic.hpp"
+#include "report/stats.hpp"
+#include "stimulus/traffic.hpp"
 
 using namespace dfc;
 using namespace dfc::tb;

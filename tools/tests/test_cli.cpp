@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "cli_test_util.hpp"
-#include "dfc/tb/dtcp_pcap.hpp"
-#include "dfc/tb/pcap_io.hpp"
+#include "report/dtcp_pcap.hpp"
+#include "stimulus/pcap_io.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "dfc/tb/rfc2544.hpp"
+#include "report/rfc2544.hpp"
 
 #include "cli_test_util.hpp"
 

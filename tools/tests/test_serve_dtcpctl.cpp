@@ -28,8 +28,8 @@
 
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
-#include "dfc/tb/packet_builder.hpp"
-#include "dfc/tb/pcap_io.hpp"
+#include "stimulus/packet_builder.hpp"
+#include "stimulus/pcap_io.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -17,7 +17,7 @@
 #include <gtkwave/fstapi.h>
 
 #include "cli_test_util.hpp"
-#include "dfc/tb/pcap_io.hpp"
+#include "stimulus/pcap_io.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -1,5 +1,5 @@
 // The header fields a lookup is made of, and their packing into the classifier key layout
-// of dfc/hal/classifier_abi.hpp. Also the flow table's key (see firmware/src/pipeline).
+// of dfc/hal/classifier_abi.hpp. Also the flow table's key (see firmware/src/fw).
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -1,0 +1,44 @@
+// The checker's input: the event stream the host feeds an independent checker (the
+// scoreboard, possibly on its own thread). It lives with the checker, not the host, so the
+// checker depends on nothing above it; the host implements the producer side.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dfc/hal/packet.hpp"
+
+namespace dfc::tb {
+
+// What an independent checker (the scoreboard) is fed, as a stream: every call in the order
+// above: when a packet or request with arrival time t is reported, everything the card did for
+// earlier arrivals has been reported (the online scoreboard relies on it). An implementation
+// may retire state as arrival times advance; finish() is called once
+// at the end with the card's copy-drop totals already delivered.
+class CheckerSink {
+ public:
+  virtual ~CheckerSink() = default;
+  virtual void on_request(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
+  virtual void on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
+  virtual void on_notification(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
+  // A monitored packet the card is done with; t_taken_ps: when a core took it from the
+  // receive ring (0 for a packet dropped before that).
+  virtual void on_packet(const Packet& p, uint64_t t_taken_ps, uint64_t t_done_ps) = 0;
+  virtual void on_packet_dropped(uint64_t id, const std::string& reason) = 0;
+  virtual void on_copy(const Packet& copy, uint64_t t_ps) = 0;
+  virtual void on_copy_dropped(const Packet& copy, const std::string& reason) = 0;  // one refused copy
+  virtual void on_copy_drops(const std::map<std::string, uint64_t>& by_reason) = 0;
+  // The simulation ended at t_ps (a checker may judge what was due by then, e.g. a predicted
+  // congestion notification that never came).
+  virtual void on_end(uint64_t /*t_ps*/) {}
+  // {"scoreboard": {...}, "coverage": {...}, "pass": bool, "summary": "one line", "errors": [...]}
+  virtual nlohmann::json finish() = 0;
+};
+// The testbench's scoreboard (checker/scoreboard.hpp) behind that interface, online, reading
+// the configuration text with its own reader.
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text);
+
+}  // namespace dfc::tb

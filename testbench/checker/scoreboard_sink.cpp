@@ -1,0 +1,52 @@
+// The scoreboard behind the CheckerSink interface (checker_sink.hpp), online.
+#include <sstream>
+
+#include "checker/checker_sink.hpp"
+#include "checker/scoreboard.hpp"
+
+namespace dfc::tb {
+namespace {
+using nlohmann::json;
+
+class ScoreboardSink : public CheckerSink {
+ public:
+  // Its own reader of the configuration text (not the firmware's parser); online: each packet
+  // is checked once later arrivals pass it by the lag, and forgotten (docs/scoreboard.md).
+  explicit ScoreboardSink(const std::string& config_text) : sb_(ScoreboardConfig::parse(config_text)) {
+    const ScoreboardConfig c = ScoreboardConfig::parse(config_text);
+    sb_.set_online(2 * c.timeout_window_ps + c.install_slack_ps);
+  }
+  void on_request(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_request(t, cs, b); }
+  void on_reply(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_reply(t, cs, b); }
+  void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
+    sb_.on_notification(t, cs, b);
+  }
+  void on_packet(const Packet& p, uint64_t t_taken, uint64_t t_done) override { sb_.on_packet(p, t_taken, t_done); }
+  void on_packet_dropped(uint64_t id, const std::string& why) override { sb_.on_packet_dropped(id, why); }
+  void on_copy(const Packet& c, uint64_t t) override { sb_.on_copy(c, t); }
+  void on_copy_dropped(const Packet& c, const std::string& why) override { sb_.on_copy_dropped(c, why); }
+  void on_copy_drops(const std::map<std::string, uint64_t>& d) override { sb_.on_copy_drops(d); }
+  void on_end(uint64_t t) override { sb_.on_end(t); }
+  json finish() override {
+    const Scoreboard::Result r = sb_.finish();
+    std::ostringstream s;
+    s << (r.pass ? "PASS" : "FAIL") << " (" << r.matched_copies << " copies checked, " << r.missing_copies
+      << " missing, " << r.unexpected_copies << " unexpected, " << r.explained_missing
+      << " explained by counted drops)";
+    json errs = json::array();
+    for (size_t i = 0; i < r.errors.size() && i < 5; ++i) errs.push_back(r.errors[i]);
+    return {{"scoreboard", r.to_json()}, {"coverage", r.coverage}, {"pass", r.pass}, {"summary", s.str()},
+            {"errors", errs}};
+  }
+
+ private:
+  Scoreboard sb_;
+};
+
+}  // namespace
+
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text) {
+  return std::make_unique<ScoreboardSink>(config_text);
+}
+
+}  // namespace dfc::tb

@@ -1,0 +1,203 @@
+#include "host/harness.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "card.hpp"
+#include "dfc/config/config.hpp"
+#include "stimulus/dtcp_agent.hpp"
+#include "host/host.hpp"
+#include "stimulus/sources.hpp"
+#include "report/stats.hpp"
+#include "stimulus/traffic.hpp"
+#include "restart_event.hpp"
+
+namespace dfc::tb {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Gap between scripted DTCP requests, and between the last request and the first packet:
+// long enough for the card to answer each before the next arrives.
+constexpr uint64_t kDtcpSpacingPs = 100'000'000;  // 100 us
+
+// Merges the scripted control traffic (absolute times, in memory: one entry per request)
+// with the monitored traffic (a lazy stream, times relative to traffic start) into one
+// timeline; at equal times control goes first. Every packet is reported to the host as it
+// enters the card.
+class TimelineSource : public model::IngressSource {
+ public:
+  TimelineSource(Host& host, std::vector<Packet> control, std::unique_ptr<MonitoredStream> traffic,
+                 uint64_t traffic_start_ps)
+      : host_(host), control_(std::move(control)), traffic_(std::move(traffic)), start_(traffic_start_ps) {}
+
+  Next next(Packet& out, uint64_t, uint64_t&) override {
+    if (!have_pending_ && traffic_ && traffic_->next(pending_)) {
+      pending_.t_arrival_ps += start_;
+      have_pending_ = true;
+    }
+    if (ci_ < control_.size() && (!have_pending_ || control_[ci_].t_arrival_ps <= pending_.t_arrival_ps)) {
+      out = std::move(control_[ci_++]);
+    } else if (have_pending_) {
+      out = std::move(pending_);
+      have_pending_ = false;
+    } else {
+      return Next::End;
+    }
+    host_.on_ingress(out);
+    return Next::Packet;
+  }
+
+ private:
+  Host& host_;
+  std::vector<Packet> control_;
+  std::unique_ptr<MonitoredStream> traffic_;
+  uint64_t start_;
+  Packet pending_;
+  bool have_pending_ = false;
+  size_t ci_ = 0;
+};
+
+}  // namespace
+
+namespace {
+
+// The scripted control traffic as packets, in time order: the script before traffic (one
+// request every 100 us), then the timed requests and the churn relative to the start of
+// traffic. Seq numbers are assigned in this order, so a source's requests reach the card with
+// increasing Seq. Each agent's endpoint is registered with the host.
+std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig& cfg, Host& host,
+                                 uint64_t& traffic_start) {
+  // Control sources: one agent per configured source, sending from its first source-address.
+  struct AgentInfo {
+    std::unique_ptr<DtcpAgent> agent;
+    std::string src_ip;
+    uint16_t src_port = 0, service_port = 0;
+  };
+  std::map<std::string, AgentInfo> agents;
+  uint16_t next_port = 50000;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cs : g.control_sources) {
+      AgentInfo a;
+      a.agent = std::make_unique<DtcpAgent>(cs.id, cs.shared_key, 1);
+      a.src_ip = cs.source_addresses.empty() ? "127.0.0.1" : cs.source_addresses.front();
+      a.src_port = next_port++;
+      a.service_port = cs.service_port;
+      host.register_endpoint(a.src_ip + ":" + std::to_string(a.src_port), cs.id);
+      agents.emplace(cs.id, std::move(a));
+    }
+  struct Planned {
+    uint64_t t;
+    std::string raw, origin;
+    int no;
+  };
+  std::vector<Planned> plan;
+  uint64_t t = 0;
+  int req_no = 0;
+  for (const std::string& raw : opt.dtcp_requests) {
+    plan.push_back({t, raw, opt.dtcp_name, ++req_no});
+    t += kDtcpSpacingPs;
+  }
+  traffic_start = t;
+  int timed_no = 0;
+  for (const auto& tr : opt.timeline) plan.push_back({traffic_start + tr.at_ps, tr.request, "timeline", ++timed_no});
+  for (uint64_t at : opt.restarts) plan.push_back({traffic_start + at, "", "restart", ++timed_no});
+  if (opt.churn) {
+    int churn_no = 0;
+    for (const auto& tr : generate_churn(*opt.churn, opt.seed.value_or(1)))
+      plan.push_back({traffic_start + tr.at_ps, tr.request, "churn", ++churn_no});
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const Planned& x, const Planned& y) { return x.t < y.t; });
+  std::vector<Packet> control;
+  control.reserve(plan.size());
+  for (const Planned& pl : plan) {
+    if (pl.origin == "restart") {  // a card event, not a request: the host logs it
+      control.push_back(restart_marker(pl.t));
+      continue;
+    }
+    const std::string id = csource_of(pl.raw);
+    auto it = agents.find(id);
+    // A scripted request that carries its own Seq/Authentication-Info (a forgery test) and names
+    // an unknown control source is sent from the first configured source's address and port.
+    if (it == agents.end() && !agents.empty() && DtcpAgent::carries_own_auth(pl.raw)) it = agents.begin();
+    if (it == agents.end())
+      throw std::runtime_error(pl.origin + ": request " + std::to_string(pl.no) +
+                               (id.empty() ? ": no Csource-ID parameter"
+                                           : ": Csource-ID '" + id + "' is not a configured control-source") +
+                               " (each request is sent from the control source it names)");
+    const std::string bytes = it->second.agent->prepare(pl.raw);
+    Packet p;
+    p.data.assign(bytes.begin(), bytes.end());
+    p.unit = Unit::Control;
+    p.link = LinkType::RawIp;
+    p.src_ip = it->second.src_ip;
+    p.src_port = it->second.src_port;
+    p.dst_ip = opt.card_control_address;
+    p.dst_port = it->second.service_port;
+    p.t_arrival_ps = pl.t;
+    p.id = static_cast<uint64_t>(pl.no);
+    control.push_back(std::move(p));
+  }
+  return control;
+}
+
+// The monitored traffic of a run: a pcap replay, the generator, or the given packets.
+std::unique_ptr<MonitoredStream> monitored_stream(const RunOptions& opt) {
+  if (!opt.pcap_in.empty())
+    return std::make_unique<PcapStream>(opt.pcap_in, opt.pcap_timing == "line-rate", opt.packets.value_or(UINT64_MAX),
+                                        opt.replay);
+  if (!opt.traffic_spec.empty()) {
+    TrafficSpec ts = TrafficSpec::parse(opt.traffic_spec);
+    if (opt.seed) ts.seed = *opt.seed;
+    if (opt.packets) ts.packets = *opt.packets;
+    return std::make_unique<GeneratorStream>(ts);
+  }
+  return std::make_unique<VectorStream>(opt.traffic);
+}
+
+}  // namespace
+
+RunResult run_simulation(const RunOptions& opt) {
+  const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
+  HostOptions ho;
+  ho.config_text = opt.config_text;
+  ho.config_name = opt.config_name;
+  ho.profile = opt.profile;
+  ho.profile_sets = opt.profile_sets;
+  ho.schedule_seed = opt.schedule_seed;
+  ho.classifier = opt.classifier;
+  ho.out_dir = opt.out_dir;
+  ho.wave = opt.wave;
+  ho.drain_ps = opt.drain_ps;
+  ho.quiet = opt.quiet;
+  ho.name = opt.name;
+  ho.why = opt.why;
+  ho.dtcp_pcap = true;
+  ho.restart_reason = "scenario restart event";
+  Host host(cfg, ho);
+
+  uint64_t traffic_start = 0;
+  std::vector<Packet> control = plan_control(opt, cfg, host, traffic_start);
+  TimelineSource source(host, std::move(control), monitored_stream(opt), traffic_start);
+  host.build(source);
+  host.run();
+
+  json report = host.report();
+  report["mode"] = "run";
+  const std::string summary = host.summary(report);
+  RunResult res{report, summary, check_expectations(opt.expect, report)};
+  res.report["expectations"] = res.failures;
+  std::ofstream(fs::path(opt.out_dir) / "report.json") << res.report.dump(2) << "\n";
+  std::ofstream(fs::path(opt.out_dir) / "report.html") << render_report_html(res.report);
+  return res;
+}
+
+}  // namespace dfc::tb

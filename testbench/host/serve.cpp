@@ -1,0 +1,439 @@
+#include "host/serve.hpp"
+#include "common/errors.hpp"
+
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "card.hpp"
+#include "dfc/config/config.hpp"
+#include "host/host.hpp"
+#include "stimulus/sources.hpp"
+#include "report/stats.hpp"
+#include "stimulus/traffic.hpp"
+#include "restart_event.hpp"
+
+namespace dfc::tb {
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+using asio::ip::udp;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kMaxBlockPs = 50'000'000'000ull;  // 50 ms: the longest one blocking wait
+constexpr uint64_t kFlushEveryPs = 500'000'000'000ull;
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// The live ingress: UDP sockets for unit 0, a traffic timeline (or a pcap) for unit 1, both
+// against the wall clock.
+class LiveSource : public model::IngressSource {
+ public:
+  struct Port {
+    explicit Port(asio::io_context& io) : sock(io) {}
+    uint16_t port = 0;
+    udp::socket sock;
+    udp::endpoint from;
+    std::array<char, 65536> buf{};
+    std::vector<const config::ControlSource*> sources;
+    uint64_t datagrams = 0;
+  };
+  struct Counters {
+    uint64_t datagrams_in = 0, mapped_loopback = 0, replies_out = 0, notifications_out = 0, send_errors = 0,
+             unroutable = 0, copies_out = 0, copy_send_errors = 0;
+  };
+  LiveSource(const config::DfcConfig& cfg, const ServeOptions& opt, Host& h)
+      : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP), opt_(opt), host_(h) {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (!ec) stop_reason_ = sig == SIGINT ? "SIGINT" : "SIGTERM", stop_ = true;
+    });
+    arm_hup();
+    boost::system::error_code ec;
+    const auto laddr = asio::ip::make_address(opt.listen, ec);
+    if (ec) throw std::runtime_error("--listen: '" + opt.listen + "' is not an IP address");
+    control_addr_ = !opt.card_control_address.empty() ? opt.card_control_address
+                    : laddr.is_unspecified()          ? std::string("192.0.2.1")
+                                                      : laddr.to_string();
+    if (!opt.notify_to.empty()) {
+      asio::ip::make_address(opt.notify_to, ec);
+      if (ec) throw std::runtime_error("--notify-to: '" + opt.notify_to + "' is not an IP address");
+    }
+    if (!opt.copies_to.empty()) {
+      const size_t c = opt.copies_to.rfind(':');
+      const std::string host = c == std::string::npos ? opt.copies_to : opt.copies_to.substr(0, c);
+      const std::string port = c == std::string::npos ? "30030" : opt.copies_to.substr(c + 1);
+      const auto a = asio::ip::make_address(host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host, ec);
+      if (ec || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(port) == 0 || std::stoul(port) > 65535)
+        throw std::runtime_error("--copies-to: expected ADDR[:PORT], got '" + opt.copies_to + "'");
+      copies_to_ = udp::endpoint(a, static_cast<unsigned short>(std::stoul(port)));
+      copy_sock_ = std::make_unique<udp::socket>(io_);
+      copy_sock_->open(a.is_v6() ? udp::v6() : udp::v4(), ec);
+      if (ec) throw RunFailure("--copies-to: cannot open a UDP socket: " + ec.message());
+    }
+    std::map<uint16_t, Port*> by_port;
+    for (const auto& g : cfg.capture_groups)
+      for (const auto& cs : g.control_sources) {
+        Port*& p = by_port[cs.service_port];
+        if (!p) {
+          ports_.push_back(std::make_unique<Port>(io_));
+          p = ports_.back().get();
+          p->port = cs.service_port;
+          p->sock.open(laddr.is_v6() ? udp::v6() : udp::v4(), ec);
+          if (!ec) p->sock.bind(udp::endpoint(laddr, cs.service_port), ec);
+          if (ec)
+            throw RunFailure("cannot bind UDP " + opt.listen + ":" + std::to_string(cs.service_port) +
+                                     " (service-port of control source " + cs.id + "): " + ec.message());
+        }
+        p->sources.push_back(&cs);
+      }
+    if (ports_.empty()) throw std::runtime_error("the configuration has no control-source: nothing to serve");
+    for (auto& p : ports_) arm(*p);
+    if (opt.duration_s > 0) end_ps_ = static_cast<uint64_t>(opt.duration_s * 1e12);
+    t0_ = std::chrono::steady_clock::now();
+  }
+
+  void set_traffic(std::unique_ptr<MonitoredStream> traffic, uint64_t start_ps) {
+    traffic_ = std::move(traffic);
+    traffic_start_ps_ = start_ps;
+  }
+  void set_periodic(std::function<void()> f) { periodic_ = std::move(f); }
+
+  const std::vector<std::unique_ptr<Port>>& ports() const { return ports_; }
+  const Counters& counters() const { return c_; }
+  const std::string& stop_reason() const { return stop_reason_; }
+  const std::string& control_address() const { return control_addr_; }
+  uint64_t traffic_packets() const { return traffic_out_; }
+
+  uint64_t wall_ps() const {
+    return static_cast<uint64_t>(
+               std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0_).count()) *
+           1000;
+  }
+
+  Next next(Packet& out, uint64_t next_timer_ps, uint64_t& idle_until_ps) override {
+    for (;;) {
+      io_.restart();
+      io_.poll();
+      uint64_t now = wall_ps();
+      if (periodic_ && now >= next_periodic_) periodic_(), next_periodic_ = now + kFlushEveryPs;
+      if (!stop_ && end_ps_ && now >= end_ps_) stop_ = true, stop_reason_ = "duration";
+      if (stop_) return Next::End;
+      if (!pending_.empty()) {
+        out = std::move(pending_.front().first);
+        out.t_arrival_ps = last_ = std::max(last_, std::min(out.t_arrival_ps, now));
+        host_.on_ingress(out, pending_.front().second);
+        pending_.pop_front();
+        return Next::Packet;
+      }
+      const Packet* t = peek_traffic();
+      if (t && t->t_arrival_ps <= now) {
+        out = std::move(peek_);
+        have_peek_ = false;
+        out.t_arrival_ps = last_ = std::max(last_, out.t_arrival_ps);
+        ++traffic_out_;
+        host_.on_ingress(out);
+        return Next::Packet;
+      }
+      uint64_t deadline = now + kMaxBlockPs;
+      if (t) deadline = std::min(deadline, t->t_arrival_ps);
+      if (next_timer_ps != UINT64_MAX) deadline = std::min(deadline, next_timer_ps);
+      if (end_ps_) deadline = std::min(deadline, end_ps_);
+      if (deadline > now) {
+        io_.restart();
+        io_.run_one_for(std::chrono::nanoseconds((deadline - now) / 1000));
+        now = wall_ps();
+      }
+      if (pending_.empty() && !stop_) {
+        idle_until_ps = last_ = std::max(last_, now);
+        return Next::Idle;
+      }
+    }
+  }
+
+  // A packet the card sends on unit 0: a reply (back to the real requester) or a notification.
+  // Returns the note for dtcp.log: where it went, or why it did not.
+  std::string send(const Packet& p, const std::string& bytes, bool is_reply) {
+    Port* from = ports_.front().get();
+    for (auto& q : ports_)
+      if (q->port == p.src_port) from = q.get();
+    udp::endpoint to;
+    auto r = routes_.find(p.dst_ip + ":" + std::to_string(p.dst_port));
+    boost::system::error_code ec;
+    if (r != routes_.end()) {
+      to = r->second;
+    } else {
+      const auto a = asio::ip::make_address(opt_.notify_to.empty() ? p.dst_ip : opt_.notify_to, ec);
+      if (ec) {
+        ++c_.unroutable;
+        return " (unroutable)";
+      }
+      to = udp::endpoint(a, p.dst_port);
+    }
+    if (to.address().is_v4() != from->sock.local_endpoint().address().is_v4()) {
+      ++c_.unroutable;
+      return " (unroutable: address family)";
+    }
+    from->sock.send_to(asio::buffer(bytes), to, 0, ec);
+    const std::string dest = to.address().to_string() + ":" + std::to_string(to.port());
+    if (ec) {
+      ++c_.send_errors;
+      return " (send to " + dest + " failed: " + ec.message() + ")";
+    }
+    ++(is_reply ? c_.replies_out : c_.notifications_out);
+    return " (sent to " + dest + ")";
+  }
+
+  // A copy live as a jmirror datagram (see serve.hpp). No-op without copies_to.
+  void send_copy(const Packet& p, uint32_t mirror_id, uint32_t session_id) {
+    if (!copy_sock_ || p.data.size() < 20) return;
+    const size_t outer = static_cast<size_t>(p.data[0] & 0x0f) * 4;  // the IP-IP header
+    if (outer < 20 || outer > p.data.size()) return;
+    std::vector<uint8_t> d(8 + p.data.size() - outer);
+    for (int i = 0; i < 4; ++i) {
+      d[static_cast<size_t>(i)] = static_cast<uint8_t>(mirror_id >> (24 - 8 * i));
+      d[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(session_id >> (24 - 8 * i));
+    }
+    std::copy(p.data.begin() + static_cast<std::ptrdiff_t>(outer), p.data.end(), d.begin() + 8);
+    boost::system::error_code ec;
+    copy_sock_->send_to(asio::buffer(d), copies_to_, 0, ec);
+    ++(ec ? c_.copy_send_errors : c_.copies_out);
+  }
+
+ private:
+  // SIGHUP: restart the card (every criterion lost, 599 to every target); the marker goes in
+  // with the requests, the host logs it in dtcp.log.
+  void arm_hup() {
+    hup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      pending_.emplace_back(restart_marker(wall_ps()), std::string());
+      arm_hup();
+    });
+  }
+
+  void arm(Port& p) {
+    p.sock.async_receive_from(asio::buffer(p.buf), p.from, [this, &p](const boost::system::error_code& ec, size_t n) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) on_datagram(p, n);
+      arm(p);
+    });
+  }
+
+  void on_datagram(Port& p, size_t n) {
+    ++c_.datagrams_in;
+    ++p.datagrams;
+    const std::string bytes(p.buf.data(), n);
+    const auto sender = p.from.address();
+    std::string src = sender.to_string();
+    if (sender.is_loopback()) {
+      const std::string id = csource_of(bytes);
+      const config::ControlSource* cs = nullptr;
+      for (auto* s : p.sources)
+        if (s->id == id) cs = s;
+      if (!cs) cs = p.sources.front();
+      const auto& sa = cs->source_addresses;
+      if (!sa.empty() && std::find(sa.begin(), sa.end(), src) == sa.end()) {
+        src = sa.front();
+        ++c_.mapped_loopback;
+      }
+    }
+    Packet pk;
+    pk.unit = Unit::Control;
+    pk.link = LinkType::RawIp;
+    pk.data.assign(bytes.begin(), bytes.end());
+    pk.src_ip = src;
+    pk.src_port = p.from.port();
+    pk.dst_ip = control_addr_;
+    pk.dst_port = p.port;
+    pk.id = ++control_seq_;
+    pk.t_arrival_ps = wall_ps();
+    routes_[src + ":" + std::to_string(pk.src_port)] = p.from;
+    // dtcp.log names the presented endpoint; the note names the real sender.
+    const std::string note = src != sender.to_string()
+                                 ? " (from " + sender.to_string() + ":" + std::to_string(p.from.port()) + ")"
+                                 : std::string();
+    pending_.emplace_back(std::move(pk), note);
+  }
+
+  const Packet* peek_traffic() {
+    if (!have_peek_ && traffic_) {
+      if (traffic_->next(peek_)) {
+        peek_.t_arrival_ps += traffic_start_ps_;
+        have_peek_ = true;
+      } else {
+        traffic_.reset();
+      }
+    }
+    return have_peek_ ? &peek_ : nullptr;
+  }
+
+  asio::io_context io_;
+  asio::signal_set signals_;
+  asio::signal_set hup_;  // SIGHUP: card restart
+  const ServeOptions& opt_;
+  Host& host_;
+  std::vector<std::unique_ptr<Port>> ports_;
+  std::deque<std::pair<Packet, std::string>> pending_;  // requests with their dtcp.log note
+  std::map<std::string, udp::endpoint> routes_;  // presented "ip:port" -> real sender
+  std::unique_ptr<udp::socket> copy_sock_;
+  udp::endpoint copies_to_;
+  std::string control_addr_, stop_reason_ = "";
+  bool stop_ = false;
+  uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0;
+  std::chrono::steady_clock::time_point t0_;
+  std::function<void()> periodic_;
+  Counters c_;
+  // traffic (a lazy stream: one packet looked ahead)
+  std::unique_ptr<MonitoredStream> traffic_;
+  Packet peek_;
+  bool have_peek_ = false;
+  uint64_t traffic_start_ps_ = 0, traffic_out_ = 0;
+};
+
+}  // namespace
+
+std::string serve_traffic_spec(const std::string& spec) {
+  // Pull out pps=N; everything else is TrafficSpec::parse syntax.
+  std::string rest, pps;
+  std::istringstream is(spec);
+  std::string kv;
+  while (std::getline(is, kv, ',')) {
+    const std::string t = trim(kv);
+    if (t.rfind("pps=", 0) == 0)
+      pps = t.substr(4);
+    else if (!t.empty())
+      rest += (rest.empty() ? "" : ",") + t;
+  }
+  if (pps.empty()) return rest;
+  double n = 0;
+  try {
+    size_t used = 0;
+    n = std::stod(pps, &used);
+    if (used != pps.size()) throw std::invalid_argument("");
+  } catch (...) {
+    throw std::invalid_argument("traffic spec: pps: '" + pps + "' is not a number");
+  }
+  const TrafficSpec ts = TrafficSpec::parse(rest);
+  const double bits = (SizeModel(ts.size).mean() + 20.0) * 8.0;
+  const double load = n * bits / ts.rate_bps;
+  if (!(n > 0) || load > 1.0) throw std::invalid_argument("traffic spec: pps=" + pps + " is not in (0, line rate]");
+  std::ostringstream o;
+  o << std::setprecision(17) << load;
+  return rest + (rest.empty() ? "" : ",") + "load=" + o.str();
+}
+
+json serve(const ServeOptions& opt) {
+  const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
+  if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
+    throw std::runtime_error("--traffic and --pcap-in are exclusive");
+  HostOptions ho;
+  ho.config_text = opt.config_text;
+  ho.config_name = opt.config_name;
+  ho.profile = opt.profile;
+  ho.classifier = opt.classifier;
+  ho.out_dir = opt.out_dir;
+  ho.drain_ps = 0;
+  ho.realtime = true;
+  ho.quiet = opt.quiet;
+  ho.name = "serve";
+  ho.restart_reason = "SIGHUP";
+  Host host(cfg, ho);
+  LiveSource source(cfg, opt, host);
+
+  std::unique_ptr<MonitoredStream> traffic;
+  if (!opt.traffic_spec.empty())
+    traffic = std::make_unique<GeneratorStream>(TrafficSpec::parse(serve_traffic_spec(opt.traffic_spec)));
+  if (!opt.pcap_in.empty())
+    traffic = std::make_unique<PcapStream>(opt.pcap_in, /*line_rate=*/false, UINT64_MAX, opt.replay);
+  source.set_traffic(std::move(traffic), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
+  source.set_periodic([&] { host.flush(); });
+
+  // 1-based position of the destination in the configuration, by the firmware's copy label.
+  std::map<std::string, uint32_t> mirror_id;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cd : g.content_destinations)
+      mirror_id.emplace(fw::copy_label(cfg, g, cd.id), static_cast<uint32_t>(mirror_id.size() + 1));
+  host.copy_tap = [&](const Packet& p, uint64_t, uint64_t n) {
+    source.send_copy(p, mirror_id[p.cdest_id], static_cast<uint32_t>(n));
+  };
+  host.control_tap = [&](const Packet& p, const std::string& bytes, bool is_reply) {
+    return source.send(p, bytes, is_reply);
+  };
+  host.build(source);
+
+  if (!opt.quiet) {
+    std::cout << "dfcsim serve: " << host.profile().name << " card, " << host.classifier_name()
+              << " classifier, real time\n";
+    for (const auto& p : source.ports()) {
+      std::cout << "  DTCP on udp " << opt.listen << ":" << p->port << " for";
+      for (auto* cs : p->sources)
+        std::cout << " " << cs->id
+                  << (cs->source_addresses.empty() ? "" : " (loopback presented as " + cs->source_addresses.front() + ")");
+      std::cout << "\n";
+    }
+    for (const auto& g : cfg.capture_groups)
+      for (const auto& cs : g.control_sources)
+        for (const auto& nt : cs.notification_targets)
+          std::cout << "  notifications of " << cs.id << " -> udp "
+                    << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
+    if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
+    std::cout << "  copies -> " << opt.out_dir
+              << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
+  }
+  std::cout << "dfcsim serve: ready" << std::endl;
+
+  host.run();
+  json r = host.report();
+  const model::CardStats& cs = host.card().stats();
+  // serve's own fields (everything else is the host's report, as in `run`).
+  r["mode"] = "serve";
+  r["stopped_by"] = source.stop_reason();
+  const auto& lc = source.counters();
+  json ports = json::array();
+  for (const auto& p : source.ports()) {
+    json ids = json::array();
+    for (auto* c : p->sources) ids.push_back(c->id);
+    ports.push_back({{"port", p->port}, {"control_sources", ids}, {"datagrams", p->datagrams}});
+  }
+  r["serve"] = {{"listen", opt.listen}, {"card_control_address", source.control_address()}, {"ports", ports},
+                {"datagrams_in", lc.datagrams_in}, {"presented_from_loopback", lc.mapped_loopback},
+                {"replies_sent", lc.replies_out}, {"notifications_sent", lc.notifications_out},
+                {"send_errors", lc.send_errors}, {"unroutable", lc.unroutable},
+                {"copies_to", opt.copies_to}, {"jmirror_copies_sent", lc.copies_out},
+                {"jmirror_send_errors", lc.copy_send_errors},
+                {"traffic_packets", source.traffic_packets()}};
+  r["realtime"] = {{"late_events", cs.realtime_late_events}, {"max_lag_s", double(cs.realtime_max_lag_ps) / 1e12}};
+  std::ofstream(fs::path(opt.out_dir) / "report.json") << r.dump(2) << "\n";
+  std::ofstream(fs::path(opt.out_dir) / "report.html") << render_report_html(r);
+
+  if (!opt.quiet) {
+    std::cout << "dfcsim serve: stopped (" << source.stop_reason() << ") after " << std::fixed << std::setprecision(3)
+              << r["wall_time_s"].get<double>() << " s: " << lc.datagrams_in << " DTCP datagram(s) in, "
+              << r["dtcp"]["replies"].get<uint64_t>() << " repl" << (r["dtcp"]["replies"] == 1 ? "y" : "ies") << ", "
+              << r["dtcp"]["notifications"].get<uint64_t>() << " notification(s); " << r["packets_in"].get<uint64_t>()
+              << " packets in, " << r["copies_sent"].get<uint64_t>() << " copies\n"
+              << "  scoreboard: " << (r["scoreboard"].value("pass", false) ? "PASS" : "FAIL") << "\n"
+              << "  report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
+  }
+  return r;
+}
+
+}  // namespace dfc::tb

@@ -1,0 +1,31 @@
+#include "stimulus/sources.hpp"
+
+namespace dfc::tb {
+
+bool VectorStream::next(Packet& out) {
+  if (i_ >= v_.size()) return false;
+  out = std::move(v_[i_++]);
+  out.unit = Unit::Monitor;
+  return true;
+}
+
+bool GeneratorStream::next(Packet& out) {
+  if (!g_.next(out)) return false;
+  out.unit = Unit::Monitor;
+  return true;
+}
+
+bool PcapStream::next(Packet& out) {
+  uint64_t t = 0;
+  if (seq_ >= cap_ || !r_.next(out, t)) return false;
+  if (line_rate_) t = 0;  // back to back: the ingress MAC spaces them at its line rate
+  if (!have_base_) base_ = t, have_base_ = true;
+  out.unit = Unit::Monitor;
+  out.id = ++seq_;
+  out.t_arrival_ps = t >= base_ ? t - base_ : 0;   // keep the capture's timing
+  if (out.t_arrival_ps < last_) out.t_arrival_ps = last_;  // captures can step back
+  last_ = out.t_arrival_ps;
+  return true;
+}
+
+}  // namespace dfc::tb

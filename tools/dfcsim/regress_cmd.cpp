@@ -1,0 +1,309 @@
+#include "regress_cmd.hpp"
+
+#include "coverage_merge.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/errors.hpp"
+#include "report_exception.hpp"
+#include "regress_slurm.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dfc::tools {
+
+namespace {
+
+struct Entry {
+  std::string scenario;
+  std::vector<std::string> labels;
+  std::vector<uint64_t> seeds;
+  int line = 0;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::istringstream is(s);
+  std::string t;
+  while (std::getline(is, t, sep))
+    if (!t.empty()) out.push_back(t);
+  return out;
+}
+
+// regress.list: "<scenario path> <labels,comma,separated> <seeds,comma,separated>" per line,
+// '#' comments. Paths are relative to the list file.
+std::vector<Entry> load_list(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot read the regression list");
+  std::vector<Entry> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+    std::istringstream is(line);
+    std::string scen, labels, seeds;
+    if (!(is >> scen)) continue;
+    if (!(is >> labels >> seeds))
+      throw std::runtime_error(path + ":" + std::to_string(n) + ": expected '<scenario> <labels> <seeds>'");
+    Entry e;
+    e.scenario = fs::absolute(fs::path(path).parent_path() / scen).lexically_normal().string();
+    e.labels = split(labels, ',');
+    for (const auto& s : split(seeds, ',')) {
+      try {
+        e.seeds.push_back(std::stoull(s));
+      } catch (const std::exception&) {
+        throw std::runtime_error(path + ":" + std::to_string(n) + ": seed '" + s + "' is not a number");
+      }
+    }
+    e.line = n;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+void run_one(RegressTask& t) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FILE* p = popen((t.cmd + " 2>&1").c_str(), "r");
+  if (!p) {
+    t.rc = -1;
+    t.output = "cannot start: " + t.cmd;
+    return;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) t.output.append(buf, n);
+  const int st = pclose(p);
+  t.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void print_result(const RegressTask& r) {
+  std::cout << (r.rc == 0 ? "PASS " : "FAIL ") << std::left << std::setw(40) << r.name << std::fixed
+            << std::setprecision(2) << r.seconds << " s\n"
+            << std::flush;
+}
+
+// Local parallel run: `jobs` workers take the next task of the matrix.
+void run_local(std::vector<RegressTask>& tasks, unsigned jobs) {
+  std::atomic<size_t> next{0};
+  std::mutex out;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < tasks.size();) {
+      run_one(tasks[i]);
+      std::lock_guard<std::mutex> l(out);
+      print_result(tasks[i]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 1; j < std::max(1u, jobs); ++j) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') o += ' ';
+        else o += c;
+    }
+  }
+  return o;
+}
+
+void write_junit(const std::string& path, const std::string& label, const std::vector<RegressTask>& results) {
+  std::ofstream x(path);
+  if (!x) throw tb::RunFailure(path + ": cannot write JUnit file");
+  size_t failed = 0;
+  double total = 0;
+  for (const auto& r : results) failed += r.rc != 0, total += r.seconds;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"dfcsim.regress."
+    << xml_escape(label) << "\" tests=\"" << results.size() << "\" failures=\"" << failed << "\" time=\"" << total
+    << "\">\n";
+  for (const auto& r : results) {
+    x << "  <testcase classname=\"dfcsim.regress\" name=\"" << xml_escape(r.name) << "\" time=\"" << r.seconds
+      << "\">\n";
+    if (r.rc != 0)
+      x << "    <failure message=\"exit code " << r.rc << "\">" << xml_escape("rerun: " + r.cmd + "\n" + r.output)
+        << "</failure>\n";
+    x << "  </testcase>\n";
+  }
+  x << "</testsuite>\n</testsuites>\n";
+}
+
+}  // namespace
+
+// Sums the counters of functional-coverage objects (nested objects of numbers); other values
+// keep the first one seen.
+void merge_coverage(json& into, const json& add) {
+  if (!add.is_object()) return;
+  for (auto it = add.begin(); it != add.end(); ++it) {
+    if (!into.contains(it.key())) {
+      into[it.key()] = it.value();
+    } else if (it.value().is_object()) {
+      merge_coverage(into[it.key()], it.value());
+    } else if (it.value().is_number_unsigned() && into[it.key()].is_number_unsigned()) {
+      into[it.key()] = into[it.key()].get<uint64_t>() + it.value().get<uint64_t>();
+    } else if (it.value().is_number() && into[it.key()].is_number()) {
+      into[it.key()] = into[it.key()].get<double>() + it.value().get<double>();
+    }
+  }
+}
+
+// Merged functional coverage of every run that wrote a report: coverage.json in the output
+// directory, with the number of runs merged.
+json merge_reports(const std::vector<RegressTask>& tasks) {
+  json cov = json::object();
+  size_t n = 0;
+  for (const auto& t : tasks) {
+    std::ifstream f(fs::path(t.out) / "report.json");
+    if (!f) continue;
+    try {
+      const json r = json::parse(f);
+      if (r.contains("coverage")) merge_coverage(cov, r["coverage"]), ++n;
+    } catch (const json::exception&) {
+      // A run that died while writing its report is a failure already; nothing to merge.
+    }
+  }
+  return {{"runs_merged", n}, {"coverage", cov}};
+}
+
+}  // namespace dfc::tools
+
+namespace {
+
+std::string default_list(const std::string& self) {
+  // Installed: <prefix>/bin/dfcsim and <prefix>/share/dfcsim/regress.list; in the build tree
+  // the source tree's list.
+  const fs::path installed = fs::path(self).parent_path().parent_path() / "share/dfcsim/regress.list";
+  std::error_code ec;
+  if (fs::exists(installed, ec)) return installed.string();
+  return std::string(DFC_SOURCE_DIR) + "/testbench/regress.list";
+}
+
+}  // namespace
+
+void add_regress_subcommand(CLI::App& app, const char* argv0) {
+  using dfc::tools::RegressTask;
+  auto* cmd = app.add_subcommand("regress", "run the regression list; exit 3 when any run failed");
+  struct Opts {
+    std::string label = "default", list, junit, out = "out/regress", self, partition;
+    unsigned seeds = 0, jobs = 1;
+    bool slurm = false;
+    double slurm_timeout_s = 3600;
+  };
+  auto o = std::make_shared<Opts>();
+  o->self = argv0;
+  cmd->add_option("--label", o->label, "run the entries carrying this label (default: default)");
+  cmd->add_option("--seeds", o->seeds, "run seeds 1..N for every entry instead of the listed seeds")
+      ->check(CLI::Range(1u, 100000u));
+  cmd->add_option("--junit", o->junit, "write JUnit XML here");
+  cmd->add_option("--list", o->list, "regression list (default: testbench/regress.list, or the installed one)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", o->out, "directory for the runs' outputs and the merged coverage.json");
+  auto* jobs = cmd->add_option("-j,--jobs", o->jobs, "runs in parallel on this machine (default 1)")
+                   ->check(CLI::Range(1u, 1024u));
+  auto* slurm = cmd->add_flag("--slurm", o->slurm,
+                              "submit the (scenario, seed) matrix as one Slurm job array (sbatch), wait for it "
+                              "and gather the reports");
+  cmd->add_option("--partition", o->partition, "Slurm partition (with --slurm)")->needs(slurm);
+  cmd->add_option("--slurm-timeout", o->slurm_timeout_s, "seconds to wait for the job array (default 3600)")
+      ->needs(slurm)
+      ->check(CLI::Range(1.0, 1e6));
+  slurm->excludes(jobs);
+  cmd->callback([o]() {
+    std::string self = o->self;
+    std::error_code ec;
+    if (auto p = fs::read_symlink("/proc/self/exe", ec); !ec) self = p.string();
+    const std::string list = o->list.empty() ? default_list(self) : o->list;
+    std::vector<dfc::tools::RegressTask> tasks;
+    try {
+      for (const auto& e : dfc::tools::load_list(list)) {
+        if (std::find(e.labels.begin(), e.labels.end(), o->label) == e.labels.end()) continue;
+        std::vector<uint64_t> seeds = e.seeds;
+        if (o->seeds) {
+          seeds.clear();
+          for (unsigned s = 1; s <= o->seeds; ++s) seeds.push_back(s);
+        }
+        for (uint64_t s : seeds) {
+          RegressTask t;
+          t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s);
+          t.out = fs::absolute(fs::path(o->out) / t.name).string();
+          t.cmd = dfc::tools::quote(self) + " run " + dfc::tools::quote(e.scenario) + " --seed " +
+                  std::to_string(s) + " --out " + dfc::tools::quote(t.out) + " -q";
+          tasks.push_back(std::move(t));
+        }
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "dfcsim regress: " << e.what() << "\n";
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
+    }
+    if (tasks.empty()) {
+      std::cerr << "dfcsim regress: no entry of " << list << " carries the label '" << o->label << "'\n";
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
+    }
+    try {
+      fs::create_directories(o->out);
+      if (o->slurm)
+        dfc::tools::run_slurm(tasks, fs::absolute(o->out).string(), o->partition, o->slurm_timeout_s);
+      else
+        dfc::tools::run_local(tasks, o->jobs);
+      if (!o->junit.empty()) dfc::tools::write_junit(o->junit, o->label, tasks);
+      const nlohmann::json cov = dfc::tools::merge_reports(tasks);
+      std::ofstream(fs::path(o->out) / "coverage.json") << cov.dump(2) << "\n";
+    } catch (...) {
+      throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim regress"));
+    }
+    size_t failed = 0;
+    for (const auto& r : tasks) failed += r.rc != 0;
+    {  // Functional coverage merged over every run and seed against the plan, with its holes.
+      std::vector<std::string> dirs;
+      for (const auto& r : tasks) dirs.push_back(r.out);
+      const auto cov = dfc::tools::merge_run_reports(dirs);
+      dfc::tools::print_coverage_summary(cov, std::cout);
+      std::ofstream(fs::path(o->out) / "coverage-merged.json") << dfc::tools::coverage_json(cov).dump(1) << "\n";
+    }
+    for (const auto& r : tasks) failed += r.rc != 0;
+    std::cout << tasks.size() - failed << "/" << tasks.size() << " passed (label " << o->label
+              << "); merged coverage: " << (fs::path(o->out) / "coverage.json").string() << "\n";
+    if (failed) {
+      std::cout << "\nFailures (rerun each with the command shown):\n";
+      for (const auto& r : tasks)
+        if (r.rc != 0) {
+          std::cout << "  " << r.name << " (exit " << r.rc << ")\n    " << r.cmd << "\n";
+          std::istringstream is(r.output);
+          std::string l;
+          int shown = 0;
+          while (std::getline(is, l) && shown++ < 8) std::cout << "      | " << l << "\n";
+        }
+      throw CLI::RuntimeError(dfc::tools::kExitExpectations);
+    }
+  });
+}

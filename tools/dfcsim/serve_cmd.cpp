@@ -1,0 +1,59 @@
+#include "serve_cmd.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "dfc/config/config.hpp"
+#include "host/serve.hpp"
+#include "replay_options.hpp"
+#include "report_exception.hpp"
+
+void add_serve_subcommand(CLI::App& app) {
+  auto opt = std::make_shared<dfc::tb::ServeOptions>();
+  auto config_path = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand(
+      "serve", "run the card in real time: DTCP on UDP sockets (each control source's service-port), "
+               "notifications to the notification-targets, copies to cdest-<id>.pcap; ends on SIGINT/SIGTERM");
+  sub->add_option("--config", *config_path, "DFC configuration (Junos syntax)")->required()->check(CLI::ExistingFile);
+  sub->add_option("--listen", opt->listen, "local address of the service-port sockets")->capture_default_str();
+  sub->add_option("--notify-to", opt->notify_to,
+                  "send notifications to this address instead of the configured target address (port kept)");
+  sub->add_option("--copies-to", opt->copies_to,
+                  "also send each copy live as UDP to ADDR[:PORT] in Juniper packet-mirror (jmirror) format "
+                  "(port default 30030)");
+  sub->add_option("--traffic", opt->traffic_spec,
+                  "generated monitored traffic: the `run --traffic` spec plus pps=N, e.g. "
+                  "pps=100,packets=100000,flows=10,match=1,match-dst=10.1.1.1,match-proto=17,match-dport=53");
+  auto* pcap_in = sub->add_option("--pcap-in", opt->pcap_in,
+                                  "monitored traffic replayed with its original timing (Ethernet, raw-IP, SLL, SLL2)")
+                      ->check(CLI::ExistingFile);
+  dfc::tools::add_replay_options(sub, opt->replay, pcap_in);
+  sub->add_option("--traffic-start", opt->traffic_start_s, "seconds after start before the traffic begins")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  sub->add_option("--duration", opt->duration_s, "stop after S seconds (0: run until SIGINT/SIGTERM)")
+      ->check(CLI::Range(0.0, 1e7))->capture_default_str();
+  sub->add_option("--out", opt->out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)")
+      ->capture_default_str();
+  sub->add_option("--profile", opt->profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}))->capture_default_str();
+  sub->add_option("--classifier", opt->classifier, "classifier implementation")
+      ->check(CLI::IsMember({"rtl", "model"}))->capture_default_str();
+  sub->add_option("--control-address", opt->card_control_address,
+                  "unit-0 address the firmware sees as the request destination (default: --listen)");
+  sub->add_flag("-q,--quiet", opt->quiet, "only the ready line");
+  sub->callback([opt, config_path]() {
+    try {
+      std::ifstream f(*config_path, std::ios::binary);
+      if (!f) throw std::runtime_error(*config_path + ": cannot open configuration file");
+      std::ostringstream s;
+      s << f.rdbuf();
+      opt->config_text = s.str();
+      opt->config_name = *config_path;
+      dfc::tb::serve(*opt);
+    } catch (...) {
+      throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim serve"));
+    }
+  });
+}
