@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Whole-process goals of issue 11 (docs/performance.md, "Whole process"): what the user
+# Whole-process goals (docs/performance.md, "Whole process"): what the user
 # waits for — `dfcsim run` under /usr/bin/time (wall seconds and peak resident memory),
 # scoreboard on (it always is), best of REPEAT runs — plus the control-path benchmark.
 #
 #   bench/bench_whole.sh [BUILD_DIR (default build)]          # everything, one command
 #   GOALS="P1 P4" REPEAT=1 P1_PACKETS="1000000" bench/bench_whole.sh
 #
-# Goals (issue 11):
+# Goals (docs/performance.md, "Whole process"):
 #   P1  1k criteria, RTL, flow-local (100 flows, locality 0.9), 64 B; 1M and 10M packets:
 #       >= 3 M packets / wall s end to end, <= 300 MB, 1M and 10M within 15 % in memory
 #   P2  4k criteria (half IPv6), every packet a new flow (half IPv6), RTL: >= 1 M packets / wall s

@@ -1,5 +1,10 @@
-# dfc_warnings(target): the project's warning set; errors when DFC_WERROR is on (CI).
+# dfc_warnings(target): the project's warning set, errors when DFC_WERROR is on (CI), and the
+# sanitizer flags in a DFC_SANITIZE build. Every target of project code calls it; generated code
+# does not.
 function(dfc_warnings target)
+  if(DFC_SANITIZE_FLAGS)
+    target_compile_options(${target} PRIVATE ${DFC_SANITIZE_FLAGS})
+  endif()
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                          -Wold-style-cast -Wcast-align -Woverloaded-virtual)
   # (-Wnull-dereference is left out: with GCC 12 at -O3 it fires inside libstdc++ algorithms.)

@@ -17,4 +17,4 @@ ctest --test-dir "$BUILD" -LE long --output-on-failure -j "$(nproc)" "$@"
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_C_COMPILER=clang -DDFC_FUZZ=ON ${DFC_WERROR:+-DDFC_WERROR=$DFC_WERROR} >/dev/null
 cmake --build "$BUILD-fuzz" --target fuzz_dtcp fuzz_config fuzz_packet fuzz_pcap
-ctest --test-dir "$BUILD-fuzz" -L fuzz --output-on-failure
+ctest --test-dir "$BUILD-fuzz" -L fuzz --output-on-failure -j "$(nproc)"
