@@ -40,6 +40,134 @@ void fill_l4(ParsedPacket& r, const uint8_t* l4, size_t n) {
   }
 }
 
+// Marks the packet as never copied (kind Bad) for the reason given.
+void bad(ParsedPacket& r, const std::string& why) {
+  r.kind = ParsedPacket::Bad;
+  r.why = why;
+}
+
+// Ethernet header and its tags: off = where the IP header starts, want_version = the version
+// the ethertype announces (0 for raw IP). False when the packet is not IP (r says why).
+bool parse_link(const Packet& p, ParsedPacket& r, size_t& off, int& want_version) {
+  if (p.link != LinkType::Ethernet) return true;
+  const uint8_t* d = p.data.data();
+  const size_t n = p.data.size();
+  if (n < 14) {
+    bad(r, "Ethernet header truncated");
+    return false;
+  }
+  uint16_t et = rd16(d + 12);
+  off = 14;
+  while (et == 0x8100 || et == 0x88a8 || et == 0x9100) {
+    if (n < off + 4) {
+      bad(r, "VLAN tag truncated");
+      return false;
+    }
+    ++r.vlan_tags;
+    et = rd16(d + off + 2);
+    off += 4;
+  }
+  if (et == 0x8847 || et == 0x8848) {
+    r.kind = ParsedPacket::Mpls;
+    r.why = "MPLS";
+    return false;
+  }
+  if (et == 0x0800) {
+    want_version = 4;
+  } else if (et == 0x86dd) {
+    want_version = 6;
+  } else {
+    r.kind = ParsedPacket::NotIp;
+    r.why = "ethertype " + std::to_string(et);
+    return false;
+  }
+  return true;
+}
+
+// IPv4 header (options skipped, fragments), then the L4 header.
+void parse_ipv4(ParsedPacket& r, const uint8_t* ip, size_t avail) {
+  Headers& h = r.h;
+  if (avail < 20) return bad(r, "IPv4 header truncated");
+  const size_t ihl = static_cast<size_t>(ip[0] & 15) * 4;
+  if (ihl < 20) return bad(r, "IPv4 IHL < 5");
+  if (avail < ihl) return bad(r, "IPv4 options truncated");
+  const size_t total = rd16(ip + 2);
+  if (total < ihl) return bad(r, "IPv4 total length < header length");
+  if (total > avail) return bad(r, "IPv4 total length beyond the frame");
+  r.kind = ParsedPacket::Ip;
+  r.ip_len = total;
+  h.v6 = false;
+  std::copy(ip + 12, ip + 16, h.src.begin() + 12);
+  std::copy(ip + 16, ip + 20, h.dst.begin() + 12);
+  h.proto = ip[9];
+  const uint16_t ff = rd16(ip + 6);
+  r.fragment = (ff & 0x2000) || (ff & 0x1fff);
+  r.nonfirst = (ff & 0x1fff) != 0;
+  fill_l4(r, ip + ihl, total - ihl);
+  if (ip_checksum(ip, ihl) != 0 && r.kind == ParsedPacket::Ip) {
+    r.kind = ParsedPacket::Undecided;
+    r.why = "IPv4 header checksum wrong";
+  }
+}
+
+// Walks the IPv6 extension headers from pos (the fixed header's next header nh) to the
+// protocol; false (Undecided) when one is truncated before end.
+bool walk_v6_extensions(ParsedPacket& r, const uint8_t* ip, size_t& pos, size_t end, uint8_t& nh) {
+  while (true) {
+    const bool generic = nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
+    if (!generic && nh != 44 && nh != 51) return true;
+    if (end < pos + 8) {
+      r.kind = ParsedPacket::Undecided;
+      r.why = "IPv6 extension header truncated";
+      r.h.proto = nh;
+      return false;
+    }
+    const uint8_t* e = ip + pos;
+    ++r.v6_ext_headers;
+    size_t len = 8;
+    if (generic) len = (static_cast<size_t>(e[1]) + 1) * 8;
+    if (nh == 51) len = (static_cast<size_t>(e[1]) + 2) * 4;
+    if (nh == 44) {
+      const uint16_t fo = rd16(e + 2);
+      r.fragment = true;
+      r.nonfirst = (fo >> 3) != 0;
+    }
+    if (end < pos + len) {
+      r.kind = ParsedPacket::Undecided;
+      r.why = "IPv6 extension header truncated";
+      r.h.proto = nh;
+      return false;
+    }
+    nh = e[0];
+    pos += len;
+    if (r.nonfirst) return true;  // what follows a non-first fragment's header is not parsable
+  }
+}
+
+// IPv6 header, its extension headers, then the L4 header.
+void parse_ipv6(ParsedPacket& r, const uint8_t* ip, size_t avail) {
+  Headers& h = r.h;
+  if (avail < 40) return bad(r, "IPv6 header truncated");
+  const size_t plen = rd16(ip + 4);
+  if (40 + plen > avail) return bad(r, "IPv6 payload length beyond the frame");
+  r.kind = ParsedPacket::Ip;
+  r.ip_len = 40 + plen;
+  h.v6 = true;
+  std::copy(ip + 8, ip + 24, h.src.begin());
+  std::copy(ip + 24, ip + 40, h.dst.begin());
+  uint8_t nh = ip[6];
+  if (plen == 0 && nh == 0) {
+    r.kind = ParsedPacket::Undecided;
+    r.why = "IPv6 jumbogram";
+    return;
+  }
+  size_t pos = 40;
+  const size_t end = 40 + plen;
+  if (!walk_v6_extensions(r, ip, pos, end, nh)) return;
+  h.proto = nh;
+  fill_l4(r, ip + pos, end - pos);
+}
+
 }  // namespace
 
 uint16_t ip_checksum(const uint8_t* p, size_t n) {
@@ -52,122 +180,26 @@ uint16_t ip_checksum(const uint8_t* p, size_t n) {
 
 ParsedPacket parse_packet(const Packet& p) {
   ParsedPacket r;
-  const uint8_t* d = p.data.data();
-  const size_t n = p.data.size();
   size_t off = 0;
   int want_version = 0;  // 0: from the first nibble (raw IP)
-  auto bad = [&](const std::string& why) {
-    r.kind = ParsedPacket::Bad;
-    r.why = why;
+  if (!parse_link(p, r, off, want_version)) return r;
+  const size_t n = p.data.size();
+  if (n <= off) {
+    bad(r, "no IP header");
     return r;
-  };
-  if (p.link == LinkType::Ethernet) {
-    if (n < 14) return bad("Ethernet header truncated");
-    uint16_t et = rd16(d + 12);
-    off = 14;
-    while (et == 0x8100 || et == 0x88a8 || et == 0x9100) {
-      if (n < off + 4) return bad("VLAN tag truncated");
-      ++r.vlan_tags;
-      et = rd16(d + off + 2);
-      off += 4;
-    }
-    if (et == 0x8847 || et == 0x8848) {
-      r.kind = ParsedPacket::Mpls;
-      r.why = "MPLS";
-      return r;
-    }
-    if (et == 0x0800) {
-      want_version = 4;
-    } else if (et == 0x86dd) {
-      want_version = 6;
-    } else {
-      r.kind = ParsedPacket::NotIp;
-      r.why = "ethertype " + std::to_string(et);
-      return r;
-    }
   }
-  if (n <= off) return bad("no IP header");
-  const uint8_t* ip = d + off;
+  const uint8_t* ip = p.data.data() + off;
   const size_t avail = n - off;
   const int version = ip[0] >> 4;
-  if (want_version && version != want_version) return bad("IP version does not match ethertype");
+  if (want_version && version != want_version) {
+    bad(r, "IP version does not match ethertype");
+    return r;
+  }
   r.ip_off = off;
-  Headers& h = r.h;
-  if (version == 4) {
-    if (avail < 20) return bad("IPv4 header truncated");
-    const size_t ihl = static_cast<size_t>(ip[0] & 15) * 4;
-    if (ihl < 20) return bad("IPv4 IHL < 5");
-    if (avail < ihl) return bad("IPv4 options truncated");
-    const size_t total = rd16(ip + 2);
-    if (total < ihl) return bad("IPv4 total length < header length");
-    if (total > avail) return bad("IPv4 total length beyond the frame");
-    r.kind = ParsedPacket::Ip;
-    r.ip_len = total;
-    h.v6 = false;
-    std::copy(ip + 12, ip + 16, h.src.begin() + 12);
-    std::copy(ip + 16, ip + 20, h.dst.begin() + 12);
-    h.proto = ip[9];
-    const uint16_t ff = rd16(ip + 6);
-    r.fragment = (ff & 0x2000) || (ff & 0x1fff);
-    r.nonfirst = (ff & 0x1fff) != 0;
-    fill_l4(r, ip + ihl, total - ihl);
-    if (ip_checksum(ip, ihl) != 0 && r.kind == ParsedPacket::Ip) {
-      r.kind = ParsedPacket::Undecided;
-      r.why = "IPv4 header checksum wrong";
-    }
-    return r;
-  }
-  if (version == 6) {
-    if (avail < 40) return bad("IPv6 header truncated");
-    const size_t plen = rd16(ip + 4);
-    if (40 + plen > avail) return bad("IPv6 payload length beyond the frame");
-    r.kind = ParsedPacket::Ip;
-    r.ip_len = 40 + plen;
-    h.v6 = true;
-    std::copy(ip + 8, ip + 24, h.src.begin());
-    std::copy(ip + 24, ip + 40, h.dst.begin());
-    uint8_t nh = ip[6];
-    if (plen == 0 && nh == 0) {
-      r.kind = ParsedPacket::Undecided;
-      r.why = "IPv6 jumbogram";
-      return r;
-    }
-    size_t pos = 40;
-    const size_t end = 40 + plen;
-    while (true) {
-      const bool generic = nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
-      if (!generic && nh != 44 && nh != 51) break;
-      if (end < pos + 8) {
-        r.kind = ParsedPacket::Undecided;
-        r.why = "IPv6 extension header truncated";
-        h.proto = nh;
-        return r;
-      }
-      const uint8_t* e = ip + pos;
-      ++r.v6_ext_headers;
-      size_t len = 8;
-      if (generic) len = (static_cast<size_t>(e[1]) + 1) * 8;
-      if (nh == 51) len = (static_cast<size_t>(e[1]) + 2) * 4;
-      if (nh == 44) {
-        const uint16_t fo = rd16(e + 2);
-        r.fragment = true;
-        r.nonfirst = (fo >> 3) != 0;
-      }
-      if (end < pos + len) {
-        r.kind = ParsedPacket::Undecided;
-        r.why = "IPv6 extension header truncated";
-        h.proto = nh;
-        return r;
-      }
-      nh = e[0];
-      pos += len;
-      if (r.nonfirst) break;  // what follows a non-first fragment's header is not parsable
-    }
-    h.proto = nh;
-    fill_l4(r, ip + pos, end - pos);
-    return r;
-  }
-  return bad("IP version " + std::to_string(version));
+  if (version == 4) parse_ipv4(r, ip, avail);
+  else if (version == 6) parse_ipv6(r, ip, avail);
+  else bad(r, "IP version " + std::to_string(version));
+  return r;
 }
 
 }  // namespace dfc::tb::ref

@@ -160,6 +160,19 @@ struct Presence {
   const char* why = "";     // which window made it ambiguous / why absent
 };
 
+// A criterion matching a packet that may be in force, and how sure the reference is.
+struct Candidate {
+  size_t ci;
+  Presence pr;
+};
+
+// The criteria of its source a DELETE/REFRESH selects: `definite` certainly in force (their
+// indices in definite_idx), `maybe` ambiguous; `chosen` = those the request acts on.
+struct ControlSelection {
+  uint64_t definite = 0, maybe = 0;
+  std::vector<size_t> chosen, definite_idx;
+};
+
 struct Outcome {
   std::vector<std::string> selected;  // cdests in selection order
   std::vector<size_t> reps;           // per selected cdest: its representative (best) criterion
@@ -345,10 +358,21 @@ struct Scoreboard::Impl {
   void resolve_notification(Notification& n);
   void on_request_event(size_t req_idx);
   void on_delete_or_refresh(const Request& r, bool is_delete);
+  bool select_for_control(const Request& q, const std::string& where, bool is_delete, sbi::ControlSelection& s);
+  void check_criteria_count(const Request& q, const Reply& rp, const std::string& where, const std::string& count,
+                            sbi::ControlSelection& s);
+  void refresh_criterion(Crit& c, const Request& q, const Reply& rp) const;
   void count_hit(Crit& c, const Pkt& p);
   void check_timeout_notification(Notification& n, size_t ni);
   Outcome replay_packet(const Pkt& p);
   Outcome evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count);
+  void classify_hits(const Pkt& p, std::vector<sbi::Candidate>& definite, std::vector<sbi::Candidate>& ambiguous);
+  std::vector<std::string> select_destinations(const std::vector<size_t>& present, uint64_t& ndrop,
+                                               std::vector<size_t>& reps) const;
+  std::vector<size_t> resolve_ambiguity(const std::vector<sbi::Candidate>& ambiguous,
+                                        const std::set<std::string>& observed, const std::vector<size_t>& present,
+                                        Outcome& o, uint64_t& ndrop);
+  void count_packet(const Pkt& p, const std::vector<size_t>& present, const std::vector<sbi::Candidate>& ambiguous);
   const std::vector<uint32_t>& match(const ref::Headers& h);
   void end_of_run_checks(uint64_t t_end);
 

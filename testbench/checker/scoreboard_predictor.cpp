@@ -141,7 +141,6 @@ void Scoreboard::Impl::build_criterion(size_t qi) {
   c.order = q.call;  // ADD ingress order (ties by time first in select)
   criteria_coverage(c);
   crit_of_req[qi] = crits.size();
-  crit_of_req[qi] = crits.size();
   crits_by_id[{c.cs, c.id}].push_back(crits.size());
   index.add(static_cast<uint32_t>(crits.size()), c.f);
   crits.push_back(std::move(c));
@@ -206,29 +205,52 @@ void Scoreboard::Impl::on_request_event(size_t qi) {
 }
 
 void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
-  const ref::Message& m = *q.msg;
   const Reply& rp = replies[static_cast<size_t>(q.reply)];
   const std::string where = q.msg->method + " from " + q.cs + " at " + us(q.t) + " (answered 200): ";
+  sbi::ControlSelection s;
+  if (!select_for_control(q, where, is_delete, s)) return;
+  if (auto cnt = rp.msg->get("criteria-count")) check_criteria_count(q, rp, where, *cnt, s);
+  json& k = cov["dtcp"];
+  if (is_delete) {
+    bump(k, "criteria_deleted", s.chosen.size());
+    for (size_t i : s.chosen) {
+      Crit& c = crits[i];
+      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
+    }
+    return;
+  }
+  bump(k, "criteria_refreshed", s.chosen.size());
+  for (size_t i : s.chosen) refresh_criterion(crits[i], q, rp);
+}
+
+// The criteria of the request's source its selector (Criteria-ID list or Cdest-ID) names,
+// among those in force or ambiguous when it arrived. False (and an error) when the model
+// cannot read the selector.
+bool Scoreboard::Impl::select_for_control(const Request& q, const std::string& where, bool is_delete,
+                                          sbi::ControlSelection& s) {
+  const ref::Message& m = *q.msg;
   std::optional<std::vector<ref::IntEntry>> ids;
   std::vector<std::string> cdests;
   if (auto v = m.get("criteria-id")) {
     ids = ref::parse_int_list(*v, ~0ull, nullptr);
-    if (!ids) return error(where + "model cannot parse Criteria-ID '" + *v + "'");
+    if (!ids) {
+      error(where + "model cannot parse Criteria-ID '" + *v + "'");
+      return false;
+    }
   } else if (auto d = m.get("cdest-id")) {
     cdests = split_commas(*d);
     for (auto& x : cdests)
       if (auto k = cfg.cdest_key(q.cs, x); !k.empty()) x = k;
   } else {
-    return error(where + "no Criteria-ID or Cdest-ID selector");
+    error(where + "no Criteria-ID or Cdest-ID selector");
+    return false;
   }
   bool with_static = false;
   if (auto v = m.get("flags"))
     for (const auto& f : split_commas(*v))
       if (lower(f) == "static") with_static = true;
-  uint64_t definite = 0, maybe = 0;
-  std::vector<size_t> chosen, definite_idx;
   for (size_t i = 0; i < crits.size(); ++i) {
-    Crit& c = crits[i];
+    const Crit& c = crits[i];
     if (c.cs != q.cs) continue;
     const Presence pr = presence(c, q.t, true);
     if (pr.p == Pres::Absent) continue;
@@ -241,79 +263,76 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
     if (!sel) continue;
     if (is_delete && c.is_static && !with_static) continue;
     if (!is_delete && c.is_static) {  // REFRESH cannot touch timeouts of a STATIC criterion
-      ++definite;
+      ++s.definite;
       continue;
     }
-    (pr.p == Pres::Present ? definite : maybe) += 1;
-    if (pr.p == Pres::Present) definite_idx.push_back(i);
-    chosen.push_back(i);
+    (pr.p == Pres::Present ? s.definite : s.maybe) += 1;
+    if (pr.p == Pres::Present) s.definite_idx.push_back(i);
+    s.chosen.push_back(i);
   }
-  if (auto cnt = rp.msg->get("criteria-count")) {
-    auto n = ref::parse_uint(*cnt, ~0ull);
-    if (!n) {
-      error(where + "Criteria-Count " + *cnt + " is not a number");
-    } else if (*n < definite || *n > definite + maybe) {
-      // The card handled the request at some time up to its reply: judge again then.
-      pending_counts.push_back({where, *cnt, q.t, *n, definite, maybe, definite_idx});
-      const uint64_t at = std::max(q.t, rp.t) + cfg.install_slack_ps;
-      queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 3, pending_counts.size() - 1});
-      ++calls;
-    } else if (maybe) {
-      // The count settles selected criteria whose packet/byte count may have run out
-      // (count_window): none of the uncertain ones was in force (n == definite), so those
-      // timed out; all were (n == definite + maybe), so they had not. In between the model
-      // cannot tell which: those stay undecided and this request leaves them untouched.
-      const bool none = *n == definite, all = *n == definite + maybe;
-      std::vector<size_t> kept;
-      for (size_t i : chosen) {
-        Crit& c = crits[i];
-        const bool counted_out = c.count_amb_t.has_value() &&
-                                 std::find(definite_idx.begin(), definite_idx.end(), i) == definite_idx.end();
-        if (counted_out && none) {
-          c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = q.t;
-          continue;
-        }
-        if (counted_out && !all) continue;
-        kept.push_back(i);
-      }
-      chosen.swap(kept);
-    }
-  }
-  json& k = cov["dtcp"];
-  if (is_delete) {
-    bump(k, "criteria_deleted", chosen.size());
-    for (size_t i : chosen) {
+  return true;
+}
+
+// The reply's Criteria-Count against the selection: out of range, it is judged again after
+// the reply (Ev kind 3); in range with ambiguous criteria, it settles some of them.
+void Scoreboard::Impl::check_criteria_count(const Request& q, const Reply& rp, const std::string& where,
+                                            const std::string& count, sbi::ControlSelection& s) {
+  auto n = ref::parse_uint(count, ~0ull);
+  if (!n) {
+    error(where + "Criteria-Count " + count + " is not a number");
+  } else if (*n < s.definite || *n > s.definite + s.maybe) {
+    // The card handled the request at some time up to its reply: judge again then.
+    pending_counts.push_back({where, count, q.t, *n, s.definite, s.maybe, s.definite_idx});
+    const uint64_t at = std::max(q.t, rp.t) + cfg.install_slack_ps;
+    queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 3, pending_counts.size() - 1});
+    ++calls;
+  } else if (s.maybe) {
+    // The count settles selected criteria whose packet/byte count may have run out
+    // (count_window): none of the uncertain ones was in force (n == definite), so those
+    // timed out; all were (n == definite + maybe), so they had not. In between the model
+    // cannot tell which: those stay undecided and this request leaves them untouched.
+    const bool none = *n == s.definite, all = *n == s.definite + s.maybe;
+    std::vector<size_t> kept;
+    for (size_t i : s.chosen) {
       Crit& c = crits[i];
-      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
-    }
-    return;
-  }
-  bump(k, "criteria_refreshed", chosen.size());
-  for (size_t i : chosen) {
-    Crit& c = crits[i];
-    auto set = [&](const char* name, uint64_t max, uint64_t& out) -> bool {
-      if (auto v = m.get(name)) {
-        auto n = ref::parse_uint(*v, max);
-        if (n) out = *n;
-        return n.has_value();
+      const bool counted_out = c.count_amb_t.has_value() &&
+                               std::find(s.definite_idx.begin(), s.definite_idx.end(), i) == s.definite_idx.end();
+      if (counted_out && none) {
+        c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = q.t;
+        continue;
       }
-      return false;
-    };
-    const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
-    if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
-    if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
-    const bool pk = set("timeout-packets", ~0ull, c.to_packets), by = set("timeout-bytes", ~0ull, c.to_bytes);
-    if (pk || by) {
-      // Packets counted before this reset in the model but done after the request arrived
-      // may have been counted after the reset on the card.
-      c.reset_lo = q.t, c.reset_hi = t_hi;
-      c.pk_over = c.by_over = c.pk_under = c.by_under = 0;
-      for (const auto& [done, bytes] : c.recent)
-        if (done >= q.t) ++c.pk_under, c.by_under += bytes;
-      c.count_amb_t.reset();
-      if (pk) c.n_packets = 0;
-      if (by) c.n_bytes = 0;
+      if (counted_out && !all) continue;
+      kept.push_back(i);
     }
+    s.chosen.swap(kept);
+  }
+}
+
+// A REFRESH (200) replaces the timeouts it names and restarts them from the request.
+void Scoreboard::Impl::refresh_criterion(Crit& c, const Request& q, const Reply& rp) const {
+  const ref::Message& m = *q.msg;
+  auto set = [&](const char* name, uint64_t max, uint64_t& out) -> bool {
+    if (auto v = m.get(name)) {
+      auto n = ref::parse_uint(*v, max);
+      if (n) out = *n;
+      return n.has_value();
+    }
+    return false;
+  };
+  const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
+  if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
+  if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
+  const bool pk = set("timeout-packets", ~0ull, c.to_packets), by = set("timeout-bytes", ~0ull, c.to_bytes);
+  if (pk || by) {
+    // Packets counted before this reset in the model but done after the request arrived
+    // may have been counted after the reset on the card.
+    c.reset_lo = q.t, c.reset_hi = t_hi;
+    c.pk_over = c.by_over = c.pk_under = c.by_under = 0;
+    for (const auto& [done, bytes] : c.recent)
+      if (done >= q.t) ++c.pk_under, c.by_under += bytes;
+    c.count_amb_t.reset();
+    if (pk) c.n_packets = 0;
+    if (by) c.n_bytes = 0;
   }
 }
 
@@ -342,16 +361,37 @@ Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
   return o;
 }
 
+// A packet's predicted copies: the criteria in force that match it, their destinations per
+// capture group cut at max-duplicates; ambiguous criteria resolved with the card's copies
+// (`observed`). count: the packet reached the firmware, so its hits are counted.
 Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::string>& observed, bool count) {
   Outcome o;
-  const ref::Headers& h = p.pp.h;
-  const std::vector<uint32_t>& hits = match(h);
-  struct Cand {
-    size_t ci;
-    Presence pr;
-  };
-  std::vector<Cand> definite, ambiguous;
-  for (uint32_t ci : hits) {
+  std::vector<Candidate> definite, ambiguous;
+  classify_hits(p, definite, ambiguous);
+  std::vector<size_t> present;
+  for (const auto& c : definite) present.push_back(c.ci);
+  uint64_t ndrop = 0;
+  if (ambiguous.empty()) {
+    o.selected = select_destinations(present, ndrop, o.reps);
+  } else {
+    o.ambiguous = true;
+    json& a = cov["ambiguity"];
+    for (const auto& c : ambiguous) bump(a, c.pr.why, 1);
+    present = resolve_ambiguity(ambiguous, observed, present, o, ndrop);
+  }
+  o.maxdup_dropped = ndrop;
+  for (size_t ci : present) {
+    if (!o.matched.empty()) o.matched += ", ";
+    o.matched += crits[ci].name() + "->" + crits[ci].cdests.front() + " prio " + std::to_string(crits[ci].prio);
+  }
+  if (count) count_packet(p, present, ambiguous);
+  return o;
+}
+
+// The criteria whose filters match the packet, split into those certainly in force and the
+// ambiguous ones. One found past its time-based deadline is marked gone on the way.
+void Scoreboard::Impl::classify_hits(const Pkt& p, std::vector<Candidate>& definite, std::vector<Candidate>& ambiguous) {
+  for (uint32_t ci : match(p.pp.h)) {
     Crit& c = crits[ci];
     const Presence pr = presence(c, p.t, false, p.t_done);
     if (pr.p == Pres::Absent) {
@@ -362,127 +402,122 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
     }
     (pr.p == Pres::Present ? definite : ambiguous).push_back({ci, pr});
   }
-  // Per capture group (each has its own destinations and max-duplicates): per destination its
-  // best criterion (lowest total priority, then earliest added), best first, cut at the limit.
-  // reps: each selected destination's best criterion (the one its copy is accounted on).
-  auto select = [&](const std::vector<size_t>& present, uint64_t& ndrop, std::vector<size_t>& reps) {
-    using Key = std::tuple<uint32_t, uint64_t, uint64_t, size_t>;
-    struct Best {
-      Key key;
-      std::string group;
-      size_t ci;
-    };
-    std::map<std::string, Best> best;  // cdest -> its best criterion
-    for (size_t ci : present) {
-      const Crit& c = crits[ci];
-      for (size_t k = 0; k < c.cdests.size(); ++k) {
-        const Key key2{c.prio, c.t_add, c.order, k};
-        auto b = best.find(c.cdests[k]);
-        if (b == best.end() || key2 < b->second.key) best[c.cdests[k]] = {key2, c.group, ci};
-      }
-    }
-    std::map<std::string, std::vector<std::tuple<Key, std::string, size_t>>> by_group;
-    for (const auto& [d, b] : best) by_group[b.group].push_back({b.key, d, b.ci});
-    std::vector<std::string> sel;
-    reps.clear();
-    ndrop = 0;
-    for (auto& [g, v] : by_group) {
-      std::sort(v.begin(), v.end());
-      const size_t limit = cfg.max_duplicates_of(g);
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (i < limit) sel.push_back(std::get<1>(v[i])), reps.push_back(std::get<2>(v[i]));
-        else ++ndrop;
-      }
-    }
-    return sel;
+}
+
+// Per capture group (each has its own destinations and max-duplicates): per destination its
+// best criterion (lowest total priority, then earliest added), best first, cut at the limit.
+// reps: each selected destination's best criterion (the one its copy is accounted on).
+std::vector<std::string> Scoreboard::Impl::select_destinations(const std::vector<size_t>& present, uint64_t& ndrop,
+                                                               std::vector<size_t>& reps) const {
+  using Key = std::tuple<uint32_t, uint64_t, uint64_t, size_t>;
+  struct Best {
+    Key key;
+    std::string group;
+    size_t ci;
   };
-  std::vector<size_t> present;
-  for (const auto& c : definite) present.push_back(c.ci);
-  uint64_t ndrop = 0;
-  if (ambiguous.empty()) {
-    o.selected = select(present, ndrop, o.reps);
-  } else {
-    o.ambiguous = true;
-    json& a = cov["ambiguity"];
-    for (const auto& c : ambiguous) bump(a, c.pr.why, 1);
-    // Pick the resolution of the ambiguous criteria whose copies agree with what the card
-    // emitted; among equals, the one closest to the nominal (point estimate) timeline.
-    std::vector<std::vector<bool>> choices;
-    if (ambiguous.size() <= kMaxEnumerated) {
-      for (uint32_t mask = 0; mask < (1u << ambiguous.size()); ++mask) {
-        std::vector<bool> ch(ambiguous.size());
-        for (size_t k = 0; k < ambiguous.size(); ++k) ch[k] = (mask >> k) & 1;
-        choices.push_back(ch);
-      }
-    } else {
+  std::map<std::string, Best> best;  // cdest -> its best criterion
+  for (size_t ci : present) {
+    const Crit& c = crits[ci];
+    for (size_t k = 0; k < c.cdests.size(); ++k) {
+      const Key key2{c.prio, c.t_add, c.order, k};
+      auto b = best.find(c.cdests[k]);
+      if (b == best.end() || key2 < b->second.key) best[c.cdests[k]] = {key2, c.group, ci};
+    }
+  }
+  std::map<std::string, std::vector<std::tuple<Key, std::string, size_t>>> by_group;
+  for (const auto& [d, b] : best) by_group[b.group].push_back({b.key, d, b.ci});
+  std::vector<std::string> sel;
+  reps.clear();
+  ndrop = 0;
+  for (auto& [g, v] : by_group) {
+    std::sort(v.begin(), v.end());
+    const size_t limit = cfg.max_duplicates_of(g);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i < limit) sel.push_back(std::get<1>(v[i])), reps.push_back(std::get<2>(v[i]));
+      else ++ndrop;
+    }
+  }
+  return sel;
+}
+
+// Picks the resolution of the ambiguous criteria whose copies agree with what the card
+// emitted; among equals, the one closest to the nominal (point estimate) timeline. Sets
+// o.selected, o.reps and ndrop from it and returns the criteria it takes as in force.
+std::vector<size_t> Scoreboard::Impl::resolve_ambiguity(const std::vector<Candidate>& ambiguous,
+                                                        const std::set<std::string>& observed,
+                                                        const std::vector<size_t>& present, Outcome& o,
+                                                        uint64_t& ndrop) {
+  std::vector<std::vector<bool>> choices;
+  if (ambiguous.size() <= kMaxEnumerated) {
+    for (uint32_t mask = 0; mask < (1u << ambiguous.size()); ++mask) {
       std::vector<bool> ch(ambiguous.size());
-      for (size_t k = 0; k < ambiguous.size(); ++k) {
-        for (const auto& d : crits[ambiguous[k].ci].cdests) ch[k] = ch[k] || observed.count(d);
-      }
+      for (size_t k = 0; k < ambiguous.size(); ++k) ch[k] = (mask >> k) & 1;
       choices.push_back(ch);
     }
-    uint64_t best_score = ~0ull;
-    std::vector<size_t> best_present;
-    std::vector<uint64_t> drops_seen;
-    for (const auto& ch : choices) {
-      std::vector<size_t> pres = present;
-      uint64_t ham = 0;
-      for (size_t k = 0; k < ambiguous.size(); ++k) {
-        if (ch[k]) pres.push_back(ambiguous[k].ci);
-        if (ch[k] != ambiguous[k].pr.nominal) ++ham;
-      }
-      uint64_t dr = 0;
-      std::vector<size_t> reps;
-      auto sel = select(pres, dr, reps);
-      uint64_t diff = 0;
-      for (const auto& d : sel) diff += observed.count(d) ? 0 : 1;
-      for (const auto& d : observed) diff += std::find(sel.begin(), sel.end(), d) != sel.end() ? 0 : 1;
-      const uint64_t score = diff * 1000 + ham;
-      if (diff == 0) drops_seen.push_back(dr);
-      if (score < best_score) best_score = score, best_present = pres, o.selected = sel, o.reps = reps, ndrop = dr;
+  } else {
+    std::vector<bool> ch(ambiguous.size());
+    for (size_t k = 0; k < ambiguous.size(); ++k) {
+      for (const auto& d : crits[ambiguous[k].ci].cdests) ch[k] = ch[k] || observed.count(d);
     }
-    // max-duplicates drops are uncertain when consistent resolutions disagree on them
-    if (!drops_seen.empty()) {
-      const auto mm = std::minmax_element(drops_seen.begin(), drops_seen.end());
-      maxdup_slack += *mm.second - *mm.first;
-    } else if (ndrop) {
-      maxdup_slack += ndrop;
-    }
-    present = best_present;
+    choices.push_back(ch);
   }
-  o.maxdup_dropped = ndrop;
+  uint64_t best_score = ~0ull;
+  std::vector<size_t> best_present;
+  std::vector<uint64_t> drops_seen;
+  for (const auto& ch : choices) {
+    std::vector<size_t> pres = present;
+    uint64_t ham = 0;
+    for (size_t k = 0; k < ambiguous.size(); ++k) {
+      if (ch[k]) pres.push_back(ambiguous[k].ci);
+      if (ch[k] != ambiguous[k].pr.nominal) ++ham;
+    }
+    uint64_t dr = 0;
+    std::vector<size_t> reps;
+    auto sel = select_destinations(pres, dr, reps);
+    uint64_t diff = 0;
+    for (const auto& d : sel) diff += observed.count(d) ? 0 : 1;
+    for (const auto& d : observed) diff += std::find(sel.begin(), sel.end(), d) != sel.end() ? 0 : 1;
+    const uint64_t score = diff * 1000 + ham;
+    if (diff == 0) drops_seen.push_back(dr);
+    if (score < best_score) best_score = score, best_present = pres, o.selected = sel, o.reps = reps, ndrop = dr;
+  }
+  // max-duplicates drops are uncertain when consistent resolutions disagree on them
+  if (!drops_seen.empty()) {
+    const auto mm = std::minmax_element(drops_seen.begin(), drops_seen.end());
+    maxdup_slack += *mm.second - *mm.first;
+  } else if (ndrop) {
+    maxdup_slack += ndrop;
+  }
+  return best_present;
+}
+
+// Accounting: every criterion taken as in force counts the packet and its IP bytes.
+void Scoreboard::Impl::count_packet(const Pkt& p, const std::vector<size_t>& present,
+                                    const std::vector<Candidate>& ambiguous) {
+  depth_coverage(present);
   for (size_t ci : present) {
-    if (!o.matched.empty()) o.matched += ", ";
-    o.matched += crits[ci].name() + "->" + crits[ci].cdests.front() + " prio " + std::to_string(crits[ci].prio);
+    Crit& c = crits[ci];
+    ++c.n_packets;
+    c.n_bytes += p.pp.ip_len;
+    c.idle_base = std::max(c.idle_base, p.t);
+    c.idle_base_hi = std::max(c.idle_base_hi, p.t_done);
+    if (c.is_static) continue;
+    count_hit(c, p);
   }
-  if (count) {
-    depth_coverage(present);
-    // accounting: every matching criterion counts the packet and its IP bytes
-    for (size_t ci : present) {
-      Crit& c = crits[ci];
-      ++c.n_packets;
-      c.n_bytes += p.pp.ip_len;
-      c.idle_base = std::max(c.idle_base, p.t);
-      c.idle_base_hi = std::max(c.idle_base_hi, p.t_done);
-      if (c.is_static) continue;
-      count_hit(c, p);
-    }
-    // A packet in a criterion's install window: whether the card counted it is as uncertain
-    // as whether the criterion was in force, whichever way the resolution went.
-    for (const Cand& a : ambiguous) {
-      Crit& c = crits[a.ci];
-      const bool in = std::find(present.begin(), present.end(), a.ci) != present.end();
-      const std::string why = a.pr.why;
-      if (why == "install_window") {
-        (in ? c.pk_over : c.pk_under) += 1;
-        (in ? c.by_over : c.by_under) += p.pp.ip_len;
-      } else if (why == "count_window" && !in && !c.gone && c.count_amb_t) {
-        // The card's copies say it was no longer in force: its count had run out.
-        c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = p.t_done;
-      }
+  // A packet in a criterion's install window: whether the card counted it is as uncertain
+  // as whether the criterion was in force, whichever way the resolution went.
+  for (const Candidate& a : ambiguous) {
+    Crit& c = crits[a.ci];
+    const bool in = std::find(present.begin(), present.end(), a.ci) != present.end();
+    const std::string why = a.pr.why;
+    if (why == "install_window") {
+      (in ? c.pk_over : c.pk_under) += 1;
+      (in ? c.by_over : c.by_under) += p.pp.ip_len;
+    } else if (why == "count_window" && !in && !c.gone && c.count_amb_t) {
+      // The card's copies say it was no longer in force: its count had run out.
+      c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = p.t_done;
     }
   }
-  return o;
 }
 
 void Scoreboard::Impl::check_pending_count(size_t i) {

@@ -10,10 +10,10 @@ using nlohmann::json;
 
 class ScoreboardSink : public CheckerSink {
  public:
-  // Its own reader of the configuration text (not the firmware's parser); online: each packet
-  // is checked once later arrivals pass it by the lag, and forgotten (docs/scoreboard.md).
-  explicit ScoreboardSink(const std::string& config_text) : sb_(ScoreboardConfig::parse(config_text)) {
-    const ScoreboardConfig c = ScoreboardConfig::parse(config_text);
+  // c: read from the configuration text by the scoreboard's own reader (make_scoreboard_sink,
+  // not the firmware's parser). Online: each packet is checked once later arrivals pass it by
+  // the lag, and forgotten (docs/scoreboard.md).
+  explicit ScoreboardSink(const ScoreboardConfig& c) : sb_(c) {
     sb_.set_online(2 * c.timeout_window_ps + c.install_slack_ps);
   }
   void on_request(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_request(t, cs, b); }
@@ -46,7 +46,7 @@ class ScoreboardSink : public CheckerSink {
 }  // namespace
 
 std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text) {
-  return std::make_unique<ScoreboardSink>(config_text);
+  return std::make_unique<ScoreboardSink>(ScoreboardConfig::parse(config_text));
 }
 
 }  // namespace dfc::tb
