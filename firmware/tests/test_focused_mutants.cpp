@@ -1,5 +1,5 @@
-// Focused unit tests for behaviours that a mutation campaign (issue 13) found guarded by a
-// single test or only by whole-system scenarios. Each test names the bug it is there to catch.
+// Focused unit tests for behaviours that the mutation campaign (scripts/mutate.py) found guarded
+// by a single test or only by whole-system scenarios. Each test names the bug it is there to catch.
 // They drive public interfaces only (parse_packet, the HMAC helpers, Firmware::on_packet on
 // the fake HAL), so they survive refactors of the pipeline and the DTCP server.
 #include <gtest/gtest.h>

@@ -7,11 +7,11 @@
 //    writing the control word of entry i commits the staged value/mask to entry i with the
 //    valid bit and group from the control word (one write_entry call = one clock).
 //  * Range unit u: words 0/1 staged, writing word 2 (hi) commits the unit.
-//  * Group enable g: bit 0 of the word.
+//  * Group enable g: bit CLS_GROUP_EN_ON_BIT of the word.
 //  * Key: KEY_IN_WORDS words; the write of the last word starts the lookup. The result
 //    window then reads: word 0 = n (saturated at CLS_MAX_RESULTS, CLS_RESULT_OVERFLOW set
-//    when more matched), words 1..n = entry indices ascending, word CLS_MAX_RESULTS+1 =
-//    cycles.
+//    when more matched), words 1..n = entry indices ascending (from CLS_RESULT_MATCHES_OFF),
+//    the cycles at CLS_RESULT_CYCLES_OFF.
 //  * CLS_DEPTH reads the table depth. Unmapped addresses inside the span read 0, writes
 //    are ignored.
 #pragma once
@@ -49,7 +49,7 @@ class ClassifierBus {
   abi::RangeUnit staged_unit_{};
   abi::KeyWords key_{};
   abi::LookupResult last_{};
-  uint32_t result_[abi::CLS_MAX_RESULTS + 2] = {};
+  uint32_t result_[abi::CLS_RESULT_CYCLES_OFF / 4 + 1] = {};
   uint64_t lookups_ = 0, entry_writes_ = 0, lookup_cycles_ = 0;
 };
 

@@ -46,7 +46,7 @@ class ClassifierBusHal final : public Hal {
     return (addr >= CLS_ENTRY && (addr - CLS_ENTRY) % CLS_ENTRY_STRIDE == CLS_ENTRY_CTRL_OFF) ||
            (addr >= CLS_GROUP_EN && addr < CLS_GROUP_EN + CLS_GROUP_EN_STRIDE * GROUPS) ||
            (addr >= CLS_RANGE && addr < CLS_RANGE + RANGE_UNITS * CLS_RANGE_STRIDE &&
-            (addr - CLS_RANGE) % CLS_RANGE_STRIDE == 8);
+            (addr - CLS_RANGE) % CLS_RANGE_STRIDE == CLS_RANGE_HI_OFF);
   }
 
   ClassifierBus bus;

@@ -1,8 +1,10 @@
 // The classifier block as the card model sees it: one interface, several implementations.
 //   ClassifierRef      (model/classifier/classifier_ref.*)      - the linear-scan oracle
 //   ClassifierTss      (model/classifier/classifier_tss.*)      - the tuple-space model ("model")
-//   ClassifierRtl      (rtl/classifier/cpp/classifier_rtl.*)               - rtl/classifier/rtl/classifier.sv through Verilator
+//   ClassifierRtl      (rtl/classifier/cpp/classifier_rtl.*)    - classifier.sv through Verilator
 //   ClassifierLockstep (model/classifier/classifier_lockstep.*) - RTL and model compared
+// The interface is header only (CMake dfc_classifier_if): a device implementation such as the
+// RTL wrapper depends on it alone, never on the reference model.
 // SystemC-free on purpose: the TLM target in the card model, the firmware's fake HAL and the
 // RTL unit tests all drive the block through this interface.
 #pragma once

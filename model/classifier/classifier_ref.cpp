@@ -36,7 +36,8 @@ void ClassifierRef::set_group_enable(uint32_t group, bool enable) {
 abi::EntryWords ClassifierRef::extend(const abi::KeyWords& key) const {
   abi::EntryWords x{};
   for (unsigned w = 0; w < abi::KEY_IN_WORDS; ++w) x[w] = key[w];
-  const uint32_t sport = key[abi::W_PORTS] & 0xffffu, dport = key[abi::W_PORTS] >> 16;
+  const uint32_t sport = (key[abi::W_PORTS] >> abi::PORTS_SPORT_SHIFT) & abi::PORTS_SPORT_MAX,
+                 dport = (key[abi::W_PORTS] >> abi::PORTS_DPORT_SHIFT) & abi::PORTS_DPORT_MAX;
   for (unsigned u = 0; u < abi::RANGE_UNITS; ++u) {
     const abi::RangeUnit& r = units_[u];
     uint32_t v;

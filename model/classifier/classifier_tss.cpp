@@ -172,7 +172,8 @@ abi::LookupResult ClassifierTss::lookup(const abi::KeyWords& key) {
   if (active_dirty_) refresh_active();
   abi::EntryWords x{};
   for (unsigned w = 0; w < abi::KEY_IN_WORDS; ++w) x[w] = key[w];
-  const uint32_t sport = key[abi::W_PORTS] & 0xffffu, dport = key[abi::W_PORTS] >> 16;
+  const uint32_t sport = (key[abi::W_PORTS] >> abi::PORTS_SPORT_SHIFT) & abi::PORTS_SPORT_MAX,
+                 dport = (key[abi::W_PORTS] >> abi::PORTS_DPORT_SHIFT) & abi::PORTS_DPORT_MAX;
   for (uint32_t u : enabled_units_) {
     const abi::RangeUnit& r = units_[u];
     const uint32_t v = r.field == abi::RangeField::SrcPort ? sport : dport;

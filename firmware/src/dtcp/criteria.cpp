@@ -205,6 +205,135 @@ bool has_negated_wildcard(const std::vector<IntEntry>& es) {
   return false;
 }
 
+// The first field holding a `!*` entry (which matches nothing), or nullptr.
+const char* negated_wildcard_field(const CriteriaSpec& s) {
+  if (has_negated_wildcard(s.src)) return "Source-Address";
+  if (has_negated_wildcard(s.dst)) return "Dest-Address";
+  if (has_negated_wildcard(s.proto)) return "Protocol";
+  if (has_negated_wildcard(s.sport)) return "Source-Port";
+  if (has_negated_wildcard(s.dport)) return "Dest-Port";
+  if (has_negated_wildcard(s.icmp_type)) return "ICMP-Type";
+  if (has_negated_wildcard(s.icmp_code)) return "ICMP-Code";
+  return nullptr;
+}
+
+// The positive choices of every field (a wildcard is one full choice); protocols are pruned
+// to those that can carry the constrained L4 fields.
+struct Choices {
+  bool ports = false, icmp = false;  // L4 fields constrained: the terms need them
+  std::vector<AddrChoice> src, dst;
+  std::vector<IntChoice> proto, sport, dport, itype, icode;
+
+  explicit Choices(const CriteriaSpec& s)
+      : ports(!s.sport.empty() || !s.dport.empty()), icmp(!s.icmp_type.empty() || !s.icmp_code.empty()),
+        src(positives(s.src)), dst(positives(s.dst)), sport(positives(s.sport, 65535)),
+        dport(positives(s.dport, 65535)), itype(positives(s.icmp_type, 255)), icode(positives(s.icmp_code, 255)) {
+    for (const auto& p : positives(s.proto, 255)) {
+      if (ports && !carries_ports(p.lo, p.hi)) continue;
+      if (icmp && !carries_icmp(p.lo, p.hi)) continue;
+      proto.push_back(p);
+    }
+  }
+  size_t product() const {
+    return src.size() * dst.size() * proto.size() * sport.size() * dport.size() * itype.size() * icode.size();
+  }
+};
+
+// One term of the cross product, in family `fam` (Any: addresses unconstrained).
+fw::MatchTerm positive_term(const Choices& c, Family fam, const AddrChoice& a, const AddrChoice& b,
+                            const IntChoice& p, const IntChoice& sp, const IntChoice& dp, const IntChoice& it,
+                            const IntChoice& ic) {
+  fw::MatchTerm t;
+  t.family = fam;
+  if (fam != Family::Any) {
+    t.src = a.fam == Family::Any ? full(fam) : fw::AddrInterval{a.lo, a.hi};
+    t.dst = b.fam == Family::Any ? full(fam) : fw::AddrInterval{b.lo, b.hi};
+  }
+  t.proto_lo = static_cast<uint8_t>(p.lo);
+  t.proto_hi = static_cast<uint8_t>(p.hi);
+  t.sport_lo = static_cast<uint16_t>(sp.lo);
+  t.sport_hi = static_cast<uint16_t>(sp.hi);
+  t.dport_lo = static_cast<uint16_t>(dp.lo);
+  t.dport_hi = static_cast<uint16_t>(dp.hi);
+  t.icmp_type_lo = static_cast<uint8_t>(it.lo);
+  t.icmp_type_hi = static_cast<uint8_t>(it.hi);
+  t.icmp_code_lo = static_cast<uint8_t>(ic.lo);
+  t.icmp_code_hi = static_cast<uint8_t>(ic.hi);
+  t.need_ports = c.ports;
+  t.need_icmp = c.icmp;
+  return t;
+}
+
+// The cross product of the positive choices; a term whose source and destination families
+// disagree is dropped.
+void add_positive_terms(const Choices& c, std::vector<fw::MatchTerm>& out) {
+  for (const auto& a : c.src)
+    for (const auto& b : c.dst) {
+      if (a.fam != Family::Any && b.fam != Family::Any && a.fam != b.fam) continue;
+      const Family fam = a.fam != Family::Any ? a.fam : b.fam;
+      for (const auto& p : c.proto)
+        for (const auto& sp : c.sport)
+          for (const auto& dp : c.dport)
+            for (const auto& it : c.itype)
+              for (const auto& ic : c.icode) out.push_back(positive_term(c, fam, a, b, p, sp, dp, it, ic));
+    }
+}
+
+// Exclusion terms: one per negated entry, that field alone constrained.
+void add_address_exclusions(const std::vector<AddrEntry>& es, bool is_src, std::vector<fw::MatchTerm>& out) {
+  for (const auto& e : es) {
+    if (!e.neg) continue;
+    fw::MatchTerm t;
+    t.exclude = true;
+    t.family = e.family;
+    t.src = full(e.family);
+    t.dst = full(e.family);
+    (is_src ? t.src : t.dst) = fw::AddrInterval{e.lo, e.hi};
+    out.push_back(t);
+  }
+}
+
+using IntFieldSetter = void (*)(fw::MatchTerm&, const IntEntry&);
+
+void add_int_exclusions(const std::vector<IntEntry>& es, IntFieldSetter set, std::vector<fw::MatchTerm>& out) {
+  for (const auto& e : es) {
+    if (!e.neg) continue;
+    fw::MatchTerm t;
+    t.exclude = true;
+    set(t, e);
+    out.push_back(t);
+  }
+}
+
+void add_exclusion_terms(const CriteriaSpec& s, std::vector<fw::MatchTerm>& out) {
+  add_address_exclusions(s.src, true, out);
+  add_address_exclusions(s.dst, false, out);
+  add_int_exclusions(s.proto, [](fw::MatchTerm& t, const IntEntry& e) {
+    t.proto_lo = static_cast<uint8_t>(e.lo);
+    t.proto_hi = static_cast<uint8_t>(e.hi);
+  }, out);
+  add_int_exclusions(s.sport, [](fw::MatchTerm& t, const IntEntry& e) {
+    t.sport_lo = static_cast<uint16_t>(e.lo);
+    t.sport_hi = static_cast<uint16_t>(e.hi);
+    t.need_ports = true;
+  }, out);
+  add_int_exclusions(s.dport, [](fw::MatchTerm& t, const IntEntry& e) {
+    t.dport_lo = static_cast<uint16_t>(e.lo);
+    t.dport_hi = static_cast<uint16_t>(e.hi);
+    t.need_ports = true;
+  }, out);
+  add_int_exclusions(s.icmp_type, [](fw::MatchTerm& t, const IntEntry& e) {
+    t.icmp_type_lo = static_cast<uint8_t>(e.lo);
+    t.icmp_type_hi = static_cast<uint8_t>(e.hi);
+    t.need_icmp = true;
+  }, out);
+  add_int_exclusions(s.icmp_code, [](fw::MatchTerm& t, const IntEntry& e) {
+    t.icmp_code_lo = static_cast<uint8_t>(e.lo);
+    t.icmp_code_hi = static_cast<uint8_t>(e.hi);
+    t.need_icmp = true;
+  }, out);
+}
+
 }  // namespace
 
 TermsResult build_terms(const CriteriaSpec& s, size_t max_terms) {
@@ -215,109 +344,21 @@ TermsResult build_terms(const CriteriaSpec& s, size_t max_terms) {
     r.error_field = std::move(field);
     return r;
   };
-  if (has_negated_wildcard(s.src)) return fail("Source-Address", "'!*' matches nothing");
-  if (has_negated_wildcard(s.dst)) return fail("Dest-Address", "'!*' matches nothing");
-  if (has_negated_wildcard(s.proto)) return fail("Protocol", "'!*' matches nothing");
-  if (has_negated_wildcard(s.sport)) return fail("Source-Port", "'!*' matches nothing");
-  if (has_negated_wildcard(s.dport)) return fail("Dest-Port", "'!*' matches nothing");
-  if (has_negated_wildcard(s.icmp_type)) return fail("ICMP-Type", "'!*' matches nothing");
-  if (has_negated_wildcard(s.icmp_code)) return fail("ICMP-Code", "'!*' matches nothing");
-
-  const bool ports = !s.sport.empty() || !s.dport.empty();
-  const bool icmp = !s.icmp_type.empty() || !s.icmp_code.empty();
-  if (ports && icmp)
+  if (const char* field = negated_wildcard_field(s)) return fail(field, "'!*' matches nothing");
+  const Choices c(s);
+  if (c.ports && c.icmp)
     return fail(s.sport.empty() ? "Dest-Port" : "Source-Port", "ports and ICMP fields in one criterion");
-
-  auto src = positives(s.src), dst = positives(s.dst);
-  auto proto = positives(s.proto, 255);
-  auto sport = positives(s.sport, 65535), dport = positives(s.dport, 65535);
-  auto itype = positives(s.icmp_type, 255), icode = positives(s.icmp_code, 255);
-
-  // Prune protocol choices that cannot carry the constrained L4 fields.
-  std::vector<IntChoice> pr;
-  for (const auto& p : proto) {
-    if (ports && !carries_ports(p.lo, p.hi)) continue;
-    if (icmp && !carries_icmp(p.lo, p.hi)) continue;
-    pr.push_back(p);
-  }
-  if (pr.empty())
-    return fail("Protocol", ports ? "port fields need protocol 6, 17 or 132" : "ICMP fields need protocol 1 or 58");
-
-  const size_t product = src.size() * dst.size() * pr.size() * sport.size() * dport.size() *
-                         itype.size() * icode.size();
+  if (c.proto.empty())
+    return fail("Protocol", c.ports ? "port fields need protocol 6, 17 or 132" : "ICMP fields need protocol 1 or 58");
+  const size_t product = c.product();
   if (product > max_terms) {
     r.too_many = true;
     r.error = "criterion needs " + std::to_string(product) + " terms (limit " + std::to_string(max_terms) + ")";
     return r;
   }
-
-  for (const auto& a : src)
-    for (const auto& b : dst) {
-      if (a.fam != Family::Any && b.fam != Family::Any && a.fam != b.fam) continue;
-      Family fam = a.fam != Family::Any ? a.fam : b.fam;
-      for (const auto& p : pr)
-        for (const auto& sp : sport)
-          for (const auto& dp : dport)
-            for (const auto& it : itype)
-              for (const auto& ic : icode) {
-                fw::MatchTerm t;
-                t.family = fam;
-                if (fam != Family::Any) {
-                  t.src = a.fam == Family::Any ? full(fam) : fw::AddrInterval{a.lo, a.hi};
-                  t.dst = b.fam == Family::Any ? full(fam) : fw::AddrInterval{b.lo, b.hi};
-                }
-                t.proto_lo = static_cast<uint8_t>(p.lo);
-                t.proto_hi = static_cast<uint8_t>(p.hi);
-                t.sport_lo = static_cast<uint16_t>(sp.lo);
-                t.sport_hi = static_cast<uint16_t>(sp.hi);
-                t.dport_lo = static_cast<uint16_t>(dp.lo);
-                t.dport_hi = static_cast<uint16_t>(dp.hi);
-                t.icmp_type_lo = static_cast<uint8_t>(it.lo);
-                t.icmp_type_hi = static_cast<uint8_t>(it.hi);
-                t.icmp_code_lo = static_cast<uint8_t>(ic.lo);
-                t.icmp_code_hi = static_cast<uint8_t>(ic.hi);
-                t.need_ports = ports;
-                t.need_icmp = icmp;
-                r.terms.push_back(t);
-              }
-    }
+  add_positive_terms(c, r.terms);
   if (r.terms.empty()) return fail("Dest-Address", "source and destination address families never agree");
-
-  // Exclusion terms: one per negated entry, that field alone constrained.
-  auto excl_addr = [&](const std::vector<AddrEntry>& es, bool is_src) {
-    for (const auto& e : es) {
-      if (!e.neg) continue;
-      fw::MatchTerm t;
-      t.exclude = true;
-      t.family = e.family;
-      t.src = full(e.family);
-      t.dst = full(e.family);
-      (is_src ? t.src : t.dst) = fw::AddrInterval{e.lo, e.hi};
-      r.terms.push_back(t);
-    }
-  };
-  excl_addr(s.src, true);
-  excl_addr(s.dst, false);
-  auto excl_int = [&](const std::vector<IntEntry>& es, int which) {
-    for (const auto& e : es) {
-      if (!e.neg) continue;
-      fw::MatchTerm t;
-      t.exclude = true;
-      switch (which) {
-        case 0: t.proto_lo = static_cast<uint8_t>(e.lo); t.proto_hi = static_cast<uint8_t>(e.hi); break;
-        case 1: t.sport_lo = static_cast<uint16_t>(e.lo); t.sport_hi = static_cast<uint16_t>(e.hi); t.need_ports = true; break;
-        case 2: t.dport_lo = static_cast<uint16_t>(e.lo); t.dport_hi = static_cast<uint16_t>(e.hi); t.need_ports = true; break;
-        case 3: t.icmp_type_lo = static_cast<uint8_t>(e.lo); t.icmp_type_hi = static_cast<uint8_t>(e.hi); t.need_icmp = true; break;
-        default: t.icmp_code_lo = static_cast<uint8_t>(e.lo); t.icmp_code_hi = static_cast<uint8_t>(e.hi); t.need_icmp = true; break;
-      }
-      r.terms.push_back(t);
-    }
-  };
-  excl_int(s.proto, 0);
-  excl_int(s.sport, 1);
-  excl_int(s.dport, 2);
-  excl_int(s.icmp_type, 3);
-  excl_int(s.icmp_code, 4);
+  add_exclusion_terms(s, r.terms);
   if (r.terms.size() > max_terms) {
     r.terms.clear();
     r.too_many = true;

@@ -11,24 +11,31 @@
 namespace dfc::dtcp {
 using namespace detail;
 
-Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Version v) {
-  Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
-  // Required parameters.
-  const Param* cdp = m.find("Cdest-ID");
-  if (!cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Cdest-ID"}});
-  // Flags / Priority / Action syntax.
+// An ADD's parameters once checked, and what the steps after the checks produce.
+struct Server::AddRequest {
   unsigned flags = 0;
+  uint64_t priority = 1;  // default and minimum 1 (reference §1.8)
+  CdState* cd = nullptr;
+  Params filters;         // as given, canonical names (LIST echoes them)
+  TermsResult terms;
+  Timeouts timeouts;
+  uint32_t total_prio = 0;  // priority + the source's minimum-priority
+  fw::RuleId rule = 0;
+};
+
+namespace {
+
+// ADD's Flags, Priority and Action. 0, or the status with err filled.
+int parse_add_options(const Message& m, unsigned& flags, uint64_t& priority, Params& err) {
+  auto fail = [&](int s, Params e) {
+    err = std::move(e);
+    return s;
+  };
   if (const Param* f = m.find("Flags")) {
     auto fl = parse_flags(f->value, F_STATIC | F_SENDASYNC);
     if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
     flags = *fl;
   }
-  uint64_t priority = 1;  // default and minimum 1 (reference §1.8)
   if (const Param* pr = m.find("Priority")) {
     auto pv = parse_u64(pr->value);
     if (!pv || pr->value.size() > 3 || *pv < 1 || *pv > 255) return fail(code::BadRequest, {{"Priority", pr->value}});
@@ -37,16 +44,27 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
   if (const Param* a = m.find("Action")) {
     if (!iequals(a->value, "Copy")) return fail(code::NotImplemented, {{"Action", a->value}});
   }
-  // Content destination (a single one: lists are 501 in 0.7, 400 in 0.6).
-  auto cdl = util::split(cdp->value);
-  if (cdl.size() != 1) return fail(v < kHighestVersion ? code::BadRequest : code::NotImplemented, {{"Cdest-ID", cdp->value}});
+  return 0;
+}
+
+// ADD's Cdest-ID: a single one (lists are 501 in 0.7, 400 in 0.6), unescaped into id.
+int parse_add_cdest(const Param& cdp, Version v, std::string& id, Params& err) {
+  auto cdl = util::split(cdp.value);
+  if (cdl.size() != 1) {
+    err = {{"Cdest-ID", cdp.value}};
+    return v < kHighestVersion ? code::BadRequest : code::NotImplemented;
+  }
   auto cdid = unescape(cdl[0]);
-  if (!cdid || cdid->empty() || has_ws(cdl[0])) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}});
-  CdState* cd = cdest(cs, *cdid);
-  if (!cd) return fail(code::UnknownCdest, {{"Cdest-ID", cdp->value}});
-  // Filters.
-  CriteriaSpec spec;
-  Params filters;
+  if (!cdid || cdid->empty() || has_ws(cdl[0])) {
+    err = {{"Cdest-ID", cdp.value}};
+    return code::BadRequest;
+  }
+  id = std::move(*cdid);
+  return 0;
+}
+
+// ADD's filter parameters into spec; filters keeps them as given. 0, or the status with err.
+int parse_add_filters(const Message& m, Version v, CriteriaSpec& spec, Params& filters, Params& err) {
   const bool v6 = !(v < kHighestVersion);
   struct AddrField {
     const char* name;
@@ -55,10 +73,13 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
   for (const AddrField& af : {AddrField{"Source-Address", &CriteriaSpec::src}, AddrField{"Dest-Address", &CriteriaSpec::dst}}) {
     const Param* fp = m.find(af.name);
     if (!fp) continue;
-    std::string err;
-    auto e = parse_ip_filter(fp->value, v6, &err);
-    if (!e) return fail(code::ImproperFilter, {{af.name, fp->value}, {"X-Error-Info", err}});
-    spec.*(af.f) = std::move(*e);
+    std::string e;
+    auto entries = parse_ip_filter(fp->value, v6, &e);
+    if (!entries) {
+      err = {{af.name, fp->value}, {"X-Error-Info", e}};
+      return code::ImproperFilter;
+    }
+    spec.*(af.f) = std::move(*entries);
     filters.emplace_back(af.name, fp->value);
   }
   struct IntField {
@@ -71,77 +92,129 @@ Server::Reply Server::do_add(CsState& cs, const Packet& p, const Message& m, Ver
                               IntField{"ICMP-Code", &CriteriaSpec::icmp_code, 255}}) {
     const Param* fp = m.find(fld.name);
     if (!fp) continue;
-    std::string err;
-    auto e = parse_int_filter(fp->value, fld.max, &err);
-    if (!e) return fail(code::ImproperFilter, {{fld.name, fp->value}, {"X-Error-Info", err}});
-    spec.*(fld.f) = std::move(*e);
+    std::string e;
+    auto entries = parse_int_filter(fp->value, fld.max, &e);
+    if (!entries) {
+      err = {{fld.name, fp->value}, {"X-Error-Info", e}};
+      return code::ImproperFilter;
+    }
+    spec.*(fld.f) = std::move(*entries);
     filters.emplace_back(fld.name, fp->value);
   }
-  TermsResult tr = build_terms(spec, opt_.max_terms_per_criterion);
-  if (!tr.error.empty() && !tr.too_many) {
-    Params e;
-    if (const Param* fp = m.find(tr.error_field)) e.emplace_back(tr.error_field, fp->value);
-    e.emplace_back("X-Error-Info", tr.error);
-    return fail(code::ImproperFilter, e);
-  }
-  // Timeouts.
-  Timeouts t;
-  Params terr;
-  if (!parse_timeouts(m, t, terr)) return fail(code::ImproperTimeout, terr);
-  const bool is_static = flags & F_STATIC;
+  return 0;
+}
+
+// ADD's Timeout-* parameters: a dynamic (not Static) criterion needs at least one.
+int parse_add_timeouts(const Message& m, bool is_static, Timeouts& t, Params& err) {
+  if (!parse_timeouts(m, t, err)) return code::ImproperTimeout;
   const bool any_timeout = t.idle.value_or(0) || t.total.value_or(0) || t.packets.value_or(0) || t.bytes.value_or(0);
-  if (!is_static && !any_timeout) return fail(code::ImproperTimeout, timeout_echo(m));
-  // Capacity.
+  if (!is_static && !any_timeout) {
+    err = timeout_echo(m);
+    return code::ImproperTimeout;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// The checks in the order their failures are reported: Cdest-ID present, Flags, Priority,
+// Action, the destination, the filters and the terms they make, the timeouts.
+int Server::parse_add(const Request& rq, AddRequest& a, Params& err) {
+  const Message& m = rq.m;
+  const Param* cdp = m.find("Cdest-ID");
+  if (!cdp) {
+    err = {{"X-Missing-Parameter", "Cdest-ID"}};
+    return code::BadRequest;
+  }
+  if (int s = parse_add_options(m, a.flags, a.priority, err)) return s;
+  std::string cdid;
+  if (int s = parse_add_cdest(*cdp, rq.v, cdid, err)) return s;
+  a.cd = cdest(rq.cs, cdid);
+  if (!a.cd) {
+    err = {{"Cdest-ID", cdp->value}};
+    return code::UnknownCdest;
+  }
+  CriteriaSpec spec;
+  if (int s = parse_add_filters(m, rq.v, spec, a.filters, err)) return s;
+  a.terms = build_terms(spec, opt_.max_terms_per_criterion);
+  if (!a.terms.error.empty() && !a.terms.too_many) {  // too many terms: a capacity failure, later
+    err.clear();
+    if (const Param* fp = m.find(a.terms.error_field)) err.emplace_back(a.terms.error_field, fp->value);
+    err.emplace_back("X-Error-Info", a.terms.error);
+    return code::ImproperFilter;
+  }
+  return parse_add_timeouts(m, a.flags & F_STATIC, a.timeouts, err);
+}
+
+// Capacity (the terms, the criteria limit, this source's share of the table) and the install
+// into the classifier: a.rule, or the status with err filled and nothing installed.
+int Server::install_rule(CsState& cs, Version v, AddRequest& a, Params& err) {
+  auto fail = [&](int s, Params e) {
+    err = std::move(e);
+    return s;
+  };
   const int full_code = v < kHighestVersion ? code::InternalError : code::MaxCriteria;  // 550 is C02+
-  if (tr.too_many) return fail(full_code, {{"X-Error-Info", tr.error}});
+  if (a.terms.too_many) return fail(full_code, {{"X-Error-Info", a.terms.error}});
   if (opt_.max_criteria && criteria_.size() >= opt_.max_criteria)
     return fail(full_code, {{"X-Error-Info", "criteria limit reached"}});
-  const uint32_t total_prio = static_cast<uint32_t>(priority) + cs.cfg->minimum_priority;
-  hal_.work(Hal::Work::CriterionScan, tr.terms.size());
+  a.total_prio = static_cast<uint32_t>(a.priority) + cs.cfg->minimum_priority;
+  hal_.work(Hal::Work::CriterionScan, a.terms.terms.size());
   if (!within_share(cs, 1, 0)) return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
-  std::optional<fw::RuleId> rule = cls_.install(tr.terms, total_prio);
+  std::optional<fw::RuleId> rule = cls_.install(a.terms.terms, a.total_prio);
   if (!rule) return fail(full_code, {{"X-Error-Info", "classifier table full"}});
   if (!within_share(cs, 1, cls_.entries_used(*rule))) {
     cls_.remove(*rule);
     return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   }
   ++version_;
+  a.rule = *rule;
+  return 0;
+}
 
+// The criterion of an installed rule: into the store, its owner's and its destination's
+// counts, the deadline heap. Returns its Criteria-ID.
+uint32_t Server::keep_criterion(Request& rq, AddRequest& a) {
+  CsState& cs = rq.cs;
   auto c = std::make_unique<Criterion>();
   const uint64_t now = hal_.now_ns();
   c->id = allocate_id();
   c->cs = static_cast<size_t>(std::find_if(cs_.begin(), cs_.end(), [&](const auto& x) { return x.get() == &cs; }) - cs_.begin());
-  c->cd = static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == cd; }) - cd_.begin());
-  c->rule = *rule;
-  c->terms = tr.terms.size();
-  c->view = fw::CriterionView{c->id, cs.cfg->id, cd->cfg->id, total_prio, next_added_seq_++, cs.group_index};
-  c->is_static = is_static;
-  c->send_async = flags & F_SENDASYNC;
-  c->t_idle = t.idle.value_or(0);
-  c->t_total = t.total.value_or(0);
-  c->t_packets = t.packets.value_or(0);
-  c->t_bytes = t.bytes.value_or(0);
+  c->cd = static_cast<size_t>(std::find_if(cd_.begin(), cd_.end(), [&](const auto& x) { return x.get() == a.cd; }) - cd_.begin());
+  c->rule = a.rule;
+  c->terms = a.terms.terms.size();
+  c->view = fw::CriterionView{c->id, cs.cfg->id, a.cd->cfg->id, a.total_prio, next_added_seq_++, cs.group_index};
+  c->is_static = a.flags & F_STATIC;
+  c->send_async = a.flags & F_SENDASYNC;
+  c->t_idle = a.timeouts.idle.value_or(0);
+  c->t_total = a.timeouts.total.value_or(0);
+  c->t_packets = a.timeouts.packets.value_or(0);
+  c->t_bytes = a.timeouts.bytes.value_or(0);
   c->added_ns = c->total_base_ns = c->idle_base_ns = now;
-  c->csource_address = p.src_ip;
-  c->filters = std::move(filters);
+  c->csource_address = rq.packet.src_ip;
+  c->filters = std::move(a.filters);
   const uint32_t id = c->id;
-  by_rule_[*rule] = c.get();
+  by_rule_[a.rule] = c.get();
   push_deadline(*c);
   criteria_[id] = std::move(c);
   cs.criteria.insert(id);
-  ++cd->criteria;
+  ++a.cd->criteria;
   ++cs.c.criteria_added;
-  // ADD rate (per whole second).
-  const uint64_t sec = now / kNsPerSec;
-  if (cs.add_rate_sec != sec) {
-    if (cs.add_rate_sec + 1 == sec) cs.add_rate_last = cs.add_rate_count;
-    else cs.add_rate_last = 0;
-    cs.add_rate_sec = sec;
-    cs.add_rate_count = 0;
+  cs.count_add(now);
+  return id;
+}
+
+Server::Reply Server::do_add(Request& rq) {
+  Reply r;
+  AddRequest a;
+  if (int s = parse_add(rq, a, r.params)) {
+    r.status = s;
+    return r;
   }
-  ++cs.add_rate_count;
-  cs.add_rate_peak = std::max(cs.add_rate_peak, cs.add_rate_count);
-  r.params = {{"Criteria-ID", std::to_string(id)}};
+  if (int s = install_rule(rq.cs, rq.v, a, r.params)) {
+    r.status = s;
+    return r;
+  }
+  r.params = {{"Criteria-ID", std::to_string(keep_criterion(rq, a))}};
   return r;
 }
 
@@ -177,13 +250,32 @@ int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<ui
   out.assign(sel.begin(), sel.end());
   return 0;
 }
+
+// LIST's entries packed into signed replies of at most max_payload bytes; an entry is never
+// split (an entry larger than the limit on its own goes alone). Nothing matched: one empty
+// reply.
+std::vector<std::string> pack_replies(const std::string& head, const std::vector<std::string>& entries,
+                                      const std::string& tail, const std::string& key, size_t max_payload) {
+  std::vector<std::string> packets;
+  const size_t overhead = head.size() + tail.size() + std::string("Authentication-Info: \r\n\r\n").size() + 40;
+  std::string body;
+  auto flush = [&]() {
+    packets.push_back(sign(head + body + tail, key));
+    body.clear();
+  };
+  for (const auto& e : entries) {
+    if (!body.empty() && overhead + body.size() + e.size() > max_payload) flush();
+    body += e;
+  }
+  flush();
+  return packets;
+}
 }  // namespace
 
 // The one target selection of DELETE, REFRESH and LIST: this source's criteria, narrowed by
 // Cdest-ID (a list from DTCP/0.7 on; 0.6 has a single DSTRING, a list is 400 as in ADD) and
 // by Criteria-ID (singles must exist, ranges select what exists). 0 or the status + err.
-int Server::select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids,
-                           std::vector<std::pair<std::string, std::string>>& err) {
+int Server::select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err) {
   ids.assign(cs.criteria.begin(), cs.criteria.end());
   if (const Param* cdp = m.find("Cdest-ID")) {
     const auto list = util::split(cdp->value);
@@ -216,7 +308,8 @@ int Server::select_targets(const CsState& cs, const Message& m, Version v, std::
   return 0;
 }
 
-Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
+Server::Reply Server::do_delete(Request& rq) {
+  const Message& m = rq.m;
   Reply r;
   auto fail = [&](int s, Params e) {
     r.status = s;
@@ -235,7 +328,7 @@ Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
   if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
   std::vector<uint32_t> ids;
   Params err;
-  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
+  if (int s = select_targets(rq.cs, m, rq.v, ids, err)) return fail(s, err);
   uint64_t n = 0;
   for (uint32_t id : ids) {
     if (criteria_.at(id)->is_static && !(flags & F_STATIC)) continue;  // not an error
@@ -246,7 +339,9 @@ Server::Reply Server::do_delete(CsState& cs, const Message& m, Version v) {
   return r;
 }
 
-Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
+Server::Reply Server::do_refresh(Request& rq) {
+  CsState& cs = rq.cs;
+  const Message& m = rq.m;
   Reply r;
   auto fail = [&](int s, Params e) {
     r.status = s;
@@ -263,7 +358,7 @@ Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
   if (!t.any()) return fail(code::ImproperTimeout, timeout_echo(m));
   std::vector<uint32_t> ids;
   Params err;
-  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
+  if (int s = select_targets(cs, m, rq.v, ids, err)) return fail(s, err);
   // All-or-nothing: a refresh that would leave a dynamic criterion without any timeout fails.
   for (uint32_t id : ids) {
     const Criterion& c = *criteria_.at(id);
@@ -293,7 +388,10 @@ Server::Reply Server::do_refresh(CsState& cs, const Message& m, Version v) {
   return r;
 }
 
-Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t seq, std::vector<std::string>& packets) {
+Server::Reply Server::do_list(Request& rq) {
+  const CsState& cs = rq.cs;
+  const Message& m = rq.m;
+  const Version v = rq.v;
   Reply r;
   auto fail = [&](int s, Params e) {
     r.status = s;
@@ -336,32 +434,14 @@ Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t
     add("Timestamp", timestamp(c.added_ns));
     if (want_crit) {
       for (const auto& [n, val] : c.filters) add(n, val);
-      if (c.t_idle) add("Timeout-Idle", std::to_string(c.t_idle));
-      if (c.t_total) add("Timeout-Total", std::to_string(c.t_total));
-      if (c.t_packets) add("Timeout-Packets", std::to_string(c.t_packets));
-      if (c.t_bytes) add("Timeout-Bytes", std::to_string(c.t_bytes));
+      c.timeouts(add);
       std::string fl;
       if (c.is_static) fl = "Static";
       if (c.send_async) fl += fl.empty() ? "SendAsync" : ",SendAsync";
       if (!fl.empty()) add("Flags", fl);
     }
     if (want_stats) {
-      if (c.t_idle) {
-        uint64_t dl = c.idle_base_ns + c.t_idle * kNsPerSec;
-        add("Remaining-Idle", std::to_string(dl > now ? (dl - now + kNsPerSec - 1) / kNsPerSec : 0));
-      }
-      if (c.t_total) {
-        uint64_t dl = c.total_base_ns + c.t_total * kNsPerSec;
-        add("Remaining-Total", std::to_string(dl > now ? (dl - now + kNsPerSec - 1) / kNsPerSec : 0));
-      }
-      if (c.t_packets) {
-        uint64_t used = c.matching_packets - c.pkts_base;
-        add("Remaining-Packets", std::to_string(used >= c.t_packets ? 0 : c.t_packets - used));
-      }
-      if (c.t_bytes) {
-        uint64_t used = c.matching_bytes - c.bytes_base;
-        add("Remaining-Bytes", std::to_string(used >= c.t_bytes ? 0 : c.t_bytes - used));
-      }
+      c.remaining(now, add);
       add("Average-Bandwidth", std::to_string(c.rate.bps(now_s)));
       add("Matching-Packets", std::to_string(c.matching_packets));
       add("Matching-Bytes", std::to_string(c.matching_bytes));
@@ -370,37 +450,23 @@ Server::Reply Server::do_list(CsState& cs, const Message& m, Version v, uint64_t
     }
     entries.push_back(std::move(s));
   }
-  // Pack entries into replies of at most max_reply_payload bytes; an entry is never split
-  // (an entry larger than the limit on its own goes alone).
   const std::string head = v.str() + " 200 " + reason_phrase(code::OK) + "\r\n";
   const std::string ts = timestamp(now);
-  const std::string tail = "Timestamp: " + ts + "\r\nSeq: " + std::to_string(seq) + "\r\n";
-  const size_t overhead = head.size() + tail.size() + std::string("Authentication-Info: \r\n\r\n").size() + 40;
-  std::string body;
-  auto flush = [&]() {
-    packets.push_back(sign(head + body + tail, cs.cfg->shared_key));
-    body.clear();
-  };
-  for (auto& e : entries) {
-    if (!body.empty() && overhead + body.size() + e.size() > opt_.max_reply_payload) flush();
-    body += e;
-  }
-  flush();  // also the single empty reply when nothing matched
+  const std::string tail = "Timestamp: " + ts + "\r\nSeq: " + std::to_string(rq.seq) + "\r\n";
+  rq.packets = pack_replies(head, entries, tail, cs.cfg->shared_key, opt_.max_reply_payload);
   return r;
 }
 
-Server::Reply Server::do_noop(CsState& cs, const Message& m, Version v, bool& send_async) {
-  (void)cs;
-  (void)v;
+Server::Reply Server::do_noop(Request& rq) {
   Reply r;
-  if (const Param* f = m.find("Flags")) {
+  if (const Param* f = rq.m.find("Flags")) {
     auto fl = parse_flags(f->value, F_SENDASYNC);
     if (!fl) {
       r.status = code::BadRequest;
       r.params = {{"Flags", f->value}};
       return r;
     }
-    send_async = *fl & F_SENDASYNC;
+    rq.send_async = *fl & F_SENDASYNC;
   }
   return r;
 }

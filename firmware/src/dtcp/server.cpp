@@ -6,9 +6,9 @@
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/hal/card_map.hpp"
 
-// The server's core: construction, the security pipeline of every datagram, dispatch to the
-// request handlers (handlers.cpp), replies and notifications, criterion removal and timers,
-// restart, and the reports. Congestion is in congestion.cpp, the parameter table in params.cpp.
+// The server's core: construction, the security pipeline of every datagram, the method table
+// that dispatches requests to their handlers (handlers.cpp), replies and notifications,
+// criterion removal and timers, restart, and the reports. Congestion is in congestion.cpp, the parameter table in params.cpp.
 namespace dfc::dtcp {
 using namespace detail;
 
@@ -213,89 +213,81 @@ void Server::on_datagram(const Packet& p) {
   handle(*cs, p, *m, *seq);
 }
 
+// The method table: per request method, the parameters it may carry, its counters, its handler
+// and whether its handler signs its reply packets itself. nullptr: a method DTCP does not have.
+const Server::MethodDef* Server::method_def(std::string_view method) {
+  using C = ControlSourceCounters;
+  static const MethodDef kMethods[] = {
+      {"ADD", M_ADD, &C::add_requests, &C::criteria_addition_failed, nullptr, &Server::do_add, false},
+      {"DELETE", M_DEL, &C::delete_requests, &C::criteria_deletion_failed, nullptr, &Server::do_delete, false},
+      {"REFRESH", M_REF, &C::refresh_requests, &C::criteria_refresh_failed, nullptr, &Server::do_refresh, false},
+      {"LIST", M_LIST, &C::list_requests, &C::list_failed, &C::list_success, &Server::do_list, true},
+      {"NOOP", M_NOOP, &C::noop_requests, &C::noop_failed, &C::noop_success, &Server::do_noop, false},
+  };
+  std::string upper(method);  // methods are case-insensitive
+  for (char& ch : upper)
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  for (const MethodDef& md : kMethods)
+    if (upper == md.name) return &md;
+  return nullptr;
+}
+
 void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq) {
   ++cs.c.requests;
-  Reply r;
-  Version v = kHighestVersion;
-  auto fail = [&](int status, Params params) {
+  const MethodDef* md = method_def(m.method);
+  ++(cs.c.*(md ? md->requests : &ControlSourceCounters::other_requests));
+  Request rq{cs, p, m, kHighestVersion, seq, {}, false};
+  Reply r = check_request(rq, md);
+  if (r.status == code::OK) r = (this->*md->handler)(rq);  // passed: md is a known method
+  count_reply(cs, md, r.status);
+  const bool ok = r.status == code::OK;
+  ++counters_.replies_sent;
+  if (ok && md->own_packets) {
+    for (auto& pk : rq.packets) {
+      ++counters_.reply_packets_sent;
+      transmit_to(p.src_ip, p.src_port, p.dst_port, std::move(pk));
+    }
+  } else {
+    send_reply(cs, p, rq.v, r, seq);
+  }
+  if (ok && rq.send_async) notify(cs, code::NoOp, {});
+  rearm();
+}
+
+// What every request passes before its handler runs, in the order failures are reported: the
+// request line, the version (which also picks the reply's version, rq.v), malformed lines, the
+// method, and every parameter known and allowed with it. A 200 Reply when all pass.
+Server::Reply Server::check_request(Request& rq, const MethodDef* md) const {
+  const Message& m = rq.m;
+  auto fail = [](int status, Params params) {
+    Reply r;
     r.status = status;
     r.params = std::move(params);
+    return r;
   };
-  std::string method = m.method;
-  for (char& ch : method)
-    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-  uint8_t mbit = method == "ADD" ? M_ADD : method == "DELETE" ? M_DEL : method == "REFRESH" ? M_REF
-               : method == "LIST" ? M_LIST : method == "NOOP" ? M_NOOP : 0;
-  switch (mbit) {
-    case M_ADD: ++cs.c.add_requests; break;
-    case M_DEL: ++cs.c.delete_requests; break;
-    case M_REF: ++cs.c.refresh_requests; break;
-    case M_LIST: ++cs.c.list_requests; break;
-    case M_NOOP: ++cs.c.noop_requests; break;
-    default: ++cs.c.other_requests; break;
+  if (!m.first_line_ok || !m.version) return fail(code::BadRequest, {{"X-Request-Line", m.first_line}});
+  if (*m.version < kLowestVersion || kHighestVersion < *m.version) {
+    rq.v = *m.version < kLowestVersion ? kLowestVersion : kHighestVersion;  // the nearest we speak
+    return fail(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
   }
+  rq.v = *m.version;
+  if (!m.bad_lines.empty()) return fail(code::BadRequest, {{"X-Request-Line", m.bad_lines.front()}});
+  if (!md) return fail(code::NotImplemented, {{"X-Not-Implemented", m.method}});
+  for (const Param& prm : m.params) {
+    if (is_x_param(prm.name)) continue;  // unrecognised X- parameters are silently discarded
+    const ParamDef* d = param_def(prm.name);
+    if (!d) return fail(code::NotImplemented, {{prm.name, prm.value}});
+    if ((d->methods & md->bit) == 0) return fail(code::BadRequest, {{d->name, prm.value}});
+  }
+  return Reply{};
+}
 
-  std::vector<std::string> list_packets;
-  bool send_async = false;
-  bool done = false;
-  if (!m.first_line_ok || !m.version) {
-    fail(code::BadRequest, {{"X-Request-Line", m.first_line}});
-    done = true;
-  } else if (*m.version < kLowestVersion) {
-    v = kLowestVersion;
-    fail(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
-    done = true;
-  } else if (kHighestVersion < *m.version) {
-    v = kHighestVersion;
-    fail(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
-    done = true;
-  } else {
-    v = *m.version;
-  }
-  if (!done && !m.bad_lines.empty()) {
-    fail(code::BadRequest, {{"X-Request-Line", m.bad_lines.front()}});
-    done = true;
-  }
-  if (!done && mbit == 0) {
-    fail(code::NotImplemented, {{"X-Not-Implemented", m.method}});
-    done = true;
-  }
-  if (!done) {
-    for (const Param& prm : m.params) {
-      if (is_x_param(prm.name)) continue;  // unrecognised X- parameters are silently discarded
-      const ParamDef* d = param_def(prm.name);
-      if (!d) {
-        fail(code::NotImplemented, {{prm.name, prm.value}});
-        done = true;
-        break;
-      }
-      if ((d->methods & mbit) == 0) {
-        fail(code::BadRequest, {{d->name, prm.value}});
-        done = true;
-        break;
-      }
-    }
-  }
-  if (!done) {
-    switch (mbit) {
-      case M_ADD: r = do_add(cs, p, m, v); break;
-      case M_DEL: r = do_delete(cs, m, v); break;
-      case M_REF: r = do_refresh(cs, m, v); break;
-      case M_LIST: r = do_list(cs, m, v, seq, list_packets); break;
-      default: r = do_noop(cs, m, v, send_async); break;
-    }
-  }
-  // per-method success/failure
-  const bool ok = r.status == code::OK;
-  switch (mbit) {
-    case M_ADD: if (!ok) ++cs.c.criteria_addition_failed; break;
-    case M_DEL: if (!ok) ++cs.c.criteria_deletion_failed; break;
-    case M_REF: if (!ok) ++cs.c.criteria_refresh_failed; break;
-    case M_LIST: ++(ok ? cs.c.list_success : cs.c.list_failed); break;
-    case M_NOOP: ++(ok ? cs.c.noop_success : cs.c.noop_failed); break;
-    default: break;
-  }
-  switch (r.status) {
+// The source's counters of one answered request: per method, then per status.
+void Server::count_reply(CsState& cs, const MethodDef* md, int status) {
+  const bool ok = status == code::OK;
+  if (md && !ok) ++(cs.c.*md->failed);
+  if (md && ok && md->succeeded) ++(cs.c.*md->succeeded);
+  switch (status) {
     case code::OK: ++cs.c.response_successful; break;
     case code::BadRequest: ++cs.c.bad_request; ++counters_.bad_request; break;
     case code::UnknownCdest: ++cs.c.response_unknown_content_dest; break;
@@ -308,17 +300,6 @@ void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq
     case code::MaxCriteria: ++cs.c.response_max_criteria; break;
     default: break;
   }
-  ++counters_.replies_sent;
-  if (ok && mbit == M_LIST) {
-    for (auto& pk : list_packets) {
-      ++counters_.reply_packets_sent;
-      transmit_to(p.src_ip, p.src_port, p.dst_port, std::move(pk));
-    }
-  } else {
-    send_reply(cs, p, v, r, seq);
-  }
-  if (ok && send_async) notify(cs, code::NoOp, {});
-  rearm();
 }
 
 void Server::send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq) {
@@ -363,24 +344,9 @@ void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
   if (notify_timeout && c->send_async) {
     const uint64_t now = hal_.now_ns();
     Params ps{{"Criteria-ID", std::to_string(c->id)}, {"Cdest-ID", escape(cd_[c->cd]->cfg->id)}};
-    if (c->t_idle) ps.emplace_back("Timeout-Idle", std::to_string(c->t_idle));
-    if (c->t_total) ps.emplace_back("Timeout-Total", std::to_string(c->t_total));
-    if (c->t_packets) ps.emplace_back("Timeout-Packets", std::to_string(c->t_packets));
-    if (c->t_bytes) ps.emplace_back("Timeout-Bytes", std::to_string(c->t_bytes));
-    auto rem = [&](uint64_t base, uint64_t t) {
-      uint64_t dl = base + t * kNsPerSec;
-      return std::to_string(dl > now ? (dl - now + kNsPerSec - 1) / kNsPerSec : 0);
-    };
-    if (c->t_idle) ps.emplace_back("Remaining-Idle", rem(c->idle_base_ns, c->t_idle));
-    if (c->t_total) ps.emplace_back("Remaining-Total", rem(c->total_base_ns, c->t_total));
-    if (c->t_packets) {
-      uint64_t u = c->matching_packets - c->pkts_base;
-      ps.emplace_back("Remaining-Packets", std::to_string(u >= c->t_packets ? 0 : c->t_packets - u));
-    }
-    if (c->t_bytes) {
-      uint64_t u = c->matching_bytes - c->bytes_base;
-      ps.emplace_back("Remaining-Bytes", std::to_string(u >= c->t_bytes ? 0 : c->t_bytes - u));
-    }
+    auto add = [&](const char* name, std::string value) { ps.emplace_back(name, std::move(value)); };
+    c->timeouts(add);
+    c->remaining(now, add);
     notify(cs, code::TimeoutDelete, ps);
   }
 }

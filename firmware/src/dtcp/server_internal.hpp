@@ -2,6 +2,7 @@
 // constants of the CPU cost model, and the helpers the request handlers, the congestion code
 // and the parameter table share. Not part of the firmware's interface.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -109,6 +110,28 @@ struct Server::Criterion {
   Params filters;  // as originally specified, canonical names
   RateWindow rate;       // every matching packet (LIST Average-Bandwidth, aggregate bandwidth)
   RateWindow copy_rate;  // copies this criterion carried to its destination (congestion)
+
+  // Its Timeout-* parameters as specified, through add(name, value) (LIST, notifications).
+  template <class F>
+  void timeouts(F&& add) const {
+    if (t_idle) add("Timeout-Idle", std::to_string(t_idle));
+    if (t_total) add("Timeout-Total", std::to_string(t_total));
+    if (t_packets) add("Timeout-Packets", std::to_string(t_packets));
+    if (t_bytes) add("Timeout-Bytes", std::to_string(t_bytes));
+  }
+  // What is left of each timeout at now_ns (seconds rounded up), as Remaining-* parameters.
+  template <class F>
+  void remaining(uint64_t now_ns, F&& add) const {
+    auto secs = [&](uint64_t base, uint64_t t) {
+      const uint64_t dl = base + t * detail::kNsPerSec;
+      return std::to_string(dl > now_ns ? (dl - now_ns + detail::kNsPerSec - 1) / detail::kNsPerSec : 0);
+    };
+    auto left = [](uint64_t used, uint64_t t) { return std::to_string(used >= t ? 0 : t - used); };
+    if (t_idle) add("Remaining-Idle", secs(idle_base_ns, t_idle));
+    if (t_total) add("Remaining-Total", secs(total_base_ns, t_total));
+    if (t_packets) add("Remaining-Packets", left(matching_packets - pkts_base, t_packets));
+    if (t_bytes) add("Remaining-Bytes", left(matching_bytes - bytes_base, t_bytes));
+  }
 };
 
 struct Server::CsState {
@@ -122,6 +145,19 @@ struct Server::CsState {
   uint64_t add_rate_sec = ~0ull, add_rate_count = 0, add_rate_last = 0, add_rate_peak = 0;
   uint64_t dups_last_sent_ns = 0, dups_since_sent = 0;
   bool dups_ever_sent = false;
+
+  // One more ADD at now_ns, in the per-second ADD rate (last full second, peak).
+  void count_add(uint64_t now_ns) {
+    const uint64_t sec = now_ns / detail::kNsPerSec;
+    if (add_rate_sec != sec) {
+      if (add_rate_sec + 1 == sec) add_rate_last = add_rate_count;
+      else add_rate_last = 0;
+      add_rate_sec = sec;
+      add_rate_count = 0;
+    }
+    ++add_rate_count;
+    add_rate_peak = std::max(add_rate_peak, add_rate_count);
+  }
 };
 
 struct Server::CdState {
@@ -137,6 +173,30 @@ struct Server::CdState {
 struct Server::Reply {
   int status = code::OK;
   Params params;
+};
+
+// One authenticated request being handled: what every handler may need, and what a handler
+// hands back besides its Reply.
+struct Server::Request {
+  CsState& cs;
+  const Packet& packet;
+  const Message& m;
+  Version v;      // the version the reply uses
+  uint64_t seq;
+  std::vector<std::string> packets;  // reply packets the handler signed itself (LIST)
+  bool send_async = false;           // a NoOp (131) notification follows the reply (NOOP)
+};
+
+// One row of the method table (server.cpp): a request method, its bit in the parameter table
+// (params.cpp), its counters and its handler.
+struct Server::MethodDef {
+  const char* name;
+  detail::MethodBit bit;
+  uint64_t ControlSourceCounters::*requests;
+  uint64_t ControlSourceCounters::*failed;     // counted when the reply is not 200
+  uint64_t ControlSourceCounters::*succeeded;  // nullptr: successes are not counted per method
+  Reply (Server::*handler)(Request& rq);
+  bool own_packets;  // the handler signs its reply packets itself (Request::packets)
 };
 
 }  // namespace dfc::dtcp

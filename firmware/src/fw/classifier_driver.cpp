@@ -1,6 +1,7 @@
-// Classifier driver: MatchTerms -> TCAM entries + range-check units, atomic install/remove,
-// multi-match classification. Talks to the block only through Hal::bus_write/bus_read and
-// the register map of dfc/hal/classifier_abi.hpp. See docs/classifier.md for the design.
+// Classifier driver: entry allocation in rule order, atomic install/remove, multi-match
+// classification; turning MatchTerms into entries and range-check units is classifier_rules.cpp.
+// Talks to the block only through Hal::bus_write/bus_read and the register map of
+// dfc/hal/classifier_abi.hpp. See docs/classifier.md for the design.
 //
 // Invariants kept at every point a lookup can observe (i.e. after every single bus write):
 //  * Entry order = rule order: for used entries i < j, (prio, seq, kind)(i) <= (...)(j), where
@@ -14,6 +15,7 @@
 //    matched throughout and classify() dedups.
 #include "dfc/fw/classifier_driver.hpp"
 
+#include "classifier_rules.hpp"
 #include "dfc/hal/card_map.hpp"
 
 #include <algorithm>
@@ -28,102 +30,17 @@ using namespace dfc::abi;
 
 namespace {
 
-__extension__ typedef unsigned __int128 u128;
-
 constexpr RuleId kNoRule = std::numeric_limits<RuleId>::max();
 constexpr uint32_t kLiveGroup = 0;   // always enabled: installed rules live here
 constexpr uint32_t kStageGroup = 1;  // disabled except during an install/remove
 
-// Entry bit positions of the key fields (classifier_abi.hpp).
-constexpr unsigned B_SRC = W_SRC * 32, B_DST = W_DST * 32, B_META = W_META * 32,
-                   B_SPORT = W_PORTS * 32, B_DPORT = W_PORTS * 32 + 16, B_RANGE = W_RANGE * 32;
-
-struct Prefix {
-  u128 value;
-  unsigned len;  // number of most significant bits that care
-};
-
-u128 field_max(unsigned width) { return width >= 128 ? ~u128{0} : (u128{1} << width) - 1; }
-
-unsigned ctz128(u128 v, unsigned width) {
-  unsigned n = 0;
-  while (n < width && ((v >> n) & 1) == 0) ++n;
-  return n;
-}
-
-// Minimal prefix cover of [lo, hi] within a width-bit field. Stops (returns false) after
-// more than `cap` prefixes.
-bool expand(u128 lo, u128 hi, unsigned width, size_t cap, std::vector<Prefix>& out) {
-  out.clear();
-  if (lo > hi) return true;
-  const u128 maxv = field_max(width);
-  if (lo == 0 && hi == maxv) {
-    out.push_back({0, 0});
-    return true;
-  }
-  for (;;) {
-    unsigned k = lo == 0 ? width : ctz128(lo, width);
-    const u128 span = hi - lo;  // block of 2^k covers lo .. lo + 2^k - 1
-    while (k > 0 && (k >= 128 || ((u128{1} << k) - 1) > span)) --k;
-    if (out.size() >= cap) return false;
-    out.push_back({lo, width - k});
-    const u128 last = lo + ((k >= 128 ? ~u128{0} : (u128{1} << k)) - 1);
-    if (last >= hi) return true;
-    lo = last + 1;
-  }
-}
-
-bool is_single_prefix(uint32_t lo, uint32_t hi) {
-  const uint32_t n = hi - lo + 1;
-  return lo <= hi && (n & (n - 1)) == 0 && (lo & (n - 1)) == 0;
-}
-
-void set_bits(Entry& e, unsigned pos, unsigned width, u128 value, unsigned len) {
-  for (unsigned b = 0; b < width; ++b) {
-    if (b < width - len) continue;  // low bits below the prefix: don't care
-    const unsigned p = pos + b;
-    e.mask[p / 32] |= 1u << (p % 32);
-    if ((value >> b) & 1) e.value[p / 32] |= 1u << (p % 32);
-  }
-}
-
-u128 addr_u128(const Addr128& a) { return (u128{a.hi} << 64) | a.lo; }
-
-u128 key_addr(const KeyWords& k, unsigned w) {
-  return (u128{k[w + 3]} << 96) | (u128{k[w + 2]} << 64) | (u128{k[w + 1]} << 32) | k[w];
-}
-
-// Software evaluation of one term against a key (same semantics as the TCAM encoding).
-bool term_matches(const MatchTerm& t, const KeyWords& k) {
-  const uint32_t meta = k[W_META];
-  const bool v6 = (meta & META_IPV6) != 0;
-  if (t.family == MatchTerm::Family::V4 || t.family == MatchTerm::Family::V6) {
-    const bool want6 = t.family == MatchTerm::Family::V6;
-    if (v6 != want6) return false;
-    const unsigned width = want6 ? 128 : 32;
-    for (int d = 0; d < 2; ++d) {
-      const AddrInterval& iv = d == 0 ? t.src : t.dst;
-      u128 a = key_addr(k, d == 0 ? W_SRC : W_DST) & field_max(width);
-      u128 lo = addr_u128(iv.lo), hi = std::min(addr_u128(iv.hi), field_max(width));
-      if (a < lo || a > hi) return false;
-    }
-  }
-  const uint32_t proto = (meta >> META_PROTO_SHIFT) & 0xff;
-  if (proto < t.proto_lo || proto > t.proto_hi) return false;
-  const uint32_t sport = k[W_PORTS] & 0xffff, dport = k[W_PORTS] >> 16;
-  if (sport < t.sport_lo || sport > t.sport_hi) return false;
-  if (dport < t.dport_lo || dport > t.dport_hi) return false;
-  const uint32_t it = (meta >> META_ICMP_TYPE_SHIFT) & 0xff, ic = (meta >> META_ICMP_CODE_SHIFT) & 0xff;
-  if (it < t.icmp_type_lo || it > t.icmp_type_hi) return false;
-  if (ic < t.icmp_code_lo || ic > t.icmp_code_hi) return false;
-  if (t.need_ports && !(meta & META_HAS_PORTS)) return false;
-  if (t.need_icmp && !(meta & META_HAS_ICMP)) return false;
-  return true;
-}
+// A unit is written in one burst: field, lo, hi (the commit) at consecutive words.
+static_assert(CLS_RANGE_LO_OFF == CLS_RANGE_FIELD_OFF + 4 && CLS_RANGE_HI_OFF == CLS_RANGE_LO_OFF + 4,
+              "range-unit words are consecutive");
 
 }  // namespace
 
-struct ClassifierDriver::Impl {
+struct ClassifierDriver::Impl final : detail::RangeUnitSource {
   using Order = std::pair<uint32_t, uint64_t>;  // (priority, install sequence)
   struct Slot {
     RuleId rule = kNoRule;
@@ -163,8 +80,8 @@ struct ClassifierDriver::Impl {
     // Reset state the driver relies on: no valid entry, no unit, live group on, stage off.
     for (uint32_t i = 0; i < depth; ++i) write_slot_raw(i, Entry{});
     for (unsigned u = 0; u < RANGE_UNITS; ++u) write_unit(u, RangeField::Disabled, 0, 0);
-    hal.reg_write(CLS_GROUP_EN + 4 * kStageGroup, 0);
-    hal.reg_write(CLS_GROUP_EN + 4 * kLiveGroup, 1);
+    set_group(kStageGroup, false);
+    set_group(kLiveGroup, true);
   }
 
   // ---- register access ----
@@ -174,7 +91,8 @@ struct ClassifierDriver::Impl {
       w[j] = e.value[j];
       w[ENTRY_WORDS + j] = e.mask[j];
     }
-    w[2 * ENTRY_WORDS] = (e.valid ? CLS_ENTRY_VALID : 0u) | e.group;
+    w[2 * ENTRY_WORDS] =
+        (e.valid ? CLS_ENTRY_VALID : 0u) | ((e.group & CLS_ENTRY_GROUP_MAX) << CLS_ENTRY_GROUP_SHIFT);
     hal.bus_write(CLS_ENTRY + i * CLS_ENTRY_STRIDE, w, 2 * ENTRY_WORDS + 1);
   }
   void invalidate(uint32_t i) {
@@ -184,12 +102,14 @@ struct ClassifierDriver::Impl {
   }
   void write_unit(unsigned u, RangeField f, uint16_t lo, uint16_t hi) {
     const uint32_t w[3] = {static_cast<uint32_t>(f), lo, hi};
-    hal.bus_write(CLS_RANGE + u * CLS_RANGE_STRIDE, w, 3);
+    hal.bus_write(CLS_RANGE + u * CLS_RANGE_STRIDE + CLS_RANGE_FIELD_OFF, w, 3);
   }
-  void set_group(uint32_t g, bool en) { hal.reg_write(CLS_GROUP_EN + 4 * g, en ? 1u : 0u); }
+  void set_group(uint32_t g, bool en) {
+    hal.reg_write(CLS_GROUP_EN + g * CLS_GROUP_EN_STRIDE, en ? CLS_GROUP_EN_ON : 0u);
+  }
 
   // ---- range units ----
-  int acquire_unit(RangeField f, uint16_t lo, uint16_t hi) {
+  int acquire(RangeField f, uint16_t lo, uint16_t hi) override {
     int free_idx = -1, stale_same = -1;
     for (unsigned u = 0; u < RANGE_UNITS; ++u) {
       Unit& x = units[u];
@@ -223,87 +143,6 @@ struct ClassifierDriver::Impl {
     size_t n = 0;
     for (const Unit& u : units) n += u.refs > 0;
     return n;
-  }
-
-  // ---- compilation of terms into entries ----
-  struct FieldCover {
-    unsigned pos, width;
-    std::vector<Prefix> prefixes;
-  };
-
-  // Appends the entries of term t to out. Returns false when they would exceed `cap`.
-  bool compile(const MatchTerm& t, size_t cap, std::vector<Entry>& out,
-               std::vector<unsigned>& units_taken) {
-    Entry base{};
-    base.valid = true;
-    std::vector<FieldCover> covers;
-    auto add_cover = [&](unsigned pos, unsigned width, u128 lo, u128 hi) -> bool {
-      FieldCover c{pos, width, {}};
-      if (lo > hi) return false;  // empty interval: the term matches nothing
-      if (!expand(lo, hi, width, cap + 1, c.prefixes)) {
-        c.prefixes.resize(cap + 1);  // too many anyway
-      }
-      if (c.prefixes.size() == 1) {
-        set_bits(base, pos, width, c.prefixes[0].value, c.prefixes[0].len);
-      } else {
-        covers.push_back(std::move(c));
-      }
-      return true;
-    };
-    bool empty = false;
-    if (t.family == MatchTerm::Family::V4 || t.family == MatchTerm::Family::V6) {
-      const bool v6 = t.family == MatchTerm::Family::V6;
-      const unsigned width = v6 ? 128 : 32;
-      set_bits(base, B_META + 24, 1, v6 ? 1 : 0, 1);  // META_IPV6
-      const u128 m = field_max(width);
-      empty |= !add_cover(B_SRC, width, addr_u128(t.src.lo), std::min(addr_u128(t.src.hi), m));
-      empty |= !add_cover(B_DST, width, addr_u128(t.dst.lo), std::min(addr_u128(t.dst.hi), m));
-    }
-    empty |= !add_cover(B_META + META_PROTO_SHIFT, 8, t.proto_lo, t.proto_hi);
-    empty |= !add_cover(B_META + META_ICMP_TYPE_SHIFT, 8, t.icmp_type_lo, t.icmp_type_hi);
-    empty |= !add_cover(B_META + META_ICMP_CODE_SHIFT, 8, t.icmp_code_lo, t.icmp_code_hi);
-    if (t.need_ports) set_bits(base, B_META + 25, 1, 1, 1);
-    if (t.need_icmp) set_bits(base, B_META + 26, 1, 1, 1);
-    for (int d = 0; d < 2; ++d) {
-      const uint16_t lo = d == 0 ? t.sport_lo : t.dport_lo, hi = d == 0 ? t.sport_hi : t.dport_hi;
-      const unsigned pos = d == 0 ? B_SPORT : B_DPORT;
-      if (lo > hi) {
-        empty = true;
-        continue;
-      }
-      if (lo == 0 && hi == 0xffff) continue;
-      if (!is_single_prefix(lo, hi)) {
-        const int u = acquire_unit(d == 0 ? RangeField::SrcPort : RangeField::DstPort, lo, hi);
-        if (u >= 0) {
-          units_taken.push_back(static_cast<unsigned>(u));
-          set_bits(base, B_RANGE + static_cast<unsigned>(u), 1, 1, 1);
-          continue;
-        }
-      }
-      add_cover(pos, 16, lo, hi);
-    }
-    if (empty) return true;  // matches nothing: no entries
-    size_t n = 1;
-    for (const FieldCover& c : covers) {
-      n *= c.prefixes.size();
-      if (n > cap) return false;
-    }
-    if (out.size() + n > cap) return false;
-    // Cross product of the multi-prefix fields.
-    std::vector<size_t> idx(covers.size(), 0);
-    for (size_t k = 0; k < n; ++k) {
-      Entry e = base;
-      for (size_t c = 0; c < covers.size(); ++c) {
-        const Prefix& p = covers[c].prefixes[idx[c]];
-        set_bits(e, covers[c].pos, covers[c].width, p.value, p.len);
-      }
-      out.push_back(e);
-      for (size_t c = 0; c < covers.size(); ++c) {
-        if (++idx[c] < covers[c].prefixes.size()) break;
-        idx[c] = 0;
-      }
-    }
-    return true;
   }
 
   // ---- placement ----
@@ -452,12 +291,12 @@ struct ClassifierDriver::Impl {
     bool ok = true;
     for (const MatchTerm& t : terms) {
       if (!t.exclude) continue;
-      ok = ok && compile(t, free_slots, excl_entries, units_taken);
+      ok = ok && detail::compile_term(t, free_slots, *this, excl_entries, units_taken);
     }
     for (const MatchTerm& t : terms) {
       if (t.exclude) continue;
-      ok = ok && compile(t, free_slots - std::min(free_slots, excl_entries.size()), pos_entries,
-                         units_taken);
+      ok = ok && detail::compile_term(t, free_slots - std::min(free_slots, excl_entries.size()), *this,
+                                      pos_entries, units_taken);
     }
     if (pos_entries.empty()) excl_entries.clear();  // never matches: exclusions are moot
     if (!ok || excl_entries.size() + pos_entries.size() > free_slots) {
@@ -537,7 +376,7 @@ struct ClassifierDriver::Impl {
     uint32_t res[CLS_MAX_RESULTS + 1];
     hal.bus_read(CLS_RESULT + ctx, res, 1);
     const uint32_t n = std::min<uint32_t>(res[0] & ~CLS_RESULT_OVERFLOW, CLS_MAX_RESULTS);
-    if (n > 0) hal.bus_read(CLS_RESULT + ctx + 4, res + 1, n);
+    if (n > 0) hal.bus_read(CLS_RESULT + ctx + CLS_RESULT_MATCHES_OFF, res + 1, n);
     struct Hit {
       Order order;
       RuleId rule;
@@ -577,8 +416,8 @@ struct ClassifierDriver::Impl {
   static bool matches_sw(const Rule& r, const KeyWords& key) {
     bool pos = false;
     for (const MatchTerm& t : r.terms)
-      if (t.exclude && term_matches(t, key)) return false;
-      else if (!t.exclude && !pos) pos = term_matches(t, key);
+      if (t.exclude && detail::term_matches(t, key)) return false;
+      else if (!t.exclude && !pos) pos = detail::term_matches(t, key);
     return pos;
   }
 };

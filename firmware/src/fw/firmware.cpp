@@ -15,8 +15,7 @@ namespace dfc::fw {
 // It is also the firmware's view of time and work for every part of it:
 //  * now_ns() never goes backwards, even when handlers run on cores whose local times
 //    differ (temporal decoupling): it returns the latest time any handler has seen.
-//  * work() forwards the declaration and, on hosts that do not price work themselves, turns
-//    it into consume_cycles at the host's prices (FirmwareOptions::host_work_cycles).
+//  * work() forwards the declaration: the host prices it (docs/firmware-concurrency.md §1).
 class Firmware::TimerMux : public Hal {
  public:
   TimerMux(Hal& hal, Firmware& fw) : hal_(hal), fw_(fw) {}
@@ -29,11 +28,7 @@ class Firmware::TimerMux : public Hal {
   }
   uint64_t epoch_ms_at_reset() const override { return hal_.epoch_ms_at_reset(); }
   void consume_cycles(uint64_t c) override { hal_.consume_cycles(c); }
-  void work(Work kind, uint64_t n) override {
-    hal_.work(kind, n);
-    if (const uint64_t price = fw_.opt_.host_work_cycles[static_cast<size_t>(kind)]; price && n)
-      hal_.consume_cycles(price * n);
-  }
+  void work(Work kind, uint64_t n) override { hal_.work(kind, n); }
   void mem_read(uint64_t addr, uint32_t bytes) override { hal_.mem_read(addr, bytes); }
   void mem_write(uint64_t addr, uint32_t bytes) override { hal_.mem_write(addr, bytes); }
   unsigned core_id() const override { return hal_.core_id(); }

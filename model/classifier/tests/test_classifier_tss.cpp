@@ -23,8 +23,14 @@ abi::Entry random_entry(std::mt19937& rng) {
   e.mask[abi::W_DST] = dl == 0 ? 0 : ~0u << (32 - dl);
   e.value[abi::W_SRC] = 0x0a000000u | (rng() % 16);
   e.value[abi::W_DST] = 0x0b000000u | (rng() % 16);
-  if (rng() % 2) e.mask[abi::W_META] = 0xffu, e.value[abi::W_META] = rng() % 2 ? 6 : 17;
-  if (rng() % 2) e.mask[abi::W_PORTS] = 0xffff0000u, e.value[abi::W_PORTS] = (rng() % 4) << 16;
+  if (rng() % 2) {
+    e.mask[abi::W_META] = abi::META_PROTO_MAX << abi::META_PROTO_SHIFT;
+    e.value[abi::W_META] = (rng() % 2 ? 6u : 17u) << abi::META_PROTO_SHIFT;
+  }
+  if (rng() % 2) {
+    e.mask[abi::W_PORTS] = abi::PORTS_DPORT_MAX << abi::PORTS_DPORT_SHIFT;
+    e.value[abi::W_PORTS] = (rng() % 4) << abi::PORTS_DPORT_SHIFT;
+  }
   if (rng() % 4 == 0) {
     const unsigned u = rng() % 8;
     e.mask[abi::W_RANGE + u / 32] |= 1u << (u % 32);
@@ -38,8 +44,8 @@ abi::KeyWords random_key(std::mt19937& rng) {
   abi::KeyWords k{};
   k[abi::W_SRC] = 0x0a000000u | (rng() % 16);
   k[abi::W_DST] = 0x0b000000u | (rng() % 16);
-  k[abi::W_META] = rng() % 2 ? 6 : 17;
-  k[abi::W_PORTS] = ((rng() % 4) << 16) | (rng() % 8);
+  k[abi::W_META] = (rng() % 2 ? 6u : 17u) << abi::META_PROTO_SHIFT;
+  k[abi::W_PORTS] = ((rng() % 4) << abi::PORTS_DPORT_SHIFT) | ((rng() % 8) << abi::PORTS_SPORT_SHIFT);
   return k;
 }
 

@@ -149,7 +149,7 @@ std::vector<SetCase> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Sets, ClassBenchSet, ::testing::ValuesIn(cases()), case_name);
 
-// Timing (issue 15): the C++ model's lookup cycles (a formula, docs/classifier.md §7) against
+// Timing: the C++ model's lookup cycles (a formula, docs/classifier.md §7) against
 // the clocks the RTL device counts at its ports, lookup by lookup, on the ClassBench sets.
 class ClassBenchTiming : public ::testing::TestWithParam<std::string> {};
 

@@ -173,7 +173,7 @@ TEST(Rtl, ResetStateMatchesNothing) {
   EXPECT_EQ(rtl.lookup(k).cycles, abi::CLS_LOOKUP_LATENCY);
 }
 
-// The lookup cost is counted from the clock (issue 15): the clocks the wrapper simulated for a
+// The lookup cost is counted from the clock: the clocks the wrapper simulated for a
 // lookup are the cycles it reports, up to the result window; the matches past the window are
 // drained (full list) but not charged. The model's formula must give the same figures.
 TEST(Rtl, LookupCyclesAreTheClocksCountedAtThePorts) {

@@ -1,4 +1,4 @@
-// The simulation shortcut is behaviourally identical (issue 15): the Verilated simulation form
+// The simulation shortcut is behaviourally identical: the Verilated simulation form
 // of classifier.sv (DFC_CLS_SIM_FAST: flat table, skipped chunks, early stop) and its synthesis
 // form (the classifier_chunk memories Yosys synthesizes) get the same random vectors on every
 // clock - entry writes, range units, group enables, lookups back to back, resets - and must

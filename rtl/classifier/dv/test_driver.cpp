@@ -447,11 +447,11 @@ TEST(RtlPipeline, InvalidationAndGroupDisableHide) {
     abi::Entry e;
     e.valid = true;
     e.group = 9;
-    e.mask[abi::W_META] = 0xff;
-    e.value[abi::W_META] = 6;
+    e.mask[abi::W_META] = abi::META_PROTO_MAX << abi::META_PROTO_SHIFT;
+    e.value[abi::W_META] = 6u << abi::META_PROTO_SHIFT;
     dev->write_entry(3, e);
     abi::KeyWords k{};
-    k[abi::W_META] = 6;
+    k[abi::W_META] = 6u << abi::META_PROTO_SHIFT;
     EXPECT_TRUE(dev->lookup(k).matches.empty()) << kind << ": group 9 not enabled yet";
     dev->set_group_enable(9, true);
     EXPECT_EQ(dev->lookup(k).matches, std::vector<uint32_t>{3}) << kind;

@@ -24,14 +24,14 @@ abi::Entry proto_entry(uint8_t proto) {
   abi::Entry e;
   e.valid = true;
   e.group = 1;
-  e.mask[abi::W_META] = 0xff;
-  e.value[abi::W_META] = proto;
+  e.mask[abi::W_META] = abi::META_PROTO_MAX << abi::META_PROTO_SHIFT;
+  e.value[abi::W_META] = uint32_t{proto} << abi::META_PROTO_SHIFT;
   return e;
 }
 
 abi::KeyWords proto_key(uint8_t proto) {
   abi::KeyWords k{};
-  k[abi::W_META] = proto;
+  k[abi::W_META] = uint32_t{proto} << abi::META_PROTO_SHIFT;
   return k;
 }
 

@@ -1,7 +1,7 @@
-// dfcsim classifier: a TCAM-like multi-match packet classifier (issues 3, 15).
+// dfcsim classifier: a TCAM-like multi-match packet classifier.
 //
-// Implements the hardware side of the classifier contract (rtl/classifier.json, from which the
-// build generates classifier_pkg.sv and firmware/include/dfc/hal/classifier_abi.hpp):
+// Implements the hardware side of the classifier contract (rtl/classifier/data/classifier.json,
+// from which the build generates classifier_pkg.sv and dfc/hal/classifier_abi.hpp):
 //  * N entries of EW = KW + R bits; entry bit b matches when (key[b] & mask[b]) == value[b].
 //    The key is the KW-bit lookup key extended by R range-check-unit result bits.
 //  * An entry takes part in lookups when it is valid AND its group is enabled.
@@ -177,6 +177,9 @@ module classifier #(
   end
 `endif
 
+  // One clocked process over 100 lines on purpose: its stages update state with blocking
+  // assignments in order (the stream reads mv_q before stage 2 rewrites it), an order that
+  // separate processes would not keep.
   /* verilator lint_off BLKSEQ */
   always_ff @(posedge clk) begin
     logic [EW-1:0] ext;

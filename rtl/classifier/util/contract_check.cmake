@@ -1,9 +1,11 @@
-# One contract (issue 15): change two parameters in a copy of the JSON, regenerate, and require
-# the new values in BOTH the SystemVerilog package and the C++ ABI header, then lint the RTL
-# against the changed package (its port widths follow RANGE_UNITS).
+# One contract: change two parameters and two bit positions in a copy of the JSON, regenerate,
+# and require the new values in BOTH the SystemVerilog package and the C++ ABI header, then lint
+# the RTL against the changed package (its port widths follow RANGE_UNITS).
 file(READ ${JSON} j)
 string(JSON j SET "${j}" params RANGE_UNITS value 128)
 string(JSON j SET "${j}" params MAX_RESULTS value 30)
+string(JSON j SET "${j}" meta_flags META_IPV6 28)
+string(JSON j SET "${j}" registers RESULT_OVERFLOW_BIT 30)
 file(MAKE_DIRECTORY ${OUT})
 file(WRITE ${OUT}/classifier.json "${j}")
 execute_process(COMMAND ${PYTHON} ${GEN} ${OUT}/classifier.json --sv ${OUT}/classifier_pkg.sv
@@ -19,7 +21,7 @@ foreach(pat "CLS_RANGE_UNITS = 128;" "CLS_MAX_RESULTS = 30;")
     message(FATAL_ERROR "SV package lacks '${pat}'")
   endif()
 endforeach()
-foreach(pat "RANGE_UNITS = 128;" "CLS_MAX_RESULTS = 30;")
+foreach(pat "RANGE_UNITS = 128;" "CLS_MAX_RESULTS = 30;" "META_IPV6_BIT = 28;" "CLS_RESULT_OVERFLOW_BIT = 30;")
   string(FIND "${hpp}" "${pat}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "C++ ABI header lacks '${pat}'")
@@ -36,5 +38,13 @@ execute_process(COMMAND ${PYTHON} ${GEN} ${OUT}/bad.json --hpp ${OUT}/bad.hpp
                 RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(rc EQUAL 0 OR NOT err MATCHES "gen_contract: params.KEY_IN_WORDS" OR err MATCHES "Traceback")
   message(FATAL_ERROR "bad contract not reported clearly (rc=${rc}): ${err}")
+endif()
+# Two fields of one word on the same bit: rejected, naming both.
+string(JSON j SET "${j}" meta_flags META_HAS_PORTS 28)
+file(WRITE ${OUT}/overlap.json "${j}")
+execute_process(COMMAND ${PYTHON} ${GEN} ${OUT}/overlap.json --hpp ${OUT}/overlap.hpp
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "gen_contract: meta word: META_[A-Z0-9_]+ and META_[A-Z0-9_]+ both use bit 28")
+  message(FATAL_ERROR "overlapping contract fields not reported clearly (rc=${rc}): ${err}")
 endif()
 message(STATUS "contract generation: both sides follow the JSON")

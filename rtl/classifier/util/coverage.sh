@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RTL coverage of the classifier (issue 15): a separate build with the Verilated models built
+# RTL coverage of the classifier: a separate build with the Verilated models built
 # --coverage-line --coverage-toggle (-DDFC_RTL_COVERAGE=ON), the classifier's unit tests and
 # ClassBench tests run with every model instance dumping its counters, the dumps merged with
 # verilator_coverage, and an lcov/genhtml report.

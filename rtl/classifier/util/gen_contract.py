@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the classifier contract's two sides from rtl/classifier/data/classifier.json (issue 15).
+"""Generates the classifier contract's two sides from rtl/classifier/data/classifier.json.
 
   gen_contract.py JSON --sv OUT.sv --hpp OUT.hpp --depths OUT.hpp
 
@@ -25,6 +25,51 @@ def num(v, what):
         die(f"{what}: '{v}' is not an integer (write a decimal number or a 0x... string)")
 
 
+def field(spec, what):
+    """A bit field {"lsb": L, "bits": W} of a 32-bit word -> (lsb, bits)."""
+    if not isinstance(spec, dict):
+        die(f"{what}: expected {{\"lsb\": ..., \"bits\": ...}}")
+    lsb, bits = num(spec.get("lsb"), f"{what}.lsb"), num(spec.get("bits"), f"{what}.bits")
+    if lsb < 0 or bits < 1 or lsb + bits > 32:
+        die(f"{what}: bits [{lsb + bits - 1}:{lsb}] do not fit a 32-bit word")
+    return lsb, bits
+
+
+def check_disjoint(fields, what):
+    """fields: name -> (lsb, bits) of one word; no two may share a bit."""
+    used = {}
+    for name, (lsb, bits) in fields.items():
+        for b in range(lsb, lsb + bits):
+            if b in used:
+                die(f"{what}: {name} and {used[b]} both use bit {b}")
+            used[b] = name
+
+
+def load_fields(c, path):
+    c["_meta_fields"] = {k: field(v, f"meta_fields.{k}") for k, v in c.get("meta_fields", {}).items()}
+    c["_meta_flags"] = {k: num(v, f"meta_flags.{k}") for k, v in c.get("meta_flags", {}).items()}
+    for k, b in c["_meta_flags"].items():
+        if not 0 <= b < 32:
+            die(f"{path}: meta_flags.{k} must be a bit of the meta word (0..31)")
+    check_disjoint({**c["_meta_fields"], **{k: (b, 1) for k, b in c["_meta_flags"].items()}}, "meta word")
+    c["_ports"] = {k: field(v, f"port_fields.{k}") for k, v in c.get("port_fields", {}).items()}
+    for k in ("PORTS_SPORT", "PORTS_DPORT"):
+        if k not in c["_ports"]:
+            die(f"{path}: port_fields.{k} missing")
+        if c["_ports"][k][1] != 16:
+            die(f"{path}: port_fields.{k}.bits must be 16 (the range units compare 16-bit ports)")
+    check_disjoint(c["_ports"], "ports word")
+    regs = c["registers"]
+    c["_valid_bit"] = num(regs.get("ENTRY_VALID_BIT"), "registers.ENTRY_VALID_BIT")
+    c["_group"] = field(regs.get("ENTRY_GROUP"), "registers.ENTRY_GROUP")
+    check_disjoint({"ENTRY_VALID_BIT": (c["_valid_bit"], 1), "ENTRY_GROUP": c["_group"]}, "entry control word")
+    if (1 << c["_group"][1]) < c["_p"]["GROUPS"]:
+        die(f"{path}: registers.ENTRY_GROUP is too narrow for params.GROUPS")
+    for k in ("GROUP_EN_BIT", "RESULT_OVERFLOW_BIT"):
+        if not 0 <= num(regs.get(k), f"registers.{k}") < 32:
+            die(f"{path}: registers.{k} must be a bit of a 32-bit word (0..31)")
+
+
 def load(path):
     try:
         with open(path) as f:
@@ -47,6 +92,7 @@ def load(path):
     for need in ("DEPTH", "RANGE", "GROUP_EN", "KEY", "RESULT", "ENTRY"):
         if need not in c["_regs"]:
             die(f"{path}: register {need} missing")
+    load_fields(c, path)
     depths = [num(d, "rtl_depths") for d in c.get("rtl_depths", [])]
     if not depths or depths != sorted(set(depths)) or any(d % 64 for d in depths):
         die(f"{path}: rtl_depths must be ascending, distinct multiples of 64")
@@ -65,6 +111,11 @@ def stride(c, name):
     return num(c["_regs"][name]["stride"], f"{name}.stride")
 
 
+def port_lsb(c, name):
+    """Key bit of a port field's LSB (the RTL's range units take the ports from the key)."""
+    return c["_p"]["SPORT_WORD"] * 32 + c["_ports"][name][0]
+
+
 def gen_sv(c):
     p = c["_p"]
     kw = p["KEY_IN_WORDS"] * 32
@@ -72,8 +123,8 @@ def gen_sv(c):
              "package classifier_pkg;",
              f"  localparam int CLS_KEY_BITS = {kw};",
              f"  localparam int CLS_RANGE_UNITS = {p['RANGE_UNITS']};",
-             f"  localparam int CLS_SPORT_LSB = {p['SPORT_WORD'] * 32};",
-             f"  localparam int CLS_DPORT_LSB = {p['SPORT_WORD'] * 32 + 16};",
+             f"  localparam int CLS_SPORT_LSB = {port_lsb(c, 'PORTS_SPORT')};",
+             f"  localparam int CLS_DPORT_LSB = {port_lsb(c, 'PORTS_DPORT')};",
              f"  localparam int CLS_GROUPS = {p['GROUPS']};",
              f"  localparam int CLS_MAX_RESULTS = {p['MAX_RESULTS']};",
              f"  localparam int CLS_LOOKUP_LATENCY = {p['LOOKUP_LATENCY']};"]
@@ -83,22 +134,27 @@ def gen_sv(c):
     return "\n".join(lines) + "\n"
 
 
-def gen_hpp(c):
+def cpp_field(name, lsb, bits, doc):
+    """A bit field as position, width and its all-ones value (unshifted)."""
+    return [f"// {doc}: bits [{lsb + bits - 1}:{lsb}]",
+            f"constexpr unsigned {name}_SHIFT = {lsb}, {name}_BITS = {bits};",
+            f"constexpr uint32_t {name}_MAX = 0x{(1 << bits) - 1:x}u;"]
+
+
+def cpp_flag(name, bit, doc=None):
+    """A one-bit flag as its position and its mask."""
+    return ([f"// {doc}"] if doc else []) + [f"constexpr unsigned {name}_BIT = {bit};",
+                                              f"constexpr uint32_t {name} = 1u << {name}_BIT;"]
+
+
+def hpp_key(c):
     p = c["_p"]
     kwords = c["key_words"]
-    meta = c["meta_bits"]
-    regs = c["registers"]
-    base = c["_base"]
-    o = [HDR + "// The hardware/firmware contract of the classifier block: key layout, entry format,",
-         "// range-check units, the lookup result and the register map. rtl/classifier/rtl/classifier.sv gets the",
-         "// same numbers from the generated classifier_pkg.sv. Plain C++ only: no SystemC, no Verilator.",
-         "#pragma once", "#include <array>", "#include <cstdint>", "#include <vector>", "",
-         "namespace dfc::abi {", "",
-         "// ---- Lookup key (docs/classifier.md §1) -------------------------------------------------",
+    o = ["// ---- Lookup key (docs/classifier.md §1) -------------------------------------------------",
          "// KEY_IN_WORDS 32-bit words, word 0 least significant: source address (128-bit integer,",
-         "// IPv4 in word 0), destination address, meta word, ports word ([15:0] source, [31:16]",
-         "// destination). The classifier appends RANGE_UNITS result bits (unit u = bit u of words",
-         "// W_RANGE..), so a stored entry is ENTRY_WORDS wide.",
+         "// IPv4 in word 0), destination address, meta word, ports word. The classifier appends",
+         "// RANGE_UNITS result bits (unit u = bit u of words W_RANGE..), so a stored entry is",
+         "// ENTRY_WORDS wide. Key/entry bit b is bit b % 32 of word b / 32.",
          f"constexpr unsigned KEY_IN_WORDS = {p['KEY_IN_WORDS']};",
          f"constexpr unsigned RANGE_UNITS = {p['RANGE_UNITS']};",
          "constexpr unsigned ENTRY_WORDS = KEY_IN_WORDS + RANGE_UNITS / 32;",
@@ -108,46 +164,85 @@ def gen_hpp(c):
              ", W_RANGE = KEY_IN_WORDS;")
     if num(kwords.get("W_PORTS", -1), "W_PORTS") != p["SPORT_WORD"]:
         die("key_words.W_PORTS must equal params.SPORT_WORD")
-    for k, v in meta.items():
-        v = num(v, k)
-        o.append(f"constexpr uint32_t {k} = {v}u;" if k.endswith("_SHIFT") else f"constexpr uint32_t {k} = 1u << {v};")
-    o += ["", "using KeyWords = std::array<uint32_t, KEY_IN_WORDS>;",
-          "using EntryWords = std::array<uint32_t, ENTRY_WORDS>;", "",
-          "// ---- Range-check units: unit u compares one 16-bit port field with [lo, hi] (inclusive);",
-          "// its result is bit u of the range words. A disabled unit yields 0.",
-          "enum class RangeField : uint8_t { Disabled = 0, SrcPort = 1, DstPort = 2 };",
-          "struct RangeUnit {", "  RangeField field = RangeField::Disabled;", "  uint16_t lo = 0, hi = 0;", "};", "",
-          "// ---- Entries: ternary, a key bit b matches when (key[b] & mask[b]) == value[b]; mask 1 =",
-          "// care; the value is stored pre-masked. An entry takes part in lookups only when it is",
-          "// valid AND its group is enabled (a multi-entry criterion appears atomically).",
-          f"constexpr unsigned GROUPS = {p['GROUPS']};",
-          "struct Entry {", "  EntryWords value{};", "  EntryWords mask{};", "  uint16_t group = 0;",
-          "  bool valid = false;", "};", "",
-          "// ---- Lookup result: all matching entry indices, ascending (lower index = higher priority).",
-          "struct LookupResult {", "  std::vector<uint32_t> matches;",
-          "  // Classifier clocks the lookup occupied. The RTL device counts them at its ports (key to",
-          "  // the last match of the result window); the C++ model computes them (docs/classifier.md).",
-          "  uint32_t cycles = 0;", "};", "", "}  // namespace dfc::abi", "",
-          "// ---- Register map on the card's register/table bus (Hal::bus_write / Hal::bus_read) ----",
-          "namespace dfc::abi {",
-          f"constexpr uint32_t CLS_BASE = 0x{base:08x}u;",
-          f"constexpr uint32_t CLS_SPAN = 0x{c['_span']:08x}u;"]
+    o += ["", "// Meta word (W_META): fields, then one-bit flags."]
+    for k, (lsb, bits) in c["_meta_fields"].items():
+        o += cpp_field(k, lsb, bits, k.replace("META_", "").lower().replace("_", " "))
+    for k, b in c["_meta_flags"].items():
+        o += cpp_flag(k, b)
+    o += ["", "// Ports word (W_PORTS): the two 16-bit ports; also as key bit positions (the RTL's",
+          "// range units read the ports there: classifier_pkg CLS_SPORT_LSB / CLS_DPORT_LSB)."]
+    for k, (lsb, bits) in c["_ports"].items():
+        o += cpp_field(k, lsb, bits, "source port" if k == "PORTS_SPORT" else "destination port")
+    o += ["constexpr unsigned KEY_SPORT_LSB = W_PORTS * 32 + PORTS_SPORT_SHIFT;",
+          "constexpr unsigned KEY_DPORT_LSB = W_PORTS * 32 + PORTS_DPORT_SHIFT;"]
+    return o
+
+
+def hpp_types(c):
+    return ["", "using KeyWords = std::array<uint32_t, KEY_IN_WORDS>;",
+            "using EntryWords = std::array<uint32_t, ENTRY_WORDS>;", "",
+            "// ---- Range-check units: unit u compares one 16-bit port field with [lo, hi] (inclusive);",
+            "// its result is bit u of the range words. A disabled unit yields 0.",
+            "enum class RangeField : uint8_t { Disabled = 0, SrcPort = 1, DstPort = 2 };",
+            "struct RangeUnit {", "  RangeField field = RangeField::Disabled;", "  uint16_t lo = 0, hi = 0;", "};", "",
+            "// ---- Entries: ternary, a key bit b matches when (key[b] & mask[b]) == value[b]; mask 1 =",
+            "// care; the value is stored pre-masked. An entry takes part in lookups only when it is",
+            "// valid AND its group is enabled (a multi-entry criterion appears atomically).",
+            f"constexpr unsigned GROUPS = {c['_p']['GROUPS']};",
+            "struct Entry {", "  EntryWords value{};", "  EntryWords mask{};", "  uint16_t group = 0;",
+            "  bool valid = false;", "};", "",
+            "// ---- Lookup result: all matching entry indices, ascending (lower index = higher priority).",
+            "struct LookupResult {", "  std::vector<uint32_t> matches;",
+            "  // Classifier clocks the lookup occupied. The RTL device counts them at its ports (key to",
+            "  // the last match of the result window); the C++ model computes them (docs/classifier.md).",
+            "  uint32_t cycles = 0;", "};", "", "}  // namespace dfc::abi", ""]
+
+
+def hpp_regs(c):
+    p = c["_p"]
+    regs = c["registers"]
+    o = ["// ---- Register map on the card's register/table bus (Hal::bus_write / Hal::bus_read) ----",
+         "namespace dfc::abi {",
+         f"constexpr uint32_t CLS_BASE = 0x{c['_base']:08x}u;",
+         f"constexpr uint32_t CLS_SPAN = 0x{c['_span']:08x}u;"]
     for name, r in c["_regs"].items():
         o.append(f"// {r['doc']}")
         o.append(f"constexpr uint32_t CLS_{name} = CLS_BASE + 0x{off(c, name):08x}u;")
         if "stride" in r:
             o.append(f"constexpr uint32_t CLS_{name}_STRIDE = 0x{stride(c, name):x}u;")
+        for w, i in r.get("words", {}).items():
+            if not 0 <= num(i, f"{name}.words.{w}") * 4 < stride(c, name):
+                die(f"registers.{name}.words.{w}: outside the {name} window")
+            o.append(f"constexpr uint32_t CLS_{name}_{w}_OFF = 0x{num(i, w) * 4:x}u;")
     o += ["constexpr uint32_t CLS_MAX_DEPTH = (CLS_SPAN - (CLS_ENTRY - CLS_BASE)) / CLS_ENTRY_STRIDE;",
           "constexpr uint32_t CLS_ENTRY_CTRL_OFF = 2 * ENTRY_WORDS * 4;",
           'static_assert(CLS_ENTRY_CTRL_OFF + 4 <= CLS_ENTRY_STRIDE, "entry window too small");',
           'static_assert(RANGE_UNITS % 32 == 0, "range-unit bits fill whole key words");',
-          f"constexpr uint32_t CLS_ENTRY_VALID = 1u << {num(regs['ENTRY_VALID_BIT'], 'ENTRY_VALID_BIT')};",
-          f"constexpr uint32_t CLS_MAX_RESULTS = {p['MAX_RESULTS']};",
-          f"constexpr uint32_t CLS_RESULT_OVERFLOW = 1u << {num(regs['RESULT_OVERFLOW_BIT'], 'RESULT_OVERFLOW_BIT')};",
+          "// Entry control word (at CLS_ENTRY_CTRL_OFF): the valid bit and the group id."]
+    o += cpp_flag("CLS_ENTRY_VALID", c["_valid_bit"])
+    o += cpp_field("CLS_ENTRY_GROUP", *c["_group"], "entry group")
+    o += ['static_assert(GROUPS <= CLS_ENTRY_GROUP_MAX + 1u, "group ids fit the control word");']
+    o += cpp_flag("CLS_GROUP_EN_ON", num(regs["GROUP_EN_BIT"], "GROUP_EN_BIT"), "Group-enable word: the enable bit.")
+    o += [f"constexpr uint32_t CLS_MAX_RESULTS = {p['MAX_RESULTS']};",
+          "// Result window: word 0 the count (with the overflow flag), words 1..CLS_MAX_RESULTS the",
+          "// matching indices, then the lookup's cycles."]
+    o += cpp_flag("CLS_RESULT_OVERFLOW", num(regs["RESULT_OVERFLOW_BIT"], "RESULT_OVERFLOW_BIT"))
+    o += ["constexpr uint32_t CLS_RESULT_MATCHES_OFF = 0x4u;",
+          "constexpr uint32_t CLS_RESULT_CYCLES_OFF = (CLS_MAX_RESULTS + 1) * 4;",
           f"constexpr uint32_t CLS_LOOKUP_LATENCY = {p['LOOKUP_LATENCY']};",
-          'static_assert(CLS_RESULT + (CLS_MAX_RESULTS + 2) * 4 <= CLS_ENTRY, "result window overlaps entries");',
+          'static_assert(CLS_RESULT + CLS_RESULT_CYCLES_OFF + 4 <= CLS_ENTRY, "result window overlaps entries");',
           "}  // namespace dfc::abi"]
-    return "\n".join(o) + "\n"
+    return o
+
+
+def gen_hpp(c):
+    o = [HDR + "// The hardware/firmware contract of the classifier block: key layout, entry format,",
+         "// range-check units, the lookup result and the register map, every field as a bit position",
+         "// (*_BIT, *_SHIFT / *_BITS) and as a mask. rtl/classifier/rtl/classifier.sv gets the same",
+         "// numbers from the generated classifier_pkg.sv. Plain C++ only: no SystemC, no Verilator.",
+         "#pragma once", "#include <array>", "#include <cstdint>", "#include <vector>", "",
+         "namespace dfc::abi {", ""]
+    return "\n".join(o + hpp_key(c) + hpp_types(c) + hpp_regs(c)) + "\n"
 
 
 def gen_depths(c):

@@ -238,17 +238,28 @@ class Server {
   struct Criterion;
   struct CsState;
   struct CdState;
-  struct Request;
+  struct Request;     // one request being handled (server_internal.hpp)
   struct Reply;
+  struct MethodDef;   // one row of the method table (server.cpp)
+  struct AddRequest;  // an ADD's checked parameters (handlers.cpp)
+  using Params = std::vector<std::pair<std::string, std::string>>;
 
+  // Requests (server.cpp): the method table, the checks every request passes, the counters.
   void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq);
-  Reply do_add(CsState& cs, const Packet& p, const Message& m, Version v);
-  Reply do_delete(CsState& cs, const Message& m, Version v);
-  Reply do_refresh(CsState& cs, const Message& m, Version v);
-  Reply do_list(CsState& cs, const Message& m, Version v, uint64_t seq, std::vector<std::string>& packets);
-  Reply do_noop(CsState& cs, const Message& m, Version v, bool& send_async);
-  int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids,
-                     std::vector<std::pair<std::string, std::string>>& err);
+  static const MethodDef* method_def(std::string_view method);
+  Reply check_request(Request& rq, const MethodDef* md) const;
+  void count_reply(CsState& cs, const MethodDef* md, int status);
+  // The handlers (handlers.cpp), one per method.
+  Reply do_add(Request& rq);
+  Reply do_delete(Request& rq);
+  Reply do_refresh(Request& rq);
+  Reply do_list(Request& rq);
+  Reply do_noop(Request& rq);
+  // ADD's steps: its parameters, the capacity checks and the install, the new criterion.
+  int parse_add(const Request& rq, AddRequest& a, Params& err);
+  int install_rule(CsState& cs, Version v, AddRequest& a, Params& err);
+  uint32_t keep_criterion(Request& rq, AddRequest& a);
+  int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err);
 
   void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
   void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string data);

@@ -34,11 +34,6 @@ struct FirmwareOptions {
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
-  // Transitional, for hosts whose HAL does not price Hal::work itself (the card model
-  // before issue 10's platform lands): core cycles per declared work item, which the
-  // firmware's HAL shim turns into Hal::consume_cycles. They come from the host's profile
-  // (model/card/profile.hpp), never from the firmware; all zero (the default) = no shim.
-  std::array<uint64_t, static_cast<size_t>(Hal::Work::kCount)> host_work_cycles{};
 };
 
 // The name copies to this destination carry (Packet::cdest_id, pcap file, statistics): the

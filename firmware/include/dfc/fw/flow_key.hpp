@@ -37,7 +37,8 @@ struct FlowKey {
     if (has_ports) meta |= abi::META_HAS_PORTS;
     if (frag_nonfirst) meta |= abi::META_FRAG_NONFIRST;
     k[abi::W_META] = meta;
-    if (has_ports) k[abi::W_PORTS] = uint32_t{sport} | (uint32_t{dport} << 16);
+    if (has_ports)
+      k[abi::W_PORTS] = (uint32_t{sport} << abi::PORTS_SPORT_SHIFT) | (uint32_t{dport} << abi::PORTS_DPORT_SHIFT);
     return k;
   }
 

@@ -43,7 +43,7 @@ class Hal {
   // cycles into simulated time; the fake HAL just sums them.
   virtual void consume_cycles(uint64_t cycles) = 0;
 
-  // ---- Cost follows work (issue 10). The firmware declares *what* it does; the host prices
+  // ---- Cost follows work. The firmware declares *what* it does; the host prices
   // it (the card model from its profile, cache and memory model; the fake HAL only counts).
   // Default implementations keep every existing HAL valid: they price nothing.
 
