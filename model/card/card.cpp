@@ -58,9 +58,10 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
     throw ProfileError("cores=" + std::to_string(prof_.cores) + ": the classifier has " +
                        std::to_string(cardmap::CLS_CONTEXTS) + " lookup contexts (one per core); use at most that many");
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(prof_.quantum_ns * 1000)));
-  ic_.to_memory.bind(mem_.socket);
-  ic_.to_classifier.bind(classifier_.socket);
-  ic_.to_semaphores.bind(sems_.socket);
+  // The interconnect's targets, one socket per target of the address map (card_decode.hpp).
+  ic_.to_target(decode::Target::Memory).bind(mem_.socket);
+  ic_.to_target(decode::Target::Classifier).bind(classifier_.socket);
+  ic_.to_target(decode::Target::Semaphores).bind(sems_.socket);
   ingress_dma_.socket.bind(ic_.target);
   egress_dma_.socket.bind(ic_.target);
   classifier_.sync_all = prof_.schedule_seed != 0;
@@ -68,7 +69,9 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
     cores_.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), i, prof_, *this));
     cores_.back()->socket.bind(ic_.target);
   }
-  stats_.core_busy_ps.assign(cores_.size(), 0);
+  blocks_ = {&ingress_port_, &ingress_dma_};
+  for (auto& c : cores_) blocks_.push_back(c.get());
+  blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
   cur_ = cores_.front().get();
   hal_ = std::make_unique<CardHal>(*this);
   fw_ = make_fw(*hal_);
@@ -78,11 +81,7 @@ Card::~Card() { close_wave(); }
 void Card::open_wave(const std::string& path, WaveRecorder::Format f, uint64_t from_ps, uint64_t to_ps) {
   wave_ = std::make_unique<WaveRecorder>(path, f, from_ps, to_ps);
   WaveRecorder* w = wave_.get();
-  ingress_dma_.set_wave(w);
-  for (auto& c : cores_) c->set_wave(w);
-  classifier_.set_wave(w);
-  ic_.set_wave(w);
-  egress_port_.set_wave(w);
+  for (Block* b : blocks_) b->set_wave(w);
   // No block reports a step older than SystemC's time (every core's local time is at or after
   // it, and the shared blocks book at request time), except the ingress, whose arrivals can lag
   // it; those come in arrival order, so none older than the last admitted one.
@@ -148,34 +147,45 @@ void Card::pace(uint64_t t_ps) {
   }
 }
 
-std::vector<std::pair<std::string, double>> Card::utilisation() const {
+CardStats Card::stats() const {
+  CardStats s = stats_;
+  s.core_busy_ps.assign(cores_.size(), 0);
+  for (const Block* b : blocks_) b->add_stats(s);
+  return s;
+}
+
+std::vector<std::pair<Usage, double>> Card::usage() const {
+  std::vector<Usage> all;
+  for (const Block* b : blocks_) b->usage(all);
+  std::stable_sort(all.begin(), all.end(), [](const Usage& a, const Usage& b) { return a.kind < b.kind; });
+  // Busy fraction over the measurement window: from the first monitored arrival to the last
+  // processing end or copy departure (the whole run without monitored traffic).
   uint64_t from = 0, to = stats_.end_ps;
   if (stats_.monitor_packets > 0) {
     from = stats_.monitor_first_arrival_ps;
     to = std::max(stats_.monitor_last_done_ps, stats_.egress_last_depart_ps);
   }
   const double span = to > from ? double(to - from) : 1.0;
-  auto frac = [&](uint64_t busy) { return std::min(1.0, double(busy) / span); };
-  std::vector<std::pair<std::string, double>> u;
-  for (size_t i = 0; i < cores_.size(); ++i) u.emplace_back("core" + std::to_string(i), frac(cores_[i]->busy_ps()));
-  u.emplace_back("interconnect", frac(ic_.busy_ps()));
-  const double sram = frac(mem_.sram_busy_ps()), dram = frac(mem_.dram_busy_ps());
-  u.emplace_back("memory", std::max(sram, dram));
-  u.emplace_back("classifier", frac(classifier_.busy_ps()));
-  u.emplace_back("ingress", frac(ingress_port_.busy_ps()));
-  u.emplace_back("egress", frac(egress_port_.busy_ps()));
-  u.emplace_back("dram", dram);
-  u.emplace_back("packet_memory", sram);
+  std::vector<std::pair<Usage, double>> u;
+  for (Usage& r : all) {
+    const double f = std::min(1.0, double(r.busy_ps) / span);
+    u.emplace_back(std::move(r), f);
+  }
   return u;
 }
 
+std::vector<std::pair<std::string, double>> Card::utilisation() const {
+  std::vector<std::pair<std::string, double>> out;
+  for (auto& [r, f] : usage()) out.emplace_back(std::move(r.name), f);
+  return out;
+}
+
 std::string Card::bottleneck() const {
-  const auto u = utilisation();
   std::string best;
   double bv = -1;
-  for (const auto& [k, v] : u) {
-    if (k == "dram" || k == "packet_memory") continue;  // detail of "memory"
-    if (v > bv) best = k, bv = v;
+  for (const auto& [r, f] : usage()) {
+    if (r.kind == Usage::Kind::Detail) continue;
+    if (f > bv) best = r.name, bv = f;
   }
   return best;
 }

@@ -9,9 +9,11 @@
 //            EgressDma ─▶ EgressPort ─▶ unit 2                       │      contexts, own clock)
 //                                                                    └──▶ HwSemaphores
 //
-// Every block is its own module; blocks talk through TLM-2.0 sockets (b_transport with
-// annotated delay). Only the cores have threads. Shared blocks price contention with
-// occupancy timelines (timeline.hpp), so cores synchronise with SystemC time only at quantum
+// Every block is its own module in its own file (block.hpp: what they share) and a Block, so
+// the card reaches them all alike for waveforms, utilisation and statistics. Blocks talk through
+// TLM-2.0 sockets (b_transport with annotated delay); the interconnect routes by the address map
+// generated from data/card_map.json. Only the cores have threads. Shared blocks price contention
+// with occupancy timelines (timeline.hpp), so cores synchronise with SystemC time only at quantum
 // ends, on a contended hardware lock and on a classifier context that several cores use.
 #pragma once
 #include <systemc>
@@ -24,51 +26,24 @@
 #include <utility>
 #include <vector>
 
-#include "blocks.hpp"
+#include "block.hpp"
+#include "card_stats.hpp"
 #include "classifier/classifier_device.hpp"
+#include "classifier_target.hpp"
 #include "core.hpp"
 #include "dfc/fw/firmware_app.hpp"
 #include "dfc/hal/hal.hpp"
-#include "ports.hpp"
+#include "egress_dma.hpp"
+#include "egress_port.hpp"
+#include "ingress_dma.hpp"
+#include "ingress_port.hpp"
+#include "interconnect.hpp"
+#include "memory.hpp"
 #include "profile.hpp"
+#include "semaphores.hpp"
+#include "wave.hpp"
 
 namespace dfc::model {
-
-// The testbench's side of unit 0 and unit 1: packets in nondecreasing t_arrival_ps.
-class IngressSource {
- public:
-  enum class Next {
-    Packet,  // `out` holds the next packet
-    Idle,    // no packet yet; none will arrive before idle_until_ps (live sources: the card
-             // fires the timers due until then and asks again)
-    End,     // no more packets
-  };
-  virtual ~IngressSource() = default;
-  // next_timer_ps: the card's next timer deadline (UINT64_MAX when none), so that a live
-  // source can return Idle in time for it instead of blocking past it.
-  virtual Next next(Packet& out, uint64_t next_timer_ps, uint64_t& idle_until_ps) = 0;
-};
-
-struct CardStats {
-  uint64_t ingress_packets = 0, ingress_bytes = 0;
-  uint64_t control_packets = 0, monitor_packets = 0;
-  uint64_t ingress_dropped_buffer = 0;       // arrived with the receive ring full
-  uint64_t egress_copies = 0, egress_bytes = 0;
-  uint64_t egress_dropped_queue = 0;         // copies refused by a full egress queue
-  uint64_t control_sent = 0;
-  uint64_t bus_transactions = 0, classifier_lookups = 0;
-  uint64_t timer_events = 0;
-  std::vector<uint64_t> core_busy_ps;
-  uint64_t first_arrival_ps = 0, last_arrival_ps = 0, end_ps = 0;
-  // Monitored traffic only (unit 1): offered = arrived at the MAC, processed = seen by the
-  // firmware; the window runs from the first arrival to the last processing end.
-  uint64_t monitor_offered = 0;
-  uint64_t monitor_first_arrival_ps = 0, monitor_last_arrival_ps = 0, monitor_last_done_ps = 0;
-  uint64_t egress_last_depart_ps = 0;
-  size_t ingress_buffer_peak = 0;
-  uint64_t realtime_late_events = 0, realtime_max_lag_ps = 0;
-  uint64_t lock_contended = 0;
-};
 
 class Card : public sc_core::sc_module {
  public:
@@ -81,7 +56,8 @@ class Card : public sc_core::sc_module {
        FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps);
   ~Card() override;
 
-  const CardStats& stats() const { return stats_; }
+  // The counters so far: the card's own and those its blocks keep (Block::add_stats).
+  CardStats stats() const;
   // Called for every packet the card drops before the firmware sees it (reason: a
   // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
   void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { ingress_dma_.on_drop = std::move(f); }
@@ -103,10 +79,12 @@ class Card : public sc_core::sc_module {
   const CardProfile& profile() const { return prof_; }
   // Busy fraction (0..1) of every shared resource and core over the measurement window
   // (first monitored arrival to the last processing end or copy departure; the whole run
-  // when there was no monitored traffic): core0.., interconnect, memory (the busier of
-  // packet memory and DRAM), dram, packet_memory, classifier, ingress, egress.
+  // when there was no monitored traffic), as each block reports its resources (Block::usage),
+  // ordered by kind: core0.., interconnect, memory (the busier of packet memory and DRAM),
+  // classifier, ingress, egress, then the details dram and packet_memory.
   std::vector<std::pair<std::string, double>> utilisation() const;
-  // The resource with the highest utilisation (ties: the first in utilisation() order).
+  // The resource with the highest utilisation (ties: the first in utilisation() order; the
+  // memory's details dram and packet_memory are not candidates).
   std::string bottleneck() const;
   // A time before which nothing the firmware does from now on (a reply, a notification, a
   // copy) can be stamped: SystemC's global time, since every core's local time is at or
@@ -129,6 +107,8 @@ class Card : public sc_core::sc_module {
   class CardHal;
   bool transmit(Packet&& p, uint64_t t_ps);
   void pace(uint64_t t_ps);
+  // Every block's resources with their utilisation, in report order.
+  std::vector<std::pair<Usage, double>> usage() const;
 
   CardProfile prof_;
   CardStats stats_;
@@ -141,6 +121,9 @@ class Card : public sc_core::sc_module {
   EgressDma egress_dma_;
   EgressPort egress_port_;
   std::vector<std::unique_ptr<Core>> cores_;
+  // Every block above, in data-path order (ingress to egress): the order they register their
+  // waveform signals in (the waveform file's scope order) and list their resources within a kind.
+  std::vector<Block*> blocks_;
   std::unique_ptr<CardHal> hal_;
   std::unique_ptr<fw::FirmwareApp> fw_;
   Sink on_copy_, on_control_;

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "blocks.hpp"
 #include "card.hpp"
 #include "dfc/hal/card_map.hpp"
 
@@ -185,6 +184,12 @@ void Core::set_wave(WaveRecorder* w) {
   if (w) w_busy_ = w->add("card.core" + std::to_string(id_), "busy", WaveRecorder::Kind::Busy);
 }
 
+void Core::usage(std::vector<Usage>& out) const {
+  out.push_back({"core" + std::to_string(id_), busy_ps_, Usage::Kind::Core});
+}
+
+void Core::add_stats(CardStats& st) const { st.core_busy_ps.at(id_) = busy_ps_; }
+
 void Core::run_timer() {
   const uint64_t start = local_ps();
   if (wave_) wave_->step(w_busy_, start, +1);  // now: the handler may sync before it ends
@@ -193,7 +198,6 @@ void Core::run_timer() {
   card_.fw_->on_timer();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
   busy_ps_ += local_ps() - start;
-  card_.stats_.core_busy_ps[id_] = busy_ps_;
 }
 
 bool Core::run_idle() {
@@ -202,7 +206,6 @@ bool Core::run_idle() {
   const bool did = card_.fw_->on_idle();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
   busy_ps_ += local_ps() - start;
-  card_.stats_.core_busy_ps[id_] = busy_ps_;
   return did;
 }
 
@@ -222,7 +225,6 @@ void Core::handle(Packet& p) {
   const uint64_t end = local_ps();
   if (wave_) wave_->step(w_busy_, end, -1);
   busy_ps_ += end - start;
-  card_.stats_.core_busy_ps[id_] = busy_ps_;
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);
   if (card_.on_done_) card_.on_done_(p, start, end);
   run_idle();  // the loop's housekeeping between packets, after this one is done

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <random>
 
+#include "block.hpp"
 #include "cache.hpp"
 #include "dfc/hal/hal.hpp"
 #include "profile.hpp"
@@ -22,7 +23,7 @@ namespace dfc::model {
 
 class Card;
 
-class Core : public sc_core::sc_module {
+class Core : public sc_core::sc_module, public Block {
  public:
   tlm_utils::simple_initiator_socket<Core> socket;
   Core(sc_core::sc_module_name n, unsigned id, const CardProfile& p, Card& card);
@@ -42,7 +43,9 @@ class Core : public sc_core::sc_module {
   bool finished() const { return finished_; }
   const Cache& l1() const { return l1_; }
   // Waveform (null: off): busy while it runs a handler, a timer or the idle housekeeping.
-  void set_wave(WaveRecorder* w);
+  void set_wave(WaveRecorder* w) override;
+  void usage(std::vector<Usage>& out) const override;  // "coreN": the same busy time
+  void add_stats(CardStats& st) const override;        // core_busy_ps[id]
 
  private:
   // Perturbs the quantum per sync when a schedule seed is set (deterministically).

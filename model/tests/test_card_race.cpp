@@ -1,4 +1,4 @@
-// The card model exposes races between cores (issue 10): two cores that share one
+// The card model exposes races between cores: two cores that share one
 // classifier lookup context without a lock get each other's results; with the hardware
 // lock, or with one context per core (card_map.hpp CLS_CTX_STRIDE), every result is right.
 // Each TEST runs in its own process (gtest_discover_tests): SystemC elaborates once.
