@@ -1,6 +1,6 @@
-// The control path at speed (issue 11, goal P4): DTCP ADD requests through the firmware —
-// parse, HMAC-SHA1 check, replay check, build the match terms, place them in the classifier
-// through the driver (bus writes decoded onto the classifier device) and sign the reply —
+// The control path at speed (goal P4 of docs/performance.md): DTCP ADD requests through the
+// firmware — parse, HMAC-SHA1 check, replay check, build the match terms, place them in the
+// classifier through the driver (bus writes decoded onto the classifier device) and sign the reply —
 // with criteria of random priorities (1..255) arriving in random order, so the driver must
 // move entries to keep the table in priority order.
 //

@@ -8,8 +8,8 @@ namespace dfc::tb {
 
 RunOptions default_scenario() {
   RunOptions o;
-  o.config_name = "<built-in default config>";
-  o.config_text = R"(services {
+  o.sim.config_name = "<built-in default config>";
+  o.sim.config_text = R"(services {
     dynamic-flow-capture {
         g-max-duplicates 3;
         capture-group g1 {

@@ -1,26 +1,18 @@
 #include "host/harness.hpp"
 
-#include <chrono>
-#include <filesystem>
-#include <functional>
-#include <fstream>
-#include <iomanip>
+#include <algorithm>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "card.hpp"
 #include "dfc/config/config.hpp"
-#include "stimulus/dtcp_agent.hpp"
 #include "host/host.hpp"
-#include "stimulus/sources.hpp"
-#include "report/stats.hpp"
-#include "stimulus/traffic.hpp"
 #include "restart_event.hpp"
+#include "stimulus/dtcp_agent.hpp"
+#include "stimulus/sources.hpp"
 
 namespace dfc::tb {
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
@@ -65,10 +57,6 @@ class TimelineSource : public model::IngressSource {
   bool have_pending_ = false;
   size_t ci_ = 0;
 };
-
-}  // namespace
-
-namespace {
 
 // The scripted control traffic as packets, in time order: the script before traffic (one
 // request every 100 us), then the timed requests and the churn relative to the start of
@@ -151,33 +139,24 @@ std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig&
 
 // The monitored traffic of a run: a pcap replay, the generator, or the given packets.
 std::unique_ptr<MonitoredStream> monitored_stream(const RunOptions& opt) {
-  if (!opt.pcap_in.empty())
-    return std::make_unique<PcapStream>(opt.pcap_in, opt.pcap_timing == "line-rate", opt.packets.value_or(UINT64_MAX),
-                                        opt.replay);
-  if (!opt.traffic_spec.empty()) {
-    TrafficSpec ts = TrafficSpec::parse(opt.traffic_spec);
-    if (opt.seed) ts.seed = *opt.seed;
-    if (opt.packets) ts.packets = *opt.packets;
-    return std::make_unique<GeneratorStream>(ts);
-  }
-  return std::make_unique<VectorStream>(opt.traffic);
+  TrafficChoice t;
+  t.pcap_in = opt.pcap_in;
+  t.line_rate = opt.pcap_timing == "line-rate";
+  t.replay = opt.replay;
+  if (!opt.traffic_spec.empty()) t.spec = opt.traffic_spec;
+  t.seed = opt.seed;
+  t.packets = opt.packets;
+  t.given = &opt.traffic;
+  return open_traffic(t);
 }
 
 }  // namespace
 
 RunResult run_simulation(const RunOptions& opt) {
-  const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
+  const config::DfcConfig cfg = config::parse_config(opt.sim.config_text, opt.sim.config_name);
   HostOptions ho;
-  ho.config_text = opt.config_text;
-  ho.config_name = opt.config_name;
-  ho.profile = opt.profile;
-  ho.profile_sets = opt.profile_sets;
-  ho.schedule_seed = opt.schedule_seed;
-  ho.classifier = opt.classifier;
-  ho.out_dir = opt.out_dir;
-  ho.wave = opt.wave;
+  ho.sim = opt.sim;
   ho.drain_ps = opt.drain_ps;
-  ho.quiet = opt.quiet;
   ho.name = opt.name;
   ho.why = opt.why;
   ho.dtcp_pcap = true;
@@ -195,8 +174,7 @@ RunResult run_simulation(const RunOptions& opt) {
   const std::string summary = host.summary(report);
   RunResult res{report, summary, check_expectations(opt.expect, report)};
   res.report["expectations"] = res.failures;
-  std::ofstream(fs::path(opt.out_dir) / "report.json") << res.report.dump(2) << "\n";
-  std::ofstream(fs::path(opt.out_dir) / "report.html") << render_report_html(res.report);
+  host.write_report(res.report);
   return res;
 }
 

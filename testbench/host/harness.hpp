@@ -11,7 +11,7 @@
 
 #include "dfc/hal/packet.hpp"
 #include "stimulus/pcap_io.hpp"
-#include "host/wave.hpp"
+#include "host/sim_options.hpp"
 
 namespace dfc::tb {
 
@@ -33,8 +33,7 @@ struct ChurnSpec {
 std::vector<TimedRequest> generate_churn(const ChurnSpec& c, uint64_t seed);
 
 struct RunOptions {
-  std::string config_text;
-  std::string config_name = "<config>";  // for error messages (file name)
+  SimOptions sim;  // configuration, profile, classifier, outputs (host/sim_options.hpp)
   // DTCP requests in wire format, delivered in order before traffic starts, each from the
   // control source its Csource-ID names (see dfc::tb::DtcpAgent for Seq/signing).
   std::vector<std::string> dtcp_requests;
@@ -57,15 +56,8 @@ struct RunOptions {
   std::string why;    // BPF expression: explain each selected monitored packet in out_dir/why.jsonl
   std::optional<uint64_t> seed;     // overrides the traffic spec's seed
   std::optional<uint64_t> packets;  // overrides the traffic spec's packet count / caps a pcap
-  std::string profile = "ms400";  // built-in profile name or a JSON profile file
-  std::vector<std::string> profile_sets;   // KEY=VALUE overrides, applied in order (--set)
-  std::optional<uint64_t> schedule_seed;   // perturbs the cores' interleaving (--schedule-seed)
-  std::string classifier = "rtl";
-  std::string out_dir = "out";
   uint64_t drain_ps = 1'000'000'000;  // simulated time kept running after the last packet
   std::string card_control_address = "192.0.2.1";  // unit 0 address the sources talk to
-  bool quiet = false;
-  WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
   // Pass/fail conditions of a scenario (see docs/user-guide.md, "Scenario files"):
   // {"scoreboard": true, "report": {"<dotted.key>": {"min": x, "max": y, "eq": z}}}
   nlohmann::json expect = nlohmann::json::object();

@@ -15,17 +15,14 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dfc/hal/packet.hpp"
 #include "checker/checker_sink.hpp"
-#include "host/wave.hpp"
+#include "host/sim_options.hpp"
 
 namespace dfc::config {
 struct DfcConfig;
@@ -42,17 +39,9 @@ struct CardProfile;
 namespace dfc::tb {
 
 struct HostOptions {
-  std::string config_text;        // the configuration as given (the scoreboard reads it itself)
-  std::string config_name = "<config>";
-  std::string profile = "ms400";            // built-in profile name or a JSON profile file
-  std::vector<std::string> profile_sets;   // KEY=VALUE overrides, applied in order (--set)
-  std::optional<uint64_t> schedule_seed;   // perturbs the cores' interleaving (--schedule-seed)
-  std::string classifier = "rtl";
-  std::string out_dir = "out";
-  WaveOptions wave;               // --wave: card and classifier waveforms into out_dir
+  SimOptions sim;                 // configuration, profile, classifier, outputs (run and serve alike)
   uint64_t drain_ps = 0;          // simulated time after the last arrival
   bool realtime = false;          // serve: paced to the wall clock, dtcp.log flushed per entry
-  bool quiet = false;
   // The scoreboard on a second thread behind a bounded queue (async_checker.hpp): the same
   // verdict, less wall time on a machine with two cores or more.
   bool checker_thread = true;
@@ -104,6 +93,8 @@ class Host {
   nlohmann::json report();
   // A short human summary of that report.
   std::string summary(const nlohmann::json& report) const;
+  // Writes out_dir/report.json and out_dir/report.html (the mode's fields added).
+  void write_report(const nlohmann::json& report) const;
 
   const std::string& classifier_name() const;  // after build()
   fw::Firmware& firmware();

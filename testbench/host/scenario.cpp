@@ -5,11 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/file.hpp"
 #include "host/harness.hpp"
 
 namespace dfc::tb {
@@ -19,11 +19,9 @@ using nlohmann::json;
 namespace {
 
 std::string slurp(const fs::path& p, const std::string& what, const std::string& scenario) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error(scenario + ": " + what + " file '" + p.string() + "' cannot be read");
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  auto text = common::try_read_file(p);
+  if (!text) throw std::runtime_error(scenario + ": " + what + " file '" + p.string() + "' cannot be read");
+  return std::move(*text);
 }
 
 // DTCP script: requests in wire format, each ended by an empty line.
@@ -108,15 +106,9 @@ std::vector<TimedRequest> generate_churn(const ChurnSpec& c, uint64_t seed) {
   return out;
 }
 
-RunOptions load_scenario(const std::string& path) {
-  const std::string text = slurp(path, "scenario", path);
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(path + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw std::runtime_error(path + ": a scenario is a JSON object");
+namespace {
+
+void check_known_keys(const json& j, const std::string& path) {
   static const std::set<std::string> known = {"description", "config",     "dtcp",     "traffic",
                                               "pcap",        "pcap_timing", "profile",  "classifier",
                                               "drain_ms",    "expect",      "timeline", "churn",
@@ -126,94 +118,124 @@ RunOptions load_scenario(const std::string& path) {
       throw std::runtime_error(path + ": unknown key '" + it.key() +
                                "' (description, config, dtcp, traffic, pcap, pcap_timing, profile, classifier, "
                                "drain_ms, expect, timeline, churn, set, schedule_seed)");
-  const fs::path dir = fs::path(path).parent_path();
-  auto str = [&](const char* k) -> std::string {
-    if (!j.contains(k)) return "";
-    if (!j[k].is_string()) throw std::runtime_error(path + ": '" + k + "' must be a string");
-    return j[k].get<std::string>();
-  };
-  RunOptions o;
-  o.name = fs::path(path).stem().string();
-  const std::string cfg = str("config");
+}
+
+// The string value of key k, "" when absent.
+std::string str_of(const json& j, const char* k, const std::string& path) {
+  if (!j.contains(k)) return "";
+  if (!j[k].is_string()) throw std::runtime_error(path + ": '" + k + "' must be a string");
+  return j[k].get<std::string>();
+}
+
+// config, dtcp, traffic, pcap, pcap_timing: what the card is and what it is fed.
+void read_inputs(const json& j, const std::string& path, const fs::path& dir, RunOptions& o) {
+  const std::string cfg = str_of(j, "config", path);
   if (cfg.empty()) throw std::runtime_error(path + ": 'config' (the DFC configuration file) is required");
-  o.config_name = (dir / cfg).string();
-  o.config_text = slurp(dir / cfg, "config", path);
-  if (const std::string d = str("dtcp"); !d.empty()) {
+  o.sim.config_name = (dir / cfg).string();
+  o.sim.config_text = slurp(dir / cfg, "config", path);
+  if (const std::string d = str_of(j, "dtcp", path); !d.empty()) {
     o.dtcp_name = (dir / d).string();
     o.dtcp_requests = split_requests(slurp(dir / d, "dtcp", path));
   }
-  o.traffic_spec = str("traffic");
-  if (const std::string pc = str("pcap"); !pc.empty()) o.pcap_in = (dir / pc).string();
+  o.traffic_spec = str_of(j, "traffic", path);
+  if (const std::string pc = str_of(j, "pcap", path); !pc.empty()) o.pcap_in = (dir / pc).string();
   if (!o.traffic_spec.empty() && !o.pcap_in.empty())
     throw std::runtime_error(path + ": give either 'traffic' or 'pcap', not both");
   if (j.contains("pcap_timing")) {
-    o.pcap_timing = str("pcap_timing");
+    o.pcap_timing = str_of(j, "pcap_timing", path);
     if (o.pcap_timing != "original" && o.pcap_timing != "line-rate")
       throw std::runtime_error(path + ": pcap_timing must be \"original\" or \"line-rate\"");
   }
+}
+
+// profile, set, schedule_seed, classifier, drain_ms: the card model's settings.
+void read_card_settings(const json& j, const std::string& path, const fs::path& dir, RunOptions& o) {
   if (j.contains("profile")) {
     // A built-in profile name, or a JSON profile file relative to the scenario.
-    o.profile = str("profile");
-    if (o.profile.size() > 5 && o.profile.compare(o.profile.size() - 5, 5, ".json") == 0)
-      o.profile = (dir / o.profile).string();
+    o.sim.profile = str_of(j, "profile", path);
+    if (o.sim.profile.size() > 5 && o.sim.profile.compare(o.sim.profile.size() - 5, 5, ".json") == 0)
+      o.sim.profile = (dir / o.sim.profile).string();
   }
   if (j.contains("set")) {
     if (!j["set"].is_array()) throw std::runtime_error(path + ": 'set' must be an array of \"KEY=VALUE\" strings");
     for (const auto& v : j["set"]) {
       if (!v.is_string()) throw std::runtime_error(path + ": 'set' must be an array of \"KEY=VALUE\" strings");
-      o.profile_sets.push_back(v.get<std::string>());
+      o.sim.profile_sets.push_back(v.get<std::string>());
     }
   }
   if (j.contains("schedule_seed")) {
     if (!j["schedule_seed"].is_number_unsigned())
       throw std::runtime_error(path + ": schedule_seed must be a non-negative integer");
-    o.schedule_seed = j["schedule_seed"].get<uint64_t>();
+    o.sim.schedule_seed = j["schedule_seed"].get<uint64_t>();
   }
-  if (j.contains("classifier")) o.classifier = str("classifier");
+  if (j.contains("classifier")) o.sim.classifier = str_of(j, "classifier", path);
   if (j.contains("drain_ms")) {
     if (!j["drain_ms"].is_number() || j["drain_ms"].get<double>() < 0)
       throw std::runtime_error(path + ": drain_ms must be a non-negative number");
     o.drain_ps = static_cast<uint64_t>(j["drain_ms"].get<double>() * 1e9);
   }
-  if (j.contains("timeline")) {
-    if (!j["timeline"].is_array()) throw std::runtime_error(path + ": 'timeline' must be an array");
-    size_t i = 0;
-    for (const auto& e : j["timeline"]) {
-      ++i;
-      const std::string where = path + ": timeline[" + std::to_string(i - 1) + "]";
-      if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number() || e["at_ms"].get<double>() < 0)
-        throw std::runtime_error(where + ": needs \"at_ms\" (a non-negative number)");
-      const uint64_t at = static_cast<uint64_t>(std::llround(e["at_ms"].get<double>() * 1e9));
-      if (e.contains("event")) {
-        // A card event at that time; the only one is "restart" (docs/user-guide.md).
-        if (!e["event"].is_string() || e["event"].get<std::string>() != "restart")
-          throw std::runtime_error(where + ": unknown \"event\" (the only event is \"restart\")");
-        o.restarts.push_back(at);
-      } else if (e.contains("request") && e["request"].is_string()) {
-        o.timeline.push_back({at, e["request"].get<std::string>()});
-      } else if (e.contains("file") && e["file"].is_string()) {
-        for (auto& r : split_requests(slurp(dir / e["file"].get<std::string>(), "timeline dtcp", path)))
-          o.timeline.push_back({at, r});
-      } else {
-        throw std::runtime_error(where + ": needs \"request\" (wire-format text), \"file\" (a DTCP script) or "
-                                 "\"event\": \"restart\"");
-      }
+}
+
+// timeline: requests, DTCP scripts and card restarts at given times after traffic start.
+void read_timeline(const json& timeline, const std::string& path, const fs::path& dir, RunOptions& o) {
+  if (!timeline.is_array()) throw std::runtime_error(path + ": 'timeline' must be an array");
+  size_t i = 0;
+  for (const auto& e : timeline) {
+    ++i;
+    const std::string where = path + ": timeline[" + std::to_string(i - 1) + "]";
+    if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number() || e["at_ms"].get<double>() < 0)
+      throw std::runtime_error(where + ": needs \"at_ms\" (a non-negative number)");
+    const uint64_t at = static_cast<uint64_t>(std::llround(e["at_ms"].get<double>() * 1e9));
+    if (e.contains("event")) {
+      // A card event at that time; the only one is "restart" (docs/user-guide.md).
+      if (!e["event"].is_string() || e["event"].get<std::string>() != "restart")
+        throw std::runtime_error(where + ": unknown \"event\" (the only event is \"restart\")");
+      o.restarts.push_back(at);
+    } else if (e.contains("request") && e["request"].is_string()) {
+      o.timeline.push_back({at, e["request"].get<std::string>()});
+    } else if (e.contains("file") && e["file"].is_string()) {
+      for (auto& r : split_requests(slurp(dir / e["file"].get<std::string>(), "timeline dtcp", path)))
+        o.timeline.push_back({at, r});
+    } else {
+      throw std::runtime_error(where + ": needs \"request\" (wire-format text), \"file\" (a DTCP script) or "
+                               "\"event\": \"restart\"");
     }
   }
-  if (j.contains("churn")) {
-    const json& c = j["churn"];
-    if (!c.is_object() || !c.contains("csource") || !c.contains("cdest"))
-      throw std::runtime_error(path + ": 'churn' needs at least csource and cdest");
-    ChurnSpec ch;
-    ch.csource = c["csource"].get<std::string>();
-    ch.cdest = c["cdest"].get<std::string>();
-    ch.dest_pool = c.value("dest_pool", ch.dest_pool);
-    ch.rate_per_s = c.value("rate_per_s", ch.rate_per_s);
-    ch.count = c.value("count", ch.count);
-    ch.start_ps = static_cast<uint64_t>(c.value("start_ms", 0.0) * 1e9);
-    if (ch.rate_per_s <= 0) throw std::runtime_error(path + ": churn.rate_per_s must be positive");
-    o.churn = ch;
+}
+
+ChurnSpec read_churn(const json& c, const std::string& path) {
+  if (!c.is_object() || !c.contains("csource") || !c.contains("cdest"))
+    throw std::runtime_error(path + ": 'churn' needs at least csource and cdest");
+  ChurnSpec ch;
+  ch.csource = c["csource"].get<std::string>();
+  ch.cdest = c["cdest"].get<std::string>();
+  ch.dest_pool = c.value("dest_pool", ch.dest_pool);
+  ch.rate_per_s = c.value("rate_per_s", ch.rate_per_s);
+  ch.count = c.value("count", ch.count);
+  ch.start_ps = static_cast<uint64_t>(c.value("start_ms", 0.0) * 1e9);
+  if (ch.rate_per_s <= 0) throw std::runtime_error(path + ": churn.rate_per_s must be positive");
+  return ch;
+}
+
+}  // namespace
+
+RunOptions load_scenario(const std::string& path) {
+  const std::string text = slurp(path, "scenario", path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(path + ": not valid JSON: " + e.what());
   }
+  if (!j.is_object()) throw std::runtime_error(path + ": a scenario is a JSON object");
+  check_known_keys(j, path);
+  const fs::path dir = fs::path(path).parent_path();
+  RunOptions o;
+  o.name = fs::path(path).stem().string();
+  read_inputs(j, path, dir, o);
+  read_card_settings(j, path, dir, o);
+  if (j.contains("timeline")) read_timeline(j["timeline"], path, dir, o);
+  if (j.contains("churn")) o.churn = read_churn(j["churn"], path);
   if (j.contains("expect")) {
     if (!j["expect"].is_object()) throw std::runtime_error(path + ": 'expect' must be an object");
     o.expect = j["expect"];

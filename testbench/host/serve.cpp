@@ -1,5 +1,4 @@
 #include "host/serve.hpp"
-#include "common/errors.hpp"
 
 #include <boost/asio.hpp>
 
@@ -9,22 +8,21 @@
 #include <csignal>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include "card.hpp"
+#include "common/errors.hpp"
+#include "common/text.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
-#include "stimulus/sources.hpp"
-#include "report/stats.hpp"
-#include "stimulus/traffic.hpp"
 #include "restart_event.hpp"
+#include "stimulus/sources.hpp"
+#include "stimulus/traffic.hpp"
 
 namespace dfc::tb {
 namespace fs = std::filesystem;
@@ -36,12 +34,6 @@ namespace {
 
 constexpr uint64_t kMaxBlockPs = 50'000'000'000ull;  // 50 ms: the longest one blocking wait
 constexpr uint64_t kFlushEveryPs = 500'000'000'000ull;
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
 
 // The live ingress: UDP sockets for unit 0, a traffic timeline (or a pcap) for unit 1, both
 // against the wall clock.
@@ -316,7 +308,7 @@ std::string serve_traffic_spec(const std::string& spec) {
   std::istringstream is(spec);
   std::string kv;
   while (std::getline(is, kv, ',')) {
-    const std::string t = trim(kv);
+    const std::string t = common::trim(kv);
     if (t.rfind("pps=", 0) == 0)
       pps = t.substr(4);
     else if (!t.empty())
@@ -340,70 +332,32 @@ std::string serve_traffic_spec(const std::string& spec) {
   return rest + (rest.empty() ? "" : ",") + "load=" + o.str();
 }
 
-json serve(const ServeOptions& opt) {
-  const config::DfcConfig cfg = config::parse_config(opt.config_text, opt.config_name);
-  if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
-    throw std::runtime_error("--traffic and --pcap-in are exclusive");
-  HostOptions ho;
-  ho.config_text = opt.config_text;
-  ho.config_name = opt.config_name;
-  ho.profile = opt.profile;
-  ho.classifier = opt.classifier;
-  ho.out_dir = opt.out_dir;
-  ho.drain_ps = 0;
-  ho.realtime = true;
-  ho.quiet = opt.quiet;
-  ho.name = "serve";
-  ho.restart_reason = "SIGHUP";
-  Host host(cfg, ho);
-  LiveSource source(cfg, opt, host);
+namespace {
 
-  std::unique_ptr<MonitoredStream> traffic;
-  if (!opt.traffic_spec.empty())
-    traffic = std::make_unique<GeneratorStream>(TrafficSpec::parse(serve_traffic_spec(opt.traffic_spec)));
-  if (!opt.pcap_in.empty())
-    traffic = std::make_unique<PcapStream>(opt.pcap_in, /*line_rate=*/false, UINT64_MAX, opt.replay);
-  source.set_traffic(std::move(traffic), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
-  source.set_periodic([&] { host.flush(); });
-
-  // 1-based position of the destination in the configuration, by the firmware's copy label.
-  std::map<std::string, uint32_t> mirror_id;
-  for (const auto& g : cfg.capture_groups)
-    for (const auto& cd : g.content_destinations)
-      mirror_id.emplace(fw::copy_label(cfg, g, cd.id), static_cast<uint32_t>(mirror_id.size() + 1));
-  host.copy_tap = [&](const Packet& p, uint64_t, uint64_t n) {
-    source.send_copy(p, mirror_id[p.cdest_id], static_cast<uint32_t>(n));
-  };
-  host.control_tap = [&](const Packet& p, const std::string& bytes, bool is_reply) {
-    return source.send(p, bytes, is_reply);
-  };
-  host.build(source);
-
-  if (!opt.quiet) {
-    std::cout << "dfcsim serve: " << host.profile().name << " card, " << host.classifier_name()
-              << " classifier, real time\n";
-    for (const auto& p : source.ports()) {
-      std::cout << "  DTCP on udp " << opt.listen << ":" << p->port << " for";
-      for (auto* cs : p->sources)
-        std::cout << " " << cs->id
-                  << (cs->source_addresses.empty() ? "" : " (loopback presented as " + cs->source_addresses.front() + ")");
-      std::cout << "\n";
-    }
-    for (const auto& g : cfg.capture_groups)
-      for (const auto& cs : g.control_sources)
-        for (const auto& nt : cs.notification_targets)
-          std::cout << "  notifications of " << cs.id << " -> udp "
-                    << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
-    if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
-    std::cout << "  copies -> " << opt.out_dir
-              << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
+// What serve listens on and where it sends, unless --quiet.
+void print_banner(const ServeOptions& opt, const config::DfcConfig& cfg, Host& host, const LiveSource& source) {
+  std::cout << "dfcsim serve: " << host.profile().name << " card, " << host.classifier_name()
+            << " classifier, real time\n";
+  for (const auto& p : source.ports()) {
+    std::cout << "  DTCP on udp " << opt.listen << ":" << p->port << " for";
+    for (auto* cs : p->sources)
+      std::cout << " " << cs->id
+                << (cs->source_addresses.empty() ? "" : " (loopback presented as " + cs->source_addresses.front() + ")");
+    std::cout << "\n";
   }
-  std::cout << "dfcsim serve: ready" << std::endl;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cs : g.control_sources)
+      for (const auto& nt : cs.notification_targets)
+        std::cout << "  notifications of " << cs.id << " -> udp "
+                  << (opt.notify_to.empty() ? nt.address : opt.notify_to) << ":" << nt.port << "\n";
+  if (!opt.copies_to.empty()) std::cout << "  copies also live -> udp " << opt.copies_to << " (jmirror)\n";
+  std::cout << "  copies -> " << opt.sim.out_dir
+            << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
+}
 
-  host.run();
-  json r = host.report();
+// serve's own report fields (everything else is the host's report, as in `run`).
+void add_serve_fields(json& r, const ServeOptions& opt, Host& host, const LiveSource& source) {
   const model::CardStats& cs = host.card().stats();
-  // serve's own fields (everything else is the host's report, as in `run`).
   r["mode"] = "serve";
   r["stopped_by"] = source.stop_reason();
   const auto& lc = source.counters();
@@ -421,18 +375,61 @@ json serve(const ServeOptions& opt) {
                 {"jmirror_send_errors", lc.copy_send_errors},
                 {"traffic_packets", source.traffic_packets()}};
   r["realtime"] = {{"late_events", cs.realtime_late_events}, {"max_lag_s", double(cs.realtime_max_lag_ps) / 1e12}};
-  std::ofstream(fs::path(opt.out_dir) / "report.json") << r.dump(2) << "\n";
-  std::ofstream(fs::path(opt.out_dir) / "report.html") << render_report_html(r);
+}
 
-  if (!opt.quiet) {
-    std::cout << "dfcsim serve: stopped (" << source.stop_reason() << ") after " << std::fixed << std::setprecision(3)
-              << r["wall_time_s"].get<double>() << " s: " << lc.datagrams_in << " DTCP datagram(s) in, "
-              << r["dtcp"]["replies"].get<uint64_t>() << " repl" << (r["dtcp"]["replies"] == 1 ? "y" : "ies") << ", "
-              << r["dtcp"]["notifications"].get<uint64_t>() << " notification(s); " << r["packets_in"].get<uint64_t>()
-              << " packets in, " << r["copies_sent"].get<uint64_t>() << " copies\n"
-              << "  scoreboard: " << (r["scoreboard"].value("pass", false) ? "PASS" : "FAIL") << "\n"
-              << "  report: " << (fs::path(opt.out_dir) / "report.json").string() << "\n";
-  }
+void print_stopped(const json& r, const ServeOptions& opt, const LiveSource& source) {
+  std::cout << "dfcsim serve: stopped (" << source.stop_reason() << ") after " << std::fixed << std::setprecision(3)
+            << r["wall_time_s"].get<double>() << " s: " << source.counters().datagrams_in << " DTCP datagram(s) in, "
+            << r["dtcp"]["replies"].get<uint64_t>() << " repl" << (r["dtcp"]["replies"] == 1 ? "y" : "ies") << ", "
+            << r["dtcp"]["notifications"].get<uint64_t>() << " notification(s); " << r["packets_in"].get<uint64_t>()
+            << " packets in, " << r["copies_sent"].get<uint64_t>() << " copies\n"
+            << "  scoreboard: " << (r["scoreboard"].value("pass", false) ? "PASS" : "FAIL") << "\n"
+            << "  report: " << (fs::path(opt.sim.out_dir) / "report.json").string() << "\n";
+}
+
+}  // namespace
+
+json serve(const ServeOptions& opt) {
+  const config::DfcConfig cfg = config::parse_config(opt.sim.config_text, opt.sim.config_name);
+  if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
+    throw std::runtime_error("--traffic and --pcap-in are exclusive");
+  HostOptions ho;
+  ho.sim = opt.sim;
+  ho.drain_ps = 0;
+  ho.realtime = true;
+  ho.name = "serve";
+  ho.restart_reason = "SIGHUP";
+  Host host(cfg, ho);
+  LiveSource source(cfg, opt, host);
+
+  TrafficChoice traffic;  // a generator spec (pps= resolved here) or a pcap with its own timing
+  if (!opt.traffic_spec.empty()) traffic.spec = serve_traffic_spec(opt.traffic_spec);
+  traffic.pcap_in = opt.pcap_in;
+  traffic.replay = opt.replay;
+  source.set_traffic(open_traffic(traffic), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
+  source.set_periodic([&] { host.flush(); });
+
+  // 1-based position of the destination in the configuration, by the firmware's copy label.
+  std::map<std::string, uint32_t> mirror_id;
+  for (const auto& g : cfg.capture_groups)
+    for (const auto& cd : g.content_destinations)
+      mirror_id.emplace(fw::copy_label(cfg, g, cd.id), static_cast<uint32_t>(mirror_id.size() + 1));
+  host.copy_tap = [&](const Packet& p, uint64_t, uint64_t n) {
+    source.send_copy(p, mirror_id[p.cdest_id], static_cast<uint32_t>(n));
+  };
+  host.control_tap = [&](const Packet& p, const std::string& bytes, bool is_reply) {
+    return source.send(p, bytes, is_reply);
+  };
+  host.build(source);
+
+  if (!opt.sim.quiet) print_banner(opt, cfg, host, source);
+  std::cout << "dfcsim serve: ready" << std::endl;
+
+  host.run();
+  json r = host.report();
+  add_serve_fields(r, opt, host, source);
+  host.write_report(r);
+  if (!opt.sim.quiet) print_stopped(r, opt, source);
   return r;
 }
 

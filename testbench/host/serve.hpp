@@ -32,13 +32,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/sim_options.hpp"
 #include "stimulus/pcap_io.hpp"
 
 namespace dfc::tb {
 
 struct ServeOptions {
-  std::string config_text;
-  std::string config_name = "<config>";
+  SimOptions sim;  // configuration, profile, classifier, outputs: as for `run` (host/sim_options.hpp)
   std::string listen = "127.0.0.1";  // local address of the service-port sockets
   std::string notify_to;             // "" = configured notification-target addresses
   std::string copies_to;             // "" = pcap only; "ADDR:PORT" = also jmirror over UDP
@@ -50,11 +50,7 @@ struct ServeOptions {
   PcapReplay replay;  // tcpreplay-style controls of pcap_in (filter, pps, mbps, multiplier, loop)
   double traffic_start_s = 0;
   double duration_s = 0;  // 0: until SIGINT/SIGTERM
-  std::string profile = "ms400";
-  std::string classifier = "rtl";
-  std::string out_dir = "out";
   std::string card_control_address;  // unit-0 address presented to the firmware ("" = listen)
-  bool quiet = false;
 };
 
 // Runs until a signal or the duration; returns the report (also written to report.json).

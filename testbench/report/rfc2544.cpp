@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/text.hpp"
 #include "stimulus/traffic.hpp"
 
 namespace dfc::tb::rfc2544 {
@@ -29,10 +30,7 @@ std::string fmt(double v, int prec = 6) {
 
 std::vector<std::string> parse_sizes(const std::string& list) {
   std::vector<std::string> out;
-  std::istringstream is(list);
-  std::string s;
-  while (std::getline(is, s, ',')) {
-    if (s.empty()) continue;
+  for (const std::string& s : common::split(list, ',')) {
     if (s != "imix") {
       size_t used = 0;
       unsigned long v = 0;

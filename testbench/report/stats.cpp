@@ -3,8 +3,9 @@
 #include <iomanip>
 #include <sstream>
 
-#include "report/stats.hpp"
+#include "common/text.hpp"
 #include "report/coverage_html.hpp"
+#include "report/stats.hpp"
 
 namespace dfc::tb {
 using nlohmann::json;
@@ -101,16 +102,7 @@ json LatencyStats::to_json() const {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else o += c;
-  }
-  return o;
-}
+using common::html_escape;
 
 std::string num(double v) {
   std::ostringstream o;
@@ -132,7 +124,7 @@ std::string line_chart(const std::string& title, const std::string& ylabel, cons
   ymax *= 1.1;
   std::ostringstream o;
   o << "<svg width='" << W << "' height='" << H << "' xmlns='http://www.w3.org/2000/svg' font-family='sans-serif' font-size='11'>";
-  o << "<text x='" << W / 2 - R / 2 << "' y='16' text-anchor='middle' font-size='13' font-weight='bold'>" << esc(title) << "</text>";
+  o << "<text x='" << W / 2 - R / 2 << "' y='16' text-anchor='middle' font-size='13' font-weight='bold'>" << html_escape(title) << "</text>";
   o << "<rect x='" << L << "' y='" << T << "' width='" << W - L - R << "' height='" << H - T - B << "' fill='none' stroke='#999'/>";
   for (int i = 0; i <= 4; ++i) {
     const double yv = ymax * i / 4;
@@ -144,7 +136,7 @@ std::string line_chart(const std::string& title, const std::string& ylabel, cons
     o << "<text x='" << xx << "' y='" << H - B + 15 << "' text-anchor='middle'>" << num(xv * 1e3) << "</text>";
   }
   o << "<text x='" << (L + W - R) / 2 << "' y='" << H - 5 << "' text-anchor='middle'>simulated time (ms)</text>";
-  o << "<text x='12' y='" << (T + H - B) / 2 << "' transform='rotate(-90 12 " << (T + H - B) / 2 << ")' text-anchor='middle'>" << esc(ylabel) << "</text>";
+  o << "<text x='12' y='" << (T + H - B) / 2 << "' transform='rotate(-90 12 " << (T + H - B) / 2 << ")' text-anchor='middle'>" << html_escape(ylabel) << "</text>";
   int k = 0;
   for (auto& [name, v] : ys) {
     const char* col = kColors[k % 8];
@@ -153,7 +145,7 @@ std::string line_chart(const std::string& title, const std::string& ylabel, cons
       o << L + (W - L - R) * (x[i] / xmax) << "," << H - B - (H - T - B) * (v[i] / ymax) << " ";
     o << "'/>";
     o << "<rect x='" << W - R + 10 << "' y='" << T + 14 * k << "' width='10' height='10' fill='" << col << "'/>";
-    o << "<text x='" << W - R + 25 << "' y='" << T + 9 + 14 * k << "'>" << esc(name) << "</text>";
+    o << "<text x='" << W - R + 25 << "' y='" << T + 9 + 14 * k << "'>" << html_escape(name) << "</text>";
     ++k;
   }
   o << "</svg>";
@@ -166,7 +158,7 @@ std::string bar_chart(const std::string& title, const std::vector<double>& edges
   for (double c : counts) cmax = std::max(cmax, c);
   std::ostringstream o;
   o << "<svg width='" << W << "' height='" << H << "' xmlns='http://www.w3.org/2000/svg' font-family='sans-serif' font-size='11'>";
-  o << "<text x='" << W / 2 << "' y='16' text-anchor='middle' font-size='13' font-weight='bold'>" << esc(title) << "</text>";
+  o << "<text x='" << W / 2 << "' y='16' text-anchor='middle' font-size='13' font-weight='bold'>" << html_escape(title) << "</text>";
   const double bw = double(W - L - R) / double(std::max<size_t>(1, counts.size()));
   for (size_t i = 0; i < counts.size(); ++i) {
     const double h = (H - T - B) * counts[i] / cmax;
@@ -200,15 +192,15 @@ std::string render_report_html(const json& r) {
        "td:first-child,th:first-child{text-align:left}.fail{color:#b00;font-weight:bold}.pass{color:#070}</style>"
        "</head><body>";
   const json& sc = r.value("scenario", json::object());
-  o << "<h1>dfcsim report</h1><p>" << esc(sc.value("name", std::string("run"))) << " &mdash; profile "
-    << esc(sc.value("profile", std::string("?"))) << ", classifier " << esc(sc.value("classifier", std::string("?")))
+  o << "<h1>dfcsim report</h1><p>" << html_escape(sc.value("name", std::string("run"))) << " &mdash; profile "
+    << html_escape(sc.value("profile", std::string("?"))) << ", classifier " << html_escape(sc.value("classifier", std::string("?")))
     << "</p>";
   if (r.contains("expectations")) {
     const auto& f = r["expectations"];
     o << "<p class='" << (f.empty() ? "pass'>All expectations met" : "fail'>Expectations failed") << "</p>";
     if (!f.empty()) {
       o << "<ul>";
-      for (auto& x : f) o << "<li class='fail'>" << esc(x.get<std::string>()) << "</li>";
+      for (auto& x : f) o << "<li class='fail'>" << html_escape(x.get<std::string>()) << "</li>";
       o << "</ul>";
     }
   }
@@ -220,10 +212,10 @@ std::string render_report_html(const json& r) {
   if (r.contains("utilisation")) {
     // Busy fraction per block; the bottleneck (busiest) is highlighted.
     const std::string bn = r.value("bottleneck", std::string());
-    o << "<h2>Utilisation</h2><p>Bottleneck: <b>" << esc(bn) << "</b></p><table><tr><th>resource</th><th>busy</th><th></th></tr>";
+    o << "<h2>Utilisation</h2><p>Bottleneck: <b>" << html_escape(bn) << "</b></p><table><tr><th>resource</th><th>busy</th><th></th></tr>";
     for (auto it = r["utilisation"].begin(); it != r["utilisation"].end(); ++it) {
       const double v = it.value().get<double>();
-      o << "<tr><td>" << (it.key() == bn ? "<b>" + esc(it.key()) + "</b>" : esc(it.key())) << "</td><td>"
+      o << "<tr><td>" << (it.key() == bn ? "<b>" + html_escape(it.key()) + "</b>" : html_escape(it.key())) << "</td><td>"
         << num(100.0 * v) << " %</td><td style='text-align:left'><div style='background:#4a7;height:10px;width:"
         << static_cast<int>(200 * v) << "px'></div></td></tr>";
     }
@@ -232,7 +224,7 @@ std::string render_report_html(const json& r) {
   if (r.contains("drops")) {
     o << "<h2>Drops by reason</h2><table><tr><th>reason</th><th>count</th></tr>";
     for (auto it = r["drops"].begin(); it != r["drops"].end(); ++it)
-      o << "<tr><td>" << esc(it.key()) << "</td><td>" << it.value() << "</td></tr>";
+      o << "<tr><td>" << html_escape(it.key()) << "</td><td>" << it.value() << "</td></tr>";
     o << "</table>";
   }
   if (r.contains("timeseries")) {
@@ -255,8 +247,8 @@ std::string render_report_html(const json& r) {
   if (r.contains("copies_per_destination")) {
     o << "<h2>Content destinations</h2><table><tr><th>destination</th><th>copies</th><th>bytes</th><th>pcap</th></tr>";
     for (auto it = r["copies_per_destination"].begin(); it != r["copies_per_destination"].end(); ++it)
-      o << "<tr><td>" << esc(it.key()) << "</td><td>" << it.value()["copies"] << "</td><td>" << it.value()["bytes"]
-        << "</td><td>" << esc(it.value()["pcap"].get<std::string>()) << "</td></tr>";
+      o << "<tr><td>" << html_escape(it.key()) << "</td><td>" << it.value()["copies"] << "</td><td>" << it.value()["bytes"]
+        << "</td><td>" << html_escape(it.value()["pcap"].get<std::string>()) << "</td></tr>";
     o << "</table>";
   }
   if (r.contains("coverage")) o << coverage_tables_html(r["coverage"]);

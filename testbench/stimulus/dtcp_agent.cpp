@@ -3,9 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <algorithm>
-#include <cctype>
 #include <sstream>
+
+#include "common/text.hpp"
 
 namespace dfc::tb {
 
@@ -23,16 +23,8 @@ std::string hmac_sha1_hex(const std::string& key, const std::string& data) {
   return out;
 }
 
-namespace {
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-}  // namespace
+using common::lower;
+using common::trim;
 
 std::optional<std::string> DtcpReply::get(const std::string& n) const {
   auto it = params.find(n);

@@ -28,4 +28,17 @@ bool PcapStream::next(Packet& out) {
   return true;
 }
 
+std::unique_ptr<MonitoredStream> open_traffic(const TrafficChoice& t) {
+  if (!t.pcap_in.empty())
+    return std::make_unique<PcapStream>(t.pcap_in, t.line_rate, t.packets.value_or(UINT64_MAX), t.replay);
+  if (t.spec) {
+    TrafficSpec ts = TrafficSpec::parse(*t.spec);
+    if (t.seed) ts.seed = *t.seed;
+    if (t.packets) ts.packets = *t.packets;
+    return std::make_unique<GeneratorStream>(ts);
+  }
+  if (t.given) return std::make_unique<VectorStream>(*t.given);
+  return nullptr;
+}
+
 }  // namespace dfc::tb

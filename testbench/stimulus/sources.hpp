@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,22 @@ class PcapStream : public MonitoredStream {
   uint64_t cap_, seq_ = 0, base_ = 0, last_ = 0;
   bool have_base_ = false;
 };
+
+// The monitored traffic of a run or of serve, chosen the same way for both: a pcap (replayed
+// with its timing or at line rate, at most `packets` records), else the generator when there
+// is a `spec` (its seed and packet count overridden when given), else the packets given in
+// memory.
+struct TrafficChoice {
+  std::string pcap_in;
+  bool line_rate = false;
+  PcapReplay replay;
+  std::optional<std::string> spec;  // TrafficSpec::parse syntax
+  std::optional<uint64_t> seed, packets;
+  const std::vector<Packet>* given = nullptr;
+};
+
+// The stream of that choice; nullptr when there is no traffic (no pcap, no spec, nothing given).
+// Throws std::invalid_argument / std::runtime_error on a bad spec or an unreadable pcap.
+std::unique_ptr<MonitoredStream> open_traffic(const TrafficChoice& t);
 
 }  // namespace dfc::tb

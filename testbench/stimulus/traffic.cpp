@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/text.hpp"
+
 namespace dfc::tb {
 namespace {
 
@@ -13,8 +15,7 @@ double parse_number(const std::string& key, const std::string& v) {
   try {
     size_t used = 0;
     double x = std::stod(v, &used);
-    std::string suffix = v.substr(used);
-    for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string suffix = common::lower(v.substr(used));
     if (suffix == "k") x *= 1e3;
     else if (suffix == "m") x *= 1e6;
     else if (suffix == "g") x *= 1e9;
@@ -176,10 +177,7 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
   TrafficSpec t;
   FlowTemplate m;
   bool have_match = false;
-  std::istringstream is(spec);
-  std::string kv;
-  while (std::getline(is, kv, ',')) {
-    if (kv.empty()) continue;
+  for (const std::string& kv : common::split(spec, ',')) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) throw std::invalid_argument("traffic spec: '" + kv + "' is not key=value");
     const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);

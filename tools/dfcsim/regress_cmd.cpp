@@ -2,13 +2,9 @@
 
 #include "coverage_merge.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -22,9 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.hpp"
 #include "common/errors.hpp"
-#include "report_exception.hpp"
+#include "common/process.hpp"
+#include "common/text.hpp"
 #include "regress_slurm.hpp"
+#include "report_exception.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -40,14 +39,7 @@ struct Entry {
   int line = 0;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::istringstream is(s);
-  std::string t;
-  while (std::getline(is, t, sep))
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
+using common::split;
 
 // regress.list: "<scenario path> <labels,comma,separated> <seeds,comma,separated>" per line,
 // '#' comments. Paths are relative to the list file.
@@ -81,21 +73,16 @@ std::vector<Entry> load_list(const std::string& path) {
   return out;
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
 void run_one(RegressTask& t) {
   const auto t0 = std::chrono::steady_clock::now();
-  FILE* p = popen((t.cmd + " 2>&1").c_str(), "r");
-  if (!p) {
+  common::CommandResult r = common::run_command(t.cmd);
+  if (!r.started) {
     t.rc = -1;
     t.output = "cannot start: " + t.cmd;
     return;
   }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) t.output.append(buf, n);
-  const int st = pclose(p);
-  t.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  t.output = std::move(r.output);
+  t.rc = r.shell_exit_code();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -122,23 +109,8 @@ void run_local(std::vector<RegressTask>& tasks, unsigned jobs) {
   for (auto& t : pool) t.join();
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') o += ' ';
-        else o += c;
-    }
-  }
-  return o;
-}
-
 void write_junit(const std::string& path, const std::string& label, const std::vector<RegressTask>& results) {
+  using common::xml_escape;
   std::ofstream x(path);
   if (!x) throw tb::RunFailure(path + ": cannot write JUnit file");
   size_t failed = 0;
@@ -160,23 +132,6 @@ void write_junit(const std::string& path, const std::string& label, const std::v
 
 }  // namespace
 
-// Sums the counters of functional-coverage objects (nested objects of numbers); other values
-// keep the first one seen.
-void merge_coverage(json& into, const json& add) {
-  if (!add.is_object()) return;
-  for (auto it = add.begin(); it != add.end(); ++it) {
-    if (!into.contains(it.key())) {
-      into[it.key()] = it.value();
-    } else if (it.value().is_object()) {
-      merge_coverage(into[it.key()], it.value());
-    } else if (it.value().is_number_unsigned() && into[it.key()].is_number_unsigned()) {
-      into[it.key()] = into[it.key()].get<uint64_t>() + it.value().get<uint64_t>();
-    } else if (it.value().is_number() && into[it.key()].is_number()) {
-      into[it.key()] = into[it.key()].get<double>() + it.value().get<double>();
-    }
-  }
-}
-
 // Merged functional coverage of every run that wrote a report: coverage.json in the output
 // directory, with the number of runs merged.
 json merge_reports(const std::vector<RegressTask>& tasks) {
@@ -187,7 +142,7 @@ json merge_reports(const std::vector<RegressTask>& tasks) {
     if (!f) continue;
     try {
       const json r = json::parse(f);
-      if (r.contains("coverage")) merge_coverage(cov, r["coverage"]), ++n;
+      if (r.contains("coverage")) merge_counters(cov, r["coverage"]), ++n;
     } catch (const json::exception&) {
       // A run that died while writing its report is a failure already; nothing to merge.
     }
@@ -208,18 +163,108 @@ std::string default_list(const std::string& self) {
   return std::string(DFC_SOURCE_DIR) + "/testbench/regress.list";
 }
 
+using dfc::tools::RegressTask;
+
+struct RegressOpts {
+  std::string label = "default", list, junit, out = "out/regress", self, partition;
+  unsigned seeds = 0, jobs = 1;
+  bool slurm = false;
+  double slurm_timeout_s = 3600;
+};
+
+// The (scenario, seed) matrix of the entries carrying the label, each a `dfcsim run` command.
+std::vector<RegressTask> plan_tasks(const RegressOpts& o, const std::string& self, const std::string& list) {
+  using dfc::common::shell_quote;
+  std::vector<RegressTask> tasks;
+  for (const auto& e : dfc::tools::load_list(list)) {
+    if (std::find(e.labels.begin(), e.labels.end(), o.label) == e.labels.end()) continue;
+    std::vector<uint64_t> seeds = e.seeds;
+    if (o.seeds) {
+      seeds.clear();
+      for (unsigned s = 1; s <= o.seeds; ++s) seeds.push_back(s);
+    }
+    for (uint64_t s : seeds) {
+      RegressTask t;
+      t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s);
+      t.out = fs::absolute(fs::path(o.out) / t.name).string();
+      t.cmd = shell_quote(self) + " run " + shell_quote(e.scenario) + " --seed " + std::to_string(s) + " --out " +
+              shell_quote(t.out) + " -q";
+      tasks.push_back(std::move(t));
+    }
+  }
+  return tasks;
+}
+
+// Runs the matrix (locally or as a Slurm job array), writes JUnit and coverage.json.
+void run_tasks(const RegressOpts& o, std::vector<RegressTask>& tasks) {
+  fs::create_directories(o.out);
+  if (o.slurm)
+    dfc::tools::run_slurm(tasks, fs::absolute(o.out).string(), o.partition, o.slurm_timeout_s);
+  else
+    dfc::tools::run_local(tasks, o.jobs);
+  if (!o.junit.empty()) dfc::tools::write_junit(o.junit, o.label, tasks);
+  const nlohmann::json cov = dfc::tools::merge_reports(tasks);
+  std::ofstream(fs::path(o.out) / "coverage.json") << cov.dump(2) << "\n";
+}
+
+// Functional coverage merged over every run and seed against the plan, with its holes.
+void report_coverage(const RegressOpts& o, const std::vector<RegressTask>& tasks) {
+  std::vector<std::string> dirs;
+  for (const auto& r : tasks) dirs.push_back(r.out);
+  const auto cov = dfc::tools::merge_run_reports(dirs);
+  dfc::tools::print_coverage_summary(cov, std::cout);
+  std::ofstream(fs::path(o.out) / "coverage-merged.json") << dfc::tools::coverage_json(cov).dump(1) << "\n";
+}
+
+// The pass count and every failure with the command that reruns it; the number of failures.
+size_t print_results(const RegressOpts& o, const std::vector<RegressTask>& tasks) {
+  size_t failed = 0;
+  for (const auto& r : tasks) failed += r.rc != 0;
+  std::cout << tasks.size() - failed << "/" << tasks.size() << " passed (label " << o.label
+            << "); merged coverage: " << (fs::path(o.out) / "coverage.json").string() << "\n";
+  if (!failed) return 0;
+  std::cout << "\nFailures (rerun each with the command shown):\n";
+  for (const auto& r : tasks)
+    if (r.rc != 0) {
+      std::cout << "  " << r.name << " (exit " << r.rc << ")\n    " << r.cmd << "\n";
+      std::istringstream is(r.output);
+      std::string l;
+      int shown = 0;
+      while (std::getline(is, l) && shown++ < 8) std::cout << "      | " << l << "\n";
+    }
+  return failed;
+}
+
+void regress(const RegressOpts& o) {
+  std::string self = o.self;
+  std::error_code ec;
+  if (auto p = fs::read_symlink("/proc/self/exe", ec); !ec) self = p.string();
+  const std::string list = o.list.empty() ? default_list(self) : o.list;
+  std::vector<RegressTask> tasks;
+  try {
+    tasks = plan_tasks(o, self, list);
+  } catch (const std::exception& e) {
+    std::cerr << "dfcsim regress: " << e.what() << "\n";
+    throw CLI::RuntimeError(dfc::tools::kExitBadInput);
+  }
+  if (tasks.empty()) {
+    std::cerr << "dfcsim regress: no entry of " << list << " carries the label '" << o.label << "'\n";
+    throw CLI::RuntimeError(dfc::tools::kExitBadInput);
+  }
+  try {
+    run_tasks(o, tasks);
+  } catch (...) {
+    throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim regress"));
+  }
+  report_coverage(o, tasks);
+  if (print_results(o, tasks)) throw CLI::RuntimeError(dfc::tools::kExitExpectations);
+}
+
 }  // namespace
 
 void add_regress_subcommand(CLI::App& app, const char* argv0) {
-  using dfc::tools::RegressTask;
   auto* cmd = app.add_subcommand("regress", "run the regression list; exit 3 when any run failed");
-  struct Opts {
-    std::string label = "default", list, junit, out = "out/regress", self, partition;
-    unsigned seeds = 0, jobs = 1;
-    bool slurm = false;
-    double slurm_timeout_s = 3600;
-  };
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<RegressOpts>();
   o->self = argv0;
   cmd->add_option("--label", o->label, "run the entries carrying this label (default: default)");
   cmd->add_option("--seeds", o->seeds, "run seeds 1..N for every entry instead of the listed seeds")
@@ -238,72 +283,5 @@ void add_regress_subcommand(CLI::App& app, const char* argv0) {
       ->needs(slurm)
       ->check(CLI::Range(1.0, 1e6));
   slurm->excludes(jobs);
-  cmd->callback([o]() {
-    std::string self = o->self;
-    std::error_code ec;
-    if (auto p = fs::read_symlink("/proc/self/exe", ec); !ec) self = p.string();
-    const std::string list = o->list.empty() ? default_list(self) : o->list;
-    std::vector<dfc::tools::RegressTask> tasks;
-    try {
-      for (const auto& e : dfc::tools::load_list(list)) {
-        if (std::find(e.labels.begin(), e.labels.end(), o->label) == e.labels.end()) continue;
-        std::vector<uint64_t> seeds = e.seeds;
-        if (o->seeds) {
-          seeds.clear();
-          for (unsigned s = 1; s <= o->seeds; ++s) seeds.push_back(s);
-        }
-        for (uint64_t s : seeds) {
-          RegressTask t;
-          t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s);
-          t.out = fs::absolute(fs::path(o->out) / t.name).string();
-          t.cmd = dfc::tools::quote(self) + " run " + dfc::tools::quote(e.scenario) + " --seed " +
-                  std::to_string(s) + " --out " + dfc::tools::quote(t.out) + " -q";
-          tasks.push_back(std::move(t));
-        }
-      }
-    } catch (const std::exception& e) {
-      std::cerr << "dfcsim regress: " << e.what() << "\n";
-      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
-    }
-    if (tasks.empty()) {
-      std::cerr << "dfcsim regress: no entry of " << list << " carries the label '" << o->label << "'\n";
-      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
-    }
-    try {
-      fs::create_directories(o->out);
-      if (o->slurm)
-        dfc::tools::run_slurm(tasks, fs::absolute(o->out).string(), o->partition, o->slurm_timeout_s);
-      else
-        dfc::tools::run_local(tasks, o->jobs);
-      if (!o->junit.empty()) dfc::tools::write_junit(o->junit, o->label, tasks);
-      const nlohmann::json cov = dfc::tools::merge_reports(tasks);
-      std::ofstream(fs::path(o->out) / "coverage.json") << cov.dump(2) << "\n";
-    } catch (...) {
-      throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim regress"));
-    }
-    size_t failed = 0;
-    for (const auto& r : tasks) failed += r.rc != 0;
-    {  // Functional coverage merged over every run and seed against the plan, with its holes.
-      std::vector<std::string> dirs;
-      for (const auto& r : tasks) dirs.push_back(r.out);
-      const auto cov = dfc::tools::merge_run_reports(dirs);
-      dfc::tools::print_coverage_summary(cov, std::cout);
-      std::ofstream(fs::path(o->out) / "coverage-merged.json") << dfc::tools::coverage_json(cov).dump(1) << "\n";
-    }
-    for (const auto& r : tasks) failed += r.rc != 0;
-    std::cout << tasks.size() - failed << "/" << tasks.size() << " passed (label " << o->label
-              << "); merged coverage: " << (fs::path(o->out) / "coverage.json").string() << "\n";
-    if (failed) {
-      std::cout << "\nFailures (rerun each with the command shown):\n";
-      for (const auto& r : tasks)
-        if (r.rc != 0) {
-          std::cout << "  " << r.name << " (exit " << r.rc << ")\n    " << r.cmd << "\n";
-          std::istringstream is(r.output);
-          std::string l;
-          int shown = 0;
-          while (std::getline(is, l) && shown++ < 8) std::cout << "      | " << l << "\n";
-        }
-      throw CLI::RuntimeError(dfc::tools::kExitExpectations);
-    }
-  });
+  cmd->callback([o]() { regress(*o); });
 }

@@ -1,9 +1,6 @@
 #include "regress_slurm.hpp"
 
-#include <sys/wait.h>
-
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -12,6 +9,9 @@
 #include <thread>
 
 #include "common/errors.hpp"
+#include "common/file.hpp"
+#include "common/process.hpp"
+#include "common/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,29 +19,14 @@ namespace dfc::tools {
 
 namespace {
 
-std::string sh_quote(const std::string& s) {
-  std::string o = "'";
-  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return o + "'";
-}
+using common::read_file_or_empty;
+using common::shell_quote;
 
 // Runs a shell command; returns its exit status and stdout+stderr.
 int capture(const std::string& cmd, std::string& out) {
-  out.clear();
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  common::CommandResult r = common::run_command(cmd);
+  out = std::move(r.output);
+  return r.exit_code();
 }
 
 size_t finished(const fs::path& dir, size_t n) {
@@ -65,7 +50,7 @@ void run_slurm(std::vector<RegressTask>& tasks, const std::string& out_dir, cons
     // (rename), so the submitter never reads a half-written status.
     std::ofstream s(dir / "array.sh");
     s << "#!/bin/sh\n# dfcsim regress --slurm: one (scenario, seed) per array task\n"
-      << "d=" << sh_quote(dir.string()) << "\n"
+      << "d=" << shell_quote(dir.string()) << "\n"
       << "i=$SLURM_ARRAY_TASK_ID\n"
       << "cmd=$(sed -n \"$((i + 1))p\" \"$d/tasks\")\n"
       << "start=$(date +%s.%N)\n"
@@ -75,9 +60,9 @@ void run_slurm(std::vector<RegressTask>& tasks, const std::string& out_dir, cons
     if (!t || !s) throw tb::RunFailure(dir.string() + ": cannot write the job array files");
   }
   std::string cmd = "sbatch --parsable --job-name=dfcsim-regress --array=0-" + std::to_string(tasks.size() - 1) +
-                    " --chdir=" + sh_quote(out_dir) + " --output=" + sh_quote((dir / "slurm-%A_%a.out").string());
-  if (!partition.empty()) cmd += " --partition=" + sh_quote(partition);
-  cmd += " " + sh_quote((dir / "array.sh").string());
+                    " --chdir=" + shell_quote(out_dir) + " --output=" + shell_quote((dir / "slurm-%A_%a.out").string());
+  if (!partition.empty()) cmd += " --partition=" + shell_quote(partition);
+  cmd += " " + shell_quote((dir / "array.sh").string());
   std::string out;
   const int rc = capture(cmd, out);
   std::string job = out.substr(0, out.find_first_of(";\n"));
@@ -109,15 +94,15 @@ void run_slurm(std::vector<RegressTask>& tasks, const std::string& out_dir, cons
   for (size_t i = 0; i < tasks.size(); ++i) {
     RegressTask& k = tasks[i];
     const std::string id = std::to_string(i);
-    std::istringstream st(slurp(dir / ("task-" + id + ".rc")));
+    std::istringstream st(read_file_or_empty(dir / ("task-" + id + ".rc")));
     double start = 0, end = 0;
     if (st >> k.rc >> start >> end) {
       k.seconds = end - start;
-      k.output = slurp(dir / ("task-" + id + ".log"));
+      k.output = read_file_or_empty(dir / ("task-" + id + ".log"));
     } else {
       k.rc = -1;
       k.output = "Slurm job " + job + " task " + id + ": " + why_missing + "\n" +
-                 slurp(dir / ("slurm-" + job + "_" + id + ".out"));
+                 read_file_or_empty(dir / ("slurm-" + job + "_" + id + ".out"));
     }
     std::cout << (k.rc == 0 ? "PASS " : "FAIL ") << std::left << std::setw(40) << k.name << std::fixed
               << std::setprecision(2) << k.seconds << " s  (slurm " << job << "_" << id << ")\n";

@@ -4,8 +4,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace dfc::tools {
 
 struct RegressTask {
@@ -24,7 +22,5 @@ struct RegressTask {
 // Throws tb::RunFailure when sbatch is missing or refuses the job.
 void run_slurm(std::vector<RegressTask>& tasks, const std::string& out_dir, const std::string& partition,
                double timeout_s);
-
-void merge_coverage(nlohmann::json& into, const nlohmann::json& add);
 
 }  // namespace dfc::tools

@@ -1,4 +1,5 @@
-// Maps the exception in flight to the shared exit-code table (needs dfc_tb: RunFailure).
+// Maps the exception in flight to the shared exit-code table (needs dfc_tb: RunFailure, and
+// the card's ProfileError).
 #pragma once
 #include <filesystem>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "dfc/config/config.hpp"
 #include "common/errors.hpp"
 #include "cli/exit_codes.hpp"
+#include "profile.hpp"
 
 namespace dfc::tools {
 
@@ -19,6 +21,9 @@ inline int report_exception(const std::string& who) {
     return e.get_exit_code();
   } catch (const config::ConfigError& e) {
     std::cerr << who << ": configuration error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const model::ProfileError& e) {  // --profile, --set or a scenario's profile keys
+    std::cerr << who << ": profile error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const tb::RunFailure& e) {
     std::cerr << who << ": error: " << e.what() << "\n";

@@ -1,8 +1,5 @@
 #include "rfc2544_cmd.hpp"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/exit_codes.hpp"
+#include "common/process.hpp"
+#include "common/text.hpp"
 #include "report/rfc2544.hpp"
 
 namespace fs = std::filesystem;
@@ -17,11 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string o = "'";
-  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return o + "'";
-}
+using dfc::common::shell_quote;
 
 struct Opts {
   std::string self, profile, config, dtcp, traffic, sizes, out = "out/rfc2544", classifier;
@@ -38,24 +34,19 @@ constexpr const char* kDefaultTraffic =
 json run_trial(const Opts& o, const dfc::tb::rfc2544::Trial& t) {
   const fs::path dir = fs::path(o.out) / "trials" / t.size;
   fs::remove_all(dir);
-  std::string cmd = quote(o.self) + " run -q --config " + quote(o.config) + " --dtcp " + quote(o.dtcp) +
-                    " --traffic " + quote(t.traffic) + " --out " + quote(dir.string());
-  if (!o.profile.empty()) cmd += " --profile " + quote(o.profile);
-  for (const auto& s : o.sets) cmd += " --set " + quote(s);
-  if (!o.classifier.empty()) cmd += " --classifier " + quote(o.classifier);
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) throw std::runtime_error("cannot start: " + cmd);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  const int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::string cmd = shell_quote(o.self) + " run -q --config " + shell_quote(o.config) + " --dtcp " +
+                    shell_quote(o.dtcp) + " --traffic " + shell_quote(t.traffic) + " --out " + shell_quote(dir.string());
+  if (!o.profile.empty()) cmd += " --profile " + shell_quote(o.profile);
+  for (const auto& s : o.sets) cmd += " --set " + shell_quote(s);
+  if (!o.classifier.empty()) cmd += " --classifier " + shell_quote(o.classifier);
+  const dfc::common::CommandResult child = dfc::common::run_command(cmd);
+  if (!child.started) throw std::runtime_error("cannot start: " + cmd);
+  const int rc = child.exit_code();
   std::ifstream f(dir / "report.json");
   json r = json::parse(f, nullptr, false);
   // Exit 3 = the run's own expectations failed: still a valid trial (judged here).
   if ((rc != 0 && rc != 3) || !r.is_object())
-    throw std::runtime_error("trial failed (exit " + std::to_string(rc) + "): " + cmd + "\n" + out);
+    throw std::runtime_error("trial failed (exit " + std::to_string(rc) + "): " + cmd + "\n" + child.output);
   return r;
 }
 
@@ -116,10 +107,10 @@ void add_rfc2544_subcommand(CLI::App& app, const char* argv0) {
       }
     } catch (const std::invalid_argument& e) {
       std::cerr << "dfcsim rfc2544: " << e.what() << "\n";
-      throw CLI::RuntimeError(2);
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
     } catch (const std::exception& e) {
       std::cerr << "dfcsim rfc2544: error: " << e.what() << "\n";
-      throw CLI::RuntimeError(2);
+      throw CLI::RuntimeError(dfc::tools::kExitBadInput);
     }
   });
 }

@@ -1,23 +1,22 @@
 #include "serve_cmd.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <sstream>
 
-#include "dfc/config/config.hpp"
+#include <memory>
+
+#include "cli/exit_codes.hpp"
 #include "host/serve.hpp"
 #include "replay_options.hpp"
 #include "report_exception.hpp"
+#include "sim_options_cli.hpp"
 
 void add_serve_subcommand(CLI::App& app) {
   auto opt = std::make_shared<dfc::tb::ServeOptions>();
-  auto config_path = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
       "serve", "run the card in real time: DTCP on UDP sockets (each control source's service-port), "
                "notifications to the notification-targets, copies to cdest-<id>.pcap; ends on SIGINT/SIGTERM");
-  sub->add_option("--config", *config_path, "DFC configuration (Junos syntax)")->required()->check(CLI::ExistingFile);
+  auto sim = dfc::tools::add_sim_options(sub, "report.json, report.html, cdest-<id>.pcap, dtcp.log", "only the ready line");
+  sim->config()->required();
   sub->add_option("--listen", opt->listen, "local address of the service-port sockets")->capture_default_str();
   sub->add_option("--notify-to", opt->notify_to,
                   "send notifications to this address instead of the configured target address (port kept)");
@@ -35,25 +34,19 @@ void add_serve_subcommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   sub->add_option("--duration", opt->duration_s, "stop after S seconds (0: run until SIGINT/SIGTERM)")
       ->check(CLI::Range(0.0, 1e7))->capture_default_str();
-  sub->add_option("--out", opt->out_dir, "output directory (report.json, cdest-<id>.pcap, dtcp.log)")
-      ->capture_default_str();
-  sub->add_option("--profile", opt->profile, "card profile")->check(CLI::IsMember({"ms3", "ms400"}))->capture_default_str();
-  sub->add_option("--classifier", opt->classifier, "classifier implementation")
-      ->check(CLI::IsMember({"rtl", "model"}))->capture_default_str();
   sub->add_option("--control-address", opt->card_control_address,
                   "unit-0 address the firmware sees as the request destination (default: --listen)");
-  sub->add_flag("-q,--quiet", opt->quiet, "only the ready line");
-  sub->callback([opt, config_path]() {
+  sub->callback([opt, sim]() {
+    int rc = dfc::tools::kExitOk;
     try {
-      std::ifstream f(*config_path, std::ios::binary);
-      if (!f) throw std::runtime_error(*config_path + ": cannot open configuration file");
-      std::ostringstream s;
-      s << f.rdbuf();
-      opt->config_text = s.str();
-      opt->config_name = *config_path;
+      sim->read_config(opt->sim);
+      sim->apply(opt->sim);
       dfc::tb::serve(*opt);
+      if (dfc::tools::report_lockstep_divergence("dfcsim serve")) rc = dfc::tools::kExitRunFailure;
     } catch (...) {
-      throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim serve"));
+      rc = dfc::tools::report_lockstep_divergence("dfcsim serve") ? dfc::tools::kExitRunFailure
+                                                                   : dfc::tools::report_exception("dfcsim serve");
     }
+    if (rc != dfc::tools::kExitOk) throw CLI::RuntimeError(rc);
   });
 }

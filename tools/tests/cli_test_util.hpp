@@ -1,36 +1,23 @@
-// Small helpers of the command-line tests: run a shell command, read a file.
+// Small helpers of the command-line tests: run a shell command, read a file (the testbench's
+// common helpers, dfc_common, under the names the tests use).
 #pragma once
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "common/file.hpp"
+#include "common/process.hpp"
 
 namespace dfc::test {
 
 struct Cmd {
-  int rc = -1;
+  int rc = -1;      // exit code; -1 when it did not start or did not exit normally
   std::string out;  // stdout and stderr together
 };
 
 inline Cmd sh(const std::string& cmd) {
-  Cmd r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  common::CommandResult r = common::run_command(cmd);
+  return {r.exit_code(), std::move(r.output)};
 }
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+inline std::string slurp(const std::string& path) { return common::read_file_or_empty(path); }
 
 }  // namespace dfc::test

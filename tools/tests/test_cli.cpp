@@ -1,4 +1,4 @@
-// Command-line conventions (issue 14): --version, the exit-code table of every command,
+// Command-line conventions: --version, the exit-code table of every command,
 // tcpreplay-style input (SLL/SLL2, --pcap-filter, --pps, --mbps, --multiplier, --loop),
 // dtcp.pcap decoded by tshark with the dissector, `regress --jobs`.
 #include <arpa/inet.h>
@@ -124,7 +124,8 @@ TEST(Cli, ExitCodesOfRun) {
   TmpDir d("run");
   EXPECT_EQ(sh(kDfcsim).rc, 2) << "no subcommand";
   EXPECT_EQ(sh(kDfcsim + " run --no-such-option").rc, 2);
-  EXPECT_EQ(sh(kDfcsim + " run --profile ms9").rc, 2) << "CLI11's 105 is mapped to 2";
+  EXPECT_EQ(sh(kDfcsim + " run --classifier nosuch").rc, 2) << "CLI11's 105 is mapped to 2";
+  EXPECT_EQ(sh(kDfcsim + " run --profile ms9").rc, 2) << "neither a built-in profile nor a file";
   EXPECT_EQ(sh(kDfcsim + " run --pcap-filter 'udp'").rc, 2) << "--pcap-filter needs --pcap-in";
   std::ofstream(d / "bad.conf") << "services { dynamic-flow-capture { nonsense; } }\n";
   EXPECT_EQ(sh(kDfcsim + " run -q --config '" + (d / "bad.conf") + "' --out '" + (d / "o") + "'").rc, 2);

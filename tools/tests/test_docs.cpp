@@ -1,4 +1,4 @@
-// Docs that cannot drift (issue 14): every option the user guides name exists in the matching
+// Docs that cannot drift: every option the user guides name exists in the matching
 // --help, and every report.json field the user guide names exists in a real run's report.
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// `dfcsim run --wave vcd|fst [--wave-window FROM_US:TO_US]` and `classbench --wave` (issue 14):
+// `dfcsim run --wave vcd|fst [--wave-window FROM_US:TO_US]` and `classbench --wave`:
 // the files exist, hold the named card signals, their timestamps are monotonic and inside the
 // run's SystemC time span (and the window), and a core's busy edges line up with the DTCP
 // request and reply times in dtcp.pcap (the same time base).

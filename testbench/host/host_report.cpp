@@ -1,0 +1,211 @@
+// The host's report (report.json: every field run and serve share), its human summary, and
+// the files both modes write at the end.
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "classifier/classifier_lockstep.hpp"
+#include "dfc/dtcp/server.hpp"
+#include "dfc/fw/firmware.hpp"
+#include "host/host_impl.hpp"
+#include "report/accounting.hpp"
+#include "wave_host.hpp"
+
+namespace dfc::tb {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json Host::Impl::report_dtcp_server() const {
+  // The firmware's own view: control-protocol counters, per control source, per content
+  // destination (jnxDfcCSTable / jnxDfcCDTable) and per criterion.
+  dtcp::Server& srv = fw->server();
+  json r = json::object();
+  json sc = json::object();
+  srv.counters().visit([&](const char* k, uint64_t v) { sc[k] = v; });
+  json css = json::object();
+  for (const auto& c : srv.control_source_stats()) {
+    json cj = json::object();
+    c.counters.visit([&](const char* k, uint64_t v) { cj[k] = v; });
+    cj["group"] = c.group;
+    cj["dynamic_criteria_active"] = c.dynamic_criteria_active;
+    cj["static_criteria_active"] = c.static_criteria_active;
+    if (c.has_sequence_number) cj["sequence_number"] = c.sequence_number;
+    css[c.id] = cj;
+  }
+  json cds = json::object();
+  for (const auto& d : srv.content_destination_stats()) {
+    const config::CaptureGroup* g = nullptr;
+    for (const auto& cg : cfg.capture_groups)
+      if (cg.name == d.group) g = &cg;
+    cds[g ? fw::copy_label(cfg, *g, d.id) : d.id] = {{"criteria", d.criteria}, {"matched_packets", d.matched_packets},
+                 {"matched_bytes", d.matched_bytes}, {"congestion_notifications", d.congestion_notifications},
+                 {"soft_congested", int(d.soft_congested)}, {"soft_episodes", d.soft_episodes},
+                 {"soft_cleared", d.soft_cleared}};
+  }
+  json crit = json::array();
+  for (const auto& c : srv.criteria())
+    crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},
+                    {"priority", c.priority}, {"static", c.is_static},
+                    {"matching_packets", c.matching_packets}, {"matching_bytes", c.matching_bytes},
+                    {"classifier_entries", fw->classifier().entries_used(c.rule)}});
+  r["dtcp_server"] = sc;
+  r["control_sources"] = css;
+  r["content_destinations"] = cds;
+  r["criteria"] = crit;
+  r["criteria_active"] = srv.active_criteria();
+  r["restarts"] = srv.restarts();
+  return r;
+}
+
+json Host::Impl::report_accounting() const {
+  const model::CardStats& cs = card->stats();
+  const fw::PipelineStats& ps = fw->pipeline_stats();
+  AccountingInputs ai;
+  ai.packets_in = cs.monitor_offered;
+  ai.processed = cs.monitor_packets;
+  ai.ingress_drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+  ai.egress_accepted = cs.egress_copies;
+  ai.egress_dropped_queue = cs.egress_dropped_queue;
+  for (const auto& [id, n] : copies_written) ai.copies_written += n;
+  ai.fw_packets_in = ps.packets_in;
+  ai.matched = ps.packets_matched;
+  ai.unmatched = ps.packets_unmatched;
+  ai.not_intercepted = ps.not_intercepted;
+  ai.copies_chosen = ps.copies_chosen;
+  ai.copies_sent = ps.copies_sent;
+  ai.copies_max_duplicates = ps.copies_dropped_max_duplicates;
+  ai.copies_tx_queue_full = ps.copies_dropped_tx_queue;
+  ai.copies_unknown_destination = ps.copies_dropped_unknown_destination;
+  for (const auto& [id, n] : ps.copies_per_destination) ai.copies_per_destination_sum += n;
+  return accounting_json(ai);
+}
+
+json Host::report() {
+  Impl& m = *impl_;
+  m.wall_s = std::chrono::duration<double>(HostClock::now() - m.wall0).count();
+  const model::CardStats& cs = m.card->stats();
+  const fw::PipelineStats& ps = m.fw->pipeline_stats();
+  json r;
+  r["scenario"] = {{"name", m.opt.name}, {"config", m.opt.sim.config_name}, {"profile", m.prof.name},
+                   {"classifier", m.cls_name}};
+  r["packets_in"] = cs.monitor_offered;  // monitored packets that arrived at unit 1
+  r["bytes_in"] = ps.bytes_in;
+  r["control_requests"] = cs.control_packets;
+  json drops;
+  drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+  for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
+  drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
+  // A copy the egress queue refuses is counted by the card and by the firmware (transmit
+  // returned false): once here.
+  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue;
+  r["drops"] = drops;
+  r["packets_matched"] = ps.packets_matched;
+  r["packets_unmatched"] = ps.packets_unmatched;
+  r["copies_chosen"] = ps.copies_chosen;
+  r["copies_sent"] = ps.copies_sent;
+  json per_dest = json::object();
+  for (const auto& [id, w] : m.writers)
+    per_dest[id] = {{"copies", m.copies_written[id]},
+                    {"bytes", ps.bytes_per_destination.count(id) ? ps.bytes_per_destination.at(id) : 0},
+                    {"pcap", w->path()}};
+  r["copies_per_destination"] = per_dest;
+  r["flow_table"] = {{"hits", ps.flow_hits}, {"misses", ps.flow_misses}, {"stale", ps.flow_stale},
+                     {"evictions", ps.flow_evictions}, {"entries", ps.flow_entries},
+                     {"peak_entries", ps.flow_entries_peak}};
+  r["classifier"] = {{"implementation", m.cls_name}, {"depth", m.prof.classifier_depth},
+                     {"entries_used", m.fw->classifier().entries_used()},
+                     {"rules", m.fw->classifier().rules()}, {"lookups", cs.bus_transactions}};
+  if (m.opt.sim.classifier == "lockstep")  // the run stopped there (the command exits 1)
+    if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
+  r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
+               {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added},
+               {"restarts", m.fw->server().restarts()}};
+  r.update(m.report_dtcp_server());
+  if (m.opt.sim.wave.on()) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
+  const double sim_s = double(cs.end_ps) / 1e12;
+  const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
+  const double done_s = double(cs.monitor_last_done_ps - cs.monitor_first_arrival_ps) / 1e12;
+  r["simulated_time_s"] = sim_s;
+  r["wall_time_s"] = m.wall_s;
+  r["simulated_packets_per_wall_second"] = m.wall_s > 0 ? double(cs.monitor_offered) / m.wall_s : 0.0;
+  // The card alone (sc_start: model, firmware, classifier, plus the testbench's per-packet
+  // hooks), without configuration and the scoreboard's final check.
+  r["card_wall_time_s"] = m.card_wall_s;
+  r["card_packets_per_wall_second"] = m.card_wall_s > 0 ? double(cs.monitor_offered) / m.card_wall_s : 0.0;
+  // Offered: monitored packets per second arriving at unit 1. Achieved: packets the firmware
+  // processed per second over the span from the first arrival to the last processing end.
+  r["offered_pps"] = offered_s > 0 ? double(cs.monitor_offered - 1) / offered_s : 0.0;
+  r["achieved_pps"] = done_s > 0 ? double(cs.monitor_packets) / done_s : 0.0;
+  json busy = json::array();
+  for (uint64_t b : cs.core_busy_ps) busy.push_back(sim_s > 0 ? double(b) / double(cs.end_ps) : 0.0);
+  r["core_utilisation"] = busy;
+  {
+    // Busy fraction of every block over the measurement window, and the busiest one.
+    json u = json::object();
+    for (const auto& [k, v] : m.card->utilisation()) u[k] = v;
+    r["utilisation"] = u;
+    r["bottleneck"] = m.card->bottleneck();
+    json pj = json::object();
+    for (const auto& [k, v] : m.prof.values()) pj[k] = v;
+    r["profile"] = pj;
+  }
+  r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
+  r["timer_events"] = cs.timer_events;
+  r["accounting"] = m.report_accounting();
+  json ov = overload_json(m.fw->overload());
+  r["overload_events"] = ov["events"];
+  ov.erase("events");
+  r["overload"] = ov;
+  m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
+                            {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
+                            {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+  m.checker->on_end(cs.end_ps);
+  json sb = m.checker->finish();
+  r["scoreboard"] = sb["scoreboard"];
+  r["coverage"] = sb["coverage"];
+  m.checker_summary = sb["summary"].get<std::string>();
+  m.checker_errors = sb["errors"];
+  r["latency"] = m.latency.to_json();
+  r["timeseries"] = m.series.to_json(cs.monitor_first_arrival_ps, cs.end_ps);
+  return r;
+}
+
+std::string Host::summary(const json& r) const {
+  const Impl& m = *impl_;
+  const model::CardStats& cs = m.card->stats();
+  const uint64_t entries = m.fw->classifier().entries_used();
+  std::ostringstream sum;
+  sum << "dfcsim: " << m.prof.name << " card, " << m.cls_name << " classifier\n";
+  sum << "  DTCP: " << cs.control_packets << " request(s), " << m.replies << " repl"
+      << (m.replies == 1 ? "y" : "ies") << ", " << m.notifications << " notification(s)";
+  if (m.bad_signatures) sum << ", " << m.bad_signatures << " with a BAD signature";
+  sum << "\n  criteria installed: " << m.criteria_added.size();
+  size_t shown = 0;
+  for (const auto& c : m.criteria_added) {
+    if (shown++ == 5) {
+      sum << " ...";
+      break;
+    }
+    sum << " [Criteria-ID " << c["criteria_id"].get<std::string>() << "]";
+  }
+  sum << " using " << entries << " classifier entr" << (entries == 1 ? "y" : "ies") << "\n";
+  sum << "  packets in: " << r["packets_in"].get<uint64_t>() << ", matched: " << r["packets_matched"].get<uint64_t>()
+      << ", copies made: " << r["copies_sent"].get<uint64_t>() << "\n";
+  for (const auto& [id, w] : m.writers)
+    sum << "    " << id << ": " << m.copies_written.at(id) << " copies -> " << w->path() << "\n";
+  sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << m.wall_s
+      << " s wall; report: " << (fs::path(m.opt.sim.out_dir) / "report.json").string() << "\n";
+  if (!m.checker_summary.empty()) {
+    sum << "  scoreboard: " << m.checker_summary << "\n";
+    for (const auto& e : m.checker_errors) sum << "    " << e.get<std::string>() << "\n";
+  }
+  return sum.str();
+}
+
+void Host::write_report(const json& report) const {
+  std::ofstream(fs::path(impl_->opt.sim.out_dir) / "report.json") << report.dump(2) << "\n";
+  std::ofstream(fs::path(impl_->opt.sim.out_dir) / "report.html") << render_report_html(report);
+}
+
+}  // namespace dfc::tb

@@ -1,0 +1,27 @@
+// What every simulation of the card takes, whatever drives it: `dfcsim run` (a scenario on
+// simulated time) and `dfcsim serve` (real time, UDP sockets) both embed one SimOptions, and
+// the host (host/host.hpp) builds the card from it. The command-line options that fill it are
+// added once, by tools/dfcsim/sim_options_cli.hpp.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/wave.hpp"
+
+namespace dfc::tb {
+
+struct SimOptions {
+  std::string config_text;                // the DFC configuration as given (the scoreboard reads it itself)
+  std::string config_name = "<config>";   // for error messages (the file name)
+  std::string profile = "ms400";          // built-in profile name or a JSON profile file
+  std::vector<std::string> profile_sets;  // KEY=VALUE overrides, applied in order (--set)
+  std::optional<uint64_t> schedule_seed;  // perturbs the cores' interleaving (--schedule-seed)
+  std::string classifier = "rtl";         // rtl, model or lockstep
+  std::string out_dir = "out";
+  WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
+  bool quiet = false;
+};
+
+}  // namespace dfc::tb

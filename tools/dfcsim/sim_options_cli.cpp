@@ -1,0 +1,78 @@
+#include "sim_options_cli.hpp"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "classifier_lockstep.hpp"
+#include "common/file.hpp"
+#include "host/wave.hpp"
+
+namespace dfc::tools {
+
+namespace {
+
+// CLI11 validator of --wave-window: the parser's message, or "" when the window is good.
+std::string check_wave_window(const std::string& s) {
+  tb::WaveOptions w;
+  try {
+    tb::parse_wave_window(s, w);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const std::string& quiet) {
+  cli_.profile.clear();
+  cli_.classifier.clear();
+  config_ = sub->add_option("--config", config_path_, "DFC configuration (Junos syntax)")->check(CLI::ExistingFile);
+  sub->add_option("--profile", cli_.profile, "card profile: ms3, ms400 or a JSON profile file (model/profiles/)");
+  sub->add_option("--set", cli_.profile_sets, "override a profile parameter, KEY=VALUE (repeatable; keys: docs/model.md)")
+      ->allow_extra_args(false);
+  schedule_seed_opt_ =
+      sub->add_option("--schedule-seed", schedule_seed_, "perturb the cores' quanta and sync points (0 = none)");
+  sub->add_option("--classifier", cli_.classifier, "classifier implementation (lockstep: RTL and model compared)")
+      ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
+  auto* wave = sub->add_option("--wave", cli_.wave.format,
+                               "waveforms on SystemC time: DIR/card.vcd|fst (queues, cores, classifier, "
+                               "interconnect) and DIR/classifier.vcd|fst (the RTL; --classifier rtl or lockstep)")
+                   ->check(CLI::IsMember({"vcd", "fst"}));
+  sub->add_option("--wave-window", wave_window_, "dump only FROM_US:TO_US of simulated time (e.g. 100:250.5)")
+      ->check(check_wave_window)
+      ->needs(wave);
+  sub->add_option("--out", cli_.out_dir, "output directory (" + outputs + ")");
+  sub->add_flag("-q,--quiet", cli_.quiet, quiet);
+}
+
+void SimOptionsCli::read_config(tb::SimOptions& o) const {
+  if (config_path_.empty()) return;
+  o.config_text = common::read_file(config_path_, "configuration");
+  o.config_name = config_path_;
+}
+
+void SimOptionsCli::apply(tb::SimOptions& o) const {
+  if (!cli_.profile.empty()) o.profile = cli_.profile;
+  for (const auto& kv : cli_.profile_sets) o.profile_sets.push_back(kv);
+  if (schedule_seed_opt_->count()) o.schedule_seed = schedule_seed_;
+  if (!cli_.classifier.empty()) o.classifier = cli_.classifier;
+  tb::WaveOptions wave = cli_.wave;
+  if (!wave_window_.empty()) tb::parse_wave_window(wave_window_, wave);
+  o.wave = wave;
+  o.out_dir = cli_.out_dir;
+  o.quiet = cli_.quiet;
+}
+
+std::shared_ptr<SimOptionsCli> add_sim_options(CLI::App* sub, const std::string& outputs, const std::string& quiet) {
+  return std::make_shared<SimOptionsCli>(sub, outputs, quiet);
+}
+
+bool report_lockstep_divergence(const std::string& who) {
+  const auto d = model::ClassifierLockstep::first_divergence();
+  if (!d) return false;
+  std::cerr << who << ": " << *d;
+  return true;
+}
+
+}  // namespace dfc::tools
