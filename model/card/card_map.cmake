@@ -17,7 +17,8 @@ execute_process(
 if(NOT _gen_rc EQUAL 0)
   message(FATAL_ERROR "card address map generation failed:\n${_gen_err}")
 endif()
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DFC_CARD_MAP} ${DFC_CARD_MAP_GEN} ${_cls_contract})
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DFC_CARD_MAP} ${DFC_CARD_MAP_GEN} ${_cls_contract}
+             ${PROJECT_SOURCE_DIR}/cmake/gen_common.py)
 
 # The firmware and everything that links it see card_map.hpp at its usual path. The fuzz build
 # (firmware/fuzz) compiles the firmware sources itself with dfc_classifier_ref's include

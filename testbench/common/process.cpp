@@ -16,9 +16,10 @@ int CommandResult::shell_exit_code() const {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-CommandResult run_command(const std::string& cmd) {
+CommandResult run_command(const std::string& cmd, Stderr err) {
   CommandResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  const char* redirect = err == Stderr::Merge ? " 2>&1" : err == Stderr::Discard ? " 2>/dev/null" : "";
+  FILE* p = popen((cmd + redirect).c_str(), "r");
   if (!p) return r;
   r.started = true;
   char buf[4096];

@@ -17,7 +17,11 @@ struct CommandResult {
   int shell_exit_code() const;
 };
 
-// Runs `cmd 2>&1` through /bin/sh and waits for it.
-CommandResult run_command(const std::string& cmd);
+// Where the command's stderr goes: into output (the default: a tool's message belongs with its
+// output), to /dev/null (a parser of stdout that must not see warnings), or to our own stderr.
+enum class Stderr { Merge, Discard, Inherit };
+
+// Runs `cmd` through /bin/sh and waits for it.
+CommandResult run_command(const std::string& cmd, Stderr err = Stderr::Merge);
 
 }  // namespace dfc::common

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process.hpp"
 #include "host/harness.hpp"
 
 namespace fs = std::filesystem;
@@ -22,17 +23,11 @@ struct Cmd {
   int rc;
   std::string out;
 };
+// A command's stdout and exit code; its stderr is dropped unless the command redirects it.
 Cmd sh(const std::string& cmd) {
-  Cmd r{-1, ""};
   const bool redirects = cmd.find("2>") != std::string::npos;
-  FILE* p = popen((redirects ? cmd : cmd + " 2>/dev/null").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  const auto r = dfc::common::run_command(cmd, redirects ? dfc::common::Stderr::Inherit : dfc::common::Stderr::Discard);
+  return {r.exit_code(), r.output};
 }
 
 std::vector<std::string> lines(const std::string& s) {

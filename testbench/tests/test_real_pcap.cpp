@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process.hpp"
 #include "stimulus/pcap_io.hpp"
 
 namespace fs = std::filesystem;
@@ -21,15 +22,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string sh(const std::string& cmd, int* rc = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
+  const auto r = dfc::common::run_command(cmd, dfc::common::Stderr::Inherit);
+  if (rc) *rc = r.exit_code();
+  return r.output;
 }
 
 // IP packet of an Ethernet / raw-IP frame: from the IP header to its total length.

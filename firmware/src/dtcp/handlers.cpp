@@ -27,22 +27,18 @@ namespace {
 
 // ADD's Flags, Priority and Action. 0, or the status with err filled.
 int parse_add_options(const Message& m, unsigned& flags, uint64_t& priority, Params& err) {
-  auto fail = [&](int s, Params e) {
-    err = std::move(e);
-    return s;
-  };
   if (const Param* f = m.find("Flags")) {
     auto fl = parse_flags(f->value, F_STATIC | F_SENDASYNC);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
+    if (!fl) return fail_with(err, code::BadRequest, {{"Flags", f->value}});
     flags = *fl;
   }
   if (const Param* pr = m.find("Priority")) {
     auto pv = parse_u64(pr->value);
-    if (!pv || pr->value.size() > 3 || *pv < 1 || *pv > 255) return fail(code::BadRequest, {{"Priority", pr->value}});
+    if (!pv || pr->value.size() > 3 || *pv < 1 || *pv > 255) return fail_with(err, code::BadRequest, {{"Priority", pr->value}});
     priority = *pv;
   }
   if (const Param* a = m.find("Action")) {
-    if (!iequals(a->value, "Copy")) return fail(code::NotImplemented, {{"Action", a->value}});
+    if (!iequals(a->value, "Copy")) return fail_with(err, code::NotImplemented, {{"Action", a->value}});
   }
   return 0;
 }
@@ -149,22 +145,18 @@ int Server::parse_add(const Request& rq, AddRequest& a, Params& err) {
 // Capacity (the terms, the criteria limit, this source's share of the table) and the install
 // into the classifier: a.rule, or the status with err filled and nothing installed.
 int Server::install_rule(CsState& cs, Version v, AddRequest& a, Params& err) {
-  auto fail = [&](int s, Params e) {
-    err = std::move(e);
-    return s;
-  };
   const int full_code = v < kHighestVersion ? code::InternalError : code::MaxCriteria;  // 550 is C02+
-  if (a.terms.too_many) return fail(full_code, {{"X-Error-Info", a.terms.error}});
+  if (a.terms.too_many) return fail_with(err, full_code, {{"X-Error-Info", a.terms.error}});
   if (opt_.max_criteria && criteria_.size() >= opt_.max_criteria)
-    return fail(full_code, {{"X-Error-Info", "criteria limit reached"}});
+    return fail_with(err, full_code, {{"X-Error-Info", "criteria limit reached"}});
   a.total_prio = static_cast<uint32_t>(a.priority) + cs.cfg->minimum_priority;
   hal_.work(Hal::Work::CriterionScan, a.terms.terms.size());
-  if (!within_share(cs, 1, 0)) return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
+  if (!within_share(cs, 1, 0)) return fail_with(err, full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   std::optional<fw::RuleId> rule = cls_.install(a.terms.terms, a.total_prio);
-  if (!rule) return fail(full_code, {{"X-Error-Info", "classifier table full"}});
+  if (!rule) return fail_with(err, full_code, {{"X-Error-Info", "classifier table full"}});
   if (!within_share(cs, 1, cls_.entries_used(*rule))) {
     cls_.remove(*rule);
-    return fail(full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
+    return fail_with(err, full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   }
   ++version_;
   a.rule = *rule;
@@ -311,24 +303,19 @@ int Server::select_targets(const CsState& cs, const Message& m, Version v, std::
 Server::Reply Server::do_delete(Request& rq) {
   const Message& m = rq.m;
   Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
   unsigned flags = 0;
   if (const Param* f = m.find("Flags")) {
     auto fl = parse_flags(f->value, F_STATIC);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
+    if (!fl) return Reply::error(code::BadRequest, {{"Flags", f->value}});
     flags = *fl;
   }
   const Param* idp = m.find("Criteria-ID");
   const Param* cdp = m.find("Cdest-ID");
-  if (idp && cdp) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
-  if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
+  if (idp && cdp) return Reply::error(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
+  if (!idp && !cdp) return Reply::error(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
   std::vector<uint32_t> ids;
   Params err;
-  if (int s = select_targets(rq.cs, m, rq.v, ids, err)) return fail(s, err);
+  if (int s = select_targets(rq.cs, m, rq.v, ids, err)) return Reply::error(s, err);
   uint64_t n = 0;
   for (uint32_t id : ids) {
     if (criteria_.at(id)->is_static && !(flags & F_STATIC)) continue;  // not an error
@@ -343,22 +330,17 @@ Server::Reply Server::do_refresh(Request& rq) {
   CsState& cs = rq.cs;
   const Message& m = rq.m;
   Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
   const Param* idp = m.find("Criteria-ID");
   const Param* cdp = m.find("Cdest-ID");
-  if (idp && cdp) return fail(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
-  if (!idp && !cdp) return fail(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
+  if (idp && cdp) return Reply::error(code::BadRequest, {{"Cdest-ID", cdp->value}, {"X-Error-Info", "exactly one of Criteria-ID and Cdest-ID"}});
+  if (!idp && !cdp) return Reply::error(code::BadRequest, {{"X-Missing-Parameter", "Criteria-ID or Cdest-ID"}});
   Timeouts t;
   Params terr;
-  if (!parse_timeouts(m, t, terr)) return fail(code::ImproperTimeout, terr);
-  if (!t.any()) return fail(code::ImproperTimeout, timeout_echo(m));
+  if (!parse_timeouts(m, t, terr)) return Reply::error(code::ImproperTimeout, terr);
+  if (!t.any()) return Reply::error(code::ImproperTimeout, timeout_echo(m));
   std::vector<uint32_t> ids;
   Params err;
-  if (int s = select_targets(cs, m, rq.v, ids, err)) return fail(s, err);
+  if (int s = select_targets(cs, m, rq.v, ids, err)) return Reply::error(s, err);
   // All-or-nothing: a refresh that would leave a dynamic criterion without any timeout fails.
   for (uint32_t id : ids) {
     const Criterion& c = *criteria_.at(id);
@@ -367,7 +349,7 @@ Server::Reply Server::do_refresh(Request& rq) {
     if (!c.is_static && !i && !to && !pk && !by) {
       Params e = timeout_echo(m);
       e.emplace_back("Criteria-ID", std::to_string(id));
-      return fail(code::ImproperTimeout, e);
+      return Reply::error(code::ImproperTimeout, e);
     }
   }
   const uint64_t now = hal_.now_ns();
@@ -393,22 +375,17 @@ Server::Reply Server::do_list(Request& rq) {
   const Message& m = rq.m;
   const Version v = rq.v;
   Reply r;
-  auto fail = [&](int s, Params e) {
-    r.status = s;
-    r.params = std::move(e);
-    return r;
-  };
   unsigned flags = F_CRITERIA;  // default when Flags is absent
   if (const Param* f = m.find("Flags")) {
     auto fl = parse_flags(f->value, F_STATS | F_CRITERIA | F_BOTH);
-    if (!fl) return fail(code::BadRequest, {{"Flags", f->value}});
+    if (!fl) return Reply::error(code::BadRequest, {{"Flags", f->value}});
     flags = *fl;
   }
   const bool want_crit = flags & (F_CRITERIA | F_BOTH);
   const bool want_stats = flags & (F_STATS | F_BOTH);
   std::vector<uint32_t> ids;
   Params err;
-  if (int s = select_targets(cs, m, v, ids, err)) return fail(s, err);
+  if (int s = select_targets(cs, m, v, ids, err)) return Reply::error(s, err);
   // Atomic snapshot: every packet is built before any is sent.
   const uint64_t now = hal_.now_ns();
   const uint64_t now_s = now / kNsPerSec;

@@ -259,25 +259,19 @@ void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq
 // method, and every parameter known and allowed with it. A 200 Reply when all pass.
 Server::Reply Server::check_request(Request& rq, const MethodDef* md) const {
   const Message& m = rq.m;
-  auto fail = [](int status, Params params) {
-    Reply r;
-    r.status = status;
-    r.params = std::move(params);
-    return r;
-  };
-  if (!m.first_line_ok || !m.version) return fail(code::BadRequest, {{"X-Request-Line", m.first_line}});
+  if (!m.first_line_ok || !m.version) return Reply::error(code::BadRequest, {{"X-Request-Line", m.first_line}});
   if (*m.version < kLowestVersion || kHighestVersion < *m.version) {
     rq.v = *m.version < kLowestVersion ? kLowestVersion : kHighestVersion;  // the nearest we speak
-    return fail(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
+    return Reply::error(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
   }
   rq.v = *m.version;
-  if (!m.bad_lines.empty()) return fail(code::BadRequest, {{"X-Request-Line", m.bad_lines.front()}});
-  if (!md) return fail(code::NotImplemented, {{"X-Not-Implemented", m.method}});
+  if (!m.bad_lines.empty()) return Reply::error(code::BadRequest, {{"X-Request-Line", m.bad_lines.front()}});
+  if (!md) return Reply::error(code::NotImplemented, {{"X-Not-Implemented", m.method}});
   for (const Param& prm : m.params) {
     if (is_x_param(prm.name)) continue;  // unrecognised X- parameters are silently discarded
     const ParamDef* d = param_def(prm.name);
-    if (!d) return fail(code::NotImplemented, {{prm.name, prm.value}});
-    if ((d->methods & md->bit) == 0) return fail(code::BadRequest, {{d->name, prm.value}});
+    if (!d) return Reply::error(code::NotImplemented, {{prm.name, prm.value}});
+    if ((d->methods & md->bit) == 0) return Reply::error(code::BadRequest, {{d->name, prm.value}});
   }
   return Reply{};
 }

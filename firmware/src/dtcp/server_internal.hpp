@@ -173,7 +173,20 @@ struct Server::CdState {
 struct Server::Reply {
   int status = code::OK;
   Params params;
+  // A refused request's reply: its status and the parameters that say why.
+  static Reply error(int s, Params why) {
+    Reply r;
+    r.status = s;
+    r.params = std::move(why);
+    return r;
+  }
 };
+
+// For the steps that return a status and fill `err` on failure: both at once.
+inline int fail_with(Params& err, int status, Params why) {
+  err = std::move(why);
+  return status;
+}
 
 // One authenticated request being handled: what every handler may need, and what a handler
 // hands back besides its Reply.

@@ -13,6 +13,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "cmake"))
+from gen_common import write  # noqa: E402
+
 
 def die(msg):
     sys.exit(f"gen_contract: {msg}")
@@ -253,20 +256,6 @@ def gen_depths(c):
             "}  // namespace dfc::rtl\n"
             "// X-macro over the depths: X(depth) once per Verilated model.\n"
             "#define DFC_CLS_FOR_EACH_DEPTH(X) " + " ".join(f"X({n})" for n in d) + "\n")
-
-
-def write(path, text):
-    if path is None:
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:
-        with open(path) as f:
-            if f.read() == text:
-                return
-    except OSError:
-        pass
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def main():
