@@ -12,6 +12,7 @@ PKGS=(
   libpcap-dev libssl-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   tshark
+  help2man
   yosys lcov ccache
   slurm-wlm munge
 )

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <locale>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "cli/exit_codes.hpp"
 #include "common/errors.hpp"
@@ -40,6 +43,14 @@ struct Entry {
 };
 
 using common::split;
+
+// The suite-level facts of the JUnit file. Its time is the wall-clock time of the whole
+// regression (start + time = end, also with parallel runs); each case keeps its own time.
+struct JunitSuite {
+  std::string path, label, list, backend;
+  std::chrono::system_clock::time_point start;
+  double seconds = 0;
+};
 
 // regress.list: "<scenario path> <labels,comma,separated> <seeds,comma,separated>" per line,
 // '#' comments. Paths are relative to the list file.
@@ -109,25 +120,114 @@ void run_local(std::vector<RegressTask>& tasks, unsigned jobs) {
   for (auto& t : pool) t.join();
 }
 
-void write_junit(const std::string& path, const std::string& label, const std::vector<RegressTask>& results) {
-  using common::xml_escape;
-  std::ofstream x(path);
-  if (!x) throw tb::RunFailure(path + ": cannot write JUnit file");
-  size_t failed = 0;
-  double total = 0;
-  for (const auto& r : results) failed += r.rc != 0, total += r.seconds;
-  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"dfcsim.regress."
-    << xml_escape(label) << "\" tests=\"" << results.size() << "\" failures=\"" << failed << "\" time=\"" << total
-    << "\">\n";
-  for (const auto& r : results) {
-    x << "  <testcase classname=\"dfcsim.regress\" name=\"" << xml_escape(r.name) << "\" time=\"" << r.seconds
-      << "\">\n";
-    if (r.rc != 0)
-      x << "    <failure message=\"exit code " << r.rc << "\">" << xml_escape("rerun: " + r.cmd + "\n" + r.output)
-        << "</failure>\n";
-    x << "  </testcase>\n";
+// XML 1.0 text: escaped, and each byte that is not part of valid UTF-8 (a run's output may hold
+// any bytes) replaced by '?', so every consumer can parse the file.
+std::string xml_text(const std::string& s) {
+  std::string o;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = n != 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok) {
+      o.append(s, i, n);
+      i += n;
+    } else {
+      o += '?';
+      ++i;
+    }
   }
-  x << "</testsuite>\n</testsuites>\n";
+  return common::xml_escape(o);
+}
+
+std::string seconds_text(double s) {
+  std::ostringstream o;
+  o.imbue(std::locale::classic());
+  o << std::fixed << std::setprecision(3) << s;
+  return o.str();
+}
+
+std::string utc_iso8601(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string this_host() {
+  char h[256] = {};
+  if (gethostname(h, sizeof h - 1) != 0) return "localhost";
+  return h;
+}
+
+void property(std::ostream& x, const char* indent, const std::string& name, const std::string& value) {
+  x << indent << "<property name=\"" << xml_text(name) << "\" value=\"" << xml_text(value) << "\"/>\n";
+}
+
+// A run that exits 3 failed its expectations (a JUnit failure); any other non-zero exit did not
+// get that far (bad input, run-time failure, crash, lost Slurm task: a JUnit error).
+void write_testcase(std::ostream& x, const std::string& label, const RegressTask& r) {
+  x << "    <testcase classname=\"" << xml_text("regress." + label + "." + fs::path(r.scenario).stem().string())
+    << "\" name=\"" << xml_text(r.name) << "\" time=\"" << seconds_text(r.seconds) << "\">\n      <properties>\n";
+  property(x, "        ", "seed", std::to_string(r.seed));
+  property(x, "        ", "profile", r.profile.empty() ? "unknown" : r.profile);
+  property(x, "        ", "scenario", r.scenario);
+  if (!r.host.empty()) property(x, "        ", "host", r.host);
+  x << "      </properties>\n";
+  if (r.rc != 0) {
+    const bool failure = r.rc == kExitExpectations;
+    const char* tag = failure ? "failure" : "error";
+    x << "      <" << tag << " message=\"exit code " << r.rc
+      << (failure ? " (expectations failed)" : r.rc < 0 ? " (did not run to the end)" : "") << "\" type=\""
+      << (failure ? "expectations" : "run") << "\">" << xml_text("rerun: " + r.cmd + "\n" + r.output) << "</"
+      << tag << ">\n";
+  }
+  x << "    </testcase>\n";
+}
+
+void write_junit(const JunitSuite& s, const std::vector<RegressTask>& results) {
+  std::ofstream x(s.path);
+  if (!x) throw tb::RunFailure(s.path + ": cannot write JUnit file");
+  size_t failures = 0, errors = 0;
+  for (const auto& r : results) {
+    failures += r.rc == kExitExpectations;
+    errors += r.rc != 0 && r.rc != kExitExpectations;
+  }
+  const std::string total = seconds_text(s.seconds);
+  const std::string counts = "tests=\"" + std::to_string(results.size()) + "\" failures=\"" +
+                             std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\"";
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dfcsim regress\" " << counts << " time=\""
+    << total << "\">\n  <testsuite name=\"" << xml_text("dfcsim.regress." + s.label) << "\" " << counts
+    << " skipped=\"0\" time=\"" << total << "\" timestamp=\"" << utc_iso8601(s.start) << "\" hostname=\""
+    << xml_text(this_host()) << "\">\n    <properties>\n";
+  property(x, "      ", "label", s.label);
+  property(x, "      ", "list", s.list);
+  property(x, "      ", "backend", s.backend);
+  x << "    </properties>\n";
+  for (const auto& r : results) write_testcase(x, s.label, r);
+  x << "  </testsuite>\n</testsuites>\n";
+  if (!x.flush()) throw tb::RunFailure(s.path + ": cannot write JUnit file");
+}
+
+// The card profile each run used, from its report.json (a run that wrote none: from its
+// scenario's "profile" when it names one).
+void read_profiles(std::vector<RegressTask>& tasks) {
+  for (auto& t : tasks) {
+    for (const fs::path& f : {fs::path(t.out) / "report.json", fs::path(t.scenario)}) {
+      std::ifstream in(f);
+      if (!in) continue;
+      try {
+        const json j = json::parse(in);
+        const json* p = j.contains("scenario") && j["scenario"].is_object() ? &j["scenario"] : &j;
+        if (p->contains("profile") && (*p)["profile"].is_string()) t.profile = (*p)["profile"].get<std::string>();
+      } catch (const json::exception&) {
+        // A report cut short or a scenario that is not JSON: try the next source.
+      }
+      if (!t.profile.empty()) break;
+    }
+  }
 }
 
 }  // namespace
@@ -164,12 +264,13 @@ std::string default_list(const std::string& self) {
 }
 
 using dfc::tools::RegressTask;
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 
 struct RegressOpts {
-  std::string label = "default", list, junit, out = "out/regress", self, partition;
+  std::string label = "default", list, junit, out = "out/regress", self;
   unsigned seeds = 0, jobs = 1;
   bool slurm = false;
-  double slurm_timeout_s = 3600;
+  dfc::tools::SlurmOptions sl;
 };
 
 // The (scenario, seed) matrix of the entries carrying the label, each a `dfcsim run` command.
@@ -186,6 +287,8 @@ std::vector<RegressTask> plan_tasks(const RegressOpts& o, const std::string& sel
     for (uint64_t s : seeds) {
       RegressTask t;
       t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s);
+      t.scenario = e.scenario;
+      t.seed = s;
       t.out = fs::absolute(fs::path(o.out) / t.name).string();
       t.cmd = shell_quote(self) + " run " + shell_quote(e.scenario) + " --seed " + std::to_string(s) + " --out " +
               shell_quote(t.out) + " -q";
@@ -196,15 +299,21 @@ std::vector<RegressTask> plan_tasks(const RegressOpts& o, const std::string& sel
 }
 
 // Runs the matrix (locally or as a Slurm job array), writes JUnit and coverage.json.
-void run_tasks(const RegressOpts& o, std::vector<RegressTask>& tasks) {
+void run_tasks(const RegressOpts& o, const std::string& list, std::vector<RegressTask>& tasks) {
   fs::create_directories(o.out);
+  const auto start = std::chrono::system_clock::now();
   if (o.slurm)
-    dfc::tools::run_slurm(tasks, fs::absolute(o.out).string(), o.partition, o.slurm_timeout_s);
+    dfc::tools::run_slurm(tasks, fs::absolute(o.out).string(), o.sl);
   else
     dfc::tools::run_local(tasks, o.jobs);
-  if (!o.junit.empty()) dfc::tools::write_junit(o.junit, o.label, tasks);
+  dfc::tools::read_profiles(tasks);
+  const double wall = std::chrono::duration<double>(std::chrono::system_clock::now() - start).count();
+  if (!o.junit.empty())
+    dfc::tools::write_junit({o.junit, o.label, fs::absolute(list).string(), o.slurm ? "slurm" : "local", start, wall},
+                            tasks);
   const nlohmann::json cov = dfc::tools::merge_reports(tasks);
-  std::ofstream(fs::path(o.out) / "coverage.json") << cov.dump(2) << "\n";
+  // Run directories are named after the scenario files, whose names may hold any bytes.
+  std::ofstream(fs::path(o.out) / "coverage.json") << cov.dump(2, ' ', false, kReplace) << "\n";
 }
 
 // Functional coverage merged over every run and seed against the plan, with its holes.
@@ -213,7 +322,8 @@ void report_coverage(const RegressOpts& o, const std::vector<RegressTask>& tasks
   for (const auto& r : tasks) dirs.push_back(r.out);
   const auto cov = dfc::tools::merge_run_reports(dirs);
   dfc::tools::print_coverage_summary(cov, std::cout);
-  std::ofstream(fs::path(o.out) / "coverage-merged.json") << dfc::tools::coverage_json(cov).dump(1) << "\n";
+  const std::string text = dfc::tools::coverage_json(cov).dump(1, ' ', false, kReplace);
+  std::ofstream(fs::path(o.out) / "coverage-merged.json") << text << "\n";
 }
 
 // The pass count and every failure with the command that reruns it; the number of failures.
@@ -252,12 +362,44 @@ void regress(const RegressOpts& o) {
     throw CLI::RuntimeError(dfc::tools::kExitBadInput);
   }
   try {
-    run_tasks(o, tasks);
+    run_tasks(o, list, tasks);
   } catch (...) {
     throw CLI::RuntimeError(dfc::tools::report_exception("dfcsim regress"));
   }
   report_coverage(o, tasks);
   if (print_results(o, tasks)) throw CLI::RuntimeError(dfc::tools::kExitExpectations);
+}
+
+// The sbatch settings, each only with --slurm and each value checked before anything runs.
+void add_slurm_options(CLI::App* cmd, CLI::Option* slurm, dfc::tools::SlurmOptions& sl) {
+  using namespace dfc::tools;
+  auto check = [](std::string (*f)(const std::string&), const char* what) {
+    return CLI::Validator([f](std::string& v) { return f(v); }, what);
+  };
+  cmd->add_option("--partition", sl.partition, "Slurm partition (with --slurm)")->needs(slurm);
+  cmd->add_option("--slurm-timeout", sl.timeout_s, "seconds to wait for the job array (default 3600)")
+      ->needs(slurm)
+      ->check(CLI::Range(1.0, 1e6));
+  cmd->add_option("--time", sl.time, "time limit of each array task, sbatch --time (with --slurm)")
+      ->needs(slurm)
+      ->check(check(check_slurm_time, "TIME"));
+  cmd->add_option("--mem", sl.mem, "memory of each array task, sbatch --mem, e.g. 4G (with --slurm)")
+      ->needs(slurm)
+      ->check(check(check_slurm_mem, "SIZE"));
+  cmd->add_option("--account", sl.account, "Slurm account to charge (with --slurm)")
+      ->needs(slurm)
+      ->check(check(check_slurm_name, "NAME"));
+  cmd->add_option("--qos", sl.qos, "Slurm quality of service (with --slurm)")
+      ->needs(slurm)
+      ->check(check(check_slurm_name, "NAME"));
+  cmd->add_option("--array-limit", sl.array_limit, "at most N array tasks running at once (with --slurm)")
+      ->needs(slurm)
+      ->check(CLI::Range(1u, 1000000u));
+  cmd->add_option("--sbatch-arg", sl.sbatch_args,
+                  "one more sbatch option, passed through (repeatable; with --slurm), e.g. --sbatch-arg=--exclusive")
+      ->needs(slurm)
+      ->allow_extra_args(false)
+      ->check(check(check_sbatch_arg, "ARG"));
 }
 
 }  // namespace
@@ -278,10 +420,7 @@ void add_regress_subcommand(CLI::App& app, const char* argv0) {
   auto* slurm = cmd->add_flag("--slurm", o->slurm,
                               "submit the (scenario, seed) matrix as one Slurm job array (sbatch), wait for it "
                               "and gather the reports");
-  cmd->add_option("--partition", o->partition, "Slurm partition (with --slurm)")->needs(slurm);
-  cmd->add_option("--slurm-timeout", o->slurm_timeout_s, "seconds to wait for the job array (default 3600)")
-      ->needs(slurm)
-      ->check(CLI::Range(1.0, 1e6));
+  add_slurm_options(cmd, slurm, o->sl);
   slurm->excludes(jobs);
   cmd->callback([o]() { regress(*o); });
 }

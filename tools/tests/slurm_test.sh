@@ -8,7 +8,7 @@ set -uo pipefail
 dfcsim=$1 src=$2
 skip() { echo "SKIP: $*"; exit 77; }
 [[ $(id -u) -eq 0 ]] || skip "needs root (slurmd runs jobs as root here)"
-for b in munged slurmctld slurmd sbatch squeue scancel sinfo; do
+for b in munged slurmctld slurmd sbatch squeue scancel sinfo scontrol; do
   command -v "$b" >/dev/null || skip "$b is missing: scripts/setup-deps.sh installs slurm-wlm and munge"
 done
 
@@ -108,19 +108,29 @@ cat > "$tmp/reg/s/impossible.json" <<JSON
 {"config": "$conf", "traffic": "packets=10", "expect": {"report": {"copies_sent": {"min": 1}}}}
 JSON
 printf 's/fine.json smoke 1,2\ns/impossible.json smoke 7\n' > "$tmp/reg/list"
-out=$("$dfcsim" regress --slurm --partition dfctest --slurm-timeout 240 --label smoke --list "$tmp/reg/list" \
-      --out "$tmp/reg/out" --junit "$tmp/reg/j.xml" 2>&1)
+# --time and --array-limit 1 reach sbatch: every task gets the limit, and no two tasks overlap.
+out=$("$dfcsim" regress --slurm --partition dfctest --slurm-timeout 240 --time 5:00 --array-limit 1 \
+      --label smoke --list "$tmp/reg/list" --out "$tmp/reg/out" --junit "$tmp/reg/j.xml" 2>&1)
 rc=$?
 echo "$out"
 [[ $rc -eq 3 ]] || fail "regress --slurm exited $rc, expected 3 (one failed run)"
 [[ $out == *"Slurm job "* ]] || fail "no Slurm job was submitted"
 grep -q 'tests="3" failures="1"' "$tmp/reg/j.xml" || fail "merged JUnit: $(cat "$tmp/reg/j.xml")"
-grep -q 'name="fine.seed1"' "$tmp/reg/j.xml" && grep -q 'name="fine.seed2"' "$tmp/reg/j.xml" \
+grep -q 'classname="regress.smoke.fine" name="fine.seed1"' "$tmp/reg/j.xml" \
+  && grep -q 'classname="regress.smoke.fine" name="fine.seed2"' "$tmp/reg/j.xml" \
   || fail "merged JUnit lacks the passing runs"
+grep -q "<property name=\"host\" value=\"$(hostname)\"/>" "$tmp/reg/j.xml" || fail "the JUnit does not say where the tasks ran"
+grep -q '<property name="backend" value="slurm"/>' "$tmp/reg/j.xml" || fail "the JUnit does not name the back end"
 grep -q "rerun: .* run '$tmp/reg/s/impossible.json' --seed 7" "$tmp/reg/j.xml" || fail "the failure has no rerun command"
 grep -q 'copies_sent = 0, expected &gt;= 1' "$tmp/reg/j.xml" || fail "the failure's output is not in the JUnit"
 [[ $out == *"run '$tmp/reg/s/impossible.json' --seed 7"* ]] || fail "the rerun command was not printed"
 grep -q '"runs_merged": 3' "$tmp/reg/out/coverage.json" || fail "merged coverage: $(head -c 400 "$tmp/reg/out/coverage.json")"
 # The tasks really ran under Slurm: each wrote its status from inside the job array.
 for i in 0 1 2; do [[ -s $tmp/reg/out/slurm/task-$i.rc ]] || fail "task $i has no status"; done
+job=$(sed -n 's/.*Slurm job \([0-9]*\).*/\1/p' <<<"$out" | head -n1)
+limits=$(scontrol show job "$job" 2>&1 | grep -o 'TimeLimit=[^ ]*' | sort -u)
+[[ $limits == "TimeLimit=00:05:00" ]] || fail "--time 5:00 did not reach the job: '$limits'"
+# "rc start end host" per task: with --array-limit 1 each task starts after the previous ended.
+sort -n -k2 "$tmp"/reg/out/slurm/task-*.rc | awk 'NR > 1 && $2 < end { bad = 1 } { end = $3 } END { exit bad }' \
+  || fail "--array-limit 1: tasks overlapped: $(cat "$tmp"/reg/out/slurm/task-*.rc)"
 echo "slurm: ok"

@@ -243,3 +243,131 @@ TEST(Docs, EveryReportFieldOfTheUserGuideIsInARealReport) {
   EXPECT_EQ(html.find("<pre>"), std::string::npos) << "no raw JSON";
   fs::remove_all(dir);
 }
+
+// ---- exit codes: the guides' tables against the binaries' own tables ------------------------
+namespace {
+
+// The codes a --help's exit-code paragraph lists ("Exit codes: 0 ok; 1 ...", dtcpctl's
+// "Exit status: ... DTCP errors: 10 = 400 ..."): a number that starts an entry, i.e. follows
+// the paragraph's start, ':', ';' or ','. The paragraph ends at a blank line or at the next
+// "Word:" paragraph (dtcpctl's "Retries:").
+std::set<int> help_exit_codes(const std::string& help) {
+  static const std::regex start(R"((?:^|\n)Exit (?:codes|status):)");
+  std::smatch m;
+  if (!std::regex_search(help, m, start)) return {};
+  std::string block = help.substr(static_cast<size_t>(m.position(0)));
+  static const std::regex end(R"(\n\s*\n|\n[A-Z][a-z]+:)");
+  if (std::regex_search(block, m, end)) block.resize(static_cast<size_t>(m.position(0)));
+  static const std::regex entry(R"([:;,]\s+(\d+)\s)");
+  std::set<int> codes;
+  for (auto it = std::sregex_iterator(block.begin(), block.end(), entry); it != std::sregex_iterator(); ++it)
+    codes.insert(std::stoi((*it)[1].str()));
+  return codes;
+}
+
+struct DocExitCodes {
+  std::map<std::string, std::set<int>> tables;  // by command: codes of the `| code | meaning |` tables
+  std::vector<std::pair<std::string, int>> prose;  // "file:line" and a code named in text ("exits 2")
+  std::vector<std::string> unowned;                // "file:line" of a table naming no command
+};
+
+// A `| code | meaning |` table belongs to the commands (`dfcsim`, `dtcpctl`) the paragraph
+// just above it names; codes in prose ("exit 3", "exits 2", "exit code 1", "exit status 3")
+// outside code blocks are collected with where they are.
+void doc_exit_codes(const std::string& text, const std::string& file, DocExitCodes& out) {
+  static const std::regex header(R"(^\|\s*code\s*\|)");
+  static const std::regex number(R"(\b(\d+)\b)");
+  static const std::regex command(R"(\b(dfcsim|dtcpctl)\b)");
+  static const std::regex prose(R"(\bexit(?:s|ed)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+is)?\s+(\d+)\b)",
+                                std::regex::icase);
+  std::vector<std::string> lines;
+  std::istringstream is(text);
+  for (std::string l; std::getline(is, l);) lines.push_back(l);
+  bool code = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    const std::string where = file + ":" + std::to_string(i + 1);
+    if (line.rfind("```", 0) == 0) code = !code;
+    if (code || line.rfind("```", 0) == 0) continue;
+    if (std::regex_search(line, header)) {
+      std::string above;  // the paragraph above the table (blank lines between skipped)
+      size_t j = i;
+      while (j > 0 && lines[j - 1].empty()) --j;
+      while (j > 0 && !lines[j - 1].empty()) above = lines[--j] + " " + above;
+      std::set<std::string> cmds;
+      for (auto it = std::sregex_iterator(above.begin(), above.end(), command); it != std::sregex_iterator(); ++it)
+        cmds.insert((*it)[1].str());
+      if (cmds.empty()) out.unowned.push_back(where);
+      for (++i; i < lines.size() && lines[i].rfind('|', 0) == 0; ++i) {
+        const std::string first = lines[i].substr(1, lines[i].find('|', 1) - 1);
+        for (auto it = std::sregex_iterator(first.begin(), first.end(), number); it != std::sregex_iterator(); ++it)
+          for (const auto& c : cmds) out.tables[c].insert(std::stoi((*it)[1].str()));
+      }
+      --i;
+      continue;
+    }
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), prose); it != std::sregex_iterator(); ++it)
+      out.prose.emplace_back(where, std::stoi((*it)[1].str()));
+  }
+}
+
+std::string codes_text(const std::set<int>& s) {
+  std::string t;
+  for (int c : s) t += (t.empty() ? "" : " ") + std::to_string(c);
+  return t;
+}
+
+}  // namespace
+
+TEST(Docs, EveryExitCodeOfTheUserGuidesIsInTheBinarysTableAndBack) {
+  std::map<std::string, std::set<int>> binary;
+  binary["dfcsim"] = help_exit_codes(sh("'" + kDfcsim + "' --help").out);
+  binary["dtcpctl"] = help_exit_codes(sh("'" + kDtcpctl + "' --help").out);
+  for (int c : {0, 1, 2, 3}) {
+    EXPECT_TRUE(binary["dfcsim"].count(c)) << "dfcsim --help: no exit code " << c << " (parser broken?)";
+    EXPECT_TRUE(binary["dtcpctl"].count(c)) << "dtcpctl --help: no exit code " << c << " (parser broken?)";
+  }
+  EXPECT_TRUE(binary["dtcpctl"].count(10) && binary["dtcpctl"].count(30)) << codes_text(binary["dtcpctl"]);
+
+  DocExitCodes docs;
+  for (const auto& md : user_guides()) doc_exit_codes(slurp(md.string()), md.filename().string(), docs);
+  EXPECT_TRUE(docs.unowned.empty()) << "an exit-code table whose paragraph names neither `dfcsim` nor `dtcpctl`: "
+                                    << docs.unowned.front();
+  for (const auto& [cmd, codes] : binary) {
+    const std::set<int>& documented = docs.tables[cmd];
+    for (int c : documented)
+      EXPECT_TRUE(codes.count(c)) << "the user guides document exit code " << c << " for " << cmd
+                                  << "; `" << cmd << " --help` lists only " << codes_text(codes);
+    for (int c : codes)
+      EXPECT_TRUE(documented.count(c)) << "`" << cmd << " --help` lists exit code " << c
+                                       << ", no user guide's exit-code table documents it for " << cmd;
+  }
+  std::set<int> any = binary["dfcsim"];
+  any.insert(binary["dtcpctl"].begin(), binary["dtcpctl"].end());
+  for (const auto& [where, c] : docs.prose)
+    EXPECT_TRUE(any.count(c)) << where << ": exit code " << c << " is in neither binary's table";
+  EXPECT_GE(docs.prose.size(), 5u) << "the guides' \"exits 2\" mentions were not found: the parser is broken";
+}
+
+TEST(Docs, TheExitCodeCheckerCatchesAStaleCode) {
+  // The guide's former dtcpctl table (timeout 3, bad signature 4, ...) and a --help in both styles.
+  const std::string md =
+      "Intro.\n\n`dtcpctl` exit status:\n\n| code | meaning |\n|---|---|\n| 0 | ok |\n| 4 | bad signature |\n"
+      "| 10 / 11 | 400 / 430 |\n\nA bad reply is an error, exit 6.\n\n```\nFAIL x (exit 9)\n```\n"
+      "Exit status:\n\n| code | meaning |\n|---|---|\n| 5 | local |\n";
+  DocExitCodes d;
+  doc_exit_codes(md, "t.md", d);
+  EXPECT_EQ(codes_text(d.tables["dtcpctl"]), "0 4 10 11");
+  EXPECT_TRUE(d.tables["dfcsim"].empty());
+  ASSERT_EQ(d.prose.size(), 1u);  // "(exit 9)" is in a code block
+  EXPECT_EQ(d.prose[0], std::make_pair(std::string("t.md:11"), 6));
+  ASSERT_EQ(d.unowned.size(), 1u);  // the last table names no command
+  EXPECT_EQ(d.unowned[0], "t.md:18");
+  EXPECT_EQ(codes_text(help_exit_codes("Usage: x\n\nExit codes: 0 ok; 1 failure at run time (a\nfile); 2 bad.\n"
+                                       "\nMore: 7 things")),
+            "0 1 2");
+  EXPECT_EQ(codes_text(help_exit_codes("Exit status: 0 ok;\n  3 bad;\n  DTCP errors: 10 = 400, 11 = 430,\n"
+                                       "  30 = any other status.\nRetries: 5 times")),
+            "0 3 10 11 30");
+  EXPECT_TRUE(help_exit_codes("no table here").empty());
+}
