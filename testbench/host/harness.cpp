@@ -1,6 +1,7 @@
 #include "host/harness.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -84,24 +85,29 @@ std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig&
     }
   struct Planned {
     uint64_t t;
-    std::string raw, origin;
+    std::string raw, origin;  // origin: where the request was written, for messages
     int no;
   };
   std::vector<Planned> plan;
   uint64_t t = 0;
-  int req_no = 0;
-  for (const std::string& raw : opt.dtcp_requests) {
-    plan.push_back({t, raw, opt.dtcp_name, ++req_no});
+  for (size_t k = 0; k < opt.dtcp_requests.size(); ++k) {
+    const std::string line = k < opt.dtcp_lines.size() ? ":" + std::to_string(opt.dtcp_lines[k]) : "";
+    const std::string origin = opt.dtcp_name + line + ": request " + std::to_string(k + 1);
+    plan.push_back({t, opt.dtcp_requests[k], origin, static_cast<int>(k + 1)});
     t += kDtcpSpacingPs;
   }
   traffic_start = t;
   int timed_no = 0;
-  for (const auto& tr : opt.timeline) plan.push_back({traffic_start + tr.at_ps, tr.request, "timeline", ++timed_no});
+  for (const auto& tr : opt.timeline) {
+    ++timed_no;
+    const std::string origin = tr.where.empty() ? "timeline: request " + std::to_string(timed_no) : tr.where;
+    plan.push_back({traffic_start + tr.at_ps, tr.request, origin, timed_no});
+  }
   for (uint64_t at : opt.restarts) plan.push_back({traffic_start + at, "", "restart", ++timed_no});
   if (opt.churn) {
     int churn_no = 0;
     for (const auto& tr : generate_churn(*opt.churn, opt.seed.value_or(1)))
-      plan.push_back({traffic_start + tr.at_ps, tr.request, "churn", ++churn_no});
+      plan.push_back({traffic_start + tr.at_ps, tr.request, "churn: request " + std::to_string(++churn_no), churn_no});
   }
   std::stable_sort(plan.begin(), plan.end(), [](const Planned& x, const Planned& y) { return x.t < y.t; });
   std::vector<Packet> control;
@@ -117,8 +123,7 @@ std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig&
     // an unknown control source is sent from the first configured source's address and port.
     if (it == agents.end() && !agents.empty() && DtcpAgent::carries_own_auth(pl.raw)) it = agents.begin();
     if (it == agents.end())
-      throw std::runtime_error(pl.origin + ": request " + std::to_string(pl.no) +
-                               (id.empty() ? ": no Csource-ID parameter"
+      throw std::runtime_error(pl.origin + (id.empty() ? ": no Csource-ID parameter"
                                            : ": Csource-ID '" + id + "' is not a configured control-source") +
                                " (each request is sent from the control source it names)");
     const std::string bytes = it->second.agent->prepare(pl.raw);
@@ -154,6 +159,11 @@ std::unique_ptr<MonitoredStream> monitored_stream(const RunOptions& opt) {
 
 RunResult run_simulation(const RunOptions& opt) {
   const config::DfcConfig cfg = config::parse_config(opt.sim.config_text, opt.sim.config_name);
+  // A capture cut short would otherwise fail inside a SystemC process, mid-run, with partial
+  // outputs written: read it once first (a FIFO or device cannot be read twice, so not those).
+  std::error_code ec;
+  if (!opt.pcap_in.empty() && std::filesystem::is_regular_file(opt.pcap_in, ec))
+    check_pcap_file(opt.pcap_in, opt.replay.filter.empty() ? opt.packets.value_or(0) : 0);
   HostOptions ho;
   ho.sim = opt.sim;
   ho.drain_ps = opt.drain_ps;

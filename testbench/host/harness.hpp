@@ -18,6 +18,7 @@ namespace dfc::tb {
 struct TimedRequest {
   uint64_t at_ps = 0;  // after the first monitored packet's slot
   std::string request;
+  std::string where;  // where it was written, for messages: "<file>:<line>: request N", "<scenario>: timeline[2]"
 };
 
 // Random control-plane churn from one control source: `count` requests at `rate_per_s`,
@@ -37,6 +38,7 @@ struct RunOptions {
   // DTCP requests in wire format, delivered in order before traffic starts, each from the
   // control source its Csource-ID names (see dfc::tb::DtcpAgent for Seq/signing).
   std::vector<std::string> dtcp_requests;
+  std::vector<int> dtcp_lines;  // line of dtcp_name each request starts on (empty: not from a file)
   std::string dtcp_name = "<dtcp>";
   // Requests at given times after traffic starts (a control-source timeline), and random
   // churn (see ChurnSpec); both interleave with the traffic in arrival order.
@@ -72,11 +74,13 @@ struct RunResult {
 };
 
 // Loads a scenario file (JSON; format in docs/user-guide.md). Paths inside it are relative to
-// the file. Throws std::runtime_error naming the file and the offending key.
+// the file. Throws std::runtime_error "<file>:<line>:<column>: ..." for malformed JSON and
+// "<file>:<line>: <field>: ..." for a field of the wrong type or value.
 RunOptions load_scenario(const std::string& path);
 
-// Splits a DTCP script (requests in wire format, each ended by an empty line).
-std::vector<std::string> split_dtcp_script(const std::string& text);
+// Splits a DTCP script (requests in wire format, each ended by an empty line); `lines`, when
+// given, gets the line each request starts on.
+std::vector<std::string> split_dtcp_script(const std::string& text, std::vector<int>* lines = nullptr);
 
 // Checks opt.expect against a finished run's report; returns the unmet conditions.
 std::vector<std::string> check_expectations(const nlohmann::json& expect, const nlohmann::json& report);

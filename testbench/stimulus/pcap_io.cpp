@@ -154,4 +154,21 @@ bool PcapReader::next(Packet& p, uint64_t& t_ps) {
   return true;
 }
 
+uint64_t check_pcap_file(const std::string& path, uint64_t max_records) {
+  PcapReader r(path);
+  Packet p;
+  uint64_t t = 0;
+  try {
+    while ((max_records == 0 || r.records() < max_records) && r.next(p, t)) {
+    }
+  } catch (const std::runtime_error& e) {
+    const uint64_t whole = r.records();
+    throw std::runtime_error(std::string(e.what()) + "; the capture is cut short or corrupt after " +
+                             std::to_string(whole) + " whole record" + (whole == 1 ? "" : "s") +
+                             " (copy it again, or keep those: editcap -r " + path + " OUT.pcap 1-" +
+                             std::to_string(whole) + ")");
+  }
+  return r.records();
+}
+
 }  // namespace dfc::tb

@@ -79,4 +79,10 @@ class PcapReader {
   std::vector<uint8_t> frame_;
 };
 
+// Reads the records of a pcap file once (the first `max_records`; 0 = all), in bounded memory,
+// so a capture cut short or corrupt fails before a simulation starts instead of in the middle
+// of it with partial outputs. Throws std::runtime_error "<file>: record N: <reason>; <how to fix>"
+// (or PcapReader's message for an unreadable header or link type). Returns the records read.
+uint64_t check_pcap_file(const std::string& path, uint64_t max_records = 0);
+
 }  // namespace dfc::tb

@@ -57,7 +57,8 @@ dfc::tb::RunOptions run_options(const RunCli& c) {
     o.name = "cli";
   }
   if (!c.dtcp_path.empty()) {
-    o.dtcp_requests = dfc::tb::split_dtcp_script(dfc::common::read_file(c.dtcp_path, "DTCP"));
+    o.dtcp_lines.clear();
+    o.dtcp_requests = dfc::tb::split_dtcp_script(dfc::common::read_file(c.dtcp_path, "DTCP"), &o.dtcp_lines);
     o.dtcp_name = c.dtcp_path;
   }
   apply_traffic(c, o);
@@ -100,7 +101,7 @@ void add_input_options(CLI::App* run, RunCli& c) {
                                     "match=0.3,match-dst=10.1.1.0/24,match-dport=53 (docs/user-guide.md)");
   o_pcap->excludes(o_traffic);
   run->add_option("--packets", c.packets, "number of packets to generate / replay at most")
-      ->check(CLI::Range(1ull, 1ull << 40));
+      ->transform(whole_number("a packet count", 1, uint64_t{1} << 40, "--packets 100000"));
   run->add_option("--seed", c.seed, "traffic seed");
 }
 
