@@ -39,5 +39,5 @@ int sc_main(int argc, char* argv[]) {
   } catch (const CLI::ParseError& e) {
     return dfc::tools::exit_for_parse_error(app, e);
   }
-  return dfc::tools::kExitOk;
+  return dfc::tools::card_command_exit_code();
 }

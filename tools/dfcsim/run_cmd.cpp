@@ -119,6 +119,6 @@ void add_run_subcommand(CLI::App& app) {
   });
   c->cmd->callback([c]() {
     const int rc = run_command(*c);
-    if (rc != kExitOk) throw CLI::RuntimeError(rc);
+    dfc::tools::card_command_exit_code() = rc;
   });
 }

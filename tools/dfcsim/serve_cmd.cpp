@@ -47,6 +47,6 @@ void add_serve_subcommand(CLI::App& app) {
       rc = dfc::tools::report_lockstep_divergence("dfcsim serve") ? dfc::tools::kExitRunFailure
                                                                    : dfc::tools::report_exception("dfcsim serve");
     }
-    if (rc != dfc::tools::kExitOk) throw CLI::RuntimeError(rc);
+    dfc::tools::card_command_exit_code() = rc;
   });
 }
