@@ -41,19 +41,27 @@ inline int initiator_of(tlm::tlm_generic_payload& gp) {
   return e ? e->id : kDmaInitiator;
 }
 
-// A DMA engine's payload for one burst of `bytes` at addr (the data itself is not modelled:
-// scratch only gives the payload a buffer of the right size).
-inline void prepare_payload(tlm::tlm_generic_payload& gp, std::vector<unsigned char>& scratch, tlm::tlm_command cmd,
-                            uint64_t addr, uint32_t bytes) {
-  if (scratch.size() < bytes) scratch.resize(bytes);
+// A fresh single-burst transaction of `bytes` at addr over `data` (a core's register or memory
+// access, a DMA burst): every field a target reads is set, so a reused payload carries nothing
+// over from its previous transaction.
+inline void prepare_payload(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, uint64_t addr, unsigned char* data,
+                            uint32_t bytes) {
   gp.set_command(cmd);
   gp.set_address(addr);
-  gp.set_data_ptr(scratch.data());
+  gp.set_data_ptr(data);
   gp.set_data_length(bytes);
   gp.set_streaming_width(bytes);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
+
+// A DMA engine's payload for one burst of `bytes` at addr (the data itself is not modelled:
+// scratch only gives the payload a buffer of the right size).
+inline void prepare_payload(tlm::tlm_generic_payload& gp, std::vector<unsigned char>& scratch, tlm::tlm_command cmd,
+                            uint64_t addr, uint32_t bytes) {
+  if (scratch.size() < bytes) scratch.resize(bytes);
+  prepare_payload(gp, cmd, addr, scratch.data(), bytes);
 }
 
 // Wire time of a packet on an Ethernet link: the frame (padded to 64 bytes, FCS included;

@@ -67,14 +67,7 @@ void Core::advance_to(uint64_t t_ps) {
 }
 
 void Core::transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, uint32_t bytes, bool posted) {
-  gp_.set_command(cmd);
-  gp_.set_address(addr);
-  gp_.set_data_ptr(data);
-  gp_.set_data_length(bytes);
-  gp_.set_streaming_width(bytes);
-  gp_.set_byte_enable_ptr(nullptr);
-  gp_.set_dmi_allowed(false);
-  gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_payload(gp_, cmd, addr, data, bytes);
   const uint64_t before = sc_core::sc_time_stamp().value();
   sc_time delay = qk_.get_local_time();
   if (booting()) {

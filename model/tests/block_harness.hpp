@@ -53,14 +53,7 @@ class Driver : public sc_core::sc_module {
 
  private:
   uint64_t transport_bytes(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, uint32_t bytes, uint64_t t_ps) {
-    gp_.set_command(cmd);
-    gp_.set_address(addr);
-    gp_.set_data_ptr(data);
-    gp_.set_data_length(bytes);
-    gp_.set_streaming_width(bytes);
-    gp_.set_byte_enable_ptr(nullptr);
-    gp_.set_dmi_allowed(false);
-    gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(gp_, cmd, addr, data, bytes);
     const uint64_t now = now_ps();
     sc_core::sc_time d = sc_core::sc_time::from_value(t_ps - now);
     socket->b_transport(gp_, d);
