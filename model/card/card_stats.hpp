@@ -3,9 +3,37 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace dfc::model {
+
+// Where simulated time went, in ps. For a hardware thread: issuing instructions or waiting
+// for an issue slot its siblings hold (compute), waiting on a load/store beyond the L1
+// (memory), on a hardware semaphore (lock), on a classifier register or result (classifier),
+// or having nothing to do (idle). For a core: its pipeline's issue-busy time is compute, and
+// the rest is split over the other four in proportion to its threads' stalls. Each set sums
+// to the run's simulated span (CardStats::end_ps).
+struct StallTimes {
+  uint64_t compute_ps = 0, memory_ps = 0, lock_ps = 0, classifier_ps = 0, idle_ps = 0;
+  uint64_t total() const { return compute_ps + memory_ps + lock_ps + classifier_ps + idle_ps; }
+};
+
+// One core: its role (profile keys control_cores / data_cores: "control", "data", "user"),
+// its breakdown and its hardware threads' (index = thread within the core).
+struct CoreStalls {
+  std::string role;
+  StallTimes core;
+  std::vector<StallTimes> threads;
+};
+
+// One hardware semaphore (card_map.hpp HW_LOCK_*, named without the prefix, lower case).
+struct LockStats {
+  std::string name;
+  uint64_t acquisitions = 0;
+  uint64_t contended = 0;  // acquisitions that had to wait for another thread's hold
+  uint64_t wait_ps = 0;    // simulated time spent waiting, summed over acquisitions
+};
 
 struct CardStats {
   uint64_t ingress_packets = 0, ingress_bytes = 0;
@@ -27,6 +55,8 @@ struct CardStats {
   size_t ingress_buffer_peak = 0;
   uint64_t realtime_late_events = 0, realtime_max_lag_ps = 0;
   uint64_t lock_contended = 0;               // lock acquisitions that found the lock held
+  std::vector<CoreStalls> stalls;            // per core (Core::add_stats)
+  std::vector<LockStats> locks;              // per hardware semaphore (HwSemaphores::add_stats)
 };
 
 }  // namespace dfc::model

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 #include "dfc/hal/packet.hpp"
 
@@ -74,7 +75,19 @@ class Hal {
   virtual void mem_read(uint64_t /*addr*/, uint32_t /*bytes*/) {}
   virtual void mem_write(uint64_t /*addr*/, uint32_t /*bytes*/) {}
 
-  // The core the current handler runs on (0 on single-core hosts).
+  // Values in modelled memory: the receive and transmit descriptor rings and the free-buffer
+  // rings (card_map.hpp RX_RING_*, TX_RING_*, FREE_RING_*), which the device blocks and the
+  // firmware's driver exchange. Unlike mem_read/mem_write these carry data; they are priced
+  // like any access to that address. A host without descriptor memory throws.
+  virtual uint32_t load32(uint64_t addr);
+  virtual void store32(uint64_t addr, uint32_t value);
+  // The frame the ingress DMA wrote into the receive buffer at buf_addr (its bytes live in
+  // host memory like all modelled data; what the firmware reads of them it prices with
+  // mem_read). Null when that buffer holds no frame.
+  virtual Packet* rx_frame(uint64_t /*buf_addr*/) { return nullptr; }
+
+  // The firmware context the current handler runs on: the hardware thread, numbered
+  // core * threads_per_core + thread (0 on single-threaded hosts).
   virtual unsigned core_id() const { return 0; }
 
   // Hardware semaphores (card_map.hpp, HW_LOCK_*). acquire() returns when this core holds
@@ -84,6 +97,9 @@ class Hal {
   virtual void lock_acquire(unsigned /*lock*/) {}
   virtual void lock_release(unsigned /*lock*/) {}
 };
+
+inline uint32_t Hal::load32(uint64_t) { throw std::logic_error("this HAL has no descriptor memory (load32)"); }
+inline void Hal::store32(uint64_t, uint32_t) { throw std::logic_error("this HAL has no descriptor memory (store32)"); }
 
 // RAII holder for a hardware semaphore.
 class HwLock {
