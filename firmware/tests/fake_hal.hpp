@@ -11,6 +11,10 @@
 //  * Cost follows work: work() counts per kind (`work_count`), mem_read/mem_write record
 //    every access (`mem`), core_id() returns `core` (settable), and the hardware locks check
 //    their use (acquiring a held lock or releasing a free one counts in `lock_errors`).
+//  * Descriptor memory: load32/store32 over a sparse word map (`dmem`, 0 if never
+//    written; `loads`/`stores` count the firmware's accesses), rx_frame() over `frames`
+//    (buffer address -> the frame the DMA wrote there). FakeDma below plays the card's DMA
+//    engines on the same maps.
 //  * Classifier lookup contexts (card_map.hpp CLS_CTX_STRIDE) all map onto the one
 //    reference classifier: the fake HAL has no concurrency, so one context suffices.
 #pragma once
@@ -18,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -80,6 +86,25 @@ class FakeHal : public dfc::Hal {
     if (lock >= cardmap::HW_LOCK_COUNT || !held[lock]) ++lock_errors;
     else held[lock] = false;
   }
+  uint32_t load32(uint64_t addr) override {
+    check_aligned(addr);
+    ++loads;
+    auto it = dmem.find(addr);
+    return it == dmem.end() ? 0u : it->second;
+  }
+  void store32(uint64_t addr, uint32_t v) override {
+    check_aligned(addr);
+    ++stores;
+    dmem[addr] = v;
+  }
+  Packet* rx_frame(uint64_t buf_addr) override {
+    auto it = frames.find(buf_addr);
+    return it == frames.end() ? nullptr : &it->second;
+  }
+  uint32_t word(uint64_t addr) const {  // a test's look at memory, not counted as a load
+    auto it = dmem.find(addr);
+    return it == dmem.end() ? 0u : it->second;
+  }
   uint64_t worked(Work kind) const { return work_count[static_cast<size_t>(kind)]; }
   bool any_lock_held() const {
     for (bool h : held)
@@ -117,6 +142,9 @@ class FakeHal : public dfc::Hal {
   unsigned core = 0;
   uint64_t lock_acquires = 0, lock_errors = 0;
   std::array<bool, cardmap::HW_LOCK_COUNT> held{};
+  std::unordered_map<uint64_t, uint32_t> dmem;
+  std::unordered_map<uint64_t, Packet> frames;
+  uint64_t loads = 0, stores = 0;
 
  private:
   // An address in any core's classifier context -> the same offset in context 0.
@@ -124,8 +152,72 @@ class FakeHal : public dfc::Hal {
     constexpr uint64_t lo = abi::CLS_BASE, span = uint64_t{cardmap::CLS_CONTEXTS} * cardmap::CLS_CTX_STRIDE;
     return addr >= lo && addr < lo + span ? static_cast<uint32_t>(lo + (addr - lo) % cardmap::CLS_CTX_STRIDE) : addr;
   }
+  static void check_aligned(uint64_t addr) {
+    if (addr % 4) throw std::logic_error("FakeHal: unaligned 32-bit access at " + std::to_string(addr));
+  }
   model::ClassifierRef cls_;
   model::ClassifierBus bus_;
+};
+
+// The card's DMA engines as the driver's tests need them, on a FakeHal's memory. It follows
+// the ring protocol of docs/firmware-driver.md from card_map.hpp alone (not the driver's
+// helpers), so a driver that disagrees with the address map fails the tests:
+//  * receive(): takes the next buffer from the context's free ring (up to the producer index
+//    the driver published; its own consumer index), stores the frame, writes the descriptor
+//    at its tail with RX_DESC_OWN last. Dropped (false, counted) when the tail slot is still
+//    owned by software or no buffer is free.
+//  * complete_tx(): hardware finishes the context's oldest transmit descriptors in order,
+//    clearing TX_DESC_OWN.
+class FakeDma {
+ public:
+  FakeDma(FakeHal& h, unsigned contexts, uint32_t rx_entries, uint32_t tx_entries)
+      : h_(h), rx_entries_(rx_entries), tx_entries_(tx_entries), ctx_(contexts) {}
+
+  bool receive(unsigned ctx, Packet p, bool control = false, uint32_t hash = 0) {
+    Ctx& c = ctx_.at(ctx);
+    const uint64_t desc = cardmap::RX_RING_BASE + ctx * cardmap::RING_STRIDE + c.rx_tail * cardmap::RX_DESC_BYTES;
+    if (h_.word(desc + 4) & cardmap::RX_DESC_OWN) {
+      ++dropped_ring_full;
+      return false;
+    }
+    const uint64_t free = cardmap::FREE_RING_BASE + ctx * cardmap::RING_STRIDE;
+    if (static_cast<uint32_t>(c.free_consumer) == h_.word(free)) {
+      ++dropped_no_buffer;
+      return false;
+    }
+    const uint32_t off = h_.word(free + cardmap::FREE_RING_ENTRIES_OFFSET + 4 * (c.free_consumer++ % cardmap::FREE_RING_SLOTS));
+    const uint32_t len = static_cast<uint32_t>(p.data.size()) & cardmap::RX_DESC_LEN;
+    p.buf_addr = cardmap::PKT_MEM_BASE + off;
+    h_.frames[p.buf_addr] = std::move(p);
+    h_.dmem[desc] = off;
+    h_.dmem[desc + 8] = hash;
+    h_.dmem[desc + 12] = 0;
+    h_.dmem[desc + 4] = len | (control ? cardmap::RX_DESC_CONTROL : 0u) | cardmap::RX_DESC_OWN;
+    last_buffer = off;
+    c.rx_tail = (c.rx_tail + 1) % rx_entries_;
+    return true;
+  }
+  size_t complete_tx(unsigned ctx, size_t n = SIZE_MAX) {
+    Ctx& c = ctx_.at(ctx);
+    size_t done = 0;
+    for (; done < n; ++done) {
+      const uint64_t w1 = cardmap::TX_RING_BASE + ctx * cardmap::RING_STRIDE + c.tx_head * cardmap::TX_DESC_BYTES + 4;
+      if (!(h_.word(w1) & cardmap::TX_DESC_OWN)) break;
+      h_.dmem[w1] = 0;
+      c.tx_head = (c.tx_head + 1) % tx_entries_;
+    }
+    return done;
+  }
+  uint64_t dropped_ring_full = 0, dropped_no_buffer = 0;
+  uint32_t last_buffer = 0;  // offset of the buffer the last received frame went to
+
+ private:
+  struct Ctx {
+    uint64_t rx_tail = 0, free_consumer = 0, tx_head = 0;
+  };
+  FakeHal& h_;
+  uint32_t rx_entries_, tx_entries_;
+  std::vector<Ctx> ctx_;
 };
 
 }  // namespace dfc::test

@@ -34,6 +34,9 @@ class Firmware::TimerMux : public Hal {
   unsigned core_id() const override { return hal_.core_id(); }
   void lock_acquire(unsigned lock) override { hal_.lock_acquire(lock); }
   void lock_release(unsigned lock) override { hal_.lock_release(lock); }
+  uint32_t load32(uint64_t addr) override { return hal_.load32(addr); }
+  void store32(uint64_t addr, uint32_t v) override { hal_.store32(addr, v); }
+  Packet* rx_frame(uint64_t buf_addr) override { return hal_.rx_frame(buf_addr); }
   void arm_timer(uint64_t at_ns) override {
     server_deadline = at_ns;
     fw_.rearm();
@@ -84,6 +87,12 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
     }
   pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);
+  if (opt_.driver.enabled) {
+    drv_ = std::make_unique<Driver>(*mux_, opt_.driver);
+    drv_->boot_all();
+    pipeline_->set_driver(drv_.get());  // copies leave through the transmit rings
+    rx_handler_ = [this](const Packet& p, bool control) { control ? on_control(p) : on_monitored(p); };
+  }
   next_aging_ns_ = hal_.now_ns() + aging_step_ns();
   next_congestion_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
   rearm();
@@ -106,27 +115,37 @@ void Firmware::eval_memory(uint64_t now_ns) {
 // monitor's memory evaluation are shared: they run under HW_LOCK_CRITERIA. The pipeline
 // takes the lock itself for the parts it shares.
 void Firmware::on_packet(const Packet& p) {
-  if (p.unit == Unit::Control) {
-    {
-      HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-      server_->on_datagram(p);
-      eval_memory(mux_->now_ns());  // criteria may have been added or deleted
-    }
-    if (!opt_.control_tx_when_free) server_->flush_transmit();  // signed and sent outside the lock
-  } else {
-    const uint64_t now = mux_->now_ns();
-    // The input-rate counters are a few plain stores with no HAL call in between, so no
-    // other core can interleave with them in the model; on silicon they are one atomic add.
-    if (ovl_->on_packet(now)) {
-      HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-      eval_memory(now);
-    }
-    ++monitored_seen_;  // one store, no HAL call around it (an atomic add on silicon)
-    pipeline_->process(p);
-    // 390/598 notifications raised by this packet's accounting; a multi-core card's packet
-    // loop sends them between packets instead (on_idle), after the packet is done.
-    if (!opt_.control_tx_when_free) server_->flush_transmit();
+  if (p.unit == Unit::Control)
+    on_control(p);
+  else
+    on_monitored(p);
+}
+
+// The same routing as on_packet, by the descriptor's RX_DESC_CONTROL bit.
+bool Firmware::on_poll() { return drv_ && drv_->poll(rx_handler_); }
+
+void Firmware::on_control(const Packet& p) {
+  {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    server_->on_datagram(p);
+    eval_memory(mux_->now_ns());  // criteria may have been added or deleted
   }
+  if (!opt_.control_tx_when_free) server_->flush_transmit();  // signed and sent outside the lock
+}
+
+void Firmware::on_monitored(const Packet& p) {
+  const uint64_t now = mux_->now_ns();
+  // The input-rate counters are a few plain stores with no HAL call in between, so no
+  // other core can interleave with them in the model; on silicon they are one atomic add.
+  if (ovl_->on_packet(now)) {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    eval_memory(now);
+  }
+  ++monitored_seen_;  // one store, no HAL call around it (an atomic add on silicon)
+  pipeline_->process(p);
+  // 390/598 notifications raised by this packet's accounting; a multi-core card's packet
+  // loop sends them between packets instead (on_idle), after the packet is done.
+  if (!opt_.control_tx_when_free) server_->flush_transmit();
 }
 
 // One message per call: the control core, between two requests, then goes on to the next

@@ -24,8 +24,11 @@ constexpr uint64_t counter_addr(RuleId r) {
   return cardmap::COUNTERS_BASE + (r % kCriterionSlots) * cardmap::COUNTER_RECORD_BYTES;
 }
 // Each copy is built in a transmit buffer (card_map.hpp TX_BUF_BASE): the firmware writes
-// the outer header and the transmit descriptor; the egress DMA moves the payload. Each core
-// cycles through its own kTxSlotsPerCore slots, so cores never share a buffer.
+// the outer header and the transmit descriptor; the egress DMA moves the payload. With the
+// driver (docs/firmware-driver.md) the buffer is the one of the context's free transmit slot
+// and the driver stores the descriptor. Without it (hosts without descriptor memory) each
+// core cycles through its own kTxSlotsPerCore slots, so cores never share a buffer, and the
+// descriptor is priced as a plain write next to the header.
 constexpr uint32_t kCopyHeaderBytes = 20, kTxDescriptorBytes = 16;
 constexpr uint64_t kTxSlotsPerCore = 256;
 uint64_t tx_buf_addr(unsigned core, uint64_t k) {
@@ -262,8 +265,16 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
     }
     const Dest& d = dests_[pk.dest];
     pk.carried = true;
+    // With the driver, the copy is built in the buffer of a free transmit slot (none: the
+    // ring is full, nothing is built) and the driver's stores write the descriptor.
+    const uint64_t buf = drv_ ? drv_->tx_acquire() : tx_buf_addr(c.id, c.tx_slot++);
+    if (buf == 0) {
+      ++c.s.copies_dropped_tx_queue;
+      if (c.trace) c.trace->copies.push_back({d.label, "tx_queue_full"});
+      continue;
+    }
     hal_.work(Hal::Work::CopyBuild);
-    hal_.mem_write(tx_buf_addr(c.id, c.tx_slot++), kCopyHeaderBytes + kTxDescriptorBytes);
+    hal_.mem_write(buf, kCopyHeaderBytes + (drv_ ? 0 : kTxDescriptorBytes));
     // The copy's bytes leave the firmware with it (Hal::transmit takes ownership), so its
     // buffer is the one allocation per copy.
     Packet copy;
@@ -275,7 +286,7 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
     copy.data = encapsulate_ipip(inner, pp.ip_length,
                                  OuterHeader{cfg_.copy_source, d.d.address, d.d.ttl, c.ip_id++});
     const size_t bytes = copy.data.size();
-    const bool sent = hal_.transmit(std::move(copy));
+    const bool sent = drv_ ? drv_->tx_post(std::move(copy)) : hal_.transmit(std::move(copy));
     if (c.trace) c.trace->copies.push_back({d.label, sent ? "sent" : "tx_queue_full"});
     if (sent) {
       ++c.s.copies_sent;
@@ -292,7 +303,6 @@ void Pipeline::process(const Packet& p) {
   if (c.aged_epoch != aging_epoch_) age_core(c, aging_slices_);
   ++c.s.packets_in;
   c.s.bytes_in += p.data.size();
-  hal_.work(Hal::Work::RxDescriptor);
   const ParsedPacket pp = parse_packet(p);
   if (pp.header_bytes) hal_.mem_read(p.buf_addr, pp.header_bytes);
   hal_.work(Hal::Work::HeaderByte, pp.header_bytes);

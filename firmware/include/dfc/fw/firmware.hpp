@@ -10,6 +10,7 @@
 
 #include "dfc/config/config.hpp"
 #include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/driver.hpp"
 #include "dfc/fw/firmware_app.hpp"
 #include "dfc/fw/overload.hpp"
 #include "dfc/fw/pipeline.hpp"
@@ -34,6 +35,10 @@ struct FirmwareOptions {
   // Input-rate / PIC-memory thresholds; the host sets overload.rated_input_pps from the
   // card profile (300 kpps MS-III, 1 Mpps MS-400).
   OverloadOptions overload;
+  // The descriptor-ring driver (docs/firmware-driver.md). Off by default: hosts that call
+  // on_packet themselves need no descriptor memory. On: the constructor boots every
+  // context's rings and the host calls on_poll instead.
+  DriverOptions driver;
 };
 
 // The name copies to this destination carry (Packet::cdest_id, pcap file, statistics): the
@@ -47,6 +52,7 @@ class Firmware : public FirmwareApp {
   void on_packet(const Packet& p) override;
   void on_timer() override;
   bool on_idle() override;
+  bool on_poll() override;
   // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
   // criterion is lost, every control source's notification targets get Restart (599), the
   // Seq windows persist (reference §1.7).
@@ -61,12 +67,16 @@ class Firmware : public FirmwareApp {
   dtcp::Server& server();
   ClassifierDriver& classifier();
   const config::DfcConfig& config() const { return cfg_; }
+  // The descriptor-ring driver, null unless FirmwareOptions::driver.enabled.
+  const Driver* driver() const { return drv_.get(); }
 
  private:
   class TimerMux;
   class ControlPlaneAdapter;
   void rearm();
   void eval_memory(uint64_t now_ns);
+  void on_control(const Packet& p);
+  void on_monitored(const Packet& p);
 
   config::DfcConfig cfg_;
   Hal& hal_;
@@ -77,6 +87,8 @@ class Firmware : public FirmwareApp {
   std::unique_ptr<ControlPlaneAdapter> cp_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<OverloadMonitor> ovl_;
+  std::unique_ptr<Driver> drv_;
+  Driver::Handler rx_handler_;  // made once: the per-poll path does not allocate
   uint64_t next_aging_ns_ = 0;
   uint64_t next_congestion_ns_ = 0;  // the once-a-second bandwidth-limit evaluation
   uint64_t monitored_seen_ = 0, monitored_at_tick_ = 0, idle_ticks_ = 0;  // idle detection (aging timer)

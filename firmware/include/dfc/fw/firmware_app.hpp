@@ -14,6 +14,11 @@ class FirmwareApp {
   // background work (deferred transmits). Returns true if it did any (an idle loop then
   // looks for packets again before sleeping).
   virtual bool on_idle() { return false; }
+  // The core's packet loop asks the firmware to look for a frame itself: one poll of the
+  // current context's receive ring (dfc/fw/driver.hpp). Returns true if it took a
+  // descriptor, false if the ring was empty or the firmware does not drive rings (the host
+  // then delivers packets through on_packet).
+  virtual bool on_poll() { return false; }
 };
 
 }  // namespace dfc::fw

@@ -13,6 +13,7 @@
 
 #include "dfc/hal/hal.hpp"
 #include "dfc/fw/classifier_driver.hpp"
+#include "dfc/fw/driver.hpp"
 #include "dfc/fw/flow_key.hpp"
 #include "dfc/fw/flow_table.hpp"
 #include "dfc/fw/packet_parse.hpp"
@@ -127,6 +128,10 @@ class Pipeline {
   void set_destinations(const std::map<DestKey, CopyDestination>& d);
   // Destinations of capture group 0 (single-group configurations).
   void set_destinations(const std::map<std::string, CopyDestination>& d);
+  // Copies leave through the driver's transmit rings (each copy built in its slot's buffer,
+  // a full ring drops it as tx_queue_full). Null (the default): straight to Hal::transmit,
+  // for hosts without descriptor memory.
+  void set_driver(Driver* d) { drv_ = d; }
   // Runs on the core Hal::core_id() names; see docs/firmware-concurrency.md for what it
   // shares with other cores and under which lock.
   void process(const Packet& p);
@@ -152,6 +157,7 @@ class Pipeline {
   Hal& hal_;
   ClassifierDriver& cls_;
   ControlPlaneView& cp_;
+  Driver* drv_ = nullptr;
   PipelineConfig cfg_;
   struct Dest {
     DestKey key;
