@@ -22,11 +22,6 @@ inline uint64_t now_ps() { return sc_core::sc_time_stamp().value(); }  // resolu
 inline sc_core::sc_time at_ps(uint64_t ps) { return sc_core::sc_time::from_value(ps); }
 inline uint64_t ps_of(double seconds) { return static_cast<uint64_t>(seconds * 1e12 + 0.5); }
 
-// Occupancy windows of the shared blocks (timeline.hpp): short against a quantum (so a lagging
-// core's request lands in its own window) and long against one service (so a window holds many
-// requests).
-constexpr uint64_t kWindowPs = 500'000;
-
 // Which initiator (core index, or kDmaInitiator) issued a transaction.
 struct InitiatorId : tlm::tlm_extension<InitiatorId> {
   explicit InitiatorId(int i = 0) : id(i) {}

@@ -15,6 +15,15 @@ class Card::CardHal : public Hal {
  public:
   explicit CardHal(Card& c) : c_(c) {}
 
+  uint32_t load32(uint64_t addr) override {
+    c_.cur_->mem(addr, 4, false);
+    auto it = c_.desc_mem_.find(addr);
+    return it == c_.desc_mem_.end() ? 0u : it->second;
+  }
+  void store32(uint64_t addr, uint32_t v) override {
+    c_.cur_->mem(addr, 4, true);
+    c_.desc_mem_[addr] = v;
+  }
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {
     c_.cur_->reg(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint32_t*>(words), n);
   }
@@ -34,7 +43,7 @@ class Card::CardHal : public Hal {
   void work(Work kind, uint64_t n) override { c_.cur_->work(kind, n); }
   void mem_read(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, false); }
   void mem_write(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, true); }
-  unsigned core_id() const override { return c_.cur_->id(); }
+  unsigned core_id() const override { return c_.cur_->ctx(); }
   void lock_acquire(unsigned lock) override { c_.cur_->lock_acquire(lock); }
   void lock_release(unsigned lock) override { c_.cur_->lock_release(lock); }
 
@@ -49,14 +58,12 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
            FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps)
     : sc_module(n), prof_(prof), ic_("interconnect", prof_), mem_("memory", prof_),
       classifier_("classifier", std::move(dev), prof_), sems_("semaphores"),
-      ingress_port_("ingress_port", prof_, src, stats_), ingress_dma_("ingress_dma", prof_, ingress_port_, stats_),
+      ingress_port_("ingress_port", prof_, src, stats_), ingress_dma_("ingress_dma", prof_, ingress_port_, stats_, std::max(1u, prof_.cores) * std::max(1u, prof_.threads_per_core), 0,
+                   distribution()),
       egress_dma_("egress_dma"), egress_port_("egress_port", prof_), on_copy_(std::move(on_copy)),
       on_control_(std::move(on_control)), drain_ps_(drain_ps) {
   if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
     throw std::logic_error("the card model needs the default SystemC time resolution (1 ps)");
-  if (prof_.cores > cardmap::CLS_CONTEXTS)
-    throw ProfileError("cores=" + std::to_string(prof_.cores) + ": the classifier has " +
-                       std::to_string(cardmap::CLS_CONTEXTS) + " lookup contexts (one per core); use at most that many");
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(prof_.quantum_ns * 1000)));
   // The interconnect's targets, one socket per target of the address map (card_decode.hpp).
   ic_.to_target(decode::Target::Memory).bind(mem_.socket);
@@ -65,18 +72,55 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   ingress_dma_.socket.bind(ic_.target);
   egress_dma_.socket.bind(ic_.target);
   classifier_.sync_all = prof_.schedule_seed != 0;
-  for (unsigned i = 0; i < std::max(1u, prof_.cores); ++i) {
-    cores_.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), i, prof_, *this));
-    cores_.back()->socket.bind(ic_.target);
-  }
+  build_cores();
   blocks_ = {&ingress_port_, &ingress_dma_};
   for (auto& c : cores_) blocks_.push_back(c.get());
   blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
-  cur_ = cores_.front().get();
+  cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
   fw_ = make_fw(*hal_);
 }
 Card::~Card() { close_wave(); }
+
+Distribution Card::distribution() const {
+  // Validated here (not in the profile) because the keys depend on each other and `--set`
+  // applies them one at a time.
+  const unsigned cores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);
+  if (uint64_t{cores} * tpc > cardmap::CLS_CONTEXTS)
+    throw ProfileError("cores=" + std::to_string(cores) + " x threads_per_core=" + std::to_string(tpc) +
+                       ": the classifier has " + std::to_string(cardmap::CLS_CONTEXTS) +
+                       " lookup contexts (one per hardware thread); use at most that many threads");
+  if (prof_.control_cores < 1 || prof_.control_cores > cores)
+    throw ProfileError("control_cores=" + std::to_string(prof_.control_cores) + ": must be 1 .. cores (" +
+                       std::to_string(cores) + "); core 0 runs DTCP and the timers");
+  if (prof_.control_cores + prof_.data_cores > cores)
+    throw ProfileError("control_cores=" + std::to_string(prof_.control_cores) + " + data_cores=" +
+                       std::to_string(prof_.data_cores) + " exceed cores=" + std::to_string(cores) +
+                       "; lower data_cores (0 means every core that is not a control core), e.g. --set data_cores=" +
+                       std::to_string(cores - prof_.control_cores));
+  std::vector<unsigned> targets;
+  const unsigned data = prof_.data_cores ? prof_.data_cores : cores - prof_.control_cores;
+  for (unsigned c = prof_.control_cores; c < prof_.control_cores + data; ++c)
+    for (unsigned t = 0; t < tpc; ++t) targets.push_back(c * tpc + t);
+  if (targets.empty())  // no data core: the control core's threads take the packets too
+    for (unsigned t = 0; t < tpc; ++t) targets.push_back(t);
+  return Distribution(prof_.hash_key == 3 ? Distribution::Key::Layer3 : Distribution::Key::Layer4, std::move(targets));
+}
+
+void Card::build_cores() {
+  const unsigned cores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);
+  const auto& targets = ingress_dma_.distribution().targets();
+  const bool data_on_control = targets.front() < tpc;
+  for (unsigned i = 0; i < cores; ++i) {
+    Core::Role role = Core::Role::User;
+    if (i < prof_.control_cores) role = Core::Role::Control;
+    else if (std::find(targets.begin(), targets.end(), i * tpc) != targets.end()) role = Core::Role::Data;
+    cores_.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), i, role, i * tpc,
+                                            data_on_control && i == 0, prof_, *this));
+    cores_.back()->socket.bind(ic_.target);
+    for (auto& t : cores_.back()->threads()) threads_.push_back(t.get());
+  }
+}
 
 void Card::open_wave(const std::string& path, WaveRecorder::Format f, uint64_t from_ps, uint64_t to_ps) {
   wave_ = std::make_unique<WaveRecorder>(path, f, from_ps, to_ps);
@@ -100,6 +144,7 @@ void Card::set_realtime(bool on, uint64_t max_lag_ps) {
     ingress_dma_.pace = [this](uint64_t t) { pace(t); };
   else
     ingress_dma_.pace = nullptr;
+  ingress_dma_.set_lookahead(1);
 }
 
 bool Card::transmit(Packet&& p, uint64_t t_ps) {
@@ -180,13 +225,59 @@ std::vector<std::pair<std::string, double>> Card::utilisation() const {
   return out;
 }
 
+std::vector<std::pair<std::string, double>> Card::bottleneck_scores() const {
+  const CardStats st = stats();
+  uint64_t from = 0, to = st.end_ps;
+  if (st.monitor_packets > 0) from = st.monitor_first_arrival_ps, to = std::max(st.monitor_last_done_ps, st.egress_last_depart_ps);
+  const double span = to > from ? double(to - from) : 1.0;
+  // The data threads' waits and busy time, as fractions of the window (their waiting happens
+  // while traffic flows; the drain after it is idle).
+  double n = 0, mem = 0, cls = 0, issue = 0, busiest = 0, busy_sum = 0;
+  std::vector<double> lock_wait(st.locks.size(), 0.0);
+  const auto& targets = ingress_dma_.distribution().targets();
+  auto takes_data = [&](const Core& c) {
+    for (const auto& t : c.threads())
+      if (std::find(targets.begin(), targets.end(), t->ctx()) != targets.end()) return true;
+    return false;
+  };
+  double data_cores = 0;
+  for (size_t c = 0; c < cores_.size(); ++c) {
+    if (!takes_data(*cores_[c])) continue;
+    data_cores += 1;
+    issue += double(cores_[c]->issue_busy_ps()) / span;
+    for (const StallTimes& t : st.stalls[c].threads) {
+      n += 1;
+      mem += double(t.memory_ps) / span, cls += double(t.classifier_ps) / span;
+      const double busy = double(t.compute_ps + t.memory_ps + t.lock_ps + t.classifier_ps) / span;
+      busiest = std::max(busiest, busy), busy_sum += busy;
+    }
+  }
+  if (data_cores == 0) data_cores = 1;
+  std::vector<std::pair<std::string, double>> out;
+  out.emplace_back("core", std::min(1.0, issue / data_cores));
+  double memory_util = 0;
+  for (const auto& [r, f] : usage())
+    if (r.name == "memory") memory_util = f;
+  out.emplace_back("memory", std::min(1.0, std::max(memory_util, n ? mem / n : 0.0)));
+  out.emplace_back("classifier", std::min(1.0, n ? cls / n : 0.0));
+  // Lock waits are summed over all threads (the control thread's too), per data thread.
+  for (const LockStats& l : st.locks) out.emplace_back("lock:" + l.name, std::min(1.0, n ? double(l.wait_ps) / span / n : 0.0));
+  // One thread saturated while the average is low: the hash cannot spread the flows.
+  const double mean = n ? busy_sum / n : 0.0;
+  out.emplace_back("distribution", n > 1 && busiest > 0.9 && mean < 0.5 * busiest ? std::min(1.0, busiest) : 0.0);
+  // A busy ingress limits only a card that keeps up: when the card dropped arrivals for want of
+  // buffers or ring slots, what limited it is inside.
+  const bool card_dropped = st.ingress_dropped_buffer + st.ingress_dropped_ring > 0;
+  for (const auto& [r, f] : usage())
+    if (r.name == "interconnect" || r.name == "egress" || (r.name == "ingress" && !card_dropped)) out.emplace_back(r.name, f);
+  return out;
+}
+
 std::string Card::bottleneck() const {
   std::string best;
   double bv = -1;
-  for (const auto& [r, f] : usage()) {
-    if (r.kind == Usage::Kind::Detail) continue;
-    if (f > bv) best = r.name, bv = f;
-  }
+  for (const auto& [name, f] : bottleneck_scores())
+    if (f > bv) best = name, bv = f;
   return best;
 }
 

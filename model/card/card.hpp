@@ -1,9 +1,9 @@
 // The DFC PIC as a loosely-timed SystemC/TLM-2.0 virtual platform (docs/model.md):
 //
-//  unit 1 ─▶ IngressPort ─▶ IngressDma ──(frames, descriptors)──┐
-//  unit 0 ─┘                  │ receive ring                     │
-//                             ▼                                  ▼
-//            Core 0 … Core N-1 (SC_THREAD + quantum keeper + L1) ─▶ Interconnect ─▶ MemorySubsystem
+//  unit 1 ─▶ IngressPort ─▶ IngressDma + Distribution ──(frames, descriptors)──┐
+//  unit 0 ─┘                  │ a receive ring per hardware thread              │
+//                             ▼                                                 ▼
+//            Core 0 … Core N-1 (threads: SC_THREAD + quantum keeper; pipeline, L1) ─▶ Interconnect ─▶ MemorySubsystem
 //                   │ Hal (CardHal)                                  │  │  (SRAM, L2, DRAM)
 //                   ▼                                                │  └▶ ClassifierTarget (per-core
 //            EgressDma ─▶ EgressPort ─▶ unit 2                       │      contexts, own clock)
@@ -12,7 +12,7 @@
 // Every block is its own module in its own file (block.hpp: what they share) and a Block, so
 // the card reaches them all alike for waveforms, utilisation and statistics. Blocks talk through
 // TLM-2.0 sockets (b_transport with annotated delay); the interconnect routes by the address map
-// generated from data/card_map.json. Only the cores have threads. Shared blocks price contention
+// generated from data/card_map.json. Only the cores' hardware threads have SystemC threads. Shared blocks price contention
 // with occupancy timelines (timeline.hpp), so cores synchronise with SystemC time only at quantum
 // ends, on a contended hardware lock and on a classifier context that several cores use.
 #pragma once
@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <functional>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,6 +32,8 @@
 #include "classifier/classifier_device.hpp"
 #include "classifier_target.hpp"
 #include "core.hpp"
+#include "distribution.hpp"
+#include "hw_thread.hpp"
 #include "dfc/fw/firmware_app.hpp"
 #include "dfc/hal/hal.hpp"
 #include "egress_dma.hpp"
@@ -83,9 +86,14 @@ class Card : public sc_core::sc_module {
   // ordered by kind: core0.., interconnect, memory (the busier of packet memory and DRAM),
   // classifier, ingress, egress, then the details dram and packet_memory.
   std::vector<std::pair<std::string, double>> utilisation() const;
-  // The resource with the highest utilisation (ties: the first in utilisation() order; the
-  // memory's details dram and packet_memory are not candidates).
+  // Where the time goes (docs/model.md §5): `core` (the data cores' pipelines issue most of
+  // the time), `memory`, `classifier` or `lock:<name>` (what the data threads wait for),
+  // `distribution` (one data thread saturated while the others idle: the flow hash cannot
+  // spread the traffic), or the busiest of `interconnect`, `ingress` and `egress`: the
+  // candidate with the highest fraction of the measurement window (ties: in that order).
   std::string bottleneck() const;
+  // Each candidate of bottleneck() with its fraction, in tie order.
+  std::vector<std::pair<std::string, double>> bottleneck_scores() const;
   // A time before which nothing the firmware does from now on (a reply, a notification, a
   // copy) can be stamped: SystemC's global time, since every core's local time is at or
   // after it and never goes back. Cores run decoupled and can lag the ingress by their
@@ -104,8 +112,14 @@ class Card : public sc_core::sc_module {
 
  private:
   friend class Core;
+  friend class HwThread;
   class CardHal;
   bool transmit(Packet&& p, uint64_t t_ps);
+  // The cores and their hardware threads with the roles of the profile's control_cores and
+  // data_cores; the distribution's targets are the data threads.
+  void build_cores();
+  Distribution distribution() const;
+  std::unordered_map<uint64_t, uint32_t> desc_mem_;  // descriptor words (Hal::load32/store32)
   void pace(uint64_t t_ps);
   // Every block's resources with their utilisation, in report order.
   std::vector<std::pair<Usage, double>> usage() const;
@@ -121,6 +135,7 @@ class Card : public sc_core::sc_module {
   EgressDma egress_dma_;
   EgressPort egress_port_;
   std::vector<std::unique_ptr<Core>> cores_;
+  std::vector<HwThread*> threads_;  // every hardware thread, by firmware context
   // Every block above, in data-path order (ingress to egress): the order they register their
   // waveform signals in (the waveform file's scope order) and list their resources within a kind.
   std::vector<Block*> blocks_;
@@ -130,12 +145,12 @@ class Card : public sc_core::sc_module {
   uint64_t drain_ps_;
   std::function<void(const Packet&, const char*)> on_copy_drop_;
   std::function<void(const Packet&, uint64_t, uint64_t)> on_done_;
-  Core* cur_ = nullptr;  // the core whose thread runs now (the HAL acts on it)
+  HwThread* cur_ = nullptr;  // the hardware thread that runs now (the HAL acts on it)
   uint64_t timer_at_ps_ = UINT64_MAX;
   uint64_t now_ps_ = 0;
   uint64_t tx_slot_ = 0;
-  unsigned cores_done_ = 0;
-  sc_core::sc_event core_done_ev_;
+  unsigned threads_done_ = 0;
+  sc_core::sc_event thread_done_ev_;
   sc_core::sc_event timer_ev_;  // the timer was re-armed (wakes an idle core 0)
   bool realtime_ = false;
   uint64_t max_lag_ps_ = 0;

@@ -38,7 +38,8 @@ struct LockStats {
 struct CardStats {
   uint64_t ingress_packets = 0, ingress_bytes = 0;
   uint64_t control_packets = 0, monitor_packets = 0;
-  uint64_t ingress_dropped_buffer = 0;       // arrived with the receive ring full
+  uint64_t ingress_dropped_buffer = 0;       // arrived with every receive buffer in use
+  uint64_t ingress_dropped_ring = 0;         // arrived with its thread's receive ring full
   uint64_t egress_copies = 0, egress_bytes = 0;
   uint64_t egress_dropped_queue = 0;         // copies refused by a full egress queue
   uint64_t control_sent = 0;

@@ -11,7 +11,7 @@ namespace dfc::model {
 
 ClassifierTarget::ClassifierTarget(sc_core::sc_module_name n, std::unique_ptr<ClassifierDevice> dev,
                                    const CardProfile& p)
-    : sc_module(n), socket("socket"), dev_(std::move(dev)), issue_(kWindowPs, 16384) {
+    : sc_module(n), socket("socket"), dev_(std::move(dev)) {
   const double cyc = 1e12 / p.classifier_hz;
   cycle_ps_ = static_cast<uint64_t>(cyc + 0.5);
   issue_ps_ = static_cast<uint64_t>(cyc * p.classifier_issue_cycles + 0.5);
@@ -77,7 +77,7 @@ void ClassifierTarget::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
       // Pipelined: a new lookup may enter every issue_cycles; the result is readable after
       // the device's own reported cycles.
       const bool lookup = starts_lookup(addr, nw);
-      const uint64_t start = lookup ? issue_.book(t, issue_ps_) : t;
+      const uint64_t start = lookup ? issue_.book(t, issue_ps_, now) : t;
       dev_->at_time(start);
       c.bus->write(addr, words, nw);
       if (c.bus->lookups() != before) {
@@ -86,7 +86,7 @@ void ClassifierTarget::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         ++lookups_;
         if (wave_) wave_->interval(w_busy_, start, start + issue_ps_), wave_->interval(w_flight_, start, c.ready_ps);
       } else if (c.bus->entry_writes() != writes_before) {
-        const uint64_t s = issue_.book(t, cycle_ps_);  // an entry write takes the table for a clock
+        const uint64_t s = issue_.book(t, cycle_ps_, now);  // an entry write takes the table for a clock
         if (wave_) wave_->interval(w_busy_, s, s + cycle_ps_);
         t = s + cycle_ps_;
       }

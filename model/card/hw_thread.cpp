@@ -1,4 +1,4 @@
-#include "core.hpp"
+#include "hw_thread.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,13 +6,15 @@
 #include <stdexcept>
 
 #include "card.hpp"
+#include "card_decode.hpp"
+#include "core.hpp"
 #include "dfc/hal/card_map.hpp"
 
 namespace dfc::model {
 
 using sc_core::sc_time;
 
-sc_time Core::Keeper::compute_local_quantum() {
+sc_time HwThread::Keeper::compute_local_quantum() {
   sc_time q = tlm_utils::tlm_quantumkeeper::compute_local_quantum();
   if (!rng || q == sc_core::SC_ZERO_TIME) return q;
   // Schedule seed: each quantum is 10..100 % of the global one, so the cores' sync points
@@ -21,16 +23,14 @@ sc_time Core::Keeper::compute_local_quantum() {
   return sc_time::from_value(std::max<sc_dt::uint64>(1, static_cast<sc_dt::uint64>(double(q.value()) * f)));
 }
 
-Core::Core(sc_core::sc_module_name n, unsigned id, const CardProfile& p, Card& card)
-    : sc_module(n), socket("socket"), id_(id), card_(card),
-      l1_(static_cast<uint64_t>(p.l1_bytes), static_cast<unsigned>(p.l1_line), static_cast<unsigned>(p.l1_ways)),
-      cycle_ps_(1e12 / p.core_hz), l1_hit_cycles_(p.l1_hit_cycles),
-      desc_bytes_(static_cast<uint64_t>(p.descriptor_bytes)), rng_(p.schedule_seed * 7919 + id) {
+HwThread::HwThread(sc_core::sc_module_name n, unsigned ctx, Role role, const CardProfile& p, Core& core, Card& card)
+    : sc_module(n), ctx_(ctx), role_(role), core_(core), card_(card), cycle_ps_(1e12 / p.core_hz),
+      l1_hit_cycles_(p.l1_hit_cycles), rng_(p.schedule_seed * 7919 + ctx) {
   std::copy(std::begin(p.work_cycles), std::end(p.work_cycles), work_);
   perturb_ = p.schedule_seed != 0;
   if (perturb_) qk_.rng = &rng_;
-  gp_.set_extension(new InitiatorId(static_cast<int>(id)));
-  SC_HAS_PROCESS(Core);
+  gp_.set_extension(new InitiatorId(static_cast<int>(ctx)));
+  SC_HAS_PROCESS(HwThread);
   SC_THREAD(run);
 }
 
@@ -38,63 +38,83 @@ namespace {
 // The firmware's constructor runs while SystemC elaborates: that is the card's boot, before
 // time 0, so it costs no simulated time.
 bool booting() { return sc_core::sc_get_status() == sc_core::SC_ELABORATION; }
+
+[[noreturn]] void bus_error(tlm::tlm_generic_payload& gp, uint64_t addr) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(addr));
+  throw std::runtime_error("card interconnect: " + gp.get_response_string() + " at address 0x" + b);
+}
 }  // namespace
 
-void Core::cycles(double n) {
+void HwThread::cycles(double n) {
   if (booting()) return;
   frac_ps_ += n * cycle_ps_;
   const double whole = std::floor(frac_ps_);
   frac_ps_ -= whole;
-  qk_.inc(sc_time::from_value(static_cast<sc_dt::uint64>(whole)));
+  if (whole <= 0) return;
+  // The instructions issue on the core's pipeline, shared with the sibling threads: they
+  // end when the pipeline has given them their cycles, after any sibling's that overlap.
+  const uint64_t t = local_ps();
+  const uint64_t end = core_.issue(t, static_cast<uint64_t>(whole));
+  st_.compute_ps += end - t;
+  qk_.inc(sc_time::from_value(end - t));
   maybe_sync();
 }
 
-void Core::sync() {
+StallTimes HwThread::stalls(uint64_t end_ps) const {
+  StallTimes s = st_;
+  const uint64_t busy = s.compute_ps + s.memory_ps + s.lock_ps + s.classifier_ps;
+  s.idle_ps = end_ps > busy ? end_ps - busy : 0;
+  return s;
+}
+
+void HwThread::sync() {
   if (booting()) return;
   qk_.sync();
   card_.cur_ = this;
 }
 
-void Core::maybe_sync() {
+void HwThread::maybe_sync() {
   if (qk_.need_sync()) sync();
 }
 
-void Core::advance_to(uint64_t t_ps) {
+void HwThread::advance_to(uint64_t t_ps) {
   if (booting()) return;
   const uint64_t now = sc_core::sc_time_stamp().value();
   if (t_ps > now + qk_.get_local_time().value()) qk_.set(sc_time::from_value(t_ps - now));
   maybe_sync();
 }
 
-void Core::transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, uint32_t bytes, bool posted) {
+void HwThread::transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, uint32_t bytes, bool posted) {
   prepare_payload(gp_, cmd, addr, data, bytes);
-  const uint64_t before = sc_core::sc_time_stamp().value();
   sc_time delay = qk_.get_local_time();
   if (booting()) {
-    card_.ic_.b_transport(static_cast<int>(id_), gp_, delay);  // multi-socket not bound yet
-    if (gp_.is_response_error()) {
-      char b[24];
-      std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(addr));
-      throw std::runtime_error("card interconnect: " + gp_.get_response_string() + " at address 0x" + b);
-    }
+    card_.ic_.b_transport(static_cast<int>(ctx_), gp_, delay);  // multi-socket not bound yet
+    if (gp_.is_response_error()) bus_error(gp_, addr);
     return;  // boot: no simulated time
   }
-  socket->b_transport(gp_, delay);
-  card_.cur_ = this;  // a target may have synchronised this thread (another core ran)
+  const uint64_t before = sc_core::sc_time_stamp().value();
+  const uint64_t t0 = local_ps();
+  core_.socket->b_transport(gp_, delay);
+  card_.cur_ = this;  // a target may have synchronised this thread (another thread ran)
   ++card_.stats_.bus_transactions;
-  if (gp_.is_response_error()) {
-    char b[24];
-    std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(addr));
-    throw std::runtime_error("card interconnect: " + gp_.get_response_string() + " at address 0x" + b);
-  }
+  if (gp_.is_response_error()) bus_error(gp_, addr);
   if (sc_core::sc_time_stamp().value() != before) qk_.reset();
   if (!posted) qk_.set(delay);
+  // What the thread waited for: the target of the access.
+  const uint64_t t1 = local_ps();
+  if (t1 > t0) {
+    const decode::Range* r = decode::find(addr);
+    const decode::Target k = r ? r->target : decode::Target::Memory;
+    (k == decode::Target::Classifier ? st_.classifier_ps : k == decode::Target::Semaphores ? st_.lock_ps : st_.memory_ps) +=
+        t1 - t0;
+  }
   // Schedule seed: extra sync points at random transactions (one in four).
   if (perturb_ && rng_() % 4 == 0) sync();
   maybe_sync();
 }
 
-void Core::mem(uint64_t addr, uint32_t bytes, bool write) {
+void HwThread::mem(uint64_t addr, uint32_t bytes, bool write) {
   if (bytes == 0) return;
   if (addr < cardmap::DRAM_BASE) {
     // Packet memory: uncached (the DMA engines write it); writes are posted.
@@ -116,7 +136,7 @@ void Core::mem(uint64_t addr, uint32_t bytes, bool write) {
   // bandwidth per byte, instead of one full latency per line. (Pricing such a sweep at
   // latency per line made a 16 MB table sweep stall core 0 for ~18 ms, longer than any
   // real card with prefetch takes, and held its timers back by as much.)
-  const uint64_t line = l1_.line();
+  const uint64_t line = core_.l1().line();
   const uint64_t first = addr & ~(line - 1), end = addr + bytes;
   const bool stream = !write && end - first > line;
   uint64_t run_at = 0;
@@ -126,7 +146,7 @@ void Core::mem(uint64_t addr, uint32_t bytes, bool write) {
     run = 0;
   };
   for (uint64_t a = first; a < end; a += line) {
-    const Cache::Result r = l1_.access(a, write);
+    const Cache::Result r = core_.l1().access(a, write);
     cycles(l1_hit_cycles_);
     if (r.hit) {
       flush();
@@ -144,72 +164,59 @@ void Core::mem(uint64_t addr, uint32_t bytes, bool write) {
   flush();
 }
 
-void Core::reg(tlm::tlm_command cmd, uint32_t addr, uint32_t* words, size_t n) {
+void HwThread::reg(tlm::tlm_command cmd, uint64_t addr, uint32_t* words, size_t n) {
   transport(cmd, addr, reinterpret_cast<unsigned char*>(words), static_cast<uint32_t>(n * 4), false);
 }
 
-void Core::lock_acquire(unsigned lock) {
-  // Synchronise first (several cores only): the state a lock protects lives in ordinary C++
-  // objects that change in the order the host runs the cores, so a core must not take the
+void HwThread::lock_acquire(unsigned lock) {
+  // Synchronise first (several threads only): the state a lock protects lives in ordinary C++
+  // objects that change in the order the host runs the threads, so a thread must not take the
   // lock while another one, behind it in simulated time, could still take it first. At the
-  // sync point every core has reached this time, so critical sections run in simulated
-  // time order and the data agrees with the timing (a decoupled core could otherwise see
+  // sync point every thread has reached this time, so critical sections run in simulated
+  // time order and the data agrees with the timing (a decoupled thread could otherwise see
   // a deletion that, in simulated time, happens after its lookup).
-  if (card_.cores_.size() > 1) sync();
+  if (card_.threads_.size() > 1) sync();
   uint32_t v = 0;
   reg(tlm::TLM_READ_COMMAND, cardmap::HW_SEM_BASE + 4 * lock, &v, 1);  // the semaphore register
   const uint64_t t = local_ps();
   const uint64_t before = sc_core::sc_time_stamp().value();
-  const uint64_t at = card_.sems_.acquire(lock, static_cast<int>(id_), t);
+  const uint64_t at = card_.sems_.acquire(lock, static_cast<int>(ctx_), t);
   card_.cur_ = this;
   if (sc_core::sc_time_stamp().value() != before) qk_.reset();
   advance_to(at);
+  // The wait is from the request to the grant, including any sleep inside acquire().
+  if (at > t) st_.lock_ps += at - t;
 }
 
-void Core::lock_release(unsigned lock) {
+void HwThread::lock_release(unsigned lock) {
   uint32_t v = 0;
   reg(tlm::TLM_WRITE_COMMAND, cardmap::HW_SEM_BASE + 4 * lock, &v, 1);
-  card_.sems_.release(lock, static_cast<int>(id_), local_ps());
+  card_.sems_.release(lock, static_cast<int>(ctx_), local_ps());
 }
 
-void Core::set_wave(WaveRecorder* w) {
-  wave_ = w;
-  if (w) w_busy_ = w->add("card.core" + std::to_string(id_), "busy", WaveRecorder::Kind::Busy);
-}
-
-void Core::usage(std::vector<Usage>& out) const {
-  out.push_back({"core" + std::to_string(id_), busy_ps_, Usage::Kind::Core});
-}
-
-void Core::add_stats(CardStats& st) const { st.core_busy_ps.at(id_) = busy_ps_; }
-
-void Core::run_timer() {
-  const uint64_t start = local_ps();
-  if (wave_) wave_->step(w_busy_, start, +1);  // now: the handler may sync before it ends
+void HwThread::run_timer() {
+  if (wave_) wave_->step(w_busy_, local_ps(), +1);  // now: the handler may sync before it ends
   card_.timer_at_ps_ = UINT64_MAX;
   ++card_.stats_.timer_events;
   card_.fw_->on_timer();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
-  busy_ps_ += local_ps() - start;
 }
 
-bool Core::run_idle() {
-  const uint64_t start = local_ps();
-  if (wave_) wave_->step(w_busy_, start, +1);
+bool HwThread::run_idle() {
+  if (wave_) wave_->step(w_busy_, local_ps(), +1);
   const bool did = card_.fw_->on_idle();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
-  busy_ps_ += local_ps() - start;
   return did;
 }
 
-void Core::handle(Packet& p) {
+void HwThread::handle(Packet& p) {
   const uint64_t start = local_ps();
   if (wave_) wave_->step(w_busy_, start, +1);
   card_.now_ps_ = std::max(card_.now_ps_, start);
-  // The packet loop: read the descriptor the ingress DMA posted, then the handler.
-  if (desc_bytes_ > 0)
-    mem(cardmap::RX_RING_BASE + (p.buf_addr - cardmap::PKT_MEM_BASE) / cardmap::PKT_BUF_BYTES * desc_bytes_,
-        static_cast<uint32_t>(desc_bytes_), false);
+  // The packet loop reads the descriptor the ingress DMA posted in this thread's ring.
+  const uint64_t slot = (p.buf_addr - cardmap::PKT_MEM_BASE) / cardmap::PKT_BUF_BYTES;
+  mem(cardmap::RX_RING_BASE + ctx_ * cardmap::RING_STRIDE + slot % card_.prof_.rx_ring_entries * cardmap::RX_DESC_BYTES,
+      static_cast<uint32_t>(cardmap::RX_DESC_BYTES), false);
   if (p.unit == Unit::Control)
     ++card_.stats_.control_packets;
   else
@@ -217,13 +224,12 @@ void Core::handle(Packet& p) {
   card_.fw_->on_packet(p);
   const uint64_t end = local_ps();
   if (wave_) wave_->step(w_busy_, end, -1);
-  busy_ps_ += end - start;
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);
   if (card_.on_done_) card_.on_done_(p, start, end);
   run_idle();  // the loop's housekeeping between packets, after this one is done
 }
 
-void Core::idle_core0(uint64_t until) {
+void HwThread::idle_control(uint64_t until) {
   if (card_.timer_at_ps_ < until) until = std::max(card_.timer_at_ps_, local_ps());
   if (until <= local_ps()) return;
   sync();
@@ -233,23 +239,28 @@ void Core::idle_core0(uint64_t until) {
   card_.cur_ = this;
 }
 
-void Core::run() {
+void HwThread::run() {
   card_.cur_ = this;
   qk_.reset();  // first quantum
+  if (role_ == Role::Idle) {  // a thread with nothing to run
+    end_of_traffic();
+    return;
+  }
+  const bool control = role_ == Role::Control;
   Packet p;
   for (;;) {
     const uint64_t t = local_ps();
-    // Timers run on core 0 (the control core), at their deadline or when it is free.
-    if (id_ == 0 && card_.timer_at_ps_ <= t) {
+    // Timers run on the control thread, at their deadline or when it is free.
+    if (control && card_.timer_at_ps_ <= t) {
       run_timer();
       continue;
     }
     uint64_t until = 0;
-    const IngressDma::Take got = card_.ingress_dma_.take(id_, t, card_.timer_at_ps_, p, until);
+    const IngressDma::Take got = card_.ingress_dma_.take(ctx_, t, card_.timer_at_ps_, p, until);
     card_.cur_ = this;  // pacing may have slept; the source may block
     if (got == IngressDma::Take::End) break;
     if (got == IngressDma::Take::Packet) {
-      // A core that lags may find a packet another core admitted: it cannot start before
+      // A thread that lags may find a packet another thread admitted: it cannot start before
       // the packet arrived.
       if (p.t_arrival_ps > t) advance_to(p.t_arrival_ps);
       handle(p);
@@ -259,10 +270,10 @@ void Core::run() {
     // Nothing to take: the firmware's background work first (deferred transmits), then
     // look again before sleeping.
     if (run_idle()) continue;
-    if (id_ == 0) {
-      // Idle core 0 waits for the next arrival or the timer, whichever is first, and wakes
-      // when another core re-arms the timer earlier meanwhile.
-      idle_core0(until);
+    if (control) {
+      // The idle control thread waits for the next arrival or the timer, whichever is first,
+      // and wakes when another thread re-arms the timer earlier meanwhile.
+      idle_control(until);
       continue;
     }
     advance_to(until);
@@ -271,28 +282,33 @@ void Core::run() {
   end_of_traffic();
 }
 
-void Core::end_of_traffic() {
-  while (run_idle()) {
-  }
-  if (id_ != 0) {
-    final_ps_ = local_ps();
+void HwThread::end_of_traffic() {
+  if (role_ != Role::Idle)
+    while (run_idle()) {
+    }
+  if (role_ != Role::Control) {
+    final_ps_ = role_ == Role::Idle ? 0 : local_ps();
     finished_ = true;
     sync();
-    ++card_.cores_done_;
-    card_.core_done_ev_.notify(sc_core::SC_ZERO_TIME);
+    ++card_.threads_done_;
+    card_.thread_done_ev_.notify(sc_core::SC_ZERO_TIME);
     return;
   }
+  end_control();
+}
+
+void HwThread::end_control() {
   CardStats& st = card_.stats_;
   auto fire_until = [&](uint64_t end) {
     while (card_.timer_at_ps_ != UINT64_MAX && card_.timer_at_ps_ <= end) {
-      idle_core0(card_.timer_at_ps_);  // wakes if another core arms an earlier timer
+      idle_control(card_.timer_at_ps_);  // wakes if another thread arms an earlier timer
       if (card_.timer_at_ps_ <= local_ps()) run_timer();
     }
   };
   fire_until(st.last_arrival_ps + card_.drain_ps_);
   sync();
-  // Other cores may still be working (and arming timers): keep serving the timers.
-  while (card_.cores_done_ + 1 < card_.cores_.size()) {
+  // Other threads may still be working (and arming timers): keep serving the timers.
+  while (card_.threads_done_ + 1 < card_.threads_.size()) {
     if (card_.timer_at_ps_ <= local_ps()) {
       run_timer();
       continue;
@@ -300,15 +316,15 @@ void Core::end_of_traffic() {
     sync();
     const uint64_t now = sc_core::sc_time_stamp().value();
     if (card_.timer_at_ps_ == UINT64_MAX)
-      sc_core::wait(card_.core_done_ev_ | card_.timer_ev_);
+      sc_core::wait(card_.thread_done_ev_ | card_.timer_ev_);
     else
-      sc_core::wait(sc_time::from_value(card_.timer_at_ps_ - now), card_.core_done_ev_ | card_.timer_ev_);
+      sc_core::wait(sc_time::from_value(card_.timer_at_ps_ - now), card_.thread_done_ev_ | card_.timer_ev_);
     qk_.reset();
     card_.cur_ = this;
   }
   qk_.reset();
   uint64_t busy_until = local_ps();
-  for (const auto& c : card_.cores_) busy_until = std::max(busy_until, c->final_ps());
+  for (const HwThread* t : card_.threads_) busy_until = std::max(busy_until, t->final_ps());
   const uint64_t end = std::max({st.last_arrival_ps + card_.drain_ps_, busy_until, card_.egress_port_.free_ps()});
   fire_until(end);
   st.end_ps = std::max({end, local_ps(), card_.egress_port_.free_ps()});

@@ -7,9 +7,11 @@
 
 namespace dfc::model {
 
-IngressDma::IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st)
+IngressDma::IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st,
+                       unsigned contexts, unsigned control_ctx, Distribution dist)
     : sc_module(n), socket("socket"), port_(port), st_(st), capacity_(p.ingress_buffer_packets),
-      desc_bytes_(static_cast<uint64_t>(p.descriptor_bytes)) {
+      ring_entries_(p.rx_ring_entries), desc_bytes_(static_cast<uint64_t>(p.descriptor_bytes)),
+      control_ctx_(control_ctx), dist_(std::move(dist)), rings_(contexts), tail_(contexts, 0) {
   gp_.set_extension(new InitiatorId(kDmaInitiator));
 }
 
@@ -21,39 +23,58 @@ void IngressDma::dma(uint64_t addr, uint32_t bytes, uint64_t t) {
   socket->b_transport(gp_, d);
 }
 
+void IngressDma::stage(uint64_t t, uint64_t next_timer_ps) {
+  while (!end_ && staged_.size() < lookahead_ && idle_until_ <= t) {
+    Staged s;
+    uint64_t idle = 0;
+    const IngressPort::Pull r = port_.pull(s.p, next_timer_ps, idle);
+    if (r == IngressPort::Pull::End) {
+      end_ = true;
+      return;
+    }
+    if (r == IngressPort::Pull::Idle) {
+      idle_until_ = std::max(idle, t + 1);
+      return;
+    }
+    s.ctx = s.p.unit == Unit::Control ? control_ctx_ : dist_.target(dist_.hash(s.p));
+    staged_.push_back(std::move(s));
+  }
+}
+
+void IngressDma::admit_one(Staged& s) {
+  Packet& p = s.p;
+  admitted_ps_ = p.t_arrival_ps;
+  std::deque<Packet>& ring = rings_[s.ctx];
+  const char* drop = nullptr;
+  if (in_use_ >= capacity_)
+    drop = "ingress_buffer_full", ++st_.ingress_dropped_buffer;  // every receive buffer holds a packet
+  else if (s.ctx != control_ctx_ && ring.size() >= ring_entries_)
+    drop = "rx_ring_full", ++st_.ingress_dropped_ring;  // its thread has not taken the ring's packets
+  if (drop) {
+    if (on_drop) on_drop(p, drop);
+    return;
+  }
+  // A buffer, then the frame into it, then the descriptor into the thread's ring.
+  const uint64_t slot = slot_++ % std::max<size_t>(capacity_, 1);
+  p.buf_addr = cardmap::PKT_MEM_BASE + slot * cardmap::PKT_BUF_BYTES;
+  dma(p.buf_addr, static_cast<uint32_t>(std::min<size_t>(p.data.size(), cardmap::PKT_BUF_BYTES)), p.t_arrival_ps);
+  const uint64_t entries = s.ctx == control_ctx_ ? std::max<size_t>(capacity_, 1) : ring_entries_;
+  const uint64_t desc = cardmap::RX_RING_BASE + s.ctx * cardmap::RING_STRIDE + (tail_[s.ctx]++ % entries) * desc_bytes_;
+  dma(desc, static_cast<uint32_t>(desc_bytes_), p.t_arrival_ps);
+  if (wave_) wave_->step(p.unit == Unit::Control ? w_ctl_ : w_ring_, p.t_arrival_ps, +1);
+  ring.push_back(std::move(p));
+  ++in_use_;
+  st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, in_use_);
+}
+
 void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
   for (;;) {
-    if (!have_pending_) {
-      if (end_ || idle_until_ > t) return;
-      uint64_t idle = 0;
-      const IngressPort::Pull r = port_.pull(pending_, next_timer_ps, idle);
-      if (r == IngressPort::Pull::End) {
-        end_ = true;
-        return;
-      }
-      if (r == IngressPort::Pull::Idle) {
-        idle_until_ = std::max(idle, t + 1);
-        return;
-      }
-      have_pending_ = true;
+    stage(t, next_timer_ps);
+    if (staged_.empty() || staged_.front().p.t_arrival_ps > t) return;
+    while (!staged_.empty() && staged_.front().p.t_arrival_ps <= t) {
+      admit_one(staged_.front());
+      staged_.pop_front();
     }
-    if (pending_.t_arrival_ps > t) return;
-    have_pending_ = false;
-    admitted_ps_ = pending_.t_arrival_ps;
-    if (ring_.size() + ctl_ring_.size() >= capacity_) {  // every receive buffer holds a packet no core took yet
-      ++st_.ingress_dropped_buffer;
-      if (on_drop) on_drop(pending_, "ingress_buffer_full");
-      continue;
-    }
-    // One buffer slot per ring entry: the frame goes to packet memory, then its descriptor.
-    const uint64_t slot = slot_++ % std::max<size_t>(capacity_, 1);
-    pending_.buf_addr = cardmap::PKT_MEM_BASE + slot * cardmap::PKT_BUF_BYTES;
-    dma(pending_.buf_addr, static_cast<uint32_t>(std::min<size_t>(pending_.data.size(), cardmap::PKT_BUF_BYTES)),
-        pending_.t_arrival_ps);
-    dma(cardmap::RX_RING_BASE + slot * desc_bytes_, static_cast<uint32_t>(desc_bytes_), pending_.t_arrival_ps);
-    if (wave_) wave_->step(pending_.unit == Unit::Control ? w_ctl_ : w_ring_, pending_.t_arrival_ps, +1);
-    (pending_.unit == Unit::Control ? ctl_ring_ : ring_).push_back(std::move(pending_));
-    st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, ring_.size() + ctl_ring_.size());
   }
 }
 
@@ -64,24 +85,29 @@ void IngressDma::set_wave(WaveRecorder* w) {
   w_ctl_ = w->add("card.ingress", "ctl_ring_depth", WaveRecorder::Kind::Count);
 }
 
-IngressDma::Take IngressDma::take(unsigned core, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until) {
+IngressDma::Take IngressDma::take(unsigned ctx, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until) {
   if (pace) pace(t);
   admit(t, next_timer_ps);
-  // Core 0 (the control core) takes the older of the two ring heads; the others only data.
-  std::deque<Packet>* from = ring_.empty() ? nullptr : &ring_;
-  if (core == 0 && !ctl_ring_.empty() && (!from || ctl_ring_.front().t_arrival_ps <= ring_.front().t_arrival_ps))
-    from = &ctl_ring_;
-  if (from) {
-    if (wave_) wave_->step(from == &ctl_ring_ ? w_ctl_ : w_ring_, t, -1);
-    out = std::move(from->front());
-    from->pop_front();
+  std::deque<Packet>& ring = rings_[ctx];
+  if (!ring.empty()) {
+    if (wave_) wave_->step(ring.front().unit == Unit::Control ? w_ctl_ : w_ring_, t, -1);
+    out = std::move(ring.front());
+    ring.pop_front();
+    --in_use_;
     return Take::Packet;
   }
-  if (have_pending_) {
-    until = pending_.t_arrival_ps;
+  // Sleep until the next staged packet for this ring; if none is staged, until the last
+  // staged arrival (more are pulled then) or the source's idle step.
+  for (const Staged& s : staged_)
+    if (s.ctx == ctx) {
+      until = s.p.t_arrival_ps;
+      return Take::Wait;
+    }
+  if (!staged_.empty()) {
+    until = staged_.back().p.t_arrival_ps;
     return Take::Wait;
   }
-  if (end_ && (core != 0 || ctl_ring_.empty())) return Take::End;
+  if (end_) return Take::End;
   until = idle_until_;
   return Take::Wait;
 }

@@ -1,7 +1,12 @@
 // IngressDma: writes each frame the IngressPort delivers into a packet-memory buffer and its
-// descriptor into the receive ring that the cores poll, both as TLM writes through the
-// interconnect (docs/model.md §1). A packet that finds every receive buffer taken is dropped.
-// Control frames (unit 0) have their own ring, which only core 0 serves.
+// descriptor into the receive ring of the firmware context (hardware thread) that will handle
+// it, both as TLM writes through the interconnect (docs/model.md §1). The Distribution block
+// picks a monitored packet's data thread by its flow hash (profile key hash_key); DTCP frames
+// (unit 0) go to the control thread's ring. A packet whose ring is full (rx_ring_entries not
+// yet taken) or that finds every receive buffer of the card in use (ingress_buffer_packets) is
+// dropped. The control ring has an entry per receive buffer: DTCP is only ever dropped when
+// the whole pool is in use, so a burst of requests queues behind a slow control thread (the
+// sources retransmit only after seconds) rather than being lost to a data-sized ring.
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -13,6 +18,7 @@
 
 #include "block.hpp"
 #include "card_stats.hpp"
+#include "distribution.hpp"
 #include "ingress_port.hpp"
 #include "profile.hpp"
 
@@ -21,34 +27,49 @@ namespace dfc::model {
 class IngressDma : public sc_core::sc_module, public Block {
  public:
   tlm_utils::simple_initiator_socket<IngressDma> socket;
-  IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st);
+  // contexts: firmware contexts of the card; control_ctx takes DTCP; dist picks the data
+  // thread of each monitored packet.
+  IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st, unsigned contexts,
+             unsigned control_ctx, Distribution dist);
   enum class Take { Packet, Wait, End };
-  // Core `core` at local time t asks for its next packet: Packet (out, start at t), Wait
-  // (nothing has arrived by t; the next arrival or idle step is at `until`), or End.
-  // Control frames (unit 0) are steered to their own ring, which only core 0 (the control
-  // core, which also runs the timers) serves, oldest head first; the other cores take
-  // monitored traffic only. So DTCP requests are handled one at a time, in arrival order, as
-  // the protocol's Seq window assumes (docs/model.md §6). Both rings share the buffer pool.
-  Take take(unsigned core, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until);
+  // Context `ctx` at local time t asks for its next packet: Packet (out, start at t), Wait
+  // (nothing for it has arrived by t; look again at `until`), or End (no more traffic for it).
+  // The control context's ring is the only one that holds DTCP, so requests are handled one at
+  // a time, in arrival order, as the protocol's Seq window assumes (docs/model.md §6).
+  Take take(unsigned ctx, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until);
   std::function<void(const Packet&, const char*)> on_drop;
   // Real-time pacing (`dfcsim serve`): called with t before the source is asked.
   std::function<void(uint64_t)> pace;
-  // Waveform (null: off): ring_depth and ctl_ring_depth (+1 at a packet's arrival, -1 when a
-  // core takes it).
+  // How many packets the DMA may pull from the port ahead of their arrival, so that an idle
+  // thread can sleep until the next packet for its own ring instead of waking at every
+  // arrival. 1 for live sources (pulling ahead would block on the wall clock).
+  void set_lookahead(size_t n) { lookahead_ = std::max<size_t>(n, 1); }
+  // Waveform (null: off): ring_depth (all data rings) and ctl_ring_depth.
   void set_wave(WaveRecorder* w) override;
   // Every packet admitted from now on arrived at or after this time (arrivals are in order).
   uint64_t admitted_until_ps() const { return admitted_ps_; }
+  const Distribution& distribution() const { return dist_; }
 
  private:
+  struct Staged {
+    Packet p;
+    unsigned ctx;
+  };
+  void stage(uint64_t t, uint64_t next_timer_ps);
   void admit(uint64_t t, uint64_t next_timer_ps);
+  void admit_one(Staged& s);
   void dma(uint64_t addr, uint32_t bytes, uint64_t t);
   IngressPort& port_;
   CardStats& st_;
-  size_t capacity_;
+  size_t capacity_, ring_entries_, lookahead_ = 1;
   uint64_t desc_bytes_;
-  std::deque<Packet> ring_, ctl_ring_;  // monitored / control descriptors
-  Packet pending_;
-  bool have_pending_ = false, end_ = false;
+  unsigned control_ctx_;
+  Distribution dist_;
+  std::vector<std::deque<Packet>> rings_;  // per context
+  std::vector<uint64_t> tail_;             // per context: descriptors ever written (producer index)
+  std::deque<Staged> staged_;             // pulled from the port, not yet arrived
+  size_t in_use_ = 0;                     // buffers held by the rings
+  bool end_ = false;
   uint64_t idle_until_ = 0, slot_ = 0, admitted_ps_ = 0;
   WaveRecorder* wave_ = nullptr;
   int w_ring_ = 0, w_ctl_ = 0;

@@ -7,7 +7,7 @@
 namespace dfc::model {
 
 MemorySubsystem::MemorySubsystem(sc_core::sc_module_name n, const CardProfile& p)
-    : sc_module(n), socket("socket"), sram_(kWindowPs, 16384), dram_(kWindowPs, 16384),
+    : sc_module(n), socket("socket"), 
       l2_(static_cast<uint64_t>(p.l2_bytes), static_cast<unsigned>(p.l1_line), static_cast<unsigned>(p.l2_ways)),
       sram_ps_per_byte_(8e3 / p.sram_gbps), dram_ps_per_byte_(8e3 / p.dram_gbps),
       sram_lat_(ps_of(p.sram_latency_ns * 1e-9)), dram_lat_(ps_of(p.dram_latency_ns * 1e-9)),
@@ -36,22 +36,22 @@ void MemorySubsystem::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time
     uint64_t miss = 0;
     for (uint64_t a = addr; a < addr + len; a += line) {
       const Cache::Result r = l2_.access(a, write);
-      if (r.writeback) dram_.book(t, static_cast<uint64_t>(double(line) * dram_ps_per_byte_));
+      if (r.writeback) dram_.book(t, static_cast<uint64_t>(double(line) * dram_ps_per_byte_), now);
       if (!r.hit) miss += std::min<uint64_t>(line, addr + len - a);
     }
     if (write) {
-      if (miss) dram_.book(t, static_cast<uint64_t>(double(miss) * dram_ps_per_byte_));  // fill
+      if (miss) dram_.book(t, static_cast<uint64_t>(double(miss) * dram_ps_per_byte_), now);  // fill
     } else if (miss == 0) {
       delay = at_ps(t + l2_hit_ - now);
     } else {
       const auto svc = static_cast<uint64_t>(double(miss) * dram_ps_per_byte_);
-      const uint64_t start = dram_.book(t + l2_hit_, svc);
+      const uint64_t start = dram_.book(t + l2_hit_, svc, now);
       delay = at_ps(start + dram_lat_ + svc - now);
     }
   } else if (addr >= cardmap::PKT_MEM_BASE) {
     // Packet memory: uncached SRAM; writes are posted (occupancy only).
     const auto svc = static_cast<uint64_t>(double(len) * sram_ps_per_byte_);
-    const uint64_t start = sram_.book(t, svc);
+    const uint64_t start = sram_.book(t, svc, now);
     if (!write) delay = at_ps(start + sram_lat_ + svc - now);
   } else {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

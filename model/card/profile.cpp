@@ -39,9 +39,12 @@ const std::vector<Param>& params() {
   using W = Hal::Work;
   static const std::vector<Param> ps = {
       num("cores", &CardProfile::cores, 1, 64, true),
+      num("threads_per_core", &CardProfile::threads_per_core, 1, 16, true),
+      num("control_cores", &CardProfile::control_cores, 1, 64, true),
+      num("data_cores", &CardProfile::data_cores, 0, 64, true),
+      num("hash_key", &CardProfile::hash_key, 3, 4, true),
       num("core_hz", &CardProfile::core_hz, 1e6, 1e11),
       num("quantum_ns", &CardProfile::quantum_ns, 10, 1e7),
-      work("work.rx_descriptor", W::RxDescriptor),
       work("work.header_byte", W::HeaderByte),
       work("work.header_decode", W::HeaderDecode),
       work("work.hash", W::Hash),
@@ -69,11 +72,13 @@ const std::vector<Param>& params() {
       num("memory.sram_gbps", &CardProfile::sram_gbps, 0.1, 1e5),
       num("memory.dram_latency_ns", &CardProfile::dram_latency_ns, 0, 1e5),
       num("memory.dram_gbps", &CardProfile::dram_gbps, 0.1, 1e5),
-      num("classifier.hz", &CardProfile::classifier_hz, 1e6, 1e11),
+      num("classifier.hz", &CardProfile::classifier_hz, 1e3, 1e11),
       num("classifier.issue_cycles", &CardProfile::classifier_issue_cycles, 0.01, 1e4),
       num("classifier.reg_cycles", &CardProfile::classifier_reg_cycles, 0, 1e4),
       num("classifier.depth", &CardProfile::classifier_depth, 16, 131072, true),
       num("descriptor_bytes", &CardProfile::descriptor_bytes, 0, 4096, true),
+      num("rx_ring_entries", &CardProfile::rx_ring_entries, 1, 4096, true),
+      num("tx_ring_entries", &CardProfile::tx_ring_entries, 1, 4096, true),
       num("ingress_bps", &CardProfile::ingress_bps, 1e6, 1e13),
       num("egress_bps", &CardProfile::egress_bps, 1e6, 1e13),
       num("flow_table_entries", &CardProfile::flow_table_entries, 1024, 2097152, true),
@@ -101,6 +106,13 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// hash_key's values as Junos spells them (data-flow-affinity hash-key layer-3 | layer-4).
+double hash_key_value(const std::string& v, const std::string& where) {
+  if (v == "layer-3" || v == "3") return 3;
+  if (v == "layer-4" || v == "4") return 4;
+  throw ProfileError(where + ": hash_key '" + v + "' is not layer-3 or layer-4");
+}
+
 }  // namespace
 
 void CardProfile::set(const std::string& key, double value) {
@@ -120,6 +132,10 @@ void CardProfile::set(const std::string& assignment) {
     throw ProfileError("--set '" + assignment + "': expected KEY=VALUE, e.g. --set cores=4");
   const std::string key = assignment.substr(0, eq), val = assignment.substr(eq + 1);
   find(key);  // unknown key first: the clearer message
+  if (key == "hash_key") {
+    set(key, hash_key_value(val, "--set '" + assignment + "'"));
+    return;
+  }
   size_t used = 0;
   double v = 0;
   try {
@@ -158,6 +174,10 @@ CardProfile parse_profile(const std::string& text, const std::string& where) {
   p.name = j.value("name", where);
   for (const auto& [k, v] : j.items()) {
     if (k == "name" || k == "description" || k == "sources") continue;
+    if (k == "hash_key" && v.is_string()) {
+      p.set(k, hash_key_value(v.get<std::string>(), where));
+      continue;
+    }
     if (!v.is_number())
       throw ProfileError(where + ": key '" + k + "' must be a number (documentation goes under \"sources\")");
     try {

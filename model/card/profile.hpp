@@ -3,6 +3,7 @@
 // (`--set KEY=VALUE`). SystemC-free so tools and the testbench can read them. Every key,
 // its meaning, value and source is documented in docs/model.md §3.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -25,8 +26,16 @@ class ProfileError : public std::runtime_error {
 
 struct CardProfile {
   std::string name;
-  // Cores.
+  // Cores and their hardware threads (docs/model.md §2): core 0 .. control_cores-1 are control
+  // cores (core 0's first thread runs DTCP and the timers), the next data_cores (0: all the
+  // rest) take packets on every thread, any others are idle user cores (Junos
+  // `extension-provider control-cores / data-cores`). hash_key: how the distribution spreads
+  // packets over the data threads, 3 = layer-3 (addresses), 4 = layer-4 (5-tuple).
   unsigned cores = 1;
+  unsigned threads_per_core = 1;
+  unsigned control_cores = 1;
+  unsigned data_cores = 0;
+  unsigned hash_key = 4;
   double core_hz = 1.0e9;
   double quantum_ns = 5000;  // tlm_global_quantum: how far a core may run ahead
   // Work prices, core cycles per operation (Hal::Work order). Firmware declares, model prices.
@@ -51,6 +60,7 @@ struct CardProfile {
   size_t flow_table_entries = 65536;
   // Descriptors and ports.
   double descriptor_bytes = 16;
+  size_t rx_ring_entries = 1024, tx_ring_entries = 1024;  // per hardware thread
   double ingress_bps = 10.0e9, egress_bps = 10.0e9;
   size_t ingress_buffer_packets = 4096, egress_queue_packets = 4096;
   uint64_t rated_input_pps = 1'000'000;
@@ -65,7 +75,7 @@ struct CardProfile {
     fw::FirmwareOptions o;
     // The card prices the firmware's declared work itself (Core::work), so no host shim;
     // one flow table per core.
-    o.pipeline.cores = cores;
+    o.pipeline.cores = std::max(1u, cores) * std::max(1u, threads_per_core);  // one context per hardware thread
     o.pipeline.flow_table_capacity = flow_table_entries;
     o.control_tx_when_free = cores > 1;
     o.overload.rated_input_pps = rated_input_pps;

@@ -13,31 +13,62 @@ HwSemaphores::HwSemaphores(sc_core::sc_module_name n) : sc_module(n), socket("so
   socket.register_b_transport(this, &HwSemaphores::b_transport);
 }
 
-void HwSemaphores::add_stats(CardStats& st) const { st.lock_contended = contended_; }
+std::string HwSemaphores::lock_name(unsigned lock) {
+  // The generated map has the constants but no names: the named ones are listed here, so a
+  // lock added to card_map.json without a line here still reports (as lock<N>).
+  switch (lock) {
+    case cardmap::HW_LOCK_CRITERIA: return "criteria";
+    case cardmap::HW_LOCK_CLASSIFIER: return "classifier";
+    default: return "lock" + std::to_string(lock);
+  }
+}
+
+uint64_t HwSemaphores::contended() const {
+  uint64_t n = 0;
+  for (const Lock& l : locks_) n += l.contended;
+  return n;
+}
+
+void HwSemaphores::add_stats(CardStats& st) const {
+  st.lock_contended = contended();
+  st.locks.clear();
+  for (unsigned i = 0; i < locks_.size(); ++i) {
+    const Lock& l = locks_[i];
+    const bool named = i == cardmap::HW_LOCK_CRITERIA || i == cardmap::HW_LOCK_CLASSIFIER;
+    if (l.acquisitions == 0 && !named) continue;
+    LockStats ls;
+    ls.name = lock_name(i);
+    ls.acquisitions = l.acquisitions;
+    ls.contended = l.contended;
+    ls.wait_ps = l.wait_ps;
+    st.locks.push_back(ls);
+  }
+}
 
 void HwSemaphores::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
   // The register access itself (priced by the interconnect); the lock state is kept by
-  // acquire()/release(), which the calling core runs right after.
+  // acquire()/release(), which the calling hardware thread runs right after.
   gp.set_response_status(gp.get_address() < cardmap::HW_SEM_BASE + 4 * locks_.size() ? tlm::TLM_OK_RESPONSE
                                                                                      : tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
-uint64_t HwSemaphores::acquire(unsigned lock, int core, uint64_t t_ps) {
+uint64_t HwSemaphores::acquire(unsigned lock, int holder, uint64_t t_ps) {
   if (lock >= locks_.size()) throw std::runtime_error("lock_acquire: no hardware semaphore " + std::to_string(lock));
   Lock& l = locks_[lock];
-  if (l.holder == core) throw std::runtime_error("lock_acquire: core " + std::to_string(core) +
-                                                 " already holds semaphore " + std::to_string(lock));
+  if (l.holder == holder)
+    throw std::runtime_error("lock_acquire: hardware thread " + std::to_string(holder) + " already holds semaphore " +
+                             std::to_string(lock));
+  const uint64_t asked_ps = t_ps;
   if (l.holder >= 0) {
-    // Held by a core that synchronised inside its critical section: wait for the release in
+    // Held by a thread that synchronised inside its critical section: wait for the release in
     // simulated time (the caller's thread sleeps).
-    ++contended_;
     const uint64_t now = now_ps();
     if (t_ps > now) wait(at_ps(t_ps - now));
     while (l.holder >= 0) wait(l.released);
     t_ps = std::max(t_ps, now_ps());
   }
-  // Not held now, but another core may have held it over [a, b) in this core's future or
-  // past (decoupled cores run out of time order): start after any interval covering t.
+  // Not held now, but another thread may have held it over [a, b) in this thread's future or
+  // past (decoupled threads run out of time order): start after any interval covering t.
   const uint64_t floor = now_ps();
   while (!l.held.empty() && l.held.front().second < floor) l.held.pop_front();
   for (bool moved = true; moved;) {
@@ -45,14 +76,21 @@ uint64_t HwSemaphores::acquire(unsigned lock, int core, uint64_t t_ps) {
     for (const auto& [a, b] : l.held)
       if (t_ps >= a && t_ps < b) t_ps = b, moved = true;
   }
-  l.holder = core;
+  // Contended = granted later than asked, whether by a live hold or a recorded one: a lock
+  // found held but released before the asker's time cost it nothing.
+  ++l.acquisitions;
+  if (t_ps > asked_ps) {
+    ++l.contended;
+    l.wait_ps += t_ps - asked_ps;
+  }
+  l.holder = holder;
   l.since_ps = t_ps;
   return t_ps;
 }
 
-void HwSemaphores::release(unsigned lock, int core, uint64_t t_ps) {
-  if (lock >= locks_.size() || locks_[lock].holder != core)
-    throw std::runtime_error("lock_release: core " + std::to_string(core) + " does not hold semaphore " +
+void HwSemaphores::release(unsigned lock, int holder, uint64_t t_ps) {
+  if (lock >= locks_.size() || locks_[lock].holder != holder)
+    throw std::runtime_error("lock_release: hardware thread " + std::to_string(holder) + " does not hold semaphore " +
                              std::to_string(lock));
   Lock& l = locks_[lock];
   if (l.held.size() >= 256) l.held.pop_front();

@@ -40,7 +40,7 @@ TEST(Cache, WorkingSetBeyondCapacityMisses) {
 }
 
 TEST(Occupancy, OverlappingRequestsWaitOthersDoNot) {
-  Occupancy o(1000, 64);
+  Occupancy o;
   EXPECT_EQ(o.book(100, 300), 100u);
   EXPECT_EQ(o.book(150, 300), 400u);  // collides: waits for the first
   EXPECT_EQ(o.book(5000, 10), 5000u); // far later: free
@@ -49,16 +49,39 @@ TEST(Occupancy, OverlappingRequestsWaitOthersDoNot) {
   EXPECT_EQ(o.wait_ps(), 250u + 580u);
 }
 
-TEST(Occupancy, FullWindowSpillsIntoTheNext) {
-  Occupancy o(1000, 64);
+TEST(Occupancy, LongBookingMakesOverlappingRequestsWait) {
+  Occupancy o;
   EXPECT_EQ(o.book(0, 1500), 0u);
   EXPECT_EQ(o.book(10, 100), 1500u);
 }
 
+TEST(Occupancy, RequestNeverWaitsForABookingThatDoesNotOverlapIt) {
+  // An idle resource: a booking at 400 ns, then a request at 10 ns (an out-of-order host run)
+  // starts at 10 ns, not behind the later booking.
+  Occupancy o;
+  EXPECT_EQ(o.book(400'000, 20'000), 400'000u);
+  EXPECT_EQ(o.book(10'000, 30'000), 10'000u);
+  EXPECT_EQ(o.wait_ps(), 0u);
+  // A request whose service does not fit the gap before a booking continues after it.
+  EXPECT_EQ(o.book(390'000, 20'000), 390'000u + 20'000u);  // 10 ns before, 10 ns after [400, 420)
+  EXPECT_EQ(o.book(395'000, 1'000), 430'000u);            // everything from 390 to 430 is taken
+}
+
+TEST(Occupancy, ForgetsIntervalsBeforeTheFloor) {
+  Occupancy o;
+  for (uint64_t i = 0; i < 100; ++i) o.book(i * 1000, 10);
+  EXPECT_EQ(o.intervals(), 100u);
+  o.book(200'000, 10, 150'000);
+  EXPECT_EQ(o.intervals(), 1u);
+}
+
 TEST(Profile, BuiltinsLoadAndDiffer) {
   const CardProfile a = load_profile("ms3"), b = load_profile("ms400");
-  EXPECT_EQ(a.cores, 1u);
-  EXPECT_EQ(b.cores, 2u);
+  EXPECT_EQ(a.cores, 2u);
+  EXPECT_EQ(b.cores, 8u);
+  EXPECT_EQ(b.threads_per_core, 4u);
+  EXPECT_GE(b.control_cores, 1u);
+  EXPECT_EQ(b.hash_key, 4u);  // layer-4
   EXPECT_LT(a.core_hz, b.core_hz);
   EXPECT_EQ(a.classifier_depth, 2048u);
 }

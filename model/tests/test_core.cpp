@@ -89,6 +89,7 @@ const Observed& simulation() {
     Observed r;
     r.prof = load_profile("ms400");
     r.prof.set("cores", 1);
+    r.prof.set("threads_per_core", 1);
     r.prof.set("core_hz", kCoreHz);
     r.prof.set("quantum_ns", double(kQuantumPs) / 1000);
     r.prof.set("descriptor_bytes", 0);  // the handler's own work only
@@ -147,7 +148,7 @@ TEST(Card, UtilisationListsEveryBlocksResourcesByKind) {
   // Window: first monitored arrival (the first frame's line time) to the last handler's end.
   const double span = double(o.stats.monitor_last_done_ps - o.stats.monitor_first_arrival_ps);
   EXPECT_DOUBLE_EQ(o.utilisation[0].second, double(o.stats.core_busy_ps[0]) / span);
-  EXPECT_EQ(o.bottleneck, "core0");
+  EXPECT_EQ(o.bottleneck, "core");
   EXPECT_EQ(o.stats.classifier_lookups, 0u);
   EXPECT_EQ(o.stats.lock_contended, 0u);
 }

@@ -54,7 +54,8 @@ class IngressTest : public ::testing::Test {
   IngressTest() : prof(load_profile("ms400")) {}
   void build() {
     port = std::make_unique<IngressPort>("port", prof, src, st);
-    dma = std::make_unique<IngressDma>("dma", prof, *port, st);
+    // Two contexts: 0 the control thread, 1 the one data thread.
+    dma = std::make_unique<IngressDma>("dma", prof, *port, st, 2, 0, Distribution(Distribution::Key::Layer4, {1}));
     dma->socket.bind(bus.socket);
     dma->on_drop = [this](const Packet& p, const char* why) { drops.emplace_back(p.id, why); };
   }
@@ -95,6 +96,7 @@ TEST_F(IngressTest, PortPacesMonitoredFramesAtTheLineRateButNotControlFrames) {
 
 TEST_F(IngressTest, DmaWritesTheFrameAndItsDescriptorIntoSlotsThatWrapAtTheRingSize) {
   prof.ingress_buffer_packets = 2;
+  prof.rx_ring_entries = 2;
   src.left = {frame(1, 60, 0), frame(2, 3000, 0), frame(3, 60, 0)};
   build();
   const uint64_t desc = static_cast<uint64_t>(prof.descriptor_bytes);
@@ -115,7 +117,8 @@ TEST_F(IngressTest, DmaWritesTheFrameAndItsDescriptorIntoSlotsThatWrapAtTheRingS
     const Access& d = bus.log[2 * i + 1];
     EXPECT_EQ(buf.addr, cardmap::PKT_MEM_BASE + slot_of[i] * cardmap::PKT_BUF_BYTES);
     EXPECT_TRUE(buf.write);
-    EXPECT_EQ(d.addr, cardmap::RX_RING_BASE + slot_of[i] * desc);
+    // The data thread's ring (context 1), at its producer index modulo the ring size.
+    EXPECT_EQ(d.addr, cardmap::RX_RING_BASE + cardmap::RING_STRIDE + slot_of[i] * desc);
     EXPECT_EQ(d.bytes, desc);
     EXPECT_EQ(d.t_ps, buf.t_ps);  // both at the frame's arrival
   }
@@ -153,7 +156,21 @@ TEST_F(IngressTest, NothingArrivedYetMeansWaitUntilTheNextArrival) {
   EXPECT_EQ(dma->take(1, until, UINT64_MAX, p, until), IngressDma::Take::Packet);
 }
 
-TEST_F(IngressTest, ControlFramesGoToCoreZeroOnlyOldestHeadFirst) {
+TEST_F(IngressTest, AFullThreadRingDropsEvenWithBuffersFree) {
+  prof.rx_ring_entries = 2;
+  for (uint64_t id = 1; id <= 4; ++id) src.left.push_back(frame(id, 60, 0));
+  build();
+  Packet p;
+  uint64_t until = 0;
+  std::vector<uint64_t> got;
+  while (dma->take(1, 1'000'000, UINT64_MAX, p, until) == IngressDma::Take::Packet) got.push_back(p.id);
+  EXPECT_EQ(got, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(drops, (std::vector<std::pair<uint64_t, std::string>>{{3, "rx_ring_full"}, {4, "rx_ring_full"}}));
+  EXPECT_EQ(st.ingress_dropped_ring, 2u);
+  EXPECT_EQ(st.ingress_dropped_buffer, 0u);
+}
+
+TEST_F(IngressTest, ControlFramesGoToTheControlThreadDataToTheDataThread) {
   const uint64_t w = line_ps(64, prof.ingress_bps);
   src.left = {frame(1, 200, 1'000, Unit::Control), frame(2, 60, 0), frame(3, 60, 0),
               frame(4, 200, 900'000, Unit::Control)};
@@ -162,17 +179,16 @@ TEST_F(IngressTest, ControlFramesGoToCoreZeroOnlyOldestHeadFirst) {
   uint64_t until = 0;
   const uint64_t t = 1'000'000;  // everything has arrived: control 1 ns and 900 ns, data w and 2w
   ASSERT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
-  EXPECT_EQ(p.id, 1u);  // core 0: the control head (1 ns) is older than the data head (w)
-  ASSERT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
-  EXPECT_EQ(p.id, 2u);  // now the data head (w) is older than the control head (900 ns)
-  EXPECT_EQ(p.t_arrival_ps, w);
-  ASSERT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
-  EXPECT_EQ(p.id, 3u);
-  // Core 1 takes monitored traffic only: with control 4 still waiting, it is done.
-  EXPECT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::End);
+  EXPECT_EQ(p.id, 1u);  // the control ring, in arrival order
   ASSERT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
   EXPECT_EQ(p.id, 4u);
   EXPECT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::End);
+  ASSERT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
+  EXPECT_EQ(p.id, 2u);
+  EXPECT_EQ(p.t_arrival_ps, w);
+  ASSERT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
+  EXPECT_EQ(p.id, 3u);
+  EXPECT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::End);
 }
 
 }  // namespace

@@ -39,6 +39,8 @@ class CheckerSink {
 };
 // The testbench's scoreboard (checker/scoreboard.hpp) behind that interface, online, reading
 // the configuration text with its own reader.
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text);
+// install_slack_ps: ScoreboardConfig::install_slack_ps (how long after an ADD/DELETE reply a
+// packet may still be decided on the old criteria: the card model's temporal decoupling).
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps = 0);
 
 }  // namespace dfc::tb

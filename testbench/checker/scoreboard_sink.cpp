@@ -45,8 +45,10 @@ class ScoreboardSink : public CheckerSink {
 
 }  // namespace
 
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text) {
-  return std::make_unique<ScoreboardSink>(ScoreboardConfig::parse(config_text));
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps) {
+  ScoreboardConfig c = ScoreboardConfig::parse(config_text);
+  c.install_slack_ps = install_slack_ps;
+  return std::make_unique<ScoreboardSink>(c);
 }
 
 }  // namespace dfc::tb

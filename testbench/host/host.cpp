@@ -83,7 +83,13 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.s_offered = m.series.id("offered");
   m.s_achieved = m.series.id("achieved");
   m.s_dropped = m.series.id("dropped");
-  m.checker = make_scoreboard_sink(m.opt.sim.config_text);
+  // Hardware threads run decoupled by up to a quantum (plus the handler that crosses it): a data
+  // thread ahead of the control thread can classify a packet on a flow-table entry whose
+  // criteria version the control thread changes, later in host order but earlier in simulated
+  // time. Two quanta after a reply bound that window (docs/scoreboard.md).
+  const uint64_t contexts = uint64_t{std::max(1u, m.prof.cores)} * std::max(1u, m.prof.threads_per_core);
+  const auto slack = contexts > 1 ? static_cast<uint64_t>(2 * m.prof.quantum_ns * 1000) : 0;
+  m.checker = make_scoreboard_sink(m.opt.sim.config_text, slack);
   // DFC_CHECKER_THREAD=0 keeps it inline (for a debugger, or to measure what the thread buys)
   const char* env = std::getenv("DFC_CHECKER_THREAD");
   if (m.opt.checker_thread && !(env && std::string(env) == "0"))

@@ -1,0 +1,32 @@
+// Distribution: the hardware block between the ingress DMA and the receive rings that spreads
+// monitored packets over the data threads, as Junos's
+// `data-flow-affinity { hash-key (layer-3 | layer-4); }` does on the PIC: a hash of the IP
+// addresses (layer-3) or of the 5-tuple (layer-4) picks the thread, so every packet of a flow
+// lands on the same thread and its flow state needs no lock. The hash is symmetric (both
+// directions of a conversation hash alike), so a session's two directions share a thread.
+// Packets without a parsable IP header (or fragments, for layer-4's ports) hash what they have.
+// SystemC-free.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "dfc/hal/packet.hpp"
+
+namespace dfc::model {
+
+class Distribution {
+ public:
+  enum class Key { Layer3 = 3, Layer4 = 4 };
+  // targets: the firmware contexts (hardware threads) that take monitored packets, in order.
+  Distribution(Key key, std::vector<unsigned> targets) : key_(key), targets_(std::move(targets)) {}
+  uint32_t hash(const Packet& p) const;
+  unsigned target(uint32_t hash) const { return targets_[hash % targets_.size()]; }
+  const std::vector<unsigned>& targets() const { return targets_; }
+  Key key() const { return key_; }
+
+ private:
+  Key key_;
+  std::vector<unsigned> targets_;
+};
+
+}  // namespace dfc::model
