@@ -1,5 +1,6 @@
 // The host's report (report.json: every field run and serve share), its human summary, and
 // the files both modes write at the end.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -58,6 +59,43 @@ json Host::Impl::report_dtcp_server() const {
   return r;
 }
 
+namespace {
+
+// A fraction of the run's simulated span, to 4 decimals (enough for a breakdown read by eye;
+// the rounding keeps a set's sum within 5e-4 of 1).
+double span_fraction(uint64_t ps, uint64_t end_ps) {
+  return end_ps > 0 ? std::round(double(ps) / double(end_ps) * 1e4) / 1e4 : 0.0;
+}
+
+json stall_set(const model::StallTimes& s, uint64_t end_ps) {
+  return {{"compute", span_fraction(s.compute_ps, end_ps)}, {"memory", span_fraction(s.memory_ps, end_ps)},
+          {"lock", span_fraction(s.lock_ps, end_ps)}, {"classifier", span_fraction(s.classifier_ps, end_ps)},
+          {"idle", span_fraction(s.idle_ps, end_ps)}};
+}
+
+// Where each core's and each hardware thread's time went, as fractions of the run; and per
+// hardware semaphore how often it was taken, how often it had to be waited for and how long.
+// Both objects are always present (empty when the card reports none).
+json stalls_and_locks_json(const model::CardStats& cs) {
+  json stalls = json::object();
+  for (size_t c = 0; c < cs.stalls.size(); ++c) {
+    const model::CoreStalls& cst = cs.stalls[c];
+    json cj = stall_set(cst.core, cs.end_ps);
+    cj["role"] = cst.role;
+    json tj = json::object();
+    for (size_t t = 0; t < cst.threads.size(); ++t) tj["t" + std::to_string(t)] = stall_set(cst.threads[t], cs.end_ps);
+    cj["threads"] = tj;
+    stalls["core" + std::to_string(c)] = cj;
+  }
+  json locks = json::object();
+  for (const model::LockStats& l : cs.locks)
+    locks[l.name] = {{"acquisitions", l.acquisitions}, {"contended", l.contended},
+                     {"wait_s", double(l.wait_ps) / 1e12}};
+  return {{"stalls", stalls}, {"locks", locks}};
+}
+
+}  // namespace
+
 json Host::Impl::report_accounting() const {
   const model::CardStats& cs = card->stats();
   const fw::PipelineStats& ps = fw->pipeline_stats();
@@ -65,6 +103,7 @@ json Host::Impl::report_accounting() const {
   ai.packets_in = cs.monitor_offered;
   ai.processed = cs.monitor_packets;
   ai.ingress_drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+  ai.ingress_drops["rx_ring_full"] = cs.ingress_dropped_ring;
   ai.egress_accepted = cs.egress_copies;
   ai.egress_dropped_queue = cs.egress_dropped_queue;
   for (const auto& [id, n] : copies_written) ai.copies_written += n;
@@ -94,6 +133,7 @@ json Host::report() {
   r["control_requests"] = cs.control_packets;
   json drops;
   drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
+  drops["rx_ring_full"] = cs.ingress_dropped_ring;
   for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
   drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
   // A copy the egress queue refuses is counted by the card and by the firmware (transmit
@@ -150,6 +190,7 @@ json Host::report() {
     for (const auto& [k, v] : m.prof.values()) pj[k] = v;
     r["profile"] = pj;
   }
+  r.update(stalls_and_locks_json(cs));
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
   r["accounting"] = m.report_accounting();

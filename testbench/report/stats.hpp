@@ -53,8 +53,9 @@ class LatencyStats {
 };
 
 // A self-contained HTML page (inline SVG, no scripts) with the plots a user would rather
-// look at than read: offered vs achieved throughput, the latency histogram and copies per
-// destination over time, plus the key numbers of report.json.
+// look at than read: offered vs achieved throughput, the latency histogram, copies per
+// destination over time, where the cores' time went (stalls) and the hardware semaphores, plus
+// the key numbers of report.json (report_html.cpp).
 std::string render_report_html(const nlohmann::json& report);
 
 }  // namespace dfc::tb
