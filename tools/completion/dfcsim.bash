@@ -29,6 +29,9 @@ _dfc_complete() {
     --wave) mapfile -t COMPREPLY < <(compgen -W "vcd fst" -- "$cur"); return 0 ;;
     --pcap-timing) mapfile -t COMPREPLY < <(compgen -W "capture line-rate" -- "$cur"); return 0 ;;
     --profile) mapfile -t COMPREPLY < <(compgen -W "ms3 ms400" -- "$cur"; compgen -f -- "$cur"); return 0 ;;
+    # rfc2544 --tests takes a comma-separated list: one name per completion.
+    --tests) mapfile -t COMPREPLY < <(compgen -W "throughput latency loss back-to-back all" -- "$cur"); return 0 ;;
+    --sizes) mapfile -t COMPREPLY < <(compgen -W "64,128,256,512,1024,1280,1518,imix 64,1518 imix" -- "$cur"); return 0 ;;
     --flags) mapfile -t COMPREPLY < <(compgen -W "Static SendAsync Stats Criteria Both" -- "$cur"); return 0 ;;
     --out) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return 0 ;;
     --config | --dtcp | --pcap-in | --key-file | --seq-file | --list | --rules | --trace)
