@@ -17,10 +17,15 @@
 //    engines on the same maps.
 //  * Classifier lookup contexts (card_map.hpp CLS_CTX_STRIDE) all map onto the one
 //    reference classifier: the fake HAL has no concurrency, so one context suffices.
+//  * Interleaving: the hooks on_mem (after a mem_read/mem_write is recorded), on_bus_write
+//    (before a bus write is served) and on_lock_acquire (before the lock is taken) run test
+//    code where another core could run on the card, e.g. a control-plane modification
+//    between a reader's two HAL calls. Null: nothing.
 #pragma once
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -41,6 +46,7 @@ class FakeHal : public dfc::Hal {
 
   // ---- dfc::Hal ----
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {
+    if (on_bus_write) on_bus_write(addr);
     ++bus_writes;
     addr = context0(addr);
     if (model::ClassifierBus::claims(addr)) {
@@ -74,10 +80,17 @@ class FakeHal : public dfc::Hal {
   void arm_timer(uint64_t at_ns) override { timer_at = at_ns; }
   void consume_cycles(uint64_t c) override { cycles += c; }
   void work(Work kind, uint64_t n) override { work_count[static_cast<size_t>(kind)] += n; }
-  void mem_read(uint64_t addr, uint32_t bytes) override { mem.push_back({addr, bytes, false}); }
-  void mem_write(uint64_t addr, uint32_t bytes) override { mem.push_back({addr, bytes, true}); }
+  void mem_read(uint64_t addr, uint32_t bytes) override {
+    mem.push_back({addr, bytes, false});
+    if (on_mem) on_mem(addr, false);
+  }
+  void mem_write(uint64_t addr, uint32_t bytes) override {
+    mem.push_back({addr, bytes, true});
+    if (on_mem) on_mem(addr, true);
+  }
   unsigned core_id() const override { return core; }
   void lock_acquire(unsigned lock) override {
+    if (on_lock_acquire) on_lock_acquire(lock);
     if (lock >= cardmap::HW_LOCK_COUNT || held[lock]) ++lock_errors;
     else held[lock] = true;
     ++lock_acquires;
@@ -145,6 +158,9 @@ class FakeHal : public dfc::Hal {
   std::unordered_map<uint64_t, uint32_t> dmem;
   std::unordered_map<uint64_t, Packet> frames;
   uint64_t loads = 0, stores = 0;
+  std::function<void(uint64_t addr, bool write)> on_mem;
+  std::function<void(uint32_t addr)> on_bus_write;
+  std::function<void(unsigned lock)> on_lock_acquire;
 
  private:
   // An address in any core's classifier context -> the same offset in context 0.

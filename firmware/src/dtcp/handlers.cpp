@@ -202,6 +202,9 @@ Server::Reply Server::do_add(Request& rq) {
     r.status = s;
     return r;
   }
+  // The rule and its criterion appear together for the packet path's lock-free readers
+  // (docs/firmware-concurrency.md, rule 2): one bracket over both.
+  fw::ClassifierDriver::Update u(cls_);
   if (int s = install_rule(rq.cs, rq.v, a, r.params)) {
     r.status = s;
     return r;

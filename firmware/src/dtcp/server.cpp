@@ -320,10 +320,16 @@ void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
   auto it = criteria_.find(id);
   if (it == criteria_.end()) return;
   std::unique_ptr<Criterion> c = std::move(it->second);
-  criteria_.erase(it);
-  cls_.remove(c->rule);
-  ++version_;
-  by_rule_.erase(c->rule);
+  {
+    // The rule and its criterion disappear together for lock-free readers (rule 2 of
+    // docs/firmware-concurrency.md). Freeing the record later is safe: readers hold a
+    // CriterionView only between two HAL calls, and their counter check discards it.
+    fw::ClassifierDriver::Update u(cls_);
+    criteria_.erase(it);
+    cls_.remove(c->rule);
+    ++version_;
+    by_rule_.erase(c->rule);
+  }
   CsState& cs = *cs_[c->cs];
   cs.criteria.erase(id);
   --cd_[c->cd]->criteria;
@@ -439,10 +445,13 @@ void Server::restart(std::string_view alert_info) {
   // Every criterion is lost (classifier rules too); nothing is told per criterion: the 599
   // says it all. The Seq windows are the persistent state of reference §1.7 and survive;
   // counters survive too (they are the simulator's report, not card state a client sees).
-  for (auto& [id, c] : criteria_) cls_.remove(c->rule);
-  criteria_.clear();
+  {
+    fw::ClassifierDriver::Update u(cls_);  // all rules and criteria go at once for readers
+    for (auto& [id, c] : criteria_) cls_.remove(c->rule);
+    criteria_.clear();
+    by_rule_.clear();
+  }
   deadlines_ = {};
-  by_rule_.clear();
   for (auto& cs : cs_) cs->criteria.clear();
   for (auto& cd : cd_) {
     cd->criteria = 0;

@@ -72,6 +72,21 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
   size_t used = 0;
   uint64_t moves = 0;     // entries moved to keep priority order (benchmark counter)
   uint64_t respreads = 0;  // of which whole-table respreads (see place)
+  uint32_t seq = 0;        // the sequence counter (even: no modification under way)
+  unsigned update_depth = 0;
+
+  // The bump comes before the first write of a modification and after its last: a reader
+  // whose two reads of the counter agree (and are even) saw none of it.
+  void begin_update() {
+    if (update_depth++ > 0) return;
+    ++seq;
+    hal.mem_write(ClassifierDriver::sequence_addr(), 4);
+  }
+  void end_update() {
+    if (update_depth == 0 || --update_depth > 0) return;
+    ++seq;
+    hal.mem_write(ClassifierDriver::sequence_addr(), 4);
+  }
 
   explicit Impl(Hal& h) : hal(h) {
     depth = hal.reg_read(CLS_DEPTH);
@@ -367,7 +382,9 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
   }
 
   // Lookup through the current core's lookup context (card_map.hpp), so cores never share
-  // a key or result window. Allocation-free once `out` has capacity: the per-entry hits are
+  // a key or result window. Callers without the criteria lock validate the result with the
+  // sequence counter (read_sequence before and after): the translation below reads the entry
+  // map as it is after the result read, which a concurrent update may have changed. Allocation-free once `out` has capacity: the per-entry hits are
   // collected in a fixed array and ordered by rule order in place.
   void classify(const KeyWords& key, std::vector<RuleId>& out) {
     out.clear();
@@ -386,7 +403,7 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
     size_t nh = 0;
     for (uint32_t j = 1; j <= n; ++j) {
       const uint32_t i = res[j];
-      if (i >= depth || !is_used(i)) continue;  // stale (cannot happen synchronously)
+      if (i >= depth || !is_used(i)) continue;  // stale: freed since the lookup (see read_sequence)
       hit[nh++] = Hit{slots[i].order, slots[i].rule, slots[i].exclude};
     }
     // Per rule (entries of one rule share its order): matched a positive entry and no
@@ -404,7 +421,9 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
     if (res[0] & CLS_RESULT_OVERFLOW) {
       // Saturated: rules ordered before the last reported entry's rule are exact; evaluate
       // the rest in software.
-      const Order last = slot_order(res[n]);
+      // Without the criteria lock the map may have changed since the lookup: the caller's
+      // sequence check discards this result, but it must not read outside the table.
+      const Order last = res[n] < depth ? slot_order(res[n]) : Order{};
       emit_rules([](const Order& o, const Order& l) { return o < l; }, last);
       for (auto it = by_order.lower_bound(last); it != by_order.end(); ++it)
         if (matches_sw(rules.at(it->second), key)) out.push_back(it->second);
@@ -425,11 +444,25 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
 ClassifierDriver::ClassifierDriver(Hal& hal) : impl_(new Impl(hal)) {}
 ClassifierDriver::~ClassifierDriver() { delete impl_; }
 
+// Both bracket themselves: entries move, appear and disappear over many bus writes, and a
+// lookup's result indices mean nothing while the map is half-written.
 std::optional<RuleId> ClassifierDriver::install(const std::vector<MatchTerm>& terms,
                                                 uint32_t priority) {
+  Update u(*this);
   return impl_->install(terms, priority);
 }
-void ClassifierDriver::remove(RuleId id) { impl_->remove(id); }
+void ClassifierDriver::remove(RuleId id) {
+  Update u(*this);
+  impl_->remove(id);
+}
+ClassifierDriver::Update::Update(ClassifierDriver& d) : d_(d) { d_.impl_->begin_update(); }
+ClassifierDriver::Update::~Update() { d_.impl_->end_update(); }
+uint64_t ClassifierDriver::sequence_addr() { return cardmap::CRITERIA_SEQ; }
+uint32_t ClassifierDriver::read_sequence() {
+  impl_->hal.mem_read(sequence_addr(), 4);
+  return impl_->seq;  // the value after the read: whatever ran before it is counted
+}
+uint32_t ClassifierDriver::sequence() const { return impl_->seq; }
 std::vector<RuleId> ClassifierDriver::classify(const KeyWords& key) {
   std::vector<RuleId> out;
   impl_->classify(key, out);

@@ -37,6 +37,7 @@ class Firmware::TimerMux : public Hal {
   uint32_t load32(uint64_t addr) override { return hal_.load32(addr); }
   void store32(uint64_t addr, uint32_t v) override { hal_.store32(addr, v); }
   Packet* rx_frame(uint64_t buf_addr) override { return hal_.rx_frame(buf_addr); }
+  void copy_dropped(const Packet& copy, const char* reason) override { hal_.copy_dropped(copy, reason); }
   void arm_timer(uint64_t at_ns) override {
     server_deadline = at_ns;
     fw_.rearm();
@@ -91,7 +92,12 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
     drv_ = std::make_unique<Driver>(*mux_, opt_.driver);
     drv_->boot_all();
     pipeline_->set_driver(drv_.get());  // copies leave through the transmit rings
-    rx_handler_ = [this](const Packet& p, bool control) { control ? on_control(p) : on_monitored(p); };
+    rx_handler_ = [this](const Packet& p, bool control) {
+      if (!control)
+        on_monitored(p);
+      else if (!(intercept_ && intercept_(p)))
+        on_control(p);
+    };
   }
   next_aging_ns_ = hal_.now_ns() + aging_step_ns();
   next_congestion_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;

@@ -34,6 +34,7 @@ constexpr uint64_t kTxSlotsPerCore = 256;
 uint64_t tx_buf_addr(unsigned core, uint64_t k) {
   return cardmap::TX_BUF_BASE + (core * kTxSlotsPerCore + k % kTxSlotsPerCore) * cardmap::TX_BUF_BYTES;
 }
+constexpr uint16_t kNoName = 0xffff;
 }  // namespace
 
 // One content destination chosen for a packet: its best criterion (priority, then age).
@@ -45,7 +46,9 @@ struct Pipeline::Pick {
   uint16_t dest = kUnknownDest;
   bool dropped = false;  // by the group's max-duplicates
   bool carried = false;  // a copy was built (counts toward the destination's bandwidth)
-  const std::string* unknown_name = nullptr;  // only while resolving, under the lock
+  // An unknown destination's name: index in Core::unknown_names (a copy, not a pointer into
+  // the criterion, which another core may delete between two HAL calls of resolve()).
+  uint16_t unknown_name = kNoName;
 };
 
 // Everything a core touches without a lock: its flow table, its counters, its scratch
@@ -70,12 +73,41 @@ struct Pipeline::Core {
   std::vector<Pick> picks;
   std::vector<std::pair<uint32_t, uint32_t>> group_copies;  // (group, copies chosen) per packet
   std::vector<const std::string*> told;                     // sources told of a 598 drop
+  std::vector<std::string> unknown_names;  // per packet; strings reused, no allocation once grown
+  size_t n_unknown = 0;
   // --why: the trace of the packet in progress (null unless an observer is set), how the
   // flow table answered, and the picks' destination names (unknown ones included).
   PacketTrace* trace = nullptr;
   const char* flow = "";
   std::vector<std::string> pick_names;
 };
+
+// Reads shared criteria state (the classifier's entry map, the criteria by rule) without the
+// criteria lock: `attempt` runs between two reads of the driver's sequence counter and is
+// kept only if both are the same even value (no modification began or was under way). After
+// kLockFreeAttempts failed attempts it runs once under the lock, where no writer can be
+// (writers hold it), so a reader always finishes even under a stream of modifications.
+// `attempt` must start from scratch (it may run several times) and must not hold a pointer
+// into the shared state across one of its HAL calls: a writer may run there and free it.
+template <class Attempt>
+void Pipeline::read_criteria(Core& c, Attempt&& attempt) {
+  for (unsigned i = 0; i < kLockFreeAttempts; ++i) {
+    const uint32_t before = cls_.read_sequence();
+    if (before & 1u) {
+      // A modification is under way, and its writer holds the lock: wait for it there
+      // (taken and given back at once) rather than spin through the attempts.
+      ++c.s.criteria_read_waits;
+      HwLock wait(hal_, cardmap::HW_LOCK_CRITERIA);
+      continue;
+    }
+    attempt();
+    if (cls_.read_sequence() == before) return;
+    ++c.s.criteria_read_retries;
+  }
+  ++c.s.criteria_read_fallbacks;
+  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+  attempt();
+}
 
 Pipeline::Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg)
     : hal_(hal), cls_(cls), cp_(cp), cfg_(cfg) {
@@ -152,9 +184,8 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
         return c.rules.size();
       }
       ++c.s.flow_rule_overflows;
-      HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
       hal_.work(Hal::Work::ClassifyKey);
-      cls_.classify(key.words(), c.rules);
+      read_criteria(c, [&] { cls_.classify(key.words(), c.rules); });
       return c.rules.size();
     }
     // Criteria changed since this flow was classified: the cached result may be wrong.
@@ -174,13 +205,12 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
     e = c.flows.insert(key, slot);
     e->last_used_ns = now;
   }
-  {
-    // The driver's entry map is shared with the control plane (other cores may install or
-    // remove criteria): the lookup and its translation run under the criteria lock.
-    HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
-    hal_.work(Hal::Work::ClassifyKey);
-    cls_.classify(key.words(), c.rules);
-  }
+  // The driver's entry map is shared with the control plane (another core may install or
+  // remove criteria meanwhile): the lookup and its translation are validated by the
+  // sequence counter instead of serialised by the lock, so the hardware threads' lookups
+  // overlap in the classifier's pipeline.
+  hal_.work(Hal::Work::ClassifyKey);
+  read_criteria(c, [&] { cls_.classify(key.words(), c.rules); });
   e->overflow = c.rules.size() > FlowTable::kInlineRules;
   e->n_rules = e->overflow ? 0 : static_cast<uint8_t>(c.rules.size());
   std::copy_n(c.rules.begin(), e->n_rules, e->rules);
@@ -192,41 +222,18 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
 }
 
 // Maps the packet's rules to criteria and chooses one pick per content destination, in copy
-// order. CriterionView pointers are only valid under the criteria lock, so everything the
+// order. CriterionView pointers are only valid until the next HAL call (another core may
+// delete the criterion then; the sequence check discards such an attempt), so everything the
 // copies need later is copied into the picks here.
 bool Pipeline::resolve(Core& c, size_t n_rules) {
-  c.matched.clear();
-  c.picks.clear();
-  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
-  for (size_t i = 0; i < n_rules; ++i) {
-    const RuleId r = c.rules[i];
-    hal_.work(Hal::Work::MatchResolve);
-    hal_.mem_read(criterion_addr(r), cardmap::CRITERION_RECORD_BYTES);
-    const CriterionView* cv = cp_.criterion_for_rule(r);
-    if (!cv) continue;
-    c.matched.push_back(r);
-    if (c.trace) c.trace->criteria.push_back(*cv);
-    // A destination is (capture group, id): groups may reuse ids for different addresses.
-    const uint16_t d = dest_index(DestKey{cv->group, cv->cdest_id});
-    auto same = [&](const Pick& pk) {
-      return pk.dest == d &&
-             (d != kUnknownDest || (pk.group == cv->group && *pk.unknown_name == cv->cdest_id));
-    };
-    auto it = std::find_if(c.picks.begin(), c.picks.end(), same);
-    Pick cand;
-    cand.priority = cv->priority;
-    cand.added_seq = cv->added_seq;
-    cand.rule = r;
-    cand.group = cv->group;
-    cand.dest = d;
-    cand.unknown_name = d == kUnknownDest ? &cv->cdest_id : nullptr;
-    if (it == c.picks.end()) {
-      c.picks.push_back(cand);
-    } else if (cand.priority < it->priority ||
-               (cand.priority == it->priority && cand.added_seq < it->added_seq)) {
-      *it = cand;
-    }
-  }
+  const size_t traced = c.trace ? c.trace->criteria.size() : 0;
+  read_criteria(c, [&] {
+    c.matched.clear();
+    c.picks.clear();
+    c.n_unknown = 0;
+    if (c.trace) c.trace->criteria.resize(traced);
+    for (size_t i = 0; i < n_rules; ++i) resolve_rule(c, c.rules[i]);
+  });
   // (priority, install order) is a total order over distinct criteria: no ties to keep.
   std::sort(c.picks.begin(), c.picks.end(), [](const Pick& a, const Pick& b) {
     return a.priority != b.priority ? a.priority < b.priority : a.added_seq < b.added_seq;
@@ -234,10 +241,46 @@ bool Pipeline::resolve(Core& c, size_t n_rules) {
   if (c.trace) {
     c.pick_names.clear();
     for (const Pick& pk : c.picks)
-      c.pick_names.push_back(pk.dest == kUnknownDest ? *pk.unknown_name : dests_[pk.dest].label);
+      c.pick_names.push_back(pk.dest == kUnknownDest ? c.unknown_names[pk.unknown_name] : dests_[pk.dest].label);
   }
-  for (Pick& pk : c.picks) pk.unknown_name = nullptr;
   return !c.matched.empty();
+}
+
+// One rule of the packet: its criterion (if still installed) competes for its destination.
+void Pipeline::resolve_rule(Core& c, RuleId r) {
+  hal_.work(Hal::Work::MatchResolve);
+  hal_.mem_read(criterion_addr(r), cardmap::CRITERION_RECORD_BYTES);
+  // No HAL call from here to the end: cv stays valid throughout.
+  const CriterionView* cv = cp_.criterion_for_rule(r);
+  if (!cv) return;
+  c.matched.push_back(r);
+  if (c.trace) c.trace->criteria.push_back(*cv);
+  // A destination is (capture group, id): groups may reuse ids for different addresses.
+  const uint16_t d = dest_index(DestKey{cv->group, cv->cdest_id});
+  auto same = [&](const Pick& pk) {
+    return pk.dest == d &&
+           (d != kUnknownDest || (pk.group == cv->group && c.unknown_names[pk.unknown_name] == cv->cdest_id));
+  };
+  auto it = std::find_if(c.picks.begin(), c.picks.end(), same);
+  Pick cand;
+  cand.priority = cv->priority;
+  cand.added_seq = cv->added_seq;
+  cand.rule = r;
+  cand.group = cv->group;
+  cand.dest = d;
+  if (it != c.picks.end()) {
+    cand.unknown_name = it->unknown_name;  // the same destination, so the same name
+  } else if (d == kUnknownDest) {
+    if (c.n_unknown == c.unknown_names.size()) c.unknown_names.emplace_back();
+    c.unknown_names[c.n_unknown] = cv->cdest_id;
+    cand.unknown_name = static_cast<uint16_t>(c.n_unknown++);
+  }
+  if (it == c.picks.end()) {
+    c.picks.push_back(cand);
+  } else if (cand.priority < it->priority ||
+             (cand.priority == it->priority && cand.added_seq < it->added_seq)) {
+    *it = cand;
+  }
 }
 
 void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
@@ -271,6 +314,12 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
     if (buf == 0) {
       ++c.s.copies_dropped_tx_queue;
       if (c.trace) c.trace->copies.push_back({d.label, "tx_queue_full"});
+      Packet lost;  // for the drop trace only: which packet's copy to which destination
+      lost.unit = Unit::Copies;
+      lost.id = p.id;
+      lost.cdest_id = d.label;
+      lost.data = encapsulate_ipip(inner, pp.ip_length, OuterHeader{cfg_.copy_source, d.d.address, d.d.ttl, 0});
+      hal_.copy_dropped(lost, "tx_ring_full");
       continue;
     }
     hal_.work(Hal::Work::CopyBuild);
@@ -395,6 +444,9 @@ const PipelineStats& Pipeline::stats() const {
     // Per-core peaks summed: exact on one core, an upper bound of the card's peak otherwise.
     t.flow_entries_peak += s.flow_entries_peak;
     t.flow_rule_overflows += s.flow_rule_overflows;
+    t.criteria_read_retries += s.criteria_read_retries;
+    t.criteria_read_fallbacks += s.criteria_read_fallbacks;
+    t.criteria_read_waits += s.criteria_read_waits;
     for (size_t o = 0; o < kOutcomes; ++o)
       if (c.not_intercepted[o])
         t.not_intercepted[std::string(to_string(static_cast<ParseOutcome>(o)))] += c.not_intercepted[o];

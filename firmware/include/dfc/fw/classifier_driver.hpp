@@ -41,6 +41,29 @@ class ClassifierDriver {
   size_t range_units_used() const;       // range-check units referenced by installed rules
   uint64_t entry_moves() const;          // entries moved so far to keep priority order
 
+  // ---- Lookups without the criteria lock (docs/firmware-concurrency.md, rule 2) ----
+  // A sequence counter over the entry map and everything the control plane keys by rule id
+  // (its criteria): odd while a modification is under way, bumped to odd before its first
+  // write and to even after its last. A reader reads it, looks up and translates, reads it
+  // again, and retries when it changed or was odd. Writers hold HW_LOCK_CRITERIA and bracket
+  // each modification with an Update (install() and remove() bracket themselves; brackets
+  // nest, only the outermost bumps), so a multi-step change is seen whole or not at all.
+  class Update {
+   public:
+    explicit Update(ClassifierDriver& d);
+    ~Update();
+    Update(const Update&) = delete;
+    Update& operator=(const Update&) = delete;
+
+   private:
+    ClassifierDriver& d_;
+  };
+  // The counter as a reader sees it: one priced word read (sequence_addr()), then its value.
+  uint32_t read_sequence();
+  uint32_t sequence() const;  // the value without a read (tests, statistics)
+  // The counter's modelled word (card_map.hpp CRITERIA_SEQ, its own word in DRAM).
+  static uint64_t sequence_addr();
+
  private:
   struct Impl;
   Impl* impl_;

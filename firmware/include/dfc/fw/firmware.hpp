@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ class Firmware : public FirmwareApp {
   void on_timer() override;
   bool on_idle() override;
   bool on_poll() override;
+  // A host's hook on the control frames the driver receives: returns true when it consumed
+  // the frame (the testbench's card-restart marker), false to let DTCP have it.
+  void set_control_intercept(std::function<bool(const Packet&)> f) { intercept_ = std::move(f); }
+  const DriverOptions* driver_options() const override { return opt_.driver.enabled ? &opt_.driver : nullptr; }
   // The card restarts (operator, SIGHUP of `serve`, a scenario's "restart" event): every
   // criterion is lost, every control source's notification targets get Restart (599), the
   // Seq windows persist (reference §1.7).
@@ -80,6 +85,7 @@ class Firmware : public FirmwareApp {
 
   config::DfcConfig cfg_;
   Hal& hal_;
+  std::function<bool(const Packet&)> intercept_;
   FirmwareOptions opt_;
   std::unique_ptr<TimerMux> mux_;
   std::unique_ptr<ClassifierDriver> cls_;

@@ -5,6 +5,8 @@
 
 namespace dfc::fw {
 
+struct DriverOptions;
+
 class FirmwareApp {
  public:
   virtual ~FirmwareApp() = default;
@@ -19,6 +21,9 @@ class FirmwareApp {
   // descriptor, false if the ring was empty or the firmware does not drive rings (the host
   // then delivers packets through on_packet).
   virtual bool on_poll() { return false; }
+  // The ring sizes the firmware's driver was booted with, or null when it does not drive
+  // rings: the host's DMA engines must use the same (docs/firmware-driver.md).
+  virtual const DriverOptions* driver_options() const { return nullptr; }
 };
 
 }  // namespace dfc::fw

@@ -99,6 +99,11 @@ struct PipelineStats {
   // Flow-table hits on flows matching more than FlowTable::kInlineRules rules: classified
   // again (same copies, more time).
   uint64_t flow_rule_overflows = 0;
+  // Lock-free reads of the criteria (classifier lookups, rule -> criterion) that overlapped
+  // a modification and were repeated, and reads that gave up and ran under the criteria lock
+  // (docs/firmware-concurrency.md, rule 2).
+  // Waits: a read that found a modification under way and waited for it at the lock.
+  uint64_t criteria_read_retries = 0, criteria_read_fallbacks = 0, criteria_read_waits = 0;
   std::map<std::string, uint64_t> copies_per_destination, bytes_per_destination;
 };
 
@@ -142,6 +147,9 @@ class Pipeline {
   const PipelineStats& stats() const;
   uint64_t flow_entries() const;
   const PipelineConfig& config() const { return cfg_; }
+  // Lock-free attempts at a consistent read of the criteria (a wait for a modification
+  // under way counts as one) before the read runs under the criteria lock.
+  static constexpr unsigned kLockFreeAttempts = 4;
 
  private:
   struct Core;
@@ -150,6 +158,9 @@ class Pipeline {
   size_t lookup(Core& c, const FlowKey& key);
   void age_core(Core& c, unsigned slices);
   bool resolve(Core& c, size_t n_rules);
+  void resolve_rule(Core& c, RuleId r);
+  template <class Attempt>
+  void read_criteria(Core& c, Attempt&& attempt);
   void send_copies(Core& c, const Packet& p, const ParsedPacket& pp);
   void tell_dropped(Core& c, const Pick& pk);
   uint16_t dest_index(const DestKey& k) const;

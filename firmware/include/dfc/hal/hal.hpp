@@ -85,6 +85,11 @@ class Hal {
   // host memory like all modelled data; what the firmware reads of them it prices with
   // mem_read). Null when that buffer holds no frame.
   virtual Packet* rx_frame(uint64_t /*buf_addr*/) { return nullptr; }
+  // A copy the firmware chose but dropped before the doorbell (its transmit ring was full):
+  // the card's drop-trace port, so that the host's observers (a scoreboard) learn which copy
+  // was lost, as they do for copies the egress refuses. The copy carries its packet id and
+  // content destination; nothing is sent.
+  virtual void copy_dropped(const Packet& /*copy*/, const char* /*reason*/) {}
 
   // The firmware context the current handler runs on: the hardware thread, numbered
   // core * threads_per_core + thread (0 on single-threaded hosts).
