@@ -15,15 +15,8 @@ class Card::CardHal : public Hal {
  public:
   explicit CardHal(Card& c) : c_(c) {}
 
-  uint32_t load32(uint64_t addr) override {
-    c_.cur_->mem(addr, 4, false);
-    auto it = c_.desc_mem_.find(addr);
-    return it == c_.desc_mem_.end() ? 0u : it->second;
-  }
-  void store32(uint64_t addr, uint32_t v) override {
-    c_.cur_->mem(addr, 4, true);
-    c_.desc_mem_[addr] = v;
-  }
+  uint32_t load32(uint64_t addr) override { return c_.cur_->load32(addr); }
+  void store32(uint64_t addr, uint32_t v) override { c_.cur_->store32(addr, v); }
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {
     c_.cur_->reg(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint32_t*>(words), n);
   }
@@ -44,6 +37,10 @@ class Card::CardHal : public Hal {
   void mem_read(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, false); }
   void mem_write(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, true); }
   unsigned core_id() const override { return c_.cur_->ctx(); }
+  Packet* rx_frame(uint64_t buf_addr) override { return c_.cur_->rx_frame(buf_addr); }
+  void copy_dropped(const Packet& copy, const char* reason) override {
+    if (c_.on_copy_drop_) c_.on_copy_drop_(copy, reason);
+  }
   void lock_acquire(unsigned lock) override { c_.cur_->lock_acquire(lock); }
   void lock_release(unsigned lock) override { c_.cur_->lock_release(lock); }
 
@@ -70,6 +67,7 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   ic_.to_target(decode::Target::Classifier).bind(classifier_.socket);
   ic_.to_target(decode::Target::Semaphores).bind(sems_.socket);
   ingress_dma_.socket.bind(ic_.target);
+  ingress_dma_.mem_port.bind(mem_.dma_port);
   egress_dma_.socket.bind(ic_.target);
   classifier_.sync_all = prof_.schedule_seed != 0;
   build_cores();
@@ -79,6 +77,12 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
   fw_ = make_fw(*hal_);
+  if (const fw::DriverOptions* d = fw_->driver_options()) {
+    if (d->contexts != threads_.size())
+      throw std::logic_error("the firmware's driver has " + std::to_string(d->contexts) + " contexts, the card " +
+                             std::to_string(threads_.size()) + " hardware threads");
+    ingress_dma_.set_driver(*d);
+  }
 }
 Card::~Card() { close_wave(); }
 
@@ -155,12 +159,24 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
   }
   // Unit 2: the egress DMA reads the copy the core built in a transmit buffer, then the
   // egress port serialises it behind a finite queue.
-  const uint64_t addr = cardmap::TX_BUF_BASE + (tx_slot_++ % std::max<size_t>(prof_.egress_queue_packets, 1)) * cardmap::TX_BUF_BYTES;
+  // With the firmware's driver the copy names its transmit buffer, whose slot gives the
+  // descriptor the egress DMA reads first and hands back when the copy has left.
+  const bool driver = ingress_dma_.driver();
+  uint64_t addr = 0, desc = 0;
+  if (driver) {
+    addr = p.buf_addr;
+    const uint32_t n = ingress_dma_.driver_options().tx_ring_entries;
+    const uint64_t i = (addr - cardmap::TX_BUF_BASE) / cardmap::TX_BUF_BYTES;
+    desc = fw::ring::tx_desc(static_cast<unsigned>(i / n), static_cast<uint32_t>(i % n));
+  } else {
+    addr = cardmap::TX_BUF_BASE + (tx_slot_++ % std::max<size_t>(prof_.egress_queue_packets, 1)) * cardmap::TX_BUF_BYTES;
+  }
   if (egress_port_.queued_at(t_ps) >= prof_.egress_queue_packets) {
     ++stats_.egress_dropped_queue;
     if (on_copy_drop_) on_copy_drop_(p, "egress_queue_full");
     return false;
   }
+  if (driver) t_ps = egress_dma_.fetch(desc, static_cast<uint32_t>(cardmap::TX_DESC_BYTES), t_ps);
   const uint64_t ready = egress_dma_.fetch(addr, static_cast<uint32_t>(p.data.size()), t_ps);
   uint64_t depart = 0;
   if (!egress_port_.enqueue(p, t_ps, ready, depart)) {
@@ -168,6 +184,7 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
     if (on_copy_drop_) on_copy_drop_(p, "egress_queue_full");
     return false;
   }
+  if (driver) egress_dma_.complete(desc + 4, depart);
   ++stats_.egress_copies;
   stats_.egress_bytes += p.data.size();
   stats_.egress_last_depart_ps = std::max(stats_.egress_last_depart_ps, depart);

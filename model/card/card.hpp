@@ -119,7 +119,6 @@ class Card : public sc_core::sc_module {
   // data_cores; the distribution's targets are the data threads.
   void build_cores();
   Distribution distribution() const;
-  std::unordered_map<uint64_t, uint32_t> desc_mem_;  // descriptor words (Hal::load32/store32)
   void pace(uint64_t t_ps);
   // Every block's resources with their utilisation, in report order.
   std::vector<std::pair<Usage, double>> usage() const;

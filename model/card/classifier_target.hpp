@@ -26,6 +26,8 @@ class ClassifierTarget : public sc_core::sc_module, public Block {
   ClassifierDevice& device() { return *dev_; }
   uint64_t lookups() const { return lookups_; }
   uint64_t busy_ps() const { return issue_.busy_ps(); }
+  // The boot's table writes (before time 0) occupy nothing.
+  void start_of_simulation() override { issue_.reset(); }
   // Waveform (null: off): busy (the issue slot), lookups_in_flight (issue to result ready).
   void set_wave(WaveRecorder* w) override;
   void usage(std::vector<Usage>& out) const override;

@@ -17,4 +17,12 @@ uint64_t EgressDma::fetch(uint64_t addr, uint32_t bytes, uint64_t t) {
   return now + d.value();
 }
 
+void EgressDma::complete(uint64_t addr, uint64_t t) {
+  uint32_t zero = 0;
+  prepare_payload(gp_, tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<unsigned char*>(&zero), 4);
+  const uint64_t now = now_ps();
+  sc_core::sc_time d = sc_core::sc_time::from_value(t > now ? t - now : 0);
+  socket->b_transport(gp_, d);
+}
+
 }  // namespace dfc::model

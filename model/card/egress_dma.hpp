@@ -18,6 +18,9 @@ class EgressDma : public sc_core::sc_module, public Block {
   explicit EgressDma(sc_core::sc_module_name n);
   // Reads `bytes` of a copy at addr starting at t; returns when the last byte is read.
   uint64_t fetch(uint64_t addr, uint32_t bytes, uint64_t t);
+  // Hands a transmit descriptor back to the firmware: clears its ownership word (addr) at t,
+  // when the copy has left (the firmware's driver sees the slot free from then on).
+  void complete(uint64_t addr, uint64_t t);
 
  private:
   tlm::tlm_generic_payload gp_;

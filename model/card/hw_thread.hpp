@@ -41,6 +41,9 @@ class HwThread : public sc_core::sc_module {
   void cycles(double n);
   void work(Hal::Work k, uint64_t n) { cycles(work_[static_cast<size_t>(k)] * double(n)); }
   void mem(uint64_t addr, uint32_t bytes, bool write);
+  // A descriptor-memory word (Hal::load32/store32): the value travels in the transaction.
+  uint32_t load32(uint64_t addr);
+  void store32(uint64_t addr, uint32_t v);
   void reg(tlm::tlm_command cmd, uint64_t addr, uint32_t* words, size_t n);
   void lock_acquire(unsigned lock);
   void lock_release(unsigned lock);
@@ -49,6 +52,9 @@ class HwThread : public sc_core::sc_module {
   bool finished() const { return finished_; }
   // Where its time went up to `end_ps` (idle is the rest).
   StallTimes stalls(uint64_t end_ps) const;
+  // Hal::rx_frame on this thread (driver mode): the frame in that receive buffer, from now on
+  // the thread's until its next poll; null when the buffer holds none.
+  Packet* rx_frame(uint64_t buf_addr);
   void set_wave(WaveRecorder* w, int busy_signal) { wave_ = w, w_busy_ = busy_signal; }
 
  private:
@@ -61,6 +67,10 @@ class HwThread : public sc_core::sc_module {
     sc_core::sc_time compute_local_quantum() override;
   };
   void run();
+  // The loop when the firmware drives the rings: poll when the thread's ring got a frame,
+  // else sleep until it may get one.
+  void run_driver();
+  void poll();
   bool run_idle();  // FirmwareApp::on_idle, priced like a handler
   void handle(Packet& p);
   void run_timer();
@@ -84,6 +94,8 @@ class HwThread : public sc_core::sc_module {
   uint64_t final_ps_ = 0;
   bool finished_ = false;
   StallTimes st_;
+  Packet frame_;  // the frame the current poll took (driver mode)
+  bool have_frame_ = false;
   std::mt19937_64 rng_;
   bool perturb_ = false;
   WaveRecorder* wave_ = nullptr;

@@ -9,7 +9,7 @@ namespace dfc::model {
 
 IngressDma::IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st,
                        unsigned contexts, unsigned control_ctx, Distribution dist)
-    : sc_module(n), socket("socket"), port_(port), st_(st), capacity_(p.ingress_buffer_packets),
+    : sc_module(n), socket("socket"), mem_port("mem_port"), port_(port), st_(st), capacity_(p.ingress_buffer_packets),
       ring_entries_(p.rx_ring_entries), desc_bytes_(static_cast<uint64_t>(p.descriptor_bytes)),
       control_ctx_(control_ctx), dist_(std::move(dist)), rings_(contexts), tail_(contexts, 0) {
   gp_.set_extension(new InitiatorId(kDmaInitiator));
@@ -72,7 +72,10 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     stage(t, next_timer_ps);
     if (staged_.empty() || staged_.front().p.t_arrival_ps > t) return;
     while (!staged_.empty() && staged_.front().p.t_arrival_ps <= t) {
-      admit_one(staged_.front());
+      if (driver_)
+        admit_to_ring(staged_.front());
+      else
+        admit_one(staged_.front());
       staged_.pop_front();
     }
   }
@@ -110,6 +113,92 @@ IngressDma::Take IngressDma::take(unsigned ctx, uint64_t t, uint64_t next_timer_
   if (end_) return Take::End;
   until = idle_until_;
   return Take::Wait;
+}
+
+}  // namespace dfc::model
+
+// ---- Driver mode: the rings in descriptor memory, shared with the firmware's driver ----
+
+namespace dfc::model {
+
+void IngressDma::set_driver(const fw::DriverOptions& o) {
+  driver_ = o.enabled;
+  dopt_ = o;
+  consumer_.assign(rings_.size(), 0);
+  desc_times_.assign(rings_.size(), {});
+}
+
+uint32_t IngressDma::read32(uint64_t addr, uint64_t t) {
+  uint32_t v = 0;
+  prepare_payload(gp_, tlm::TLM_READ_COMMAND, addr, reinterpret_cast<unsigned char*>(&v), 4);
+  const uint64_t now = now_ps();
+  sc_core::sc_time d = sc_core::sc_time::from_value(t > now ? t - now : 0);
+  mem_port->b_transport(gp_, d);
+  return v;
+}
+
+void IngressDma::write32(uint64_t addr, uint32_t v, uint64_t t) {
+  prepare_payload(gp_, tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<unsigned char*>(&v), 4);
+  const uint64_t now = now_ps();
+  sc_core::sc_time d = sc_core::sc_time::from_value(t > now ? t - now : 0);
+  socket->b_transport(gp_, d);
+}
+
+void IngressDma::admit_to_ring(Staged& s) {
+  Packet& p = s.p;
+  const uint64_t t = p.t_arrival_ps;
+  const unsigned ctx = s.ctx;
+  // The slot at the ring's tail must be back from the firmware (ownership clear), and the
+  // thread's free-buffer ring must hold a buffer it posted by now.
+  const uint32_t slot = static_cast<uint32_t>(tail_[ctx] % dopt_.rx_ring_entries);
+  const uint64_t desc = fw::ring::rx_desc(ctx, slot);
+  const char* drop = nullptr;
+  if (read32(desc + 4, t) & cardmap::RX_DESC_OWN)
+    drop = "rx_ring_full", ++st_.ingress_dropped_ring;
+  else if (consumer_[ctx] == read32(fw::ring::free_producer(ctx), t))
+    drop = "ingress_buffer_full", ++st_.ingress_dropped_buffer;
+  if (drop) {
+    if (on_drop) on_drop(p, drop);
+    return;
+  }
+  const uint32_t offset = read32(fw::ring::free_entry(ctx, consumer_[ctx]++), t);
+  p.buf_addr = cardmap::PKT_MEM_BASE + offset;
+  const uint32_t len = static_cast<uint32_t>(std::min<size_t>(p.data.size(), cardmap::PKT_BUF_BYTES));
+  dma(p.buf_addr, len, t);
+  write32(desc, offset, t);
+  write32(desc + 8, dist_.hash(p), t);
+  write32(desc + 4, (len & cardmap::RX_DESC_LEN) | cardmap::RX_DESC_OWN | (p.unit == Unit::Control ? cardmap::RX_DESC_CONTROL : 0u), t);
+  ++tail_[ctx];
+  if (wave_) wave_->step(p.unit == Unit::Control ? w_ctl_ : w_ring_, t, +1);
+  desc_times_[ctx].push_back(t);
+  ++in_use_;
+  st_.ingress_buffer_peak = std::max(st_.ingress_buffer_peak, in_use_);
+  frames_[p.buf_addr] = std::move(p);
+}
+
+IngressDma::Take IngressDma::advance(unsigned ctx, uint64_t t, uint64_t next_timer_ps, uint64_t& until) {
+  if (pace) pace(t);
+  admit(t, next_timer_ps);
+  const std::deque<uint64_t>& d = desc_times_[ctx];
+  if (!d.empty() && d.front() <= t) return Take::Packet;
+  until = UINT64_MAX;
+  if (!d.empty()) until = d.front();  // admitted by a thread ahead of this one
+  if (!staged_.empty()) until = std::min(until, staged_.front().p.t_arrival_ps);
+  if (until != UINT64_MAX) return Take::Wait;
+  if (end_) return Take::End;
+  until = idle_until_;
+  return Take::Wait;
+}
+
+bool IngressDma::take_frame(unsigned ctx, uint64_t buf_addr, Packet& into, uint64_t t) {
+  auto it = frames_.find(buf_addr);
+  if (it == frames_.end()) return false;
+  into = std::move(it->second);
+  frames_.erase(it);
+  if (!desc_times_[ctx].empty()) desc_times_[ctx].pop_front();
+  --in_use_;
+  if (wave_) wave_->step(into.unit == Unit::Control ? w_ctl_ : w_ring_, t, -1);
+  return true;
 }
 
 }  // namespace dfc::model

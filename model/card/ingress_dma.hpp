@@ -13,11 +13,13 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <deque>
+#include <unordered_map>
 #include <functional>
 #include <vector>
 
 #include "block.hpp"
 #include "card_stats.hpp"
+#include "dfc/fw/driver.hpp"
 #include "distribution.hpp"
 #include "ingress_port.hpp"
 #include "profile.hpp"
@@ -27,6 +29,8 @@ namespace dfc::model {
 class IngressDma : public sc_core::sc_module, public Block {
  public:
   tlm_utils::simple_initiator_socket<IngressDma> socket;
+  // Its own port on packet memory (MemorySubsystem::dma_port): ring-state reads.
+  tlm_utils::simple_initiator_socket<IngressDma> mem_port;
   // contexts: firmware contexts of the card; control_ctx takes DTCP; dist picks the data
   // thread of each monitored packet.
   IngressDma(sc_core::sc_module_name n, const CardProfile& p, IngressPort& port, CardStats& st, unsigned contexts,
@@ -50,6 +54,22 @@ class IngressDma : public sc_core::sc_module, public Block {
   uint64_t admitted_until_ps() const { return admitted_ps_; }
   const Distribution& distribution() const { return dist_; }
 
+  // The firmware's driver owns the rings (docs/firmware-driver.md): from now on a frame goes
+  // into a buffer taken from its thread's free-buffer ring and its descriptor is written with
+  // values (ownership last) through the interconnect, all read and written at the frame's
+  // arrival time; the frame is then the firmware's to take (take_frame).
+  void set_driver(const fw::DriverOptions& o);
+  bool driver() const { return driver_; }
+  const fw::DriverOptions& driver_options() const { return dopt_; }
+  // Driver mode: context `ctx` at local time t. Packet when a descriptor written into its ring
+  // at or before t has not been taken yet (the thread should poll), End when no more will
+  // come, else Wait (look again at `until`): a thread sleeps until its ring gets a frame, as a
+  // hardware thread waits on its message ring.
+  Take advance(unsigned ctx, uint64_t t, uint64_t next_timer_ps, uint64_t& until);
+  // The frame in the receive buffer at buf_addr, moved into `into` (false: none there), and
+  // the descriptor of `ctx` it came with is taken.
+  bool take_frame(unsigned ctx, uint64_t buf_addr, Packet& into, uint64_t t);
+
  private:
   struct Staged {
     Packet p;
@@ -59,6 +79,10 @@ class IngressDma : public sc_core::sc_module, public Block {
   void admit(uint64_t t, uint64_t next_timer_ps);
   void admit_one(Staged& s);
   void dma(uint64_t addr, uint32_t bytes, uint64_t t);
+  // Driver mode: one descriptor-memory word through the interconnect at time t.
+  uint32_t read32(uint64_t addr, uint64_t t);
+  void write32(uint64_t addr, uint32_t v, uint64_t t);
+  void admit_to_ring(Staged& s);
   IngressPort& port_;
   CardStats& st_;
   size_t capacity_, ring_entries_, lookahead_ = 1;
@@ -69,6 +93,11 @@ class IngressDma : public sc_core::sc_module, public Block {
   std::vector<uint64_t> tail_;             // per context: descriptors ever written (producer index)
   std::deque<Staged> staged_;             // pulled from the port, not yet arrived
   size_t in_use_ = 0;                     // buffers held by the rings
+  bool driver_ = false;
+  fw::DriverOptions dopt_;
+  std::vector<uint64_t> consumer_;                // per context: free-ring entries taken
+  std::vector<std::deque<uint64_t>> desc_times_;  // per context: arrival times of untaken descriptors
+  std::unordered_map<uint64_t, Packet> frames_;   // receive buffer address -> the frame in it
   bool end_ = false;
   uint64_t idle_until_ = 0, slot_ = 0, admitted_ps_ = 0;
   WaveRecorder* wave_ = nullptr;

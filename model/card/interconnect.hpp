@@ -26,6 +26,9 @@ class Interconnect : public sc_core::sc_module, public Block {
   Interconnect(sc_core::sc_module_name n, const CardProfile& p);
   InitiatorSocket& to_target(decode::Target t) { return to[static_cast<size_t>(t)]; }
   uint64_t busy_ps() const { return occ_.busy_ps(); }
+  // The firmware's boot (its constructor, during elaboration) went through here before time 0:
+  // it occupies nothing, so nothing at time 0 waits behind it.
+  void start_of_simulation() override { occ_.reset(); }
   uint64_t wait_ps() const { return occ_.wait_ps(); }
   void set_wave(WaveRecorder* w) override;  // busy: arbitration + transfer of every transaction
   void usage(std::vector<Usage>& out) const override;

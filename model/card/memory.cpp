@@ -1,24 +1,42 @@
 #include "memory.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dfc/hal/card_map.hpp"
 
 namespace dfc::model {
 
 MemorySubsystem::MemorySubsystem(sc_core::sc_module_name n, const CardProfile& p)
-    : sc_module(n), socket("socket"), 
+    : sc_module(n), socket("socket"), dma_port("dma_port"),
       l2_(static_cast<uint64_t>(p.l2_bytes), static_cast<unsigned>(p.l1_line), static_cast<unsigned>(p.l2_ways)),
       sram_ps_per_byte_(8e3 / p.sram_gbps), dram_ps_per_byte_(8e3 / p.dram_gbps),
       sram_lat_(ps_of(p.sram_latency_ns * 1e-9)), dram_lat_(ps_of(p.dram_latency_ns * 1e-9)),
       l2_hit_(ps_of(p.l2_hit_ns * 1e-9)) {
   socket.register_b_transport(this, &MemorySubsystem::b_transport);
+  dma_port.register_b_transport(this, &MemorySubsystem::b_transport);
 }
 
 void MemorySubsystem::usage(std::vector<Usage>& out) const {
   out.push_back({"memory", std::max(sram_busy_ps(), dram_busy_ps()), Usage::Kind::MemorySystem});
   out.push_back({"dram", dram_busy_ps(), Usage::Kind::Detail});
   out.push_back({"packet_memory", sram_busy_ps(), Usage::Kind::Detail});
+}
+
+void MemorySubsystem::ring_data(tlm::tlm_generic_payload& gp, uint64_t t, uint64_t now) {
+  const uint64_t addr = gp.get_address();
+  const uint64_t n = gp.get_data_length() / 4;
+  unsigned char* d = gp.get_data_ptr();
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t v = 0;
+    if (gp.is_write()) {
+      std::memcpy(&v, d + 4 * i, 4);
+      rings_.write(addr + 4 * i, v, t, now);
+    } else {
+      v = rings_.read(addr + 4 * i, t, now);
+      std::memcpy(d + 4 * i, &v, 4);
+    }
+  }
 }
 
 void MemorySubsystem::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -49,6 +67,7 @@ void MemorySubsystem::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time
       delay = at_ps(start + dram_lat_ + svc - now);
     }
   } else if (addr >= cardmap::PKT_MEM_BASE) {
+    if (addr >= cardmap::RX_RING_BASE && addr < cardmap::TX_BUF_BASE) ring_data(gp, t, now);
     // Packet memory: uncached SRAM; writes are posted (occupancy only).
     const auto svc = static_cast<uint64_t>(double(len) * sram_ps_per_byte_);
     const uint64_t start = sram_.book(t, svc, now);

@@ -78,8 +78,25 @@ struct CardProfile {
     o.pipeline.cores = std::max(1u, cores) * std::max(1u, threads_per_core);  // one context per hardware thread
     o.pipeline.flow_table_capacity = flow_table_entries;
     o.control_tx_when_free = cores > 1;
+    o.driver = driver_options();
     o.overload.rated_input_pps = rated_input_pps;
     return o;
+  }
+
+  // The firmware's driver (docs/firmware-driver.md): a context per hardware thread, the ring
+  // sizes of the profile, and the card's receive buffers split evenly over the threads that
+  // take packets (each context posts that many; the control thread's ring gets as many).
+  fw::DriverOptions driver_options() const {
+    fw::DriverOptions d;
+    d.enabled = true;
+    const unsigned c = std::max(1u, cores), tpc = std::max(1u, threads_per_core);
+    d.contexts = c * tpc;
+    d.rx_ring_entries = static_cast<uint32_t>(rx_ring_entries);
+    d.tx_ring_entries = static_cast<uint32_t>(tx_ring_entries);
+    const unsigned data = data_cores ? data_cores : (c > control_cores ? c - control_cores : 0);
+    const size_t takers = size_t{tpc} * std::max(1u, data) + 1;
+    d.buffers_per_context = static_cast<uint32_t>(std::max<size_t>(1, ingress_buffer_packets / takers));
+    return d;
   }
 
   // `KEY=VALUE` (a key of keys()); throws ProfileError on an unknown key or bad value.

@@ -53,6 +53,8 @@ class Occupancy {
     wait_ps_ += start - t_ps;
     return start;
   }
+  // Forgets every booking and count (the card's boot, before time 0, occupies nothing).
+  void reset() { *this = Occupancy(); }
   uint64_t busy_ps() const { return busy_ps_; }
   uint64_t wait_ps() const { return wait_ps_; }
   uint64_t requests() const { return requests_; }

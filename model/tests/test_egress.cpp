@@ -87,6 +87,8 @@ TEST(EgressDma, ReadsACopyThroughTheInterconnectAndThePacketMemory) {
   MemorySubsystem mem("memory", prof);
   StubTarget cls("classifier"), sems("semaphores");
   ic.to_target(decode::Target::Memory).bind(mem.socket);
+  Driver unused_dma("ingress_dma", kDmaInitiator);  // the memory's DMA port, idle here
+  unused_dma.socket.bind(mem.dma_port);
   ic.to_target(decode::Target::Classifier).bind(cls.socket);
   ic.to_target(decode::Target::Semaphores).bind(sems.socket);
   EgressDma dma("egress_dma");

@@ -57,12 +57,14 @@ class IngressTest : public ::testing::Test {
     // Two contexts: 0 the control thread, 1 the one data thread.
     dma = std::make_unique<IngressDma>("dma", prof, *port, st, 2, 0, Distribution(Distribution::Key::Layer4, {1}));
     dma->socket.bind(bus.socket);
+    dma->mem_port.bind(mem.socket);  // ring-state reads (driver mode only)
     dma->on_drop = [this](const Packet& p, const char* why) { drops.emplace_back(p.id, why); };
   }
   CardProfile prof;
   Script src;
   CardStats st;
   StubTarget bus{"bus"};
+  StubTarget mem{"mem"};
   std::unique_ptr<IngressPort> port;
   std::unique_ptr<IngressDma> dma;
   std::vector<std::pair<uint64_t, std::string>> drops;

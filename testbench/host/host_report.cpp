@@ -115,6 +115,7 @@ json Host::Impl::report_accounting() const {
   ai.copies_sent = ps.copies_sent;
   ai.copies_max_duplicates = ps.copies_dropped_max_duplicates;
   ai.copies_tx_queue_full = ps.copies_dropped_tx_queue;
+  if (const fw::Driver* d = fw->driver()) ai.copies_tx_ring_full = d->stats().tx_ring_full;
   ai.copies_unknown_destination = ps.copies_dropped_unknown_destination;
   for (const auto& [id, n] : ps.copies_per_destination) ai.copies_per_destination_sum += n;
   return accounting_json(ai);

@@ -27,7 +27,14 @@ inline bool is_restart_marker(const Packet& p) { return p.unit == Unit::Control 
 
 class RestartableFirmware : public fw::FirmwareApp {
  public:
-  RestartableFirmware(std::unique_ptr<fw::Firmware> f, std::string why) : fw_(std::move(f)), why_(std::move(why)) {}
+  RestartableFirmware(std::unique_ptr<fw::Firmware> f, std::string why) : fw_(std::move(f)), why_(std::move(why)) {
+    // With the driver the marker arrives as a control frame in the control thread's ring.
+    fw_->set_control_intercept([this](const Packet& p) {
+      if (!is_restart_marker(p)) return false;
+      fw_->restart(why_);
+      return true;
+    });
+  }
   void on_packet(const Packet& p) override {
     if (is_restart_marker(p))
       fw_->restart(why_);
@@ -36,6 +43,8 @@ class RestartableFirmware : public fw::FirmwareApp {
   }
   void on_timer() override { fw_->on_timer(); }
   bool on_idle() override { return fw_->on_idle(); }
+  bool on_poll() override { return fw_->on_poll(); }
+  const fw::DriverOptions* driver_options() const override { return fw_->driver_options(); }
 
  private:
   std::unique_ptr<fw::Firmware> fw_;

@@ -1,5 +1,7 @@
 #include "report/accounting.hpp"
 
+#include <algorithm>
+
 namespace dfc::tb {
 using nlohmann::json;
 
@@ -33,12 +35,14 @@ json accounting_json(const AccountingInputs& in) {
                      {"unknown_destination", in.copies_unknown_destination}};
   a["copies_balanced"] = int(check("copies_chosen == copies_sent + copy drops", in.copies_chosen, in.copies_sent + copy_drops) &
                              check("copies_sent == sum of copies per destination", in.copies_sent, in.copies_per_destination_sum));
-  a["egress"] = {{"handed", in.copies_sent + in.copies_tx_queue_full},
+  const uint64_t handed = in.copies_sent + in.copies_tx_queue_full - std::min(in.copies_tx_ring_full, in.copies_tx_queue_full);
+  a["egress"] = {{"handed", handed},
+                 {"tx_ring_full", in.copies_tx_ring_full},
                  {"accepted", in.egress_accepted},
                  {"dropped_queue", in.egress_dropped_queue},
                  {"written", in.copies_written}};
   a["egress_balanced"] =
-      int(check("copies handed to egress == accepted + queue drops", in.copies_sent + in.copies_tx_queue_full,
+      int(check("copies handed to egress == accepted + queue drops", handed,
                 in.egress_accepted + in.egress_dropped_queue) &
           check("egress accepted == copies written", in.egress_accepted, in.copies_written));
   a["balanced"] = int(errors.empty());

@@ -32,6 +32,9 @@ struct AccountingInputs {
   std::map<std::string, uint64_t> not_intercepted;  // by reason
   uint64_t copies_chosen = 0, copies_sent = 0;
   uint64_t copies_max_duplicates = 0, copies_tx_queue_full = 0, copies_unknown_destination = 0;
+  // Of copies_tx_queue_full, those the firmware's driver dropped itself (its transmit ring
+  // full): never handed to the egress.
+  uint64_t copies_tx_ring_full = 0;
   uint64_t copies_per_destination_sum = 0;
 };
 
