@@ -3,6 +3,7 @@
 
 #include "cache.hpp"
 #include "profile.hpp"
+#include "timed_words.hpp"
 #include "timeline.hpp"
 
 namespace {
@@ -98,6 +99,34 @@ TEST(Profile, SetOverridesAndRejectsUnknownOrBadValues) {
   EXPECT_THROW(load_profile("/nonexistent/profile.json"), ProfileError);
   EXPECT_THROW(parse_profile("{\"cores\": \"x\"}", "t"), ProfileError);
   EXPECT_THROW(parse_profile("{\"bogus\": 1}", "t"), ProfileError);
+}
+
+}  // namespace
+
+namespace {
+
+using dfc::model::TimedWords;
+
+TEST(TimedWords, AReadSeesTheLatestWriteAtOrBeforeItsTime) {
+  TimedWords w;
+  EXPECT_EQ(w.read(0x100, 0, 0), 0u);  // never written
+  w.write(0x100, 7, 0, 0);              // boot: settled at once
+  w.write(0x100, 9, 5'000, 0);          // a DMA write at 5 ns, ahead of SystemC time
+  EXPECT_EQ(w.read(0x100, 4'999, 0), 7u) << "a reader that lags sees the older value";
+  EXPECT_EQ(w.read(0x100, 5'000, 0), 9u);
+  w.write(0x100, 3, 2'000, 0);  // a write in the past of the pending one, arriving later
+  EXPECT_EQ(w.read(0x100, 1'999, 0), 7u);
+  EXPECT_EQ(w.read(0x100, 2'000, 0), 3u);
+  EXPECT_EQ(w.read(0x100, 6'000, 0), 9u);
+}
+
+TEST(TimedWords, WritesBeforeTheFloorSettle) {
+  TimedWords w;
+  w.write(0x200, 1, 1'000, 0);
+  w.write(0x200, 2, 3'000, 0);
+  // SystemC time has passed 3 ns: no reader can be earlier, so both writes are settled and a
+  // read "at" an earlier time (impossible from now on) sees the last.
+  EXPECT_EQ(w.read(0x200, 500, 3'000), 2u);
 }
 
 }  // namespace
