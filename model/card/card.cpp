@@ -148,7 +148,7 @@ void Card::set_realtime(bool on, uint64_t max_lag_ps) {
     ingress_dma_.pace = [this](uint64_t t) { pace(t); };
   else
     ingress_dma_.pace = nullptr;
-  ingress_dma_.set_lookahead(1);
+  ingress_dma_.set_lookahead(on ? 1 : 64);
 }
 
 bool Card::transmit(Packet&& p, uint64_t t_ps) {

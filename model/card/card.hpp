@@ -64,6 +64,11 @@ class Card : public sc_core::sc_module {
   // Called for every packet the card drops before the firmware sees it (reason: a
   // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
   void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { ingress_dma_.on_drop = std::move(f); }
+  // Called for every packet as the card admits it, at its (MAC) arrival time and in arrival
+  // order. The ingress pulls up to 64 packets ahead of their arrival from the source (so that an
+  // idle hardware thread sleeps until a packet for its own ring), so a host that must see
+  // arrivals in simulated-time order observes them here, not when its source hands them over.
+  void set_arrival_sink(std::function<void(const Packet&)> f) { ingress_dma_.on_arrival = std::move(f); }
   // Called for every copy the card refuses (its egress queue is full): the copy names its
   // packet (id) and destination (cdest_id), so a scoreboard can excuse exactly that copy.
   void set_copy_drop_sink(std::function<void(const Packet&, const char* reason)> f) { on_copy_drop_ = std::move(f); }

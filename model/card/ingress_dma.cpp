@@ -72,6 +72,7 @@ void IngressDma::admit(uint64_t t, uint64_t next_timer_ps) {
     stage(t, next_timer_ps);
     if (staged_.empty() || staged_.front().p.t_arrival_ps > t) return;
     while (!staged_.empty() && staged_.front().p.t_arrival_ps <= t) {
+      if (on_arrival) on_arrival(staged_.front().p);
       if (driver_)
         admit_to_ring(staged_.front());
       else
@@ -183,7 +184,17 @@ IngressDma::Take IngressDma::advance(unsigned ctx, uint64_t t, uint64_t next_tim
   if (!d.empty() && d.front() <= t) return Take::Packet;
   until = UINT64_MAX;
   if (!d.empty()) until = d.front();  // admitted by a thread ahead of this one
-  if (!staged_.empty()) until = std::min(until, staged_.front().p.t_arrival_ps);
+  // The next staged packet for this ring; if none is staged, the last staged arrival (more are
+  // pulled then): a thread does not wake for other threads' packets.
+  if (!staged_.empty()) {
+    uint64_t next = staged_.back().p.t_arrival_ps;
+    for (const Staged& s : staged_)
+      if (s.ctx == ctx) {
+        next = s.p.t_arrival_ps;
+        break;
+      }
+    until = std::min(until, next);
+  }
   if (until != UINT64_MAX) return Take::Wait;
   if (end_) return Take::End;
   until = idle_until_;

@@ -42,6 +42,9 @@ class IngressDma : public sc_core::sc_module, public Block {
   // a time, in arrival order, as the protocol's Seq window assumes (docs/model.md §6).
   Take take(unsigned ctx, uint64_t t, uint64_t next_timer_ps, Packet& out, uint64_t& until);
   std::function<void(const Packet&, const char*)> on_drop;
+  // Called for every packet as it is admitted (at its arrival, in arrival order, before a drop):
+  // what a host that observes arrivals must use when the DMA pulls ahead of them.
+  std::function<void(const Packet&)> on_arrival;
   // Real-time pacing (`dfcsim serve`): called with t before the source is asked.
   std::function<void(uint64_t)> pace;
   // How many packets the DMA may pull from the port ahead of their arrival, so that an idle
@@ -85,7 +88,7 @@ class IngressDma : public sc_core::sc_module, public Block {
   void admit_to_ring(Staged& s);
   IngressPort& port_;
   CardStats& st_;
-  size_t capacity_, ring_entries_, lookahead_ = 1;
+  size_t capacity_, ring_entries_, lookahead_ = 64;
   uint64_t desc_bytes_;
   unsigned control_ctx_;
   Distribution dist_;

@@ -28,9 +28,9 @@ constexpr uint64_t kDtcpSpacingPs = 100'000'000;  // 100 us
 // enters the card.
 class TimelineSource : public model::IngressSource {
  public:
-  TimelineSource(Host& host, std::vector<Packet> control, std::unique_ptr<MonitoredStream> traffic,
+  TimelineSource(Host& /*host: observes arrivals through the card*/, std::vector<Packet> control, std::unique_ptr<MonitoredStream> traffic,
                  uint64_t traffic_start_ps)
-      : host_(host), control_(std::move(control)), traffic_(std::move(traffic)), start_(traffic_start_ps) {}
+      : control_(std::move(control)), traffic_(std::move(traffic)), start_(traffic_start_ps) {}
 
   Next next(Packet& out, uint64_t, uint64_t&) override {
     if (!have_pending_ && traffic_ && traffic_->next(pending_)) {
@@ -45,12 +45,10 @@ class TimelineSource : public model::IngressSource {
     } else {
       return Next::End;
     }
-    host_.on_ingress(out);
-    return Next::Packet;
+    return Next::Packet;  // the host observes it when the card admits it (Card::set_arrival_sink)
   }
 
  private:
-  Host& host_;
   std::vector<Packet> control_;
   std::unique_ptr<MonitoredStream> traffic_;
   uint64_t start_;

@@ -239,6 +239,8 @@ void Host::build(model::IngressSource& src) {
   m.card = std::make_unique<model::Card>("card", m.prof, std::move(dev), make_fw, src, on_copy, on_control,
                                          m.opt.drain_ps);
   m.card->set_realtime(m.opt.realtime);
+  // Batch runs: the card pulls ahead of arrivals; the host observes each at its admission.
+  if (!m.opt.realtime) m.card->set_arrival_sink([this](const Packet& p) { on_ingress(p); });
   open_card_wave(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
   m.card->set_drop_sink([&m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) return;

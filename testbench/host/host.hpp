@@ -5,8 +5,9 @@
 // its own extra report fields.
 //
 // Event order (the contract the checker consumes, see CheckerSink):
-//   * the mode's source calls on_ingress() for every packet it hands the card, in arrival
-//     order (non-decreasing t_arrival_ps), before the card processes it;
+//   * on_ingress() is called for every packet the card takes, in arrival order (non-decreasing
+//     t_arrival_ps), before the card processes it: by the card as it admits it (run, whose card
+//     pulls ahead of arrivals) or by the live source as it hands it over (serve);
 //   * copies, replies, notifications and drops are reported as the card emits them; a copy or
 //     drop of packet X always follows on_ingress(X).
 // Nothing here keeps per-packet state: pcap writers stream, time series are decimated to a
