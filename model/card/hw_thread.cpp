@@ -267,11 +267,10 @@ void HwThread::run() {
     end_of_traffic();
     return;
   }
-  if (card_.ingress_dma_.driver()) {
-    run_driver();
-    return;
-  }
   const bool control = role_ == Role::Control;
+  // With the firmware's driver the thread polls its ring; otherwise (firmwares without a
+  // driver: unit tests' stubs) the card hands it the packet.
+  const bool driver = card_.ingress_dma_.driver();
   Packet p;
   for (;;) {
     const uint64_t t = local_ps();
@@ -281,10 +280,15 @@ void HwThread::run() {
       continue;
     }
     uint64_t until = 0;
-    const IngressDma::Take got = card_.ingress_dma_.take(ctx_, t, card_.timer_at_ps_, p, until);
+    const IngressDma::Take got = driver ? card_.ingress_dma_.advance(ctx_, t, card_.timer_at_ps_, until)
+                                        : card_.ingress_dma_.take(ctx_, t, card_.timer_at_ps_, p, until);
     card_.cur_ = this;  // pacing may have slept; the source may block
     if (got == IngressDma::Take::End) break;
     if (got == IngressDma::Take::Packet) {
+      if (driver) {
+        poll();
+        continue;
+      }
       // A thread that lags may find a packet another thread admitted: it cannot start before
       // the packet arrived.
       if (p.t_arrival_ps > t) advance_to(p.t_arrival_ps);
@@ -298,33 +302,6 @@ void HwThread::run() {
     if (control) {
       // The idle control thread waits for the next arrival or the timer, whichever is first,
       // and wakes when another thread re-arms the timer earlier meanwhile.
-      idle_control(until);
-      continue;
-    }
-    advance_to(until);
-    if (card_.realtime_) sync();  // live sources: let wall time catch up
-  }
-  end_of_traffic();
-}
-
-void HwThread::run_driver() {
-  const bool control = role_ == Role::Control;
-  for (;;) {
-    const uint64_t t = local_ps();
-    if (control && card_.timer_at_ps_ <= t) {
-      run_timer();
-      continue;
-    }
-    uint64_t until = 0;
-    const IngressDma::Take got = card_.ingress_dma_.advance(ctx_, t, card_.timer_at_ps_, until);
-    card_.cur_ = this;  // pacing may have slept; the source may block
-    if (got == IngressDma::Take::Packet) {
-      poll();
-      continue;
-    }
-    if (run_idle()) continue;
-    if (got == IngressDma::Take::End) break;
-    if (control) {
       idle_control(until);
       continue;
     }

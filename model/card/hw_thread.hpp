@@ -67,9 +67,7 @@ class HwThread : public sc_core::sc_module {
     sc_core::sc_time compute_local_quantum() override;
   };
   void run();
-  // The loop when the firmware drives the rings: poll when the thread's ring got a frame,
-  // else sleep until it may get one.
-  void run_driver();
+  // One poll of the firmware's driver (the thread's ring got a frame).
   void poll();
   bool run_idle();  // FirmwareApp::on_idle, priced like a handler
   void handle(Packet& p);
