@@ -15,6 +15,7 @@ PKGS=(
   help2man
   yosys lcov ccache
   slurm-wlm munge
+  g++-mips-linux-gnu libunicorn-dev gdb-multiarch
 )
 
 missing=()
