@@ -7,7 +7,7 @@ using namespace dtcp_test;
 
 namespace {
 
-const KV kIdle{{"Dest-Address", "192.0.2.1"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}};
+const KV kGroupIdle{{"Dest-Address", "192.0.2.1"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}};
 
 const dfc::dtcp::CriterionInfo* info(const std::vector<dfc::dtcp::CriterionInfo>& all, uint32_t id) {
   for (const auto& c : all)
@@ -16,8 +16,8 @@ const dfc::dtcp::CriterionInfo* info(const std::vector<dfc::dtcp::CriterionInfo>
 }
 
 TEST_F(ServerTest, GroupsNeitherSeeNorRefreshNorDeleteEachOthersCriteria) {
-  const uint32_t a = add_ok(cs1, kIdle);  // g1's cd1
-  const uint32_t b = add_ok(cs3, kIdle);  // g2's cd1
+  const uint32_t a = add_ok(cs1, kGroupIdle);  // g1's cd1
+  const uint32_t b = add_ok(cs3, kGroupIdle);  // g2's cd1
   const auto all = srv.criteria();
   ASSERT_NE(info(all, b), nullptr);
   EXPECT_EQ(srv.criterion_for_rule(info(all, a)->rule)->group, 0u);
@@ -45,7 +45,7 @@ TEST_F(ServerTest, GroupsNeitherSeeNorRefreshNorDeleteEachOthersCriteria) {
 }
 
 TEST_F(ServerTest, SameControlSourceIdInTwoGroupsIsAttributedByPortAndAddress) {
-  const uint32_t g1 = add_ok(cs1, kIdle);
+  const uint32_t g1 = add_ok(cs1, kGroupIdle);
   const uint32_t g2 = add_ok(cs1g2, {{"Dest-Address", "192.0.2.9"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd2"}});
   const auto all = srv.criteria();
   EXPECT_EQ(srv.criterion_for_rule(info(all, g1)->rule)->group, 0u);
@@ -147,10 +147,10 @@ TEST(DtcpSourceAddresses, ComparedAsAddressesNotText) {
 // recorded before the restart and replayed first after it is dropped, and the real client's
 // next Seq is accepted.
 TEST_F(ServerTest, RestartLosesCriteriaNotifiesEveryTargetAndKeepsSeq) {
-  add_ok(cs1, kIdle);
-  add_ok(cs3, kIdle);
+  add_ok(cs1, kGroupIdle);
+  add_ok(cs3, kGroupIdle);
   add_ok(csa, {{"Flags", "Static"}, {"Cdest-ID", "cd1"}});
-  const std::string recorded = build(cs1, "ADD", kIdle, ++seq1);  // captured by an attacker...
+  const std::string recorded = build(cs1, "ADD", kGroupIdle, ++seq1);  // captured by an attacker...
   deliver(cs1, recorded);                                           // ...on its way to the card
   collect(cs1);
   ASSERT_EQ(srv.active_criteria(), 4u);
@@ -182,7 +182,7 @@ TEST_F(ServerTest, RestartLosesCriteriaNotifiesEveryTargetAndKeepsSeq) {
   EXPECT_TRUE(cs_stats("cs1").has_sequence_number);
   EXPECT_EQ(cs_stats("cs1").sequence_number, seq1);
   // The real client carries on with its next Seq and is served.
-  add_ok(cs1, kIdle);
+  add_ok(cs1, kGroupIdle);
   EXPECT_EQ(srv.active_criteria(), 1u);
   // Criteria ids are not reused after a restart.
   EXPECT_EQ(srv.criteria()[0].criteria_id, 5u);
@@ -243,13 +243,13 @@ class ShareTest : public ServerTest {
 };
 
 TEST_F(ShareTest, OneControlSourceCannotFillTheTable) {
-  for (int i = 0; i < 4; ++i) add_ok(cs1, kIdle);
-  Message r = request(cs1, "ADD", kIdle);
+  for (int i = 0; i < 4; ++i) add_ok(cs1, kGroupIdle);
+  Message r = request(cs1, "ADD", kGroupIdle);
   EXPECT_EQ(r.status, 550);
   EXPECT_NE(r.get("X-Error-Info").value_or("").find("share"), std::string::npos);
   // The others still get their share.
-  for (int i = 0; i < 4; ++i) add_ok(csa, kIdle);
-  EXPECT_EQ(request(cs3, "ADD", kIdle).status, 550);  // table limit (8) reached
+  for (int i = 0; i < 4; ++i) add_ok(csa, kGroupIdle);
+  EXPECT_EQ(request(cs3, "ADD", kGroupIdle).status, 550);  // table limit (8) reached
   EXPECT_EQ(cs_stats("cs1").counters.response_max_criteria, 1u);
 }
 
@@ -263,12 +263,12 @@ class WrapTest : public ServerTest {
 };
 
 TEST_F(WrapTest, CriteriaIdWrapsSkippingZeroAndLiveIds) {
-  EXPECT_EQ(add_ok(cs1, kIdle), 0xfffffffeu);
-  EXPECT_EQ(add_ok(cs1, kIdle), 0xffffffffu);
-  EXPECT_EQ(add_ok(cs1, kIdle), 1u);  // wrapped, 0 skipped
+  EXPECT_EQ(add_ok(cs1, kGroupIdle), 0xfffffffeu);
+  EXPECT_EQ(add_ok(cs1, kGroupIdle), 0xffffffffu);
+  EXPECT_EQ(add_ok(cs1, kGroupIdle), 1u);  // wrapped, 0 skipped
   // 0xfffffffe is still live: after wrapping around again it would be skipped; ids in use are
   // never handed out twice.
-  EXPECT_EQ(add_ok(cs1, kIdle), 2u);
+  EXPECT_EQ(add_ok(cs1, kGroupIdle), 2u);
   std::set<uint32_t> ids;
   for (const auto& c : srv.criteria()) ids.insert(c.criteria_id);
   EXPECT_EQ(ids.size(), 4u);
@@ -276,7 +276,7 @@ TEST_F(WrapTest, CriteriaIdWrapsSkippingZeroAndLiveIds) {
 
 // DTCP/0.6 has a single Cdest-ID (a DSTRING): a list is 400 in every method, as in ADD.
 TEST_F(ServerTest, CdestIdListIsBadRequestInDtcp06ForEveryMethod) {
-  add_ok(cs1, kIdle);
+  add_ok(cs1, kGroupIdle);
   for (const char* method : {"DELETE", "REFRESH", "LIST"}) {
     KV p{{"Cdest-ID", "cd1,cd2"}};
     if (std::string(method) == "REFRESH") p.emplace_back("Timeout-Idle", "60");
@@ -285,7 +285,7 @@ TEST_F(ServerTest, CdestIdListIsBadRequestInDtcp06ForEveryMethod) {
     EXPECT_EQ(r.get("Cdest-ID").value_or(""), "cd1,cd2") << method;
     // 0.7 accepts the list.
     EXPECT_EQ(request(cs1, method, p).status, 200) << method;
-    if (std::string(method) == "DELETE") add_ok(cs1, kIdle);
+    if (std::string(method) == "DELETE") add_ok(cs1, kGroupIdle);
   }
   EXPECT_EQ(request(cs1, "ADD", {{"Timeout-Idle", "60"}, {"Cdest-ID", "cd1,cd2"}}, "DTCP/0.6").status, 400);
 }

@@ -83,13 +83,13 @@ Packet raw(std::vector<uint8_t> d, LinkType l = LinkType::RawIp) {
   return p;
 }
 
-const std::vector<uint8_t> kUdp = {0x04, 0x01, 0x00, 0x35, 0, 8, 0, 0};  // 1025 -> 53
+const std::vector<uint8_t> kUdpHeader = {0x04, 0x01, 0x00, 0x35, 0, 8, 0, 0};  // 1025 -> 53
 
 // Bug: extension-header length taken as len*8 (or len) instead of (len+1)*8.
 TEST(FocusedIpv6, ExtensionHeaderLengthsAreInEightOctetUnitsPlusOne) {
   for (uint8_t nh : {uint8_t{0}, uint8_t{60}, uint8_t{43}}) {  // hop-by-hop, dest options, routing
     for (uint8_t units : {uint8_t{0}, uint8_t{1}, uint8_t{2}, uint8_t{5}}) {
-      auto r = parse_packet(raw(v6_with({ext8(17, units)}, nh, kUdp)));
+      auto r = parse_packet(raw(v6_with({ext8(17, units)}, nh, kUdpHeader)));
       ASSERT_EQ(r.outcome, ParseOutcome::Ip) << int(nh) << "/" << int(units);
       EXPECT_EQ(r.key.proto, 17) << int(nh) << "/" << int(units);
       EXPECT_TRUE(r.key.has_ports);
@@ -114,7 +114,7 @@ TEST(FocusedIpv6, AuthenticationHeaderLengthIsInFourOctetUnitsPlusTwo) {
   for (uint8_t len : {uint8_t{1}, uint8_t{4}, uint8_t{7}}) {  // 12, 24, 36 bytes
     std::vector<uint8_t> ah = {17, len};
     while (ah.size() < 4u * (len + 2u)) ah.push_back(0x66);
-    auto r = parse_packet(raw(v6_with({ah}, 51, kUdp)));
+    auto r = parse_packet(raw(v6_with({ah}, 51, kUdpHeader)));
     ASSERT_EQ(r.outcome, ParseOutcome::Ip) << int(len);
     EXPECT_EQ(r.key.proto, 17);
     EXPECT_EQ(r.key.sport, 1025) << int(len);
@@ -132,7 +132,7 @@ TEST(FocusedIpv6, ExtensionHeaderRunningPastThePayloadIsTruncated) {
 
 std::vector<uint8_t> ipv4_udp() {
   std::vector<uint8_t> h = {0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 1, 2, 3, 192, 168, 0, 9};
-  for (uint8_t b : kUdp) h.push_back(b);
+  for (uint8_t b : kUdpHeader) h.push_back(b);
   return h;
 }
 
@@ -164,7 +164,7 @@ TEST(FocusedVlan, UntaggedAndFourTagsAndTruncatedTag) {
     for (uint8_t b : {0x81, 0x00, 0x00, 0x07}) four.push_back(b);
   four.push_back(0x86);
   four.push_back(0xdd);
-  for (uint8_t b : v6_with({}, 17, kUdp)) four.push_back(b);
+  for (uint8_t b : v6_with({}, 17, kUdpHeader)) four.push_back(b);
   auto r = parse_packet(raw(four, LinkType::Ethernet));
   ASSERT_EQ(r.outcome, ParseOutcome::Ip);
   EXPECT_EQ(r.ip_offset, 30u);

@@ -59,14 +59,14 @@ Packet udp_packet(uint32_t src, uint16_t dport) {
   return p;
 }
 
-struct Rig {
+struct SeqRig {
   test::FakeHal hal{256};
   ClassifierDriver drv{hal};
   Criteria cp;
   std::unique_ptr<Pipeline> pl;
   uint64_t seq = 0;
   unsigned seq_reads = 0;
-  Rig() {
+  SeqRig() {
     pl = std::make_unique<Pipeline>(hal, drv, cp, PipelineConfig{});
     std::map<std::string, CopyDestination> d;
     for (int i = 0; i < 4; ++i) d["cd" + std::to_string(i)] = CopyDestination{0x0a460000u + uint32_t(i), 64};
@@ -132,7 +132,7 @@ TEST(SequenceCounter, OddWhileAModificationIsUnderWayAndBracketsNest) {
 }
 
 TEST(LockFreeLookup, NoLockWithoutAConcurrentModification) {
-  Rig r;
+  SeqRig r;
   r.add("cd1");
   r.pl->process(udp_packet(0x0b000001, 53));  // miss, no rule: lookup only
   EXPECT_EQ(r.hal.lock_acquires, 0u);
@@ -150,7 +150,7 @@ TEST(LockFreeLookup, NoLockWithoutAConcurrentModification) {
 // The modification lands after the lookup and its translation, before the validating read:
 // the translated result (the old rule) is discarded, and the retry sees the new rule.
 TEST(LockFreeLookup, AModificationBetweenTheCounterReadsForcesARetryWithTheNewResult) {
-  Rig r;
+  SeqRig r;
   const RuleId old_rule = r.add("cd1");
   RuleId new_rule = 0;
   r.at_seq_read = [&](unsigned n) {
@@ -170,7 +170,7 @@ TEST(LockFreeLookup, AModificationBetweenTheCounterReadsForcesARetryWithTheNewRe
 // The same for the translation of rules to criteria: a criterion changed while resolve()
 // ran is translated again.
 TEST(LockFreeLookup, ACriterionChangedDuringTheTranslationIsTranslatedAgain) {
-  Rig r;
+  SeqRig r;
   const RuleId rule = r.add("cd1");
   r.at_seq_read = [&](unsigned n) {
     if (n != 4) return;  // reads 1, 2: the lookup; 3, 4: the translation
@@ -185,7 +185,7 @@ TEST(LockFreeLookup, ACriterionChangedDuringTheTranslationIsTranslatedAgain) {
 // Modifications at every read: the reader gives up after its lock-free attempts and reads
 // under the lock, where no writer can be; it finishes with the right result.
 TEST(LockFreeLookup, FallsBackToTheLockAfterBoundedRetries) {
-  Rig r;
+  SeqRig r;
   r.add("cd1");
   r.at_seq_read = [&](unsigned) { ClassifierDriver::Update u(r.drv); };
   bool last_key_write_locked = false;
@@ -207,7 +207,7 @@ TEST(LockFreeLookup, FallsBackToTheLockAfterBoundedRetries) {
 // A modification under way (odd counter): the reader waits for its writer at the lock
 // instead of spinning, then reads lock-free what the writer finished.
 TEST(LockFreeLookup, AReaderWaitsAtTheLockForAModificationUnderWay) {
-  Rig r;
+  SeqRig r;
   std::optional<ClassifierDriver::Update> writing;
   writing.emplace(r.drv);
   r.hal.on_lock_acquire = [&](unsigned) {
@@ -225,7 +225,7 @@ TEST(LockFreeLookup, AReaderWaitsAtTheLockForAModificationUnderWay) {
 
 // A writer that never finishes (a bug) does not hang the reader: bounded waits, then the lock.
 TEST(LockFreeLookup, AnOddCounterThatStaysOddStillEndsUnderTheLock) {
-  Rig r;
+  SeqRig r;
   r.add("cd1");
   ClassifierDriver::Update stuck(r.drv);
   r.pl->process(kMatching);

@@ -427,6 +427,7 @@ TEST(Pipeline, DuplicatesDroppedReachesEverySourceWhoseCriteriaMatchedTheDropped
 }
 
 // Two capture groups that both define cd1 and cd2 with other addresses and max-duplicates.
+namespace {
 struct TwoGroupRig : Rig {
   TwoGroupRig() : Rig(3) {
     cfg.group_max_duplicates = {1, 2};
@@ -439,6 +440,7 @@ struct TwoGroupRig : Rig {
     pl->set_destinations(d);
   }
 };
+}  // namespace
 
 TEST(Pipeline, SameDestinationIdInTwoGroupsGoesToEachGroupsOwnAddress) {
   TwoGroupRig r;

@@ -1,9 +1,8 @@
 #include "dfc/config/config.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "dfc/util/raise.hpp"
 #include "dfc/util/text.hpp"
 
 namespace dfc::config {
@@ -54,7 +53,7 @@ class Parser {
  public:
   Parser(std::string_view text, std::string file) : s_(text), file_(std::move(file)) {}
 
-  [[noreturn]] void fail(Loc l, const std::string& msg) const { throw ConfigError(file_, l.line, l.col, msg); }
+  [[noreturn]] void fail(Loc l, const std::string& msg) const { raise<ConfigError>(file_, l.line, l.col, msg); }
 
   std::vector<Stmt> parse_all() {
     next();
@@ -199,7 +198,7 @@ class Parser {
 class Builder {
  public:
   explicit Builder(std::string file) : file_(std::move(file)) {}
-  [[noreturn]] void fail(Loc l, const std::string& msg) const { throw ConfigError(file_, l.line, l.col, msg); }
+  [[noreturn]] void fail(Loc l, const std::string& msg) const { raise<ConfigError>(file_, l.line, l.col, msg); }
 
   DfcConfig build(const std::vector<Stmt>& top) {
     bool found = false;
@@ -515,9 +514,12 @@ class Builder {
 
 }  // namespace
 
+std::string ConfigError::format(const std::string& file, int line, int col, const std::string& msg) {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg;
+}
+
 ConfigError::ConfigError(std::string file, int line, int col, const std::string& msg)
-    : std::runtime_error(file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg),
-      file_(std::move(file)), line_(line), col_(col), msg_(msg) {}
+    : std::runtime_error(format(file, line, col, msg)), file_(std::move(file)), line_(line), col_(col), msg_(msg) {}
 
 const ControlSource* CaptureGroup::control_source(std::string_view id) const {
   for (const auto& c : control_sources)
@@ -562,14 +564,6 @@ DfcConfig parse_config(std::string_view text, std::string_view filename) {
   std::vector<Stmt> top = p.parse_all();
   Builder b{std::string(filename)};
   return b.build(top);
-}
-
-DfcConfig load_config(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConfigError(path, 0, 0, "cannot open file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_config(ss.str(), path);
 }
 
 }  // namespace dfc::config

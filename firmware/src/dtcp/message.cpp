@@ -1,6 +1,7 @@
 #include "dfc/dtcp/message.hpp"
 
 #include "dfc/dtcp/hmac.hpp"
+#include "dfc/util/text.hpp"
 
 namespace dfc::dtcp {
 namespace {
@@ -40,8 +41,8 @@ std::optional<Version> parse_version(std::string_view t) {
   std::string_view a = t.substr(0, dot), b = t.substr(dot + 1);
   if (!all_digits(a) || !all_digits(b) || a.size() > 4 || b.size() > 4) return std::nullopt;
   Version v;
-  v.major = std::stoi(std::string(a));
-  v.minor = std::stoi(std::string(b));
+  v.major = static_cast<int>(*util::parse_u64(a));  // 1..4 digits (checked above)
+  v.minor = static_cast<int>(*util::parse_u64(b));
   return v;
 }
 
@@ -54,7 +55,7 @@ void parse_first_line(Message& m) {
     m.is_status = true;
     m.version_text = std::string(toks[0]);
     m.version = parse_version(toks[0]);
-    m.status = std::stoi(std::string(toks[1]));
+    m.status = static_cast<int>(*util::parse_u64(toks[1]));  // 3 digits (checked above)
     size_t pos = static_cast<size_t>(toks[1].data() - m.first_line.data()) + 3;
     std::string_view r = std::string_view(m.first_line).substr(pos);
     while (!r.empty() && is_wsp(r.front())) r.remove_prefix(1);

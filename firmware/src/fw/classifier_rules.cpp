@@ -5,6 +5,7 @@
 #include "classifier_rules.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace dfc::fw::detail {
@@ -13,7 +14,43 @@ using namespace dfc::abi;
 
 namespace {
 
-__extension__ typedef unsigned __int128 u128;
+// An unsigned 128-bit integer of two 64-bit halves: the key fields of an IPv6 address. Not
+// __int128, which 32-bit targets (the MIPS32 card image, docs/iss.md) do not have; one code
+// path for host and image.
+class u128 {
+ public:
+  constexpr u128(uint64_t v = 0) : hi_(0), lo_(v) {}  // NOLINT: implicit, as an integer converts
+  constexpr u128(uint64_t hi, uint64_t lo) : hi_(hi), lo_(lo) {}
+  constexpr explicit operator bool() const { return (hi_ | lo_) != 0; }
+  friend constexpr bool operator==(u128 a, u128 b) { return a.hi_ == b.hi_ && a.lo_ == b.lo_; }
+  friend constexpr bool operator<(u128 a, u128 b) { return a.hi_ != b.hi_ ? a.hi_ < b.hi_ : a.lo_ < b.lo_; }
+  friend constexpr bool operator>(u128 a, u128 b) { return b < a; }
+  friend constexpr bool operator<=(u128 a, u128 b) { return !(b < a); }
+  friend constexpr bool operator>=(u128 a, u128 b) { return !(a < b); }
+  friend constexpr u128 operator+(u128 a, u128 b) {
+    const uint64_t lo = a.lo_ + b.lo_;
+    return {a.hi_ + b.hi_ + (lo < a.lo_ ? 1 : 0), lo};
+  }
+  friend constexpr u128 operator-(u128 a, u128 b) { return {a.hi_ - b.hi_ - (a.lo_ < b.lo_ ? 1 : 0), a.lo_ - b.lo_}; }
+  friend constexpr u128 operator&(u128 a, u128 b) { return {a.hi_ & b.hi_, a.lo_ & b.lo_}; }
+  friend constexpr u128 operator|(u128 a, u128 b) { return {a.hi_ | b.hi_, a.lo_ | b.lo_}; }
+  constexpr u128 operator~() const { return {~hi_, ~lo_}; }
+  constexpr u128 operator<<(unsigned n) const {
+    if (n == 0) return *this;
+    if (n >= 128) return {};
+    if (n >= 64) return {lo_ << (n - 64), 0};
+    return {(hi_ << n) | (lo_ >> (64 - n)), lo_ << n};
+  }
+  constexpr u128 operator>>(unsigned n) const {
+    if (n == 0) return *this;
+    if (n >= 128) return {};
+    if (n >= 64) return {0, hi_ >> (n - 64)};
+    return {hi_ >> n, (lo_ >> n) | (hi_ << (64 - n))};
+  }
+
+ private:
+  uint64_t hi_, lo_;
+};
 
 // Entry bit positions of the key fields (key bit b = bit b % 32 of word b / 32).
 constexpr unsigned B_SRC = W_SRC * 32, B_DST = W_DST * 32, B_META = W_META * 32, B_RANGE = W_RANGE * 32;
@@ -27,7 +64,7 @@ u128 field_max(unsigned width) { return width >= 128 ? ~u128{0} : (u128{1} << wi
 
 unsigned ctz128(u128 v, unsigned width) {
   unsigned n = 0;
-  while (n < width && ((v >> n) & 1) == 0) ++n;
+  while (n < width && !((v >> n) & u128(1))) ++n;
   return n;
 }
 
@@ -63,16 +100,16 @@ void set_bits(Entry& e, unsigned pos, unsigned width, u128 value, unsigned len) 
     if (b < width - len) continue;  // low bits below the prefix: don't care
     const unsigned p = pos + b;
     e.mask[p / 32] |= 1u << (p % 32);
-    if ((value >> b) & 1) e.value[p / 32] |= 1u << (p % 32);
+    if ((value >> b) & u128(1)) e.value[p / 32] |= 1u << (p % 32);
   }
 }
 
 void set_flag(Entry& e, unsigned pos, bool value) { set_bits(e, pos, 1, value ? 1 : 0, 1); }
 
-u128 addr_u128(const Addr128& a) { return (u128{a.hi} << 64) | a.lo; }
+u128 addr_u128(const Addr128& a) { return u128(a.hi, a.lo); }
 
 u128 key_addr(const KeyWords& k, unsigned w) {
-  return (u128{k[w + 3]} << 96) | (u128{k[w + 2]} << 64) | (u128{k[w + 1]} << 32) | k[w];
+  return u128(uint64_t{k[w + 3]} << 32 | k[w + 2], uint64_t{k[w + 1]} << 32 | k[w]);
 }
 
 // A field of a key word, by its position and width (classifier_abi.hpp).

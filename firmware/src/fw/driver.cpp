@@ -7,13 +7,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "dfc/util/raise.hpp"
+
 namespace dfc::fw {
 
 namespace {
 constexpr uint64_t kWord0 = 0, kWord1 = 4;
 
 [[noreturn]] void bad_option(const std::string& what) {
-  throw std::invalid_argument("driver options: " + what);
+  raise<std::invalid_argument>("driver options: " + what);
 }
 }  // namespace
 
@@ -50,7 +52,7 @@ Driver::Driver(Hal& hal, DriverOptions opt) : hal_(hal), opt_(opt) {
 Driver::Context& Driver::current() {
   const unsigned id = hal_.core_id();
   if (id >= ctx_.size())
-    throw std::logic_error("driver: context " + std::to_string(id) + " polls or transmits, but the driver has " +
+    raise<std::logic_error>("driver: context " + std::to_string(id) + " polls or transmits, but the driver has " +
                            std::to_string(ctx_.size()) + " contexts (set DriverOptions::contexts to the host's)");
   return ctx_[id];
 }
@@ -118,7 +120,7 @@ uint64_t Driver::tx_acquire() {
 bool Driver::tx_post(Packet&& p) {
   Context& c = current();
   const unsigned ctx = hal_.core_id();
-  if (!c.tx_reserved) throw std::logic_error("driver: tx_post without a slot from tx_acquire");
+  if (!c.tx_reserved) raise<std::logic_error>("driver: tx_post without a slot from tx_acquire");
   const uint64_t desc = ring::tx_desc(ctx, c.tx_tail);
   const uint64_t buf = c.tx_reserved;
   c.tx_reserved = 0;

@@ -1,11 +1,10 @@
 #include "dfc/fw/firmware.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 
 #include "dfc/dtcp/server.hpp"
 #include "dfc/hal/card_map.hpp"
+#include "dfc/util/text.hpp"
 
 namespace dfc::fw {
 
@@ -79,12 +78,12 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
   std::map<DestKey, CopyDestination> dests;
   for (size_t gi = 0; gi < cfg_.capture_groups.size(); ++gi)
     for (const auto& cd : cfg_.capture_groups[gi].content_destinations) {
-      in_addr a{};
       // IPv4 only (the configuration refuses others): the outer header is IPv4 (unit 2 is
-      // family inet).
-      if (inet_pton(AF_INET, cd.address.c_str(), &a) != 1) continue;
+      // family inet). The text ends at a NUL, as a C string would.
+      const auto a = util::parse_inet4(std::string_view(cd.address.c_str()));
+      if (!a) continue;
       dests[DestKey{static_cast<uint32_t>(gi), cd.id}] =
-          CopyDestination{ntohl(a.s_addr), cd.ttl, copy_label(cfg_, cfg_.capture_groups[gi], cd.id)};
+          CopyDestination{*a, cd.ttl, copy_label(cfg_, cfg_.capture_groups[gi], cd.id)};
     }
   pipeline_->set_destinations(dests);
   ovl_ = std::make_unique<OverloadMonitor>(cfg_, opt_.overload);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "dfc/util/raise.hpp"
+
 namespace dfc::fw {
 
 namespace {
@@ -21,7 +23,7 @@ void FlowTable::Free::operator()(Entry* p) const noexcept { std::free(p); }
 FlowTable::FlowTable(Hal& hal, size_t capacity, uint64_t base_addr)
     : hal_(hal), capacity_(std::max<size_t>(1, capacity)), base_(base_addr), n_slots_(slots_for(capacity_)),
       slots_(static_cast<Entry*>(std::calloc(n_slots_, sizeof(Entry)))), mask_(n_slots_ - 1) {
-  if (!slots_) throw std::bad_alloc();
+  if (!slots_) raise<std::bad_alloc>();
 }
 
 FlowTable::Entry* FlowTable::find(const FlowKey& key, size_t hash, size_t& slot) {

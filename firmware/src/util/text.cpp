@@ -1,7 +1,5 @@
 #include "dfc/util/text.hpp"
 
-#include <arpa/inet.h>
-
 #include <array>
 #include <cstring>
 
@@ -78,16 +76,105 @@ std::optional<fw::Addr128> parse_ipv4(std::string_view s) {
   return fw::Addr128{0, v};
 }
 
+std::optional<uint32_t> parse_inet4(std::string_view s) {
+  // inet_pton(AF_INET): exactly four decimal parts, each <= 255, no leading zero.
+  uint32_t v = 0, part = 0;
+  int parts = 0;
+  bool digit = false;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      if (digit && part == 0) return std::nullopt;
+      part = part * 10 + static_cast<uint32_t>(c - '0');
+      if (part > 255) return std::nullopt;
+      if (!digit && ++parts > 4) return std::nullopt;
+      digit = true;
+    } else if (c == '.' && digit) {
+      if (parts == 4) return std::nullopt;
+      v = (v << 8) | part;
+      part = 0;
+      digit = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (parts < 4 || !digit) return std::nullopt;
+  return (v << 8) | part;
+}
+
+namespace {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+// The algorithm of glibc's inet_pton6, so that host and card image accept the same texts
+// (the image has no C library to call).
+std::optional<std::array<uint8_t, 16>> parse_inet6(std::string_view s) {
+  std::array<uint8_t, 16> a{};
+  size_t tp = 0, colonp = SIZE_MAX, i = 0;
+  if (s.empty()) return std::nullopt;
+  if (s[0] == ':' && (++i == s.size() || s[i] != ':')) return std::nullopt;
+  size_t curtok = i, xdigits = 0;
+  uint32_t val = 0;
+  while (i < s.size()) {
+    const char ch = s[i++];
+    if (const int d = hex_value(ch); d >= 0) {
+      if (xdigits == 4) return std::nullopt;
+      val = (val << 4) | static_cast<uint32_t>(d);
+      ++xdigits;
+      continue;
+    }
+    if (ch == ':') {
+      curtok = i;
+      if (xdigits == 0) {
+        if (colonp != SIZE_MAX) return std::nullopt;
+        colonp = tp;
+        continue;
+      }
+      if (i == s.size() || tp + 2 > a.size()) return std::nullopt;
+      a[tp++] = static_cast<uint8_t>(val >> 8);
+      a[tp++] = static_cast<uint8_t>(val);
+      xdigits = 0;
+      val = 0;
+      continue;
+    }
+    if (ch == '.' && tp + 4 <= a.size()) {
+      if (const auto v4 = parse_inet4(s.substr(curtok))) {
+        for (int k = 3; k >= 0; --k) a[tp++] = static_cast<uint8_t>(*v4 >> (8 * k));
+        xdigits = 0;
+        break;
+      }
+    }
+    return std::nullopt;
+  }
+  if (xdigits > 0) {
+    if (tp + 2 > a.size()) return std::nullopt;
+    a[tp++] = static_cast<uint8_t>(val >> 8);
+    a[tp++] = static_cast<uint8_t>(val);
+  }
+  if (colonp != SIZE_MAX) {
+    if (tp == a.size()) return std::nullopt;  // "::" would stand for no group at all
+    const size_t n = tp - colonp;
+    std::memmove(a.data() + a.size() - n, a.data() + colonp, n);
+    std::memset(a.data() + colonp, 0, a.size() - n - colonp);
+    tp = a.size();
+  }
+  if (tp != a.size()) return std::nullopt;
+  return a;
+}
+
 std::optional<fw::Addr128> parse_ipv6(std::string_view s) {
   if (s.empty() || s.size() > 45 || s.find(':') == std::string_view::npos) return std::nullopt;
-  char buf[64];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  std::array<unsigned char, 16> b{};
-  if (inet_pton(AF_INET6, buf, b.data()) != 1) return std::nullopt;
+  // inet_pton read a C string: the text ends at its first NUL.
+  s = s.substr(0, s.find('\0'));
+  const auto b = parse_inet6(s);
+  if (!b) return std::nullopt;
   fw::Addr128 a;
-  for (int i = 0; i < 8; ++i) a.hi = (a.hi << 8) | b[static_cast<size_t>(i)];
-  for (int i = 8; i < 16; ++i) a.lo = (a.lo << 8) | b[static_cast<size_t>(i)];
+  for (int i = 0; i < 8; ++i) a.hi = (a.hi << 8) | (*b)[static_cast<size_t>(i)];
+  for (int i = 8; i < 16; ++i) a.lo = (a.lo << 8) | (*b)[static_cast<size_t>(i)];
   return a;
 }
 

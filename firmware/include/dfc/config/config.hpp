@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dfc/util/raise.hpp"
+
 namespace dfc::config {
 
 struct NotificationTarget {
@@ -80,6 +82,8 @@ class ConfigError : public std::runtime_error {
   int line() const { return line_; }
   int col() const { return col_; }
   const std::string& message() const { return msg_; }
+  // "file:line:col: message", what() of such an error.
+  static std::string format(const std::string& file, int line, int col, const std::string& msg);
 
  private:
   std::string file_;
@@ -87,9 +91,16 @@ class ConfigError : public std::runtime_error {
   std::string msg_;
 };
 
+// The message raise<ConfigError>(file, line, col, msg) carries where there are no exceptions.
+inline std::string raise_message(RaiseTag<ConfigError>, const std::string& file, int line, int col,
+                                 const std::string& msg) {
+  return ConfigError::format(file, line, col, msg);
+}
+
 // Parses and validates. Throws ConfigError.
 DfcConfig parse_config(std::string_view text, std::string_view filename = "<config>");
 // Reads the file then parse_config(text, path). Throws ConfigError (line 0) if unreadable.
+// Host only (src/host/config_file.cpp): the card image gets its text from the boot block.
 DfcConfig load_config(const std::string& path);
 
 // True when both are the same IP address (IPv4 or IPv6), however written ("10.0.0.01" and

@@ -1,4 +1,5 @@
-// HMAC-SHA1 (RFC 2104) over OpenSSL libcrypto, and the DTCP signing rule (reference §1.6):
+// HMAC-SHA1 (RFC 2104) over a portable SHA-1 of the firmware's own (the card image has no
+// OpenSSL; one code path on host and card, docs/iss.md), and the DTCP signing rule (reference §1.6):
 // the digest covers the raw bytes from the first byte of the command/status line through the
 // CRLF ending the line before `Authentication-Info`, rendered as 40 lowercase hex digits.
 #pragma once
@@ -11,6 +12,7 @@ namespace dfc::dtcp {
 
 using Digest = std::array<uint8_t, 20>;
 
+Digest sha1(std::string_view data);
 Digest hmac_sha1(std::string_view key, std::string_view data);
 std::string to_hex(const Digest& d);
 std::string hmac_sha1_hex(std::string_view key, std::string_view data);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "dfc/hal/packet.hpp"
+#include "dfc/util/raise.hpp"
 
 namespace dfc {
 
@@ -103,8 +104,10 @@ class Hal {
   virtual void lock_release(unsigned /*lock*/) {}
 };
 
-inline uint32_t Hal::load32(uint64_t) { throw std::logic_error("this HAL has no descriptor memory (load32)"); }
-inline void Hal::store32(uint64_t, uint32_t) { throw std::logic_error("this HAL has no descriptor memory (store32)"); }
+inline uint32_t Hal::load32(uint64_t) { raise<std::logic_error>("this HAL has no descriptor memory (load32)"); }
+inline void Hal::store32(uint64_t, uint32_t) {
+  raise<std::logic_error>("this HAL has no descriptor memory (store32)");
+}
 
 // RAII holder for a hardware semaphore.
 class HwLock {

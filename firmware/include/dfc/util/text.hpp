@@ -2,6 +2,7 @@
 // includes the other for them): whitespace trimming, comma lists, ASCII case, decimal
 // numbers and IP address literals.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,5 +27,9 @@ std::optional<uint64_t> parse_u64(std::string_view s);
 std::optional<fw::Addr128> parse_ipv4(std::string_view s);
 // RFC 4291 text (inet_pton).
 std::optional<fw::Addr128> parse_ipv6(std::string_view s);
+// What inet_pton(AF_INET) accepts (four parts, no leading zeros), host byte order; and
+// inet_pton(AF_INET6), network byte order. Portable: the card image has no C library.
+std::optional<uint32_t> parse_inet4(std::string_view s);
+std::optional<std::array<uint8_t, 16>> parse_inet6(std::string_view s);
 
 }  // namespace dfc::util
