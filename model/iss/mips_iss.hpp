@@ -1,0 +1,168 @@
+// The instruction-set simulator engine: runs N firmware contexts (the card's hardware threads)
+// of one big-endian MIPS32r2 ELF image over one IssMemory, in slices of an exact number of
+// instructions, on Unicorn 2. Plain C++17, no SystemC: the card model drives each context from
+// its hardware thread. Design and measurements: docs/iss-engine.md.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct uc_struct;
+struct uc_context;
+
+namespace dfc::iss {
+
+class ElfImage;
+class IssMemory;
+
+// A device range's reads and writes (classifier windows, semaphores, platform registers). addr
+// is the image address; size 1, 2 or 4. Called during run(); MipsIss::current() names the
+// context, MipsIss::yield()/halt() end its slice.
+struct IssDevice {
+  virtual ~IssDevice() = default;
+  virtual uint32_t read(unsigned ctx, uint32_t addr, unsigned size) = 0;
+  virtual void write(unsigned ctx, uint32_t addr, uint32_t value, unsigned size) = 0;
+};
+
+class MipsIss {
+ public:
+  struct Counters {
+    uint64_t instructions = 0;
+    uint64_t loads = 0;   // load instructions retired (ll, lwc1 included)
+    uint64_t stores = 0;  // store instructions retired (sc included)
+  };
+  struct Slice {
+    enum class Stop { Budget, Yield, Halt, Fault };
+    uint64_t instructions = 0, loads = 0, stores = 0;
+    Stop stop = Stop::Budget;
+    uint32_t pc = 0;    // where the context resumes (Fault: the faulting instruction when known)
+    std::string fault;  // Stop::Fault: what happened, where
+  };
+  // How the engine spent its effort (docs/iss-engine.md, "counting").
+  struct Stats {
+    uint64_t emu_starts = 0;      // uc_emu_start calls (both engines)
+    uint64_t stepped_blocks = 0;  // blocks run on the stepper (first runs and budget tails)
+    uint64_t device_blocks = 0;   // blocks instruction-hooked on the main engine: they touch a device
+    uint64_t late_stops = 0;      // yield/halt in a block not yet known to touch a device (ran to its end)
+    uint64_t hooked_instructions = 0;  // instructions counted one by one (the slow path)
+  };
+
+  // Maps the memory's windows; every context starts at the image's entry with all registers 0.
+  MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts);
+  ~MipsIss();
+  MipsIss(const MipsIss&) = delete;
+  MipsIss& operator=(const MipsIss&) = delete;
+
+  // base and size 4 KiB aligned, outside the memory windows and other devices.
+  void map_device(uint32_t base, uint32_t size, IssDevice* device);
+
+  // Runs ctx for exactly max_instructions unless it yields, halts or faults first; the next
+  // call resumes it where it stopped. A halted or faulted context returns at once (0 retired).
+  // A branch and its delay slot are one unit: a budget that would split them stops before the
+  // branch (one instruction short; Slice::instructions says so).
+  Slice run(unsigned ctx, uint64_t max_instructions);
+
+  // From a device write callback only: the slice ends right after the storing instruction and
+  // the next run() continues with the one after it. Exceptions, where the slice ends at the next
+  // block start instead (the block's remaining instructions run first): a store in a branch
+  // delay slot (the slice ends at the branch target: exact as well), a call from a read
+  // callback, and the first device access of a block that had already run without touching a
+  // device (Stats::late_stops; from then on that block stops exactly).
+  void yield();
+  // Like yield(), and the context stops for good (PLAT_HALT): later run()s return Stop::Halt.
+  void halt(uint32_t code);
+  // The context running (meaningful inside run()).
+  unsigned current() const { return running_; }
+
+  unsigned contexts() const { return static_cast<unsigned>(state_.size()); }
+  const Counters& counters(unsigned ctx) const;
+  bool halted(unsigned ctx) const;
+  uint32_t halt_code(unsigned ctx) const;
+  // General-purpose register i (0..31), hi/lo and pc of a context (a debugger, tests).
+  uint32_t reg(unsigned ctx, unsigned i) const;
+  void set_reg(unsigned ctx, unsigned i, uint32_t value);
+  uint32_t pc(unsigned ctx) const;
+  void set_pc(unsigned ctx, uint32_t value);
+  const Stats& stats() const { return stats_; }
+  // Bytes of one saved context (the per-hardware-thread cost of the shared engine).
+  size_t context_bytes() const;
+
+ private:
+  // Why an engine stops, weakest first. Step: run the block at the PC on the stepper; Next: the
+  // stepper reached the next block (both internal to run()).
+  enum class Req { None, Next, Step, Budget, Yield, Halt, Fault };
+  struct Block {
+    uint32_t size = 0;
+    uint32_t insns = 0, loads = 0, stores = 0;
+    bool seen = false;    // has run once (on the stepper)
+    bool device = false;  // touched a device: instruction-hooked on the main engine
+    uint64_t hook = 0;    // that uc_hook, else 0
+  };
+  struct Ctx {
+    uc_context* saved = nullptr;
+    Counters counters;
+    bool halted = false;
+    uint32_t halt_code = 0;
+    bool faulted = false;
+    std::string fault;
+  };
+  struct DeviceMap;
+  friend struct IssHooks;  // Unicorn's callbacks (mips_iss.cpp)
+
+  void init(unsigned contexts);
+  void release();
+  void select(unsigned ctx) const;
+  void request(Req r, uint32_t resume_pc);
+  void device_touched();
+  void after_device_access(bool write);
+  void uncount_from(uint32_t pc);
+  Block& block(uint32_t addr, uint32_t size);
+  uint32_t fetch(uint32_t addr) const;
+  void hook_block(uint32_t addr);
+  void apply_pending();
+  int step_block();
+  void start_engine_run();
+  Slice early_return(unsigned ctx);
+  void end_slice(Slice& s, int uc_err);
+  std::string describe(uint32_t pc) const;
+  void check_ctx(unsigned ctx) const;
+
+  const ElfImage& image_;
+  IssMemory& mem_;
+  uc_struct* uc_ = nullptr;
+  mutable std::vector<Ctx> state_;
+  mutable int loaded_ = -1;  // the context whose registers are in the engine
+  std::vector<std::unique_ptr<DeviceMap>> devices_;
+  std::unordered_map<uint32_t, Block> blocks_;
+  std::vector<uint32_t> to_hook_;
+  uc_struct* step_ = nullptr;  // the stepper: every instruction hooked (docs/iss-engine.md)
+  bool stepping_ = false;
+  unsigned step_blocks_ = 0;
+  static constexpr size_t kBlockCache = 4096;
+  struct CacheLine {
+    uint32_t addr = 1;
+    Block* block = nullptr;
+  };
+  std::vector<CacheLine> block_cache_ = std::vector<CacheLine>(kBlockCache);
+
+  // The slice in progress.
+  unsigned running_ = 0;
+  uint64_t budget_ = 0, retired_ = 0, loads_ = 0, stores_ = 0;
+  uint32_t cur_block_ = 0;
+  bool cur_hooked_ = false;           // the block running is instruction-hooked
+  uint32_t last_insn_ = 1, prev_insn_ = 1;  // the last two hooked instructions (1: none)
+  bool last_branch_ = false, prev_branch_ = false;
+  Req req_ = Req::None;               // why the engine is stopping
+  Req pending_ = Req::None;           // yield()/halt() during the device callback running
+  Req deferred_ = Req::None;          // a stop taken at the next block start
+  uint32_t resume_pc_ = 0;            // where the context continues after req_
+  int intno_ = -1;
+  bool fault_pc_known_ = false;
+  uint32_t fault_pc_ = 0;
+  std::string bad_access_;
+  Stats stats_;
+};
+
+}  // namespace dfc::iss
