@@ -9,6 +9,7 @@
 #include "card.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
+#include "report/replay_summary.hpp"
 #include "restart_event.hpp"
 #include "stimulus/dtcp_agent.hpp"
 #include "stimulus/sources.hpp"
@@ -141,6 +142,26 @@ std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig&
 }
 
 // The monitored traffic of a run: a pcap replay, the generator, or the given packets.
+// A pcap replay's asked-for and actual rates (report.json "replay", a summary line before the
+// "simulated ..." one).
+void add_replay(const RunOptions& opt, Host& host, json& report, std::string& summary) {
+  const model::CardStats& cs = host.card().stats();
+  ReplayFigures f;
+  f.timing = opt.pcap_timing == "line-rate" ? "line-rate"
+             : opt.replay.pps > 0           ? "pps"
+             : opt.replay.mbps > 0          ? "mbps"
+             : opt.replay.multiplier != 1   ? "multiplier"
+                                            : "original";
+  f.requested_pps = opt.replay.pps, f.requested_mbps = opt.replay.mbps, f.multiplier = opt.replay.multiplier;
+  f.packets = host.monitored_in(), f.bytes = host.monitored_bytes_in();
+  f.first_arrival_ps = cs.monitor_first_arrival_ps, f.last_arrival_ps = cs.monitor_last_arrival_ps;
+  f.ingress_bps = host.profile().ingress_bps;
+  report["replay"] = replay_json(f);
+  const std::string line = "  " + replay_line(report["replay"]) + "\n";
+  const size_t at = summary.find("\n  simulated ");
+  summary.insert(at == std::string::npos ? summary.size() : at + 1, line);
+}
+
 std::unique_ptr<MonitoredStream> monitored_stream(const RunOptions& opt) {
   TrafficChoice t;
   t.pcap_in = opt.pcap_in;
@@ -179,7 +200,8 @@ RunResult run_simulation(const RunOptions& opt) {
 
   json report = host.report();
   report["mode"] = "run";
-  const std::string summary = host.summary(report);
+  std::string summary = host.summary(report);
+  if (!opt.pcap_in.empty()) add_replay(opt, host, report, summary);
   RunResult res{report, summary, check_expectations(opt.expect, report)};
   res.report["expectations"] = res.failures;
   host.write_report(res.report);

@@ -104,6 +104,7 @@ const std::string& Host::classifier_name() const { return impl_->cls_name; }
 fw::Firmware& Host::firmware() { return *impl_->fw; }
 model::Card& Host::card() { return *impl_->card; }
 uint64_t Host::monitored_in() const { return impl_->monitored; }
+uint64_t Host::monitored_bytes_in() const { return impl_->monitored_bytes; }
 
 void Host::register_endpoint(const std::string& ip_port, const std::string& csource) {
   impl_->csource_by_endpoint[ip_port] = csource;
@@ -118,6 +119,7 @@ void Host::on_ingress(const Packet& p, const std::string& note) {
   m.watermark_ps = p.t_arrival_ps;
   if (p.unit == Unit::Monitor) {
     ++m.monitored;
+    m.monitored_bytes += p.data.size();
     if (m.why_log) m.why_log->on_arrival(p);
     // Not yet to the checker: the card buffers arrivals in its receive ring (milliseconds under
     // overload, more than the online lag), so a packet is reported when the card is done with

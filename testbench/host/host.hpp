@@ -101,6 +101,7 @@ class Host {
   fw::Firmware& firmware();
   model::Card& card();
   uint64_t monitored_in() const;
+  uint64_t monitored_bytes_in() const;  // their bytes as captured (link header on)
 
  private:
   struct Impl;

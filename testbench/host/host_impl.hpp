@@ -74,6 +74,7 @@ struct Host::Impl {
   std::map<std::string, std::string> method_by_seq;  // "ip:port#seq" -> method, until answered
   std::map<std::string, uint64_t> status_counts;
   uint64_t replies = 0, notifications = 0, bad_signatures = 0, monitored = 0;
+  uint64_t monitored_bytes = 0;  // captured bytes of the monitored packets that arrived (replay summary)
   nlohmann::json criteria_added = nlohmann::json::array();
 
   fw::Firmware* fw = nullptr;

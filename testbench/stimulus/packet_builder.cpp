@@ -48,6 +48,47 @@ FlowAddrs FlowAddrs::of(const FlowSpec& f) {
 
 Packet build_packet(const FlowSpec& f, uint64_t seed) { return build_packet(f, seed, FlowAddrs::of(f)); }
 
+namespace {
+// A UDP datagram to or from port 53 carries a well-formed DNS message (a query for
+// example.com, or an answerless response from port 53) filling `avail` bytes, so that
+// Wireshark and tshark decode generated traffic instead of flagging it malformed: the name's
+// length absorbs small sizes, an EDNS(0) Padding option (RFC 7830) large ones. Returns the
+// bytes used: avail, except below the smallest message (17 bytes: header, root name, type,
+// class) where it is 0, and at 18, which no message fits (17).
+size_t fill_dns(uint8_t* p, size_t avail, uint16_t id, bool response) {
+  constexpr size_t kHeader = 12, kTypeClass = 4, kOpt = 11 + 4;  // OPT RR + one option header
+  if (avail < kHeader + 1 + kTypeClass) return 0;
+  std::fill(p, p + avail, uint8_t{0});
+  auto put = [&](size_t at, uint16_t v) { p[at] = static_cast<uint8_t>(v >> 8), p[at + 1] = static_cast<uint8_t>(v); };
+  put(0, id);
+  put(2, response ? 0x8180 : 0x0100);  // standard query, recursion desired (response: + available)
+  put(4, 1);                           // one question
+  size_t room = avail - kHeader - kTypeClass, at = kHeader;
+  static const uint8_t kName[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
+  const bool padded = room >= sizeof kName + kOpt;
+  if (padded) {
+    std::copy(kName, kName + sizeof kName, p + at);
+    at += sizeof kName;
+  } else if (room >= 3) {  // one label of room - 2 letters and the root
+    p[at++] = static_cast<uint8_t>(room - 2);
+    for (size_t i = 0; i < room - 2; ++i) p[at++] = 'a';
+    p[at++] = 0;
+  } else {
+    p[at++] = 0;  // the root name
+  }
+  put(at, 1), put(at + 2, 1);  // type A, class IN
+  at += kTypeClass;
+  if (!padded) return at;
+  const size_t pad = avail - at - kOpt;
+  put(10, 1);  // one additional record: the OPT pseudo-record
+  p[at] = 0;   // its name: the root
+  put(at + 1, 41), put(at + 3, 1232);  // type OPT, UDP payload size (the DNS flag day's value)
+  put(at + 9, static_cast<uint16_t>(4 + pad));  // RDLENGTH (TTL bytes at +5..+8 stay 0)
+  put(at + 11, 12), put(at + 13, static_cast<uint16_t>(pad));  // option Padding, its length
+  return avail;
+}
+}  // namespace
+
 Packet build_packet(const FlowSpec& f, uint64_t seed, const FlowAddrs& addrs) {
   const bool v6 = addrs.len == 16;
   struct Bytes {
@@ -78,6 +119,14 @@ Packet build_packet(const FlowSpec& f, uint64_t seed, const FlowAddrs& addrs) {
   const size_t l4 = l2 + iph;
   // Payload: a deterministic pattern so copies can be compared byte for byte.
   for (size_t i = l4 + l4h; i < d.size(); ++i) d[i] = static_cast<uint8_t>((seed * 131 + i * 7) & 0xff);
+  if (f.proto == 17 && (f.sport == 53 || f.dport == 53)) {
+    const size_t avail = ip_len - iph - l4h;
+    const size_t used = fill_dns(d.data() + l4 + l4h, avail, static_cast<uint16_t>(seed), f.sport == 53 && f.dport != 53);
+    // A shorter message shortens the IP packet; an Ethernet frame keeps its size (the rest is
+    // the link's padding, as on a real short frame), a raw IP packet ends with it.
+    ip_len -= avail - used;
+    if (!f.ethernet) d.resize(l2 + ip_len);
+  }
   if (v6) {
     ip[0] = 0x60;
     put16(d, l2 + 4, static_cast<uint16_t>(ip_len - 40));
