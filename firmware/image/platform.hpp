@@ -15,9 +15,15 @@ inline void plat_write(uint32_t reg, uint32_t v) { *mmio(cardmap::PLATFORM_BASE 
 void console(const char* s);
 void console_u32(uint32_t v);
 
-// Hardware semaphores, the card model's protocol (model/card/hw_thread.cpp): a read of the
-// lock's register returns once this thread holds it (the value is not used), a write releases.
-inline void sem_acquire(unsigned lock) { (void)*mmio(cardmap::HW_SEM_BASE + 4 * lock); }
+// Hardware semaphores as try-locks (docs/iss.md): a read of the lock's register returns 1 when
+// this context now holds the lock (it was free, or already its own), 0 when another context
+// holds it; a write releases. A device callback of the simulator can never block (every
+// context runs on one engine), so the image retries; the host ends the slice of a context
+// that read 0, so the holder runs before the next try.
+inline void sem_acquire(unsigned lock) {
+  while (*mmio(cardmap::HW_SEM_BASE + 4 * lock) != 1) {
+  }
+}
 inline void sem_release(unsigned lock) { *mmio(cardmap::HW_SEM_BASE + 4 * lock) = 0; }
 
 // The heap over the DRAM window between the image's end and the stacks (runtime.cpp).

@@ -1,11 +1,24 @@
 #include "dfc/fw/packet_parse.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace dfc::fw {
 namespace {
 
+#ifdef DFC_FAULT_BYTE_ORDER
+// A deliberate byte-order slip, compiled only into the test image
+// dfc_firmware_fault_byte_order.elf (firmware/image/CMakeLists.txt): it assumes a little-endian
+// CPU, so it is right on the host by accident and wrong on the big-endian target. The ISS tests
+// show that running the target image catches what every host-compiled test passes.
+uint16_t be16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return __builtin_bswap16(v);
+}
+#else
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+#endif
 
 Addr128 addr_v4(const uint8_t* p) {
   Addr128 a;

@@ -1,0 +1,464 @@
+#include "board.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "classifier_bus.hpp"
+#include "classifier_ref.hpp"
+#include "dfc/fw/driver.hpp"
+#include "dfc/hal/card_map.hpp"
+#include "dfc/hal/classifier_abi.hpp"
+#include "dfc/util/text.hpp"
+#include "elf_image.hpp"
+#include "iss_memory.hpp"
+
+namespace dfc::iss {
+namespace {
+
+uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
+
+std::string hex(uint32_t v) {
+  static const char d[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int sh = 28; sh >= 0; sh -= 4) s.push_back(d[(v >> sh) & 15]);
+  return s;
+}
+
+// Records are plain structs of 32-bit words, big-endian in image memory (iss_abi.hpp).
+template <class T>
+void put_record(IssMemory& m, uint32_t addr, const T& rec) {
+  static_assert(sizeof(T) % 4 == 0, "records are words");
+  uint32_t w[sizeof(T) / 4];
+  std::memcpy(w, &rec, sizeof(T));
+  for (size_t i = 0; i < sizeof(T) / 4; ++i) m.write32(addr + static_cast<uint32_t>(4 * i), w[i]);
+}
+template <class T>
+T get_record(const IssMemory& m, uint32_t addr) {
+  uint32_t w[sizeof(T) / 4];
+  for (size_t i = 0; i < sizeof(T) / 4; ++i) w[i] = m.read32(addr + static_cast<uint32_t>(4 * i));
+  T rec;
+  std::memcpy(&rec, w, sizeof(T));
+  return rec;
+}
+
+// The image's conversions (firmware/image/mmio_hal.cpp ip_words/ip_text), host side: the
+// lenient DTCP dotted quad first, then IPv6; the canonical text back (inet_ntop: RFC 5952).
+IpWords ip_words(const std::string& text) {
+  IpWords w{};
+  if (const auto v4 = util::parse_ipv4(text)) {
+    w.family = 4;
+    w.ip[0] = static_cast<uint32_t>(v4->lo);
+  } else if (const auto v6 = util::parse_inet6(text)) {
+    w.family = 6;
+    for (size_t i = 0; i < 16; ++i) w.ip[i / 4] |= uint32_t{(*v6)[i]} << (24 - 8 * (i % 4));
+  }
+  return w;
+}
+
+std::string ip_text(const IpWords& w) {
+  uint8_t b[16] = {};
+  for (size_t i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(w.ip[i / 4] >> (24 - 8 * (i % 4)));
+  char out[INET6_ADDRSTRLEN] = {};
+  if (w.family == 4) return inet_ntop(AF_INET, b, out, sizeof out) ? out : "";
+  if (w.family == 6) return inet_ntop(AF_INET6, b, out, sizeof out) ? out : "";
+  return "";
+}
+
+}  // namespace
+
+// The three device ranges; every callback catches, because an exception must not cross
+// Unicorn's C frames: a misuse is recorded and fails the run after the slice.
+struct IssBoard::Devices : IssDevice {
+  IssBoard& b;
+  explicit Devices(IssBoard& board) : b(board) {}
+
+  uint32_t read(unsigned ctx, uint32_t addr, unsigned size) override {
+    try {
+      if (size != 4) b.device_error(ctx, std::to_string(size) + "-byte read at " + hex(addr) + " (registers are words)");
+      else if (addr >= cardmap::PLATFORM_BASE) return b.plat_read(ctx, addr - cardmap::PLATFORM_BASE);
+      else if (addr >= cardmap::HW_SEM_BASE) return b.sem_read(ctx, addr);
+      else return cls_read(ctx, addr);
+    } catch (const std::exception& e) {
+      b.device_error(ctx, "read at " + hex(addr) + ": " + e.what());
+    }
+    return 0;
+  }
+  void write(unsigned ctx, uint32_t addr, uint32_t value, unsigned size) override {
+    try {
+      if (size != 4) b.device_error(ctx, std::to_string(size) + "-byte write at " + hex(addr) + " (registers are words)");
+      else if (addr >= cardmap::PLATFORM_BASE) b.plat_write(ctx, addr - cardmap::PLATFORM_BASE, value);
+      else if (addr >= cardmap::HW_SEM_BASE) b.sem_write(ctx, addr);
+      else cls_bus(addr).write(cls_local(addr), &value, 1);
+    } catch (const std::exception& e) {
+      b.device_error(ctx, "write at " + hex(addr) + ": " + e.what());
+    }
+  }
+  // Context window ci of the classifier: its own register state over the shared table.
+  model::ClassifierBus& cls_bus(uint32_t addr) { return *b.buses_.at((addr - abi::CLS_BASE) / cardmap::CLS_CTX_STRIDE); }
+  static uint32_t cls_local(uint32_t addr) { return abi::CLS_BASE + (addr - abi::CLS_BASE) % cardmap::CLS_CTX_STRIDE; }
+  uint32_t cls_read(unsigned, uint32_t addr) {
+    uint32_t v = 0;
+    cls_bus(addr).read(cls_local(addr), &v, 1);
+    return v;
+  }
+};
+
+IssBoard::IssBoard(BoardOptions opt) : opt_(std::move(opt)) {
+  n_ = opt_.firmware.driver.contexts;
+  if (!opt_.firmware.driver.enabled || n_ == 0 || n_ > kMaxContexts)
+    throw std::invalid_argument("IssBoard: firmware.driver must be enabled with 1.." + std::to_string(kMaxContexts) +
+                                " contexts (the image receives only through its rings); use a profile's firmware_options()");
+  image_ = std::make_unique<ElfImage>(ElfImage::load(opt_.elf_path, cardmap::ISS_DRAM_WINDOW, cardmap::ISS_WINDOW_BYTES));
+  mem_ = std::make_unique<IssMemory>();
+  mem_->load(*image_);
+  iss_ = std::make_unique<MipsIss>(*image_, *mem_, n_);
+  dev_ = std::make_unique<Devices>(*this);
+  cls_ = std::make_unique<model::ClassifierRef>(opt_.classifier_depth);
+  for (unsigned i = 0; i < cardmap::CLS_CONTEXTS; ++i) buses_.push_back(std::make_unique<model::ClassifierBus>(*cls_));
+  iss_->map_device(abi::CLS_BASE, cardmap::CLS_CONTEXTS * cardmap::CLS_CTX_STRIDE, dev_.get());
+  iss_->map_device(cardmap::HW_SEM_BASE, 4096, dev_.get());
+  iss_->map_device(cardmap::PLATFORM_BASE, cardmap::PLATFORM_BYTES, dev_.get());
+  now_ns_ = opt_.start_ns;
+  timer_lo_.assign(n_, 0);
+  now_hi_.assign(n_, 0);
+  status_.assign(n_, 0);
+  events_.assign(n_, 0);
+  waiting_.assign(n_, 0);
+  rings_.assign(n_, Ring{});
+  sem_holder_.assign(cardmap::HW_LOCK_COUNT, -1);
+  write_boot_block();
+}
+
+IssBoard::~IssBoard() = default;
+
+void IssBoard::write_boot_block() {
+  const fw::FirmwareOptions& f = opt_.firmware;
+  BootBlock b{};
+  b.magic = kBootMagic;
+  b.version = kBootVersion;
+  boot_block_addr_ = kHostArea;
+  uint32_t at = kHostArea + 4096;  // the texts after the block
+  const auto text = [&](const std::string& s, uint32_t& addr, uint32_t& len) {
+    if (s.size() > kHostArea + kHostAreaBytes - at)
+      throw std::invalid_argument("IssBoard: the configuration text (" + std::to_string(s.size()) +
+                                  " bytes) does not fit the host area (" + std::to_string(kHostAreaBytes) + " bytes)");
+    addr = s.empty() ? 0 : at;
+    len = static_cast<uint32_t>(s.size());
+    mem_->write(at, s.data(), s.size());
+    at += (len + 3) & ~3u;
+  };
+  text(opt_.config_text, b.config_addr, b.config_len);
+  text(opt_.restart_reason, b.restart_reason_addr, b.restart_reason_len);
+  b.pipeline_cores = f.pipeline.cores;
+  b.flow_table_capacity = static_cast<uint32_t>(f.pipeline.flow_table_capacity);
+  b.flow_idle_ns_lo = lo(f.pipeline.flow_idle_ns), b.flow_idle_ns_hi = hi(f.pipeline.flow_idle_ns);
+  b.copy_source = f.pipeline.copy_source;
+  b.flow_aging_period_ns_lo = lo(f.flow_aging_period_ns), b.flow_aging_period_ns_hi = hi(f.flow_aging_period_ns);
+  b.flow_aging_slices = f.flow_aging_slices;
+  b.control_tx_when_free = f.control_tx_when_free ? 1 : 0;
+  b.rated_input_pps_lo = lo(f.overload.rated_input_pps), b.rated_input_pps_hi = hi(f.overload.rated_input_pps);
+  b.soft_low_pct = f.overload.soft_low_pct;
+  b.hard_high_pct = f.overload.hard_high_pct;
+  b.hard_low_pct = f.overload.hard_low_pct;
+  b.driver_enabled = 1;
+  b.driver_contexts = f.driver.contexts;
+  b.rx_ring_entries = f.driver.rx_ring_entries;
+  b.tx_ring_entries = f.driver.tx_ring_entries;
+  b.buffers_per_context = f.driver.buffers_per_context;
+  put_record(*mem_, boot_block_addr_, b);
+}
+
+// ---- Platform registers.
+
+uint32_t IssBoard::plat_read(unsigned ctx, uint32_t reg) {
+  switch (reg) {
+    case cardmap::PLAT_CTX: return ctx;
+    case cardmap::PLAT_CONTEXTS: return n_;
+    case cardmap::PLAT_NOW_LO: now_hi_[ctx] = hi(now_ns_); return lo(now_ns_);  // latches the high word
+    case cardmap::PLAT_NOW_HI: return now_hi_[ctx];
+    case cardmap::PLAT_EPOCH_LO: return lo(opt_.epoch_ms);
+    case cardmap::PLAT_EPOCH_HI: return hi(opt_.epoch_ms);
+    case cardmap::PLAT_BOOT_BLOCK: return boot_block_addr_;
+    case cardmap::PLAT_STATUS: return status_[ctx];
+    case cardmap::PLAT_EVENTS: {
+      check_timer();
+      const uint32_t ev = events_[ctx];
+      events_[ctx] = 0;  // reading clears them
+      return ev;
+    }
+    default: device_error(ctx, "read of platform register " + hex(reg) + " (not readable)"); return 0;
+  }
+}
+
+void IssBoard::plat_write(unsigned ctx, uint32_t reg, uint32_t v) {
+  switch (reg) {
+    case cardmap::PLAT_TIMER_LO: timer_lo_[ctx] = v; return;
+    case cardmap::PLAT_TIMER_HI:  // arms (replaces) the card's one timer
+      deadline_ns_ = join(timer_lo_[ctx], v);
+      check_timer();
+      return;
+    case cardmap::PLAT_WAIT:
+      // An event raised since the context's last PLAT_EVENTS read is not lost: it does not sleep.
+      if (events_[ctx] == 0) waiting_[ctx] = 1;
+      iss_->yield();
+      return;
+    case cardmap::PLAT_CONSOLE: console_.push_back(static_cast<char>(v & 0xff)); return;
+    case cardmap::PLAT_HALT: iss_->halt(v); return;
+    case cardmap::PLAT_DOORBELL: doorbell(ctx, v); return;
+    default: device_error(ctx, "write of platform register " + hex(reg) + " (not writable)");
+  }
+}
+
+void IssBoard::raise(unsigned ctx, uint32_t event) {
+  events_[ctx] |= event;
+  waiting_[ctx] = 0;
+}
+
+void IssBoard::check_timer() {
+  if (deadline_ns_ == UINT64_MAX || now_ns_ < deadline_ns_) return;
+  deadline_ns_ = UINT64_MAX;  // one-shot
+  ++timer_events_;
+  raise(0, kEventTimer);  // the control context runs the timers (hw_thread.cpp)
+}
+
+void IssBoard::set_time_ns(uint64_t ns) {
+  if (ns < now_ns_) throw std::invalid_argument("IssBoard::set_time_ns: the clock does not go back");
+  now_ns_ = ns;
+  check_timer();
+}
+
+void IssBoard::raise_restart() { raise(0, kEventRestart); }
+
+// ---- Hardware semaphores: try-locks (docs/iss.md).
+
+uint32_t IssBoard::sem_read(unsigned ctx, uint32_t addr) {
+  const uint32_t lock = (addr - cardmap::HW_SEM_BASE) / 4;
+  if (lock >= cardmap::HW_LOCK_COUNT || addr % 4) {
+    device_error(ctx, "semaphore register " + hex(addr) + " beyond HW_LOCK_COUNT");
+    return 0;
+  }
+  int& h = sem_holder_[lock];
+  if (h < 0 || h == static_cast<int>(ctx)) {
+    h = static_cast<int>(ctx);
+    return 1;
+  }
+  ++sem_busy_;
+  iss_->yield();  // the holder runs before this context tries again
+  return 0;
+}
+
+void IssBoard::sem_write(unsigned ctx, uint32_t addr) {
+  const uint32_t lock = (addr - cardmap::HW_SEM_BASE) / 4;
+  if (lock >= cardmap::HW_LOCK_COUNT || addr % 4) {
+    device_error(ctx, "semaphore register " + hex(addr) + " beyond HW_LOCK_COUNT");
+    return;
+  }
+  if (sem_holder_[lock] != static_cast<int>(ctx)) {
+    device_error(ctx, "releases semaphore " + std::to_string(lock) + ", held by " +
+                          (sem_holder_[lock] < 0 ? std::string("nobody") : "context " + std::to_string(sem_holder_[lock])));
+    return;
+  }
+  sem_holder_[lock] = -1;
+}
+
+// ---- Doorbell and egress.
+
+Packet IssBoard::tx_packet(const TxRecord& r) const {
+  Packet p;
+  p.data.resize(r.data_len);
+  if (r.data_len) mem_->read(r.data_addr, p.data.data(), r.data_len);
+  p.unit = static_cast<Unit>(r.unit);
+  p.link = static_cast<LinkType>(r.link);
+  p.id = join(r.packet_id_lo, r.packet_id_hi);
+  p.t_arrival_ps = join(r.t_arrival_ps_lo, r.t_arrival_ps_hi);
+  p.cdest_id.resize(r.cdest_len);
+  if (r.cdest_len) mem_->read(r.cdest_addr, p.cdest_id.data(), r.cdest_len);
+  if (p.unit == Unit::Control) {
+    p.src_ip = ip_text(r.src);
+    p.dst_ip = ip_text(r.dst);
+    p.src_port = static_cast<uint16_t>(r.src_port);
+    p.dst_port = static_cast<uint16_t>(r.dst_port);
+  }
+  if (r.buf_addr) p.buf_addr = cardmap::PKT_MEM_BASE + (r.buf_addr - cardmap::ISS_PKT_WINDOW);
+  return p;
+}
+
+void IssBoard::doorbell(unsigned ctx, uint32_t record_addr) {
+  const auto r = get_record<TxRecord>(*mem_, record_addr);
+  Sent s;
+  s.ctx = ctx;
+  s.packet = tx_packet(r);
+  if (r.flags & kTxDropped) {
+    s.dropped = true;
+    s.reason.resize(r.reason_len);
+    if (r.reason_len) mem_->read(r.reason_addr, s.reason.data(), r.reason_len);
+    sent_.push_back(std::move(s));
+    return;
+  }
+  status_[ctx] = accept_tx ? 1 : 0;
+  if (!accept_tx) {
+    s.dropped = true;
+    s.reason = "refused by the board";
+  } else if (r.buf_addr >= image_address(cardmap::TX_BUF_BASE)) {
+    // The egress DMA has taken the copy: its descriptor goes back to the driver
+    // (model/card/egress_dma.cpp clears the word at its departure; untimed here).
+    const uint32_t entries = opt_.firmware.driver.tx_ring_entries;
+    const uint64_t i = (s.packet.buf_addr - cardmap::TX_BUF_BASE) / cardmap::TX_BUF_BYTES;
+    const uint64_t desc = fw::ring::tx_desc(static_cast<unsigned>(i / entries), static_cast<uint32_t>(i % entries));
+    mem_->write32(image_address(desc + 4), 0);
+  }
+  sent_.push_back(std::move(s));
+}
+
+std::vector<IssBoard::Sent> IssBoard::take_sent() {
+  std::vector<Sent> out;
+  out.swap(sent_);
+  return out;
+}
+
+// ---- Ingress DMA (model/card/ingress_dma.cpp admit_to_ring, ISS layout).
+
+IssBoard::Delivery IssBoard::deliver(unsigned ctx, const Packet& p, uint32_t hash) {
+  if (ctx >= n_) throw std::out_of_range("IssBoard::deliver: context " + std::to_string(ctx) + " of " + std::to_string(n_));
+  if (p.data.size() > cardmap::PKT_BUF_BYTES - kRxFrameOffset)
+    throw std::invalid_argument("IssBoard::deliver: a " + std::to_string(p.data.size()) + "-byte frame exceeds the " +
+                                std::to_string(cardmap::PKT_BUF_BYTES - kRxFrameOffset) +
+                                " bytes a receive buffer holds after the receive metadata");
+  Ring& rg = rings_[ctx];
+  const fw::DriverOptions& d = opt_.firmware.driver;
+  const uint32_t desc = image_address(fw::ring::rx_desc(ctx, static_cast<uint32_t>(rg.rx_tail % d.rx_ring_entries)));
+  if (mem_->read32(desc + 4) & cardmap::RX_DESC_OWN) return Delivery::RingFull;
+  if (lo(rg.free_consumer) == mem_->read32(image_address(fw::ring::free_producer(ctx)))) return Delivery::NoBuffer;
+  const uint32_t offset = mem_->read32(image_address(fw::ring::free_entry(ctx, rg.free_consumer++)));
+  const uint32_t buf = image_address(cardmap::PKT_MEM_BASE + offset);
+  RxMeta m{};
+  m.magic = kRxMagic;
+  m.frame_len = static_cast<uint32_t>(p.data.size());
+  m.packet_id_lo = lo(p.id), m.packet_id_hi = hi(p.id);
+  m.t_arrival_ps_lo = lo(p.t_arrival_ps), m.t_arrival_ps_hi = hi(p.t_arrival_ps);
+  m.unit = static_cast<uint32_t>(p.unit);
+  m.link = static_cast<uint32_t>(p.link);
+  if (p.unit == Unit::Control) {
+    m.src = ip_words(p.src_ip);
+    m.dst = ip_words(p.dst_ip);
+    m.src_port = p.src_port, m.dst_port = p.dst_port;
+  }
+  put_record(*mem_, buf, m);
+  if (!p.data.empty()) mem_->write(buf + kRxFrameOffset, p.data.data(), p.data.size());
+  const uint32_t len = static_cast<uint32_t>(p.data.size()) & cardmap::RX_DESC_LEN;
+  mem_->write32(desc, offset);
+  mem_->write32(desc + 8, hash);
+  mem_->write32(desc + 12, 0);
+  // Ownership word last.
+  mem_->write32(desc + 4, len | cardmap::RX_DESC_OWN | (p.unit == Unit::Control ? cardmap::RX_DESC_CONTROL : 0u));
+  ++rg.rx_tail;
+  waiting_[ctx] = 0;
+  return Delivery::Delivered;
+}
+
+// ---- Running.
+
+void IssBoard::device_error(unsigned ctx, const std::string& what) {
+  errors_ += "context " + std::to_string(ctx) + ": " + what + "\n";
+  iss_->halt(kHaltFatal);
+}
+
+void IssBoard::fail(const std::string& what) const {
+  std::string m = "IssBoard: " + what;
+  if (!console_.empty()) m += "\nconsole:\n" + console_;
+  throw BoardError(m);
+}
+
+// One slice of ctx; false when the context can no longer run (halted with code 0).
+bool IssBoard::run_slice(unsigned ctx, uint64_t& retired) {
+  const MipsIss::Slice s = iss_->run(ctx, opt_.slice);
+  retired += s.instructions;
+  if (!errors_.empty()) fail("device misuse:\n" + errors_);
+  if (s.stop == MipsIss::Slice::Stop::Fault) fail("context " + std::to_string(ctx) + " faulted: " + s.fault);
+  if (s.stop == MipsIss::Slice::Stop::Halt || iss_->halted(ctx)) {
+    if (iss_->halt_code(ctx) != kHaltDone)
+      fail("context " + std::to_string(ctx) + " halted with code " + std::to_string(iss_->halt_code(ctx)));
+    return false;
+  }
+  return true;
+}
+
+void IssBoard::boot() {
+  for (unsigned c = 1; c < n_; ++c) waiting_[c] = 1;  // held back: they would spin on "ready"
+  uint64_t retired = 0;
+  while (!waiting_[0]) {
+    if (!run_slice(0, retired)) fail("context 0 halted during boot");
+    if (retired > opt_.max_instructions)
+      fail("context 0 did not finish booting within " + std::to_string(opt_.max_instructions) + " instructions");
+  }
+  for (unsigned c = 1; c < n_; ++c) waiting_[c] = 0;
+  run_until_idle();
+}
+
+uint64_t IssBoard::run_until_idle() {
+  uint64_t retired = 0;
+  for (;;) {
+    check_timer();
+    bool ran = false;
+    for (unsigned k = 0; k < n_; ++k) {
+      const unsigned ctx = (rr_ + k) % n_;
+      if (waiting_[ctx] || iss_->halted(ctx)) continue;
+      ran = true;
+      run_slice(ctx, retired);
+    }
+    rr_ = (rr_ + 1) % n_;
+    if (!ran) return retired;
+    if (retired > opt_.max_instructions) {
+      std::string where;
+      for (unsigned c = 0; c < n_; ++c)
+        if (!waiting_[c]) {
+          const ElfSymbol* f = image_->symbol_at(iss_->pc(c));
+          where += " context " + std::to_string(c) + " at " + hex(iss_->pc(c)) + (f ? " (" + f->demangled + ")" : "");
+        }
+      fail("no idle within " + std::to_string(opt_.max_instructions) + " instructions (a livelock?); still running:" + where);
+    }
+  }
+}
+
+const MipsIss::Counters& IssBoard::counters(unsigned ctx) const { return iss_->counters(ctx); }
+
+MipsIss::Counters IssBoard::totals() const {
+  MipsIss::Counters t;
+  for (unsigned c = 0; c < n_; ++c) {
+    const auto& k = iss_->counters(c);
+    t.instructions += k.instructions, t.loads += k.loads, t.stores += k.stores;
+  }
+  return t;
+}
+
+IssBoard::Mark IssBoard::mark() const {
+  Mark m;
+  for (unsigned c = 0; c < n_; ++c) m.at.push_back(iss_->counters(c));
+  return m;
+}
+
+MipsIss::Counters IssBoard::since(const Mark& m, unsigned ctx) const {
+  const auto& now = iss_->counters(ctx);
+  const auto& then = m.at.at(ctx);
+  MipsIss::Counters d;
+  d.instructions = now.instructions - then.instructions;
+  d.loads = now.loads - then.loads;
+  d.stores = now.stores - then.stores;
+  return d;
+}
+
+MipsIss::Counters IssBoard::since(const Mark& m) const {
+  MipsIss::Counters t;
+  for (unsigned c = 0; c < n_; ++c) {
+    const auto d = since(m, c);
+    t.instructions += d.instructions, t.loads += d.loads, t.stores += d.stores;
+  }
+  return t;
+}
+
+}  // namespace dfc::iss
