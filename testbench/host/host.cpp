@@ -251,7 +251,10 @@ void Host::build(model::IngressSource& src) {
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
-  m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) { m.checker->on_copy_dropped(copy, why); });
+  m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) {
+    if (m.why_log) m.why_log->on_copy_dropped(copy, why);
+    m.checker->on_copy_dropped(copy, why);
+  });
   m.card->set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit != Unit::Monitor) return;
     m.checker->on_packet(p, start, done);  // its copies are in already

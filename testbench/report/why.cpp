@@ -1,9 +1,11 @@
 #include "report/why.hpp"
 
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include "dfc/fw/packet_parse.hpp"
@@ -16,19 +18,38 @@ using nlohmann::json;
 namespace {
 
 std::string addr_text(const fw::Addr128& a, bool v6) {
-  char b[64];
+  char b[INET6_ADDRSTRLEN];
   if (!v6) {
     const auto x = static_cast<uint32_t>(a.lo);
     std::snprintf(b, sizeof b, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
     return b;
   }
-  std::string s;
-  for (int i = 0; i < 8; ++i) {
-    const uint64_t w = i < 4 ? a.hi : a.lo;
-    std::snprintf(b, sizeof b, "%s%x", i ? ":" : "", unsigned((w >> (48 - 16 * (i % 4))) & 0xffff));
-    s += b;
+  // RFC 5952's canonical text (what tshark and ip(8) print): inet_ntop.
+  unsigned char n[16];
+  for (int i = 0; i < 8; ++i) n[i] = static_cast<unsigned char>(a.hi >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) n[8 + i] = static_cast<unsigned char>(a.lo >> (56 - 8 * i));
+  return inet_ntop(AF_INET6, n, b, sizeof b) ? b : "";
+}
+
+// Capture time as tshark's frame.time_epoch: seconds with nine decimals.
+std::string epoch_text(uint64_t ns) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%llu.%09llu", static_cast<unsigned long long>(ns / 1'000'000'000ull),
+                static_cast<unsigned long long>(ns % 1'000'000'000ull));
+  return b;
+}
+
+// "2 copies made", "1 copy made, 1 dropped (max_duplicates)": made and dropped counted apart.
+std::string copies_decision(const json& copies) {
+  size_t made = 0;
+  std::map<std::string, size_t> dropped;
+  for (const auto& c : copies) {
+    if (c.contains("sent")) ++made;
+    else ++dropped[c["drop"].get<std::string>()];
   }
-  return s;  // full form (no :: compression): unambiguous and easy to compare
+  std::string s = std::to_string(made) + (made == 1 ? " copy made" : " copies made");
+  for (const auto& [why, n] : dropped) s += ", " + std::to_string(n) + " dropped (" + why + ")";
+  return s;
 }
 
 json parsed_json(const fw::ParsedPacket& pp) {
@@ -82,6 +103,7 @@ void WhyLog::on_arrival(const Packet& p) {
   e.index = index;
   e.t_ps = p.t_arrival_ps;
   e.j["packet"] = index;
+  if (p.capture_frame) e.j["frame"] = p.capture_frame, e.j["time"] = epoch_text(p.capture_ns);
   e.j["t_ns"] = p.t_arrival_ps / 1000;
   e.j["bytes"] = p.data.size();
   e.j["parsed"] = parsed_json(fw::parse_packet(p));
@@ -111,7 +133,7 @@ void WhyLog::on_trace(const fw::PacketTrace& t) {
     copies.push_back(cj);
   }
   j["copies"] = copies;
-  j["decision"] = t.criteria.empty() ? "no criterion matches" : std::to_string(t.copies.size()) + " destination(s)";
+  j["decision"] = t.criteria.empty() ? "no criterion matches" : copies_decision(copies);
 }
 
 void WhyLog::on_ingress_drop(uint64_t id, const char* why) {
@@ -125,6 +147,20 @@ void WhyLog::on_processed(uint64_t id, uint64_t start_ps, uint64_t done_ps) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   it->second.j["processing"] = {{"start_ns", start_ps / 1000}, {"done_ns", done_ps / 1000}};
+}
+
+void WhyLog::on_copy_dropped(const Packet& copy, const char* why) {
+  auto it = by_id_.find(copy.id);
+  if (it == by_id_.end() || !it->second.j.contains("copies")) return;
+  json& j = it->second.j;
+  // The firmware sent it (its trace says so); the card dropped it on the way out.
+  for (auto& c : j["copies"])
+    if (c["cdest"] == copy.cdest_id && c.contains("sent")) {
+      c.erase("sent");
+      c["drop"] = why;
+      break;
+    }
+  j["decision"] = copies_decision(j["copies"]);
 }
 
 void WhyLog::on_copy(const Packet& copy, uint64_t t_ps) {

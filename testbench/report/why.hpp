@@ -34,6 +34,8 @@ class WhyLog {
   void on_ingress_drop(uint64_t id, const char* why);
   void on_processed(uint64_t id, uint64_t start_ps, uint64_t done_ps);
   void on_copy(const Packet& copy, uint64_t t_ps);
+  // A copy the firmware sent that the card dropped on its way out (egress queue full).
+  void on_copy_dropped(const Packet& copy, const char* why);
   size_t selected() const { return order_.size(); }
   // Writes one line per selected packet; throws RunFailure when the file cannot be created.
   void write(const std::string& path) const;

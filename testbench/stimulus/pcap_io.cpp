@@ -123,6 +123,9 @@ bool PcapReader::next_raw(Packet& p, uint64_t& t_ps) {
   }
   const uint64_t sub = static_cast<uint64_t>(h->ts.tv_usec);
   t_ps = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000'000ull + (nano_ ? sub * 1000 : sub * 1'000'000);
+  p.capture_frame = records_;
+  // (t_ps wraps for epoch times: only its differences are used; the capture time in ns fits.)
+  p.capture_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000ull + (nano_ ? sub : sub * 1000);
   return true;
 }
 

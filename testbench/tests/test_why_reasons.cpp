@@ -201,6 +201,7 @@ TEST(WhyReasons, MaxDuplicatesDropIsNamedMaxDuplicates) {
   EXPECT_EQ(line["packet"], k);
   EXPECT_EQ(sent(line), (std::vector<std::string>{"d1"})) << line.dump();
   EXPECT_EQ(drops(line), (std::map<std::string, std::string>{{"d2", "max_duplicates"}})) << line.dump();
+  EXPECT_EQ(line["decision"], "1 copy made, 1 dropped (max_duplicates)") << "made and dropped counted apart";
   const auto res = r.finish();
   EXPECT_TRUE(res.pass) << (res.errors.empty() ? "" : res.errors[0]);
   EXPECT_EQ(predicted_maxdup(res), 1u) << "the reference drops d2's copy for max-duplicates too";
@@ -240,7 +241,7 @@ TEST(WhyReasons, UnmatchedPacketIsNamedNoCriterion) {
   const uint64_t k = r.send(udp_to("10.1.1.2"));
   const auto lines = r.lines();
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[hit]["decision"], "1 destination(s)");
+  EXPECT_EQ(lines[hit]["decision"], "1 copy made");
   EXPECT_EQ(lines[k]["decision"], "no criterion matches") << lines[k].dump();
   EXPECT_EQ(lines[k]["parsed"]["intercepted"], true);
   EXPECT_TRUE(lines[k]["criteria"].empty());
@@ -312,6 +313,48 @@ TEST(WhyReasons, IngressDropIsNamedWithTheCardsReason) {
   EXPECT_EQ(res.explained_missing, 1u) << "the dropped packet's copy";
   EXPECT_EQ(res.coverage["packets"].value("dropped_ingress_buffer_full", uint64_t{0}), 1u);
   EXPECT_EQ(predicted_maxdup(res), 0u);
+}
+
+// The WhyLog on its own: a replayed packet carries its capture frame (1-based) and time, an
+// IPv6 address is printed in RFC 5952's compressed form, and a copy the firmware sent but the
+// card dropped on the way out is shown dropped, with the decision's counts following.
+TEST(WhyReasons, CaptureFrameTimeCompressedIpv6AndEgressDrops) {
+  namespace fs = std::filesystem;
+  const fs::path out = fs::temp_directory_path() / ("dfc_why_log_" + std::to_string(::getpid()) + ".jsonl");
+  dfc::tb::WhyLog w("ip6");
+  dfc::Packet p;
+  p.link = dfc::LinkType::RawIp;
+  p.data.assign(48, 0);
+  p.data[0] = 0x60, p.data[5] = 8, p.data[6] = 17, p.data[7] = 64;  // IPv6, 8 bytes of UDP
+  p.data[8] = 0x20, p.data[9] = 0x01, p.data[10] = 0x0d, p.data[11] = 0xb8, p.data[23] = 1;  // 2001:db8::1
+  p.data[24] = 0xff, p.data[25] = 0x02, p.data[39] = 0x0c;                                    // ff02::c
+  p.data[40] = 0x9c, p.data[41] = 0x40, p.data[43] = 53, p.data[45] = 8;
+  p.id = 7, p.t_arrival_ps = 5'000'000;
+  p.capture_frame = 12, p.capture_ns = 1'700'000'000'123'456'789ull;
+  w.on_arrival(p);
+  dfc::fw::PacketTrace t;
+  t.packet_id = 7;
+  t.parsed = dfc::fw::parse_packet(p);
+  t.flow = "miss";
+  t.criteria.push_back({});
+  t.copies = {{"a", "sent"}, {"b", "sent"}};
+  w.on_trace(t);
+  dfc::Packet copy;
+  copy.id = 7, copy.cdest_id = "b";
+  w.on_copy_dropped(copy, "egress_queue_full");
+  w.write(out.string());
+  std::ifstream f(out);
+  std::string line;
+  ASSERT_TRUE(std::getline(f, line));
+  const json j = json::parse(line);
+  EXPECT_EQ(j["frame"], 12) << "the capture's record number, as tshark counts frames";
+  EXPECT_EQ(j["time"], "1700000000.123456789");
+  EXPECT_EQ(j["parsed"]["src"], "2001:db8::1");
+  EXPECT_EQ(j["parsed"]["dst"], "ff02::c");
+  EXPECT_EQ(j["copies"][1]["drop"], "egress_queue_full") << j.dump();
+  EXPECT_FALSE(j["copies"][1].contains("sent"));
+  EXPECT_EQ(j["decision"], "1 copy made, 1 dropped (egress_queue_full)");
+  fs::remove(out);
 }
 
 }  // namespace why_reasons_test

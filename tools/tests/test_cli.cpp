@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -431,4 +432,21 @@ TEST(Cli, WhyOnARealCaptureExplainsExactlyTheCopiesInTheCdestPcaps) {
   while (rd.next(p, t)) ++n;
   EXPECT_EQ(why_lines(d / "out").size(), n);
   EXPECT_GT(expect_why_matches_pcaps(d / "out"), 5u);
+  // Each line's `frame` and `time` are tshark's frame.number and frame.time_epoch of the same
+  // packet in the input capture (the selection is libpcap's BPF, not a display filter, so the
+  // lines are looked up by frame number).
+  const auto ts = sh("(tshark -r '" + input + "' -T fields -e frame.number -e frame.time_epoch 2>/dev/null)");
+  ASSERT_EQ(ts.rc, 0) << "tshark is required (scripts/setup-deps.sh installs it)";
+  std::map<uint64_t, std::string> epoch_of;
+  std::istringstream in(ts.out);
+  std::string num, epoch;
+  while (in >> num >> epoch) epoch_of[std::stoull(num)] = epoch;
+  uint64_t last = 0;
+  for (const auto& l : why_lines(d / "out")) {
+    const uint64_t frame = l["frame"].get<uint64_t>();
+    EXPECT_GT(frame, last) << "frames in capture order";
+    ASSERT_TRUE(epoch_of.count(frame)) << l.dump();
+    EXPECT_EQ(l["time"].get<std::string>(), epoch_of[frame]) << l.dump();
+    last = frame;
+  }
 }

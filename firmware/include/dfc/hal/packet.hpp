@@ -21,6 +21,9 @@ struct Packet {
   Unit unit = Unit::Monitor;
   uint64_t id = 0;         // testbench sequence number, carried into copies for the scoreboard
   uint64_t t_arrival_ps = 0;  // simulated time the last bit arrived at the ingress MAC
+  // A packet replayed from a capture: its record number there (1-based, as tshark numbers
+  // frames) and its timestamp (ns since the epoch), for explanations (why.jsonl); 0 otherwise.
+  uint64_t capture_frame = 0, capture_ns = 0;
   // UDP endpoint metadata for the control unit (DTCP requests, replies, notifications).
   // For unit 0 the model delivers the UDP payload in data and these name the 4-tuple.
   std::string src_ip, dst_ip;
