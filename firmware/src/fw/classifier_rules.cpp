@@ -25,7 +25,6 @@ class u128 {
   friend constexpr bool operator==(u128 a, u128 b) { return a.hi_ == b.hi_ && a.lo_ == b.lo_; }
   friend constexpr bool operator<(u128 a, u128 b) { return a.hi_ != b.hi_ ? a.hi_ < b.hi_ : a.lo_ < b.lo_; }
   friend constexpr bool operator>(u128 a, u128 b) { return b < a; }
-  friend constexpr bool operator<=(u128 a, u128 b) { return !(b < a); }
   friend constexpr bool operator>=(u128 a, u128 b) { return !(a < b); }
   friend constexpr u128 operator+(u128 a, u128 b) {
     const uint64_t lo = a.lo_ + b.lo_;
@@ -33,7 +32,6 @@ class u128 {
   }
   friend constexpr u128 operator-(u128 a, u128 b) { return {a.hi_ - b.hi_ - (a.lo_ < b.lo_ ? 1 : 0), a.lo_ - b.lo_}; }
   friend constexpr u128 operator&(u128 a, u128 b) { return {a.hi_ & b.hi_, a.lo_ & b.lo_}; }
-  friend constexpr u128 operator|(u128 a, u128 b) { return {a.hi_ | b.hi_, a.lo_ | b.lo_}; }
   constexpr u128 operator~() const { return {~hi_, ~lo_}; }
   constexpr u128 operator<<(unsigned n) const {
     if (n == 0) return *this;
