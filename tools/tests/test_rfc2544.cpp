@@ -98,6 +98,30 @@ TEST(Rfc2544Search, FindsTheCapacityOfASyntheticCardWithinTheResolution) {
   EXPECT_NE(r2544::report_html(doc).find("<svg"), std::string::npos);
 }
 
+// RFC 2544 §26.1 read independently of the search's own bookkeeping: the throughput is the
+// offered rate of the highest trial that lost nothing, and every trial offered more lost
+// something; for cards of several capacities, each frame size.
+TEST(Rfc2544Search, TheThroughputIsTheHighestTrialWithoutLossAndEveryHigherOneLost) {
+  for (double cap : {0.3e6, 1.0e6, 2.7e6, 9.9e6}) {
+    r2544::Options o = small_options({"64", "256", "imix"});
+    Synthetic card;
+    card.cap_pps = cap;
+    const json doc = r2544::run(o, [&](const r2544::Trial& t) { return card(t); });
+    for (const json& r : doc["results"]) {
+      double best = 0;
+      for (const json& t : r["trials"])
+        if (t["pass"].get<bool>()) best = std::max(best, t["offered_pps"].get<double>());
+      ASSERT_GT(best, 0) << "cap " << cap << ", size " << r["frame_size"];
+      EXPECT_EQ(r["throughput_pps"].get<double>(), best) << "cap " << cap << ", size " << r["frame_size"];
+      for (const json& t : r["trials"])
+        if (t["offered_pps"].get<double>() > best) {
+          EXPECT_FALSE(t["pass"].get<bool>()) << t.dump();
+        }
+      EXPECT_LE(best, cap) << "a rate above the capacity loses frames";
+    }
+  }
+}
+
 // The egress bound: the cores keep up at every load but copies are lost above a third of the
 // line. A search that follows the cores' processed rate steps down slowly and never passes.
 TEST(Rfc2544Search, AnEgressBoundCardGetsItsRateAndBottleneck) {
