@@ -12,6 +12,8 @@
 #   P2  4k criteria (half IPv6), every packet a new flow (half IPv6), RTL: >= 1 M packets / wall s
 #   P3  P1 with --classifier model: >= 5 M packets / wall s
 #   P4  DTCP ADDs through the firmware, random priorities in random order: >= 200k / wall s
+#   I1  P1's workload with the firmware image on the instruction-set simulators (--firmware):
+#       >= 100 k packets / wall s (docs/iss.md, docs/performance.md "Image mode")
 #   P7  64k criteria and 1M concurrent flows in <= 2 GiB: ms400 with --set classifier.depth=65536
 #       --set flow_table_entries=2097152 (the firmware splits the table between the 2 cores, and
 #       the cores do not take equal shares of the flows), the C++ model classifier (the RTL is compiled at fixed
@@ -82,7 +84,7 @@ whole() {
       best_wall=$wall
       best_rss=$rss
       sb=$(python3 -c "import json; r=json.load(open('$tmp/out/report.json')); print('PASS' if r['scoreboard']['pass'] else 'FAIL')")
-      acc=$(python3 -c "import json; r=json.load(open('$tmp/out/report.json')); print('balanced' if r['accounting']['balanced'] else 'NOT balanced')")
+      acc=$(python3 -c "import json; r=json.load(open('$tmp/out/report.json')); a=r.get('accounting'); print('n/a (image)' if a is None else 'balanced' if a['balanced'] else 'NOT balanced')")
     fi
   done
   local c="${cmd[*]}"
@@ -109,6 +111,10 @@ for g in $goals; do
             if [ -z "$line" ] || [ "$(echo "$l" | awk -F'|' '{print int($6)}')" -gt "$(echo "$line" | awk -F'|' '{print int($6)}')" ]; then line=$l; fi
           done
           echo "$line" | awk -F'|' -v cls=$cls '{gsub(/ /, "", $5); printf "| P4 | DTCP ADD, random priorities in random order, %s classifier, depth%s | %s ADDs | | | **%s ADDs / wall s** (%s / CPU s), %s entry moves / ADD | | %s replies 200 | `bench_dtcp_add --classifier %s --rounds 5 --order random` |\n", cls, $3, $5, $6, $7, $8, $9, cls}'
+        done ;;
+    I1) for n in ${I1_PACKETS:-100000}; do
+          whole I1 "1k criteria, RTL, flow-local, firmware image" "$n" "$scen/dtcp/1k-criteria.dtcp" rtl "$local_traffic" \
+            --firmware "$build/bin/dfc_firmware.elf"
         done ;;
     P7) whole P7 "64k criteria, C++ model, 1M concurrent flows" 1000000 "$tmp/64k.dtcp" model \
           "rate=10g,load=0.03,size=64,flows=1000000,locality=0,order=sweep,$match,seed=1" \

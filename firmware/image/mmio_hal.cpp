@@ -123,6 +123,11 @@ void MmioHal::arm_timer(uint64_t at_ns) {
 uint32_t MmioHal::load32(uint64_t addr) { return *mmio(window_address(addr, "load32")); }
 void MmioHal::store32(uint64_t addr, uint32_t value) { *mmio(window_address(addr, "store32")) = value; }
 
+void MmioHal::work(Work kind, uint64_t) {
+  if (kind == Work::Hash) plat_write(cardmap::PLAT_MARK, 1);
+  else if (kind == Work::FlowInsert) plat_write(cardmap::PLAT_MARK, 2);
+}
+
 unsigned MmioHal::core_id() const { return plat_read(cardmap::PLAT_CTX); }
 void MmioHal::lock_acquire(unsigned lock) { sem_acquire(lock); }
 void MmioHal::lock_release(unsigned lock) { sem_release(lock); }

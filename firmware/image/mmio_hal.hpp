@@ -3,8 +3,10 @@
 // sit at their card addresses, descriptor memory in the packet window, time and the timer in
 // the platform registers, frames arrive as receive metadata + bytes in the receive buffer and
 // leave as a transmit record rung at PLAT_DOORBELL. Nothing is declared: the instruction-set
-// simulator measures the instructions and accesses themselves, so work(), consume_cycles(),
-// mem_read() and mem_write() do nothing here.
+// simulator measures the instructions and accesses themselves, so consume_cycles(),
+// mem_read() and mem_write() do nothing here, and work() only marks two points of the packet
+// path (the flow lookup and a flow insertion) in PLAT_MARK, so that the host can tell a flow
+// hit's instructions from a miss's (a store each; it changes nothing the firmware does).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,6 +35,7 @@ class MmioHal final : public Hal {
   uint64_t epoch_ms_at_reset() const override;
   void arm_timer(uint64_t at_ns) override;
   void consume_cycles(uint64_t /*cycles*/) override {}
+  void work(Work kind, uint64_t n) override;
   uint32_t load32(uint64_t addr) override;
   void store32(uint64_t addr, uint32_t value) override;
   Packet* rx_frame(uint64_t buf_addr) override;

@@ -52,7 +52,8 @@ class Card::CardHal : public Hal {
 
 // ---------------------------------------------------------------------------------------
 Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<ClassifierDevice> dev,
-           FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps)
+           FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps,
+           const IssImageSpec* image)
     : sc_module(n), prof_(prof), ic_("interconnect", prof_), mem_("memory", prof_),
       classifier_("classifier", std::move(dev), prof_), sems_("semaphores"),
       ingress_port_("ingress_port", prof_, src, stats_), ingress_dma_("ingress_dma", prof_, ingress_port_, stats_, std::max(1u, prof_.cores) * std::max(1u, prof_.threads_per_core), 0,
@@ -76,6 +77,18 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
   cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
+  if (image) {
+    const fw::FirmwareOptions fwo = prof_.firmware_options();
+    iss_ = std::make_unique<IssCard>(*this, *image, fwo, static_cast<unsigned>(threads_.size()));
+    ingress_dma_.set_driver(fwo.driver);
+    // A classifier context shared by several threads would make its caller wait() inside the
+    // engine's device callback; the image gives each thread its own window, and the schedule
+    // seed's extra synchronisation there is left out for the same reason (docs/iss.md).
+    classifier_.sync_all = false;
+    iss_->boot();
+    cur_ = threads_.front();
+    return;
+  }
   fw_ = make_fw(*hal_);
   if (const fw::DriverOptions* d = fw_->driver_options()) {
     if (d->contexts != threads_.size())

@@ -41,6 +41,7 @@
 #include "ingress_dma.hpp"
 #include "ingress_port.hpp"
 #include "interconnect.hpp"
+#include "iss_card.hpp"
 #include "memory.hpp"
 #include "profile.hpp"
 #include "semaphores.hpp"
@@ -55,8 +56,11 @@ class Card : public sc_core::sc_module {
 
   // drain_ps: simulated time the card keeps running after the last arrival (timers keep
   // firing until then, so timeouts and notifications after the traffic are observed).
+  // image: run the firmware image on the instruction-set simulator (iss_card.hpp) instead of
+  // the host-compiled firmware make_fw builds (then unused).
   Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<ClassifierDevice> dev,
-       FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps);
+       FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps,
+       const IssImageSpec* image = nullptr);
   ~Card() override;
 
   // The counters so far: the card's own and those its blocks keep (Block::add_stats).
@@ -76,7 +80,13 @@ class Card : public sc_core::sc_module {
   void set_done_sink(std::function<void(const Packet&, uint64_t start_ps, uint64_t done_ps)> f) {
     on_done_ = std::move(f);
   }
-  fw::FirmwareApp& firmware() { return *fw_; }
+  fw::FirmwareApp& firmware() { return *fw_; }  // host-compiled firmware only
+  // Image mode: a control frame this names (a testbench's restart marker) is not handed to the
+  // image; it raises the image's restart event instead (PLAT_EVENTS), as the host firmware's
+  // wrapper turns it into Firmware::restart().
+  void set_restart_marker(std::function<bool(const Packet&)> f) { is_restart_ = std::move(f); }
+  // The image and its simulator when the card runs one (null: host-compiled firmware).
+  const IssCard* image() const { return iss_.get(); }
   // Real-time mode (`dfcsim serve`): simulated time never runs ahead of wall time (measured
   // from the first packet or idle step); when the model falls behind by more than
   // max_lag_ps the lag is counted in stats (realtime_late_events, realtime_max_lag_ps).
@@ -118,6 +128,7 @@ class Card : public sc_core::sc_module {
  private:
   friend class Core;
   friend class HwThread;
+  friend class IssCard;
   class CardHal;
   bool transmit(Packet&& p, uint64_t t_ps);
   // The cores and their hardware threads with the roles of the profile's control_cores and
@@ -145,10 +156,12 @@ class Card : public sc_core::sc_module {
   std::vector<Block*> blocks_;
   std::unique_ptr<CardHal> hal_;
   std::unique_ptr<fw::FirmwareApp> fw_;
+  std::unique_ptr<IssCard> iss_;
   Sink on_copy_, on_control_;
   uint64_t drain_ps_;
   std::function<void(const Packet&, const char*)> on_copy_drop_;
   std::function<void(const Packet&, uint64_t, uint64_t)> on_done_;
+  std::function<bool(const Packet&)> is_restart_;
   HwThread* cur_ = nullptr;  // the hardware thread that runs now (the HAL acts on it)
   uint64_t timer_at_ps_ = UINT64_MAX;
   uint64_t now_ps_ = 0;

@@ -9,6 +9,8 @@
 #include "card_decode.hpp"
 #include "core.hpp"
 #include "dfc/hal/card_map.hpp"
+#include "dfc/hal/iss_abi.hpp"
+#include "iss_card.hpp"
 
 namespace dfc::model {
 
@@ -25,7 +27,8 @@ sc_time HwThread::Keeper::compute_local_quantum() {
 
 HwThread::HwThread(sc_core::sc_module_name n, unsigned ctx, Role role, const CardProfile& p, Core& core, Card& card)
     : sc_module(n), ctx_(ctx), role_(role), core_(core), card_(card), cycle_ps_(1e12 / p.core_hz),
-      l1_hit_cycles_(p.l1_hit_cycles), rng_(p.schedule_seed * 7919 + ctx) {
+      l1_hit_cycles_(p.l1_hit_cycles), rng_(p.schedule_seed * 7919 + ctx),
+      load_extra_cycles_(std::max(0.0, p.l1_hit_cycles - 1.0)) {
   std::copy(std::begin(p.work_cycles), std::end(p.work_cycles), work_);
   perturb_ = p.schedule_seed != 0;
   if (perturb_) qk_.rng = &rng_;
@@ -70,6 +73,11 @@ StallTimes HwThread::stalls(uint64_t end_ps) const {
 
 void HwThread::sync() {
   if (booting()) return;
+  if (in_slice_) {  // inside the engine: after the slice (iss_card.hpp)
+    sync_wanted_ = true;
+    card_.iss_->iss().yield();
+    return;
+  }
   qk_.sync();
   card_.cur_ = this;
 }
@@ -216,6 +224,13 @@ void HwThread::lock_release(unsigned lock) {
 }
 
 void HwThread::run_timer() {
+  if (card_.iss_) {  // the image runs its timers when it reads the event
+    card_.timer_at_ps_ = UINT64_MAX;
+    ++card_.stats_.timer_events;
+    card_.iss_->raise(ctx_, iss::kEventTimer);
+    run_image();
+    return;
+  }
   if (wave_) wave_->step(w_busy_, local_ps(), +1);  // now: the handler may sync before it ends
   card_.timer_at_ps_ = UINT64_MAX;
   ++card_.stats_.timer_events;
@@ -224,6 +239,7 @@ void HwThread::run_timer() {
 }
 
 bool HwThread::run_idle() {
+  if (card_.iss_) return false;  // the image does its housekeeping before PLAT_WAIT
   if (wave_) wave_->step(w_busy_, local_ps(), +1);
   const bool did = card_.fw_->on_idle();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
@@ -233,6 +249,7 @@ bool HwThread::run_idle() {
 void HwThread::handle(Packet& p) {
   const uint64_t start = local_ps();
   if (wave_) wave_->step(w_busy_, start, +1);
+  if (wave_ && p.unit == Unit::Monitor) card_.wave_events_.begin(ctx_, start, p.id);
   card_.now_ps_ = std::max(card_.now_ps_, start);
   // The packet loop reads the descriptor the ingress DMA posted in this thread's ring.
   const uint64_t slot = (p.buf_addr - cardmap::PKT_MEM_BASE) / cardmap::PKT_BUF_BYTES;
@@ -274,6 +291,10 @@ void HwThread::run() {
   Packet p;
   for (;;) {
     const uint64_t t = local_ps();
+    if (card_.iss_ && card_.iss_->pending(ctx_)) {  // an event for the image (a restart)
+      run_image();
+      continue;
+    }
     // Timers run on the control thread, at their deadline or when it is free.
     if (control && card_.timer_at_ps_ <= t) {
       run_timer();
@@ -286,7 +307,10 @@ void HwThread::run() {
     if (got == IngressDma::Take::End) break;
     if (got == IngressDma::Take::Packet) {
       if (driver) {
-        poll();
+        if (card_.iss_)
+          run_image();
+        else
+          poll();
         continue;
       }
       // A thread that lags may find a packet another thread admitted: it cannot start before
@@ -334,6 +358,7 @@ void HwThread::poll() {
 Packet* HwThread::rx_frame(uint64_t buf_addr) {
   if (!card_.ingress_dma_.take_frame(ctx_, buf_addr, frame_, local_ps())) return nullptr;
   have_frame_ = true;
+  if (wave_ && frame_.unit == Unit::Monitor) card_.wave_events_.begin(ctx_, local_ps(), frame_.id);
   if (frame_.unit == Unit::Control)
     ++card_.stats_.control_packets;
   else

@@ -19,6 +19,7 @@
 #include "block.hpp"
 #include "card_stats.hpp"
 #include "dfc/hal/hal.hpp"
+#include "iss/mips_iss.hpp"
 #include "profile.hpp"
 #include "wave.hpp"
 
@@ -57,6 +58,25 @@ class HwThread : public sc_core::sc_module {
   Packet* rx_frame(uint64_t buf_addr);
   void set_wave(WaveRecorder* w, int busy_signal) { wave_ = w, w_busy_ = busy_signal; }
 
+  // ---- The firmware image on the instruction-set simulator (hw_thread_iss.cpp, iss_card.hpp).
+  // Runs this thread's context in slices until the image writes PLAT_WAIT: the time of its
+  // instructions (one issue slot each on the core's pipeline, plus the L1's load-to-use cycles
+  // per load) is booked as they retire, its device accesses as the card's transactions.
+  void run_image();
+  // From a device callback: prices the instructions the slice retired so far, so that the
+  // access happens at the thread's true local time.
+  void iss_catch_up();
+  // The image's semaphore read: true when this thread now holds `lock` (never waits).
+  bool iss_try_lock(unsigned lock);
+  // A packet-memory access of the image outside the rings (buffers): priced per line as an
+  // uncached transaction (the first access of each line in a run of accesses to it).
+  void pkt_access(uint64_t addr, bool write);
+  // The frame the image took (rx_frame) is being handled from now / is done.
+  void iss_frame_begin();
+  void iss_frame_end();
+  bool iss_frame_open() const { return have_frame_; }
+  Unit iss_frame_unit() const { return frame_.unit; }
+
  private:
   // Perturbs the quantum per sync when a schedule seed is set (deterministically).
   class Keeper : public tlm_utils::tlm_quantumkeeper {
@@ -81,6 +101,9 @@ class HwThread : public sc_core::sc_module {
   void transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, uint32_t bytes, bool posted);
   void end_of_traffic();
   void end_control();
+  uint64_t slice_budget() const;
+  void iss_price(uint64_t instructions, uint64_t loads);
+  void wait_lock(unsigned lock);
 
   unsigned ctx_;
   Role role_;
@@ -103,6 +126,14 @@ class HwThread : public sc_core::sc_module {
   // A streaming read fetches its missing lines in bursts of up to one DRAM page.
   static constexpr uint32_t kBurstBytes = 4096;
   unsigned char burst_[kBurstBytes] = {};
+  // The image (ISS mode).
+  bool in_slice_ = false;     // inside MipsIss::run: nothing may wait (iss_card.hpp)
+  bool sync_wanted_ = false;  // a sync requested inside the slice: done after it
+  iss::MipsIss::Counters priced_;
+  double load_extra_cycles_ = 0;  // per load: the L1's load-to-use cycles beyond its issue slot
+  uint64_t frame_start_ps_ = 0;
+  uint64_t pkt_line_ = UINT64_MAX;
+  bool pkt_line_write_ = false;
 };
 
 }  // namespace dfc::model

@@ -88,6 +88,34 @@ uint64_t HwSemaphores::acquire(unsigned lock, int holder, uint64_t t_ps) {
   return t_ps;
 }
 
+bool HwSemaphores::try_acquire(unsigned lock, int holder, uint64_t t_ps, uint64_t& at) {
+  if (lock >= locks_.size()) throw std::runtime_error("no hardware semaphore " + std::to_string(lock));
+  Lock& l = locks_[lock];
+  at = t_ps;
+  if (l.holder == holder) return true;
+  if (l.holder >= 0) {
+    ++l.refused;
+    return false;
+  }
+  // As acquire(): a thread running behind another one in simulated time starts after any hold
+  // that covers its time.
+  const uint64_t floor = now_ps();
+  while (!l.held.empty() && l.held.front().second < floor) l.held.pop_front();
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const auto& [a, b] : l.held)
+      if (at >= a && at < b) at = b, moved = true;
+  }
+  ++l.acquisitions;
+  if (at > t_ps) {
+    ++l.contended;
+    l.wait_ps += at - t_ps;
+  }
+  l.holder = holder;
+  l.since_ps = at;
+  return true;
+}
+
 void HwSemaphores::release(unsigned lock, int holder, uint64_t t_ps) {
   if (lock >= locks_.size() || locks_[lock].holder != holder)
     throw std::runtime_error("lock_release: hardware thread " + std::to_string(holder) + " does not hold semaphore " +

@@ -26,6 +26,18 @@ class HwSemaphores : public sc_core::sc_module, public Block {
   // another holder keeps the lock across a sync.
   uint64_t acquire(unsigned lock, int holder, uint64_t t_ps);
   void release(unsigned lock, int holder, uint64_t t_ps);
+  // The firmware image's try-lock (docs/iss.md): never waits. true when `holder` now holds the
+  // lock (it was free, or `holder` already held it: no nesting), granted at `at` (t_ps, or after
+  // a recorded hold that covers it); false when another thread holds it now.
+  bool try_acquire(unsigned lock, int holder, uint64_t t_ps, uint64_t& at);
+  int holder(unsigned lock) const { return locks_.at(lock).holder; }
+  // A refused try-lock's sleep until the release: counted as one contended acquisition's wait.
+  void note_wait(unsigned lock, uint64_t ps) {
+    Lock& l = locks_.at(lock);
+    ++l.contended;
+    l.wait_ps += ps;
+  }
+  sc_core::sc_event& released_event(unsigned lock) { return locks_.at(lock).released; }
   // Acquisitions, over all locks, that were granted later than asked for.
   uint64_t contended() const;
   void add_stats(CardStats& st) const override;
@@ -41,6 +53,7 @@ class HwSemaphores : public sc_core::sc_module, public Block {
     std::deque<std::pair<uint64_t, uint64_t>> held;  // recent [acquire, release) intervals
     sc_core::sc_event released;
     uint64_t acquisitions = 0, contended = 0, wait_ps = 0;
+    uint64_t refused = 0;  // try-lock reads that found another holder (the image's spins)
   };
   std::vector<Lock> locks_;
 };

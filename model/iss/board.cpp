@@ -1,11 +1,10 @@
 #include "board.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <exception>
 
+#include "abi_io.hpp"
 #include "classifier_bus.hpp"
 #include "classifier_ref.hpp"
 #include "dfc/fw/driver.hpp"
@@ -27,46 +26,6 @@ std::string hex(uint32_t v) {
   std::string s = "0x";
   for (int sh = 28; sh >= 0; sh -= 4) s.push_back(d[(v >> sh) & 15]);
   return s;
-}
-
-// Records are plain structs of 32-bit words, big-endian in image memory (iss_abi.hpp).
-template <class T>
-void put_record(IssMemory& m, uint32_t addr, const T& rec) {
-  static_assert(sizeof(T) % 4 == 0, "records are words");
-  uint32_t w[sizeof(T) / 4];
-  std::memcpy(w, &rec, sizeof(T));
-  for (size_t i = 0; i < sizeof(T) / 4; ++i) m.write32(addr + static_cast<uint32_t>(4 * i), w[i]);
-}
-template <class T>
-T get_record(const IssMemory& m, uint32_t addr) {
-  uint32_t w[sizeof(T) / 4];
-  for (size_t i = 0; i < sizeof(T) / 4; ++i) w[i] = m.read32(addr + static_cast<uint32_t>(4 * i));
-  T rec;
-  std::memcpy(&rec, w, sizeof(T));
-  return rec;
-}
-
-// The image's conversions (firmware/image/mmio_hal.cpp ip_words/ip_text), host side: the
-// lenient DTCP dotted quad first, then IPv6; the canonical text back (inet_ntop: RFC 5952).
-IpWords ip_words(const std::string& text) {
-  IpWords w{};
-  if (const auto v4 = util::parse_ipv4(text)) {
-    w.family = 4;
-    w.ip[0] = static_cast<uint32_t>(v4->lo);
-  } else if (const auto v6 = util::parse_inet6(text)) {
-    w.family = 6;
-    for (size_t i = 0; i < 16; ++i) w.ip[i / 4] |= uint32_t{(*v6)[i]} << (24 - 8 * (i % 4));
-  }
-  return w;
-}
-
-std::string ip_text(const IpWords& w) {
-  uint8_t b[16] = {};
-  for (size_t i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(w.ip[i / 4] >> (24 - 8 * (i % 4)));
-  char out[INET6_ADDRSTRLEN] = {};
-  if (w.family == 4) return inet_ntop(AF_INET, b, out, sizeof out) ? out : "";
-  if (w.family == 6) return inet_ntop(AF_INET6, b, out, sizeof out) ? out : "";
-  return "";
 }
 
 }  // namespace
@@ -137,40 +96,11 @@ IssBoard::IssBoard(BoardOptions opt) : opt_(std::move(opt)) {
 IssBoard::~IssBoard() = default;
 
 void IssBoard::write_boot_block() {
-  const fw::FirmwareOptions& f = opt_.firmware;
-  BootBlock b{};
-  b.magic = kBootMagic;
-  b.version = kBootVersion;
-  boot_block_addr_ = kHostArea;
-  uint32_t at = kHostArea + 4096;  // the texts after the block
-  const auto text = [&](const std::string& s, uint32_t& addr, uint32_t& len) {
-    if (s.size() > kHostArea + kHostAreaBytes - at)
-      throw std::invalid_argument("IssBoard: the configuration text (" + std::to_string(s.size()) +
-                                  " bytes) does not fit the host area (" + std::to_string(kHostAreaBytes) + " bytes)");
-    addr = s.empty() ? 0 : at;
-    len = static_cast<uint32_t>(s.size());
-    mem_->write(at, s.data(), s.size());
-    at += (len + 3) & ~3u;
-  };
-  text(opt_.config_text, b.config_addr, b.config_len);
-  text(opt_.restart_reason, b.restart_reason_addr, b.restart_reason_len);
-  b.pipeline_cores = f.pipeline.cores;
-  b.flow_table_capacity = static_cast<uint32_t>(f.pipeline.flow_table_capacity);
-  b.flow_idle_ns_lo = lo(f.pipeline.flow_idle_ns), b.flow_idle_ns_hi = hi(f.pipeline.flow_idle_ns);
-  b.copy_source = f.pipeline.copy_source;
-  b.flow_aging_period_ns_lo = lo(f.flow_aging_period_ns), b.flow_aging_period_ns_hi = hi(f.flow_aging_period_ns);
-  b.flow_aging_slices = f.flow_aging_slices;
-  b.control_tx_when_free = f.control_tx_when_free ? 1 : 0;
-  b.rated_input_pps_lo = lo(f.overload.rated_input_pps), b.rated_input_pps_hi = hi(f.overload.rated_input_pps);
-  b.soft_low_pct = f.overload.soft_low_pct;
-  b.hard_high_pct = f.overload.hard_high_pct;
-  b.hard_low_pct = f.overload.hard_low_pct;
-  b.driver_enabled = 1;
-  b.driver_contexts = f.driver.contexts;
-  b.rx_ring_entries = f.driver.rx_ring_entries;
-  b.tx_ring_entries = f.driver.tx_ring_entries;
-  b.buffers_per_context = f.driver.buffers_per_context;
-  put_record(*mem_, boot_block_addr_, b);
+  try {
+    boot_block_addr_ = iss::write_boot_block(*mem_, opt_.firmware, opt_.config_text, opt_.restart_reason);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("IssBoard: ") + e.what());
+  }
 }
 
 // ---- Platform registers.
@@ -208,6 +138,7 @@ void IssBoard::plat_write(unsigned ctx, uint32_t reg, uint32_t v) {
       iss_->yield();
       return;
     case cardmap::PLAT_CONSOLE: console_.push_back(static_cast<char>(v & 0xff)); return;
+    case cardmap::PLAT_MARK: return;  // a trace point for per-path counts: the board keeps none
     case cardmap::PLAT_HALT: iss_->halt(v); return;
     case cardmap::PLAT_DOORBELL: doorbell(ctx, v); return;
     default: device_error(ctx, "write of platform register " + hex(reg) + " (not writable)");
@@ -268,35 +199,16 @@ void IssBoard::sem_write(unsigned ctx, uint32_t addr) {
 
 // ---- Doorbell and egress.
 
-Packet IssBoard::tx_packet(const TxRecord& r) const {
-  Packet p;
-  p.data.resize(r.data_len);
-  if (r.data_len) mem_->read(r.data_addr, p.data.data(), r.data_len);
-  p.unit = static_cast<Unit>(r.unit);
-  p.link = static_cast<LinkType>(r.link);
-  p.id = join(r.packet_id_lo, r.packet_id_hi);
-  p.t_arrival_ps = join(r.t_arrival_ps_lo, r.t_arrival_ps_hi);
-  p.cdest_id.resize(r.cdest_len);
-  if (r.cdest_len) mem_->read(r.cdest_addr, p.cdest_id.data(), r.cdest_len);
-  if (p.unit == Unit::Control) {
-    p.src_ip = ip_text(r.src);
-    p.dst_ip = ip_text(r.dst);
-    p.src_port = static_cast<uint16_t>(r.src_port);
-    p.dst_port = static_cast<uint16_t>(r.dst_port);
-  }
-  if (r.buf_addr) p.buf_addr = cardmap::PKT_MEM_BASE + (r.buf_addr - cardmap::ISS_PKT_WINDOW);
-  return p;
-}
+Packet IssBoard::tx_packet(const TxRecord& r) const { return iss::tx_packet(*mem_, r); }
 
 void IssBoard::doorbell(unsigned ctx, uint32_t record_addr) {
-  const auto r = get_record<TxRecord>(*mem_, record_addr);
+  const TxRecord r = read_tx_record(*mem_, record_addr);
   Sent s;
   s.ctx = ctx;
   s.packet = tx_packet(r);
   if (r.flags & kTxDropped) {
     s.dropped = true;
-    s.reason.resize(r.reason_len);
-    if (r.reason_len) mem_->read(r.reason_addr, s.reason.data(), r.reason_len);
+    s.reason = tx_reason(*mem_, r);
     sent_.push_back(std::move(s));
     return;
   }
@@ -336,20 +248,7 @@ IssBoard::Delivery IssBoard::deliver(unsigned ctx, const Packet& p, uint32_t has
   if (lo(rg.free_consumer) == mem_->read32(image_address(fw::ring::free_producer(ctx)))) return Delivery::NoBuffer;
   const uint32_t offset = mem_->read32(image_address(fw::ring::free_entry(ctx, rg.free_consumer++)));
   const uint32_t buf = image_address(cardmap::PKT_MEM_BASE + offset);
-  RxMeta m{};
-  m.magic = kRxMagic;
-  m.frame_len = static_cast<uint32_t>(p.data.size());
-  m.packet_id_lo = lo(p.id), m.packet_id_hi = hi(p.id);
-  m.t_arrival_ps_lo = lo(p.t_arrival_ps), m.t_arrival_ps_hi = hi(p.t_arrival_ps);
-  m.unit = static_cast<uint32_t>(p.unit);
-  m.link = static_cast<uint32_t>(p.link);
-  if (p.unit == Unit::Control) {
-    m.src = ip_words(p.src_ip);
-    m.dst = ip_words(p.dst_ip);
-    m.src_port = p.src_port, m.dst_port = p.dst_port;
-  }
-  put_record(*mem_, buf, m);
-  if (!p.data.empty()) mem_->write(buf + kRxFrameOffset, p.data.data(), p.data.size());
+  write_rx_frame(*mem_, buf, p);
   const uint32_t len = static_cast<uint32_t>(p.data.size()) & cardmap::RX_DESC_LEN;
   mem_->write32(desc, offset);
   mem_->write32(desc + 8, hash);

@@ -121,6 +121,9 @@ struct IssHooks {
       }
     } else if (self->retired_ >= self->budget_) {
       self->request(Req::Budget, a);
+    } else if (!self->breakpoints_.empty() && b.hook == 0 &&
+               self->breakpoints_.lower_bound(a) != self->breakpoints_.lower_bound(a + size)) {
+      self->request(Req::Step, a);  // a breakpoint inside: every instruction checked on the stepper
     } else if ((self->cur_hooked_ = b.hook != 0)) {
       // a device block: insn() counts and stops
     } else if (!b.seen || self->retired_ + b.insns > self->budget_) {
@@ -138,6 +141,15 @@ struct IssHooks {
     // Hooks are ranges: an unhooked block overlapping a hooked one is still block-counted, and
     // two overlapping hooks call this twice for one instruction.
     if (!self->cur_hooked_ || a == self->last_insn_ || self->req_ != Req::None) return;
+    if (!self->breakpoints_.empty()) {
+      const bool in_slot = self->last_branch_ && a == self->last_insn_ + 4;
+      if (a == self->bp_skip_) {
+        self->bp_skip_ = 1;
+      } else if (!in_slot && self->breakpoints_.count(a)) {
+        self->request(Req::Break, a);
+        return;
+      }
+    }
     const uint8_t f = classify(self->fetch(a));
     // A branch and its delay slot retire together: Unicorn cannot stop between them.
     if (self->retired_ >= self->budget_ || ((f & kBranch) && self->retired_ + 2 > self->budget_)) {
@@ -199,14 +211,16 @@ struct IssHooks {
 namespace {
 
 // An engine over the memory windows with the hooks both engines need.
-uc_engine* open_engine(const IssMemory& memory, void* self) {
+uc_engine* open_engine(const IssMemory& memory, bool packet_window, void* self) {
   uc_engine* uc = nullptr;
   check(uc_open(UC_ARCH_MIPS, static_cast<uc_mode>(UC_MODE_MIPS32 | UC_MODE_BIG_ENDIAN), &uc), "uc_open");
   // The 24Kf: MIPS32 release 2 with an FPU, what the image is compiled for (-march=mips32r2).
   // Both engines must use the same model: contexts move between them as raw CPU state.
   check(uc_ctl_set_cpu_model(uc, UC_CPU_MIPS32_24KF), "select the 24Kf CPU model");
-  for (const IssWindow* w : {&memory.dram(), &memory.pkt()})
-    check(uc_mem_map_ptr(uc, w->base, w->bytes, UC_PROT_ALL, w->host), "map a memory window");
+  check(uc_mem_map_ptr(uc, memory.dram().base, memory.dram().bytes, UC_PROT_ALL, memory.dram().host), "map the DRAM window");
+  if (packet_window)
+    check(uc_mem_map_ptr(uc, memory.pkt().base, memory.pkt().bytes, UC_PROT_ALL, memory.pkt().host),
+          "map the packet window");
   uc_hook h;
   check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&IssHooks::block), self, 1, 0), "block hook");
   check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&IssHooks::intr), self, 1, 0), "exception hook");
@@ -217,19 +231,20 @@ uc_engine* open_engine(const IssMemory& memory, void* self) {
 
 }  // namespace
 
-MipsIss::MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts) : image_(image), mem_(memory) {
+MipsIss::MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts, bool packet_window)
+    : image_(image), mem_(memory) {
   if (contexts == 0) throw std::invalid_argument("MipsIss: at least one context");
   try {
-    init(contexts);
+    init(contexts, packet_window);
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
   }
 }
 
-void MipsIss::init(unsigned contexts) {
-  uc_ = open_engine(mem_, this);
-  step_ = open_engine(mem_, this);
+void MipsIss::init(unsigned contexts, bool packet_window) {
+  uc_ = open_engine(mem_, packet_window, this);
+  step_ = open_engine(mem_, packet_window, this);
   uc_hook h;
   check(uc_hook_add(step_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&IssHooks::insn), this, 1, 0), "stepper hook");
   // Every context starts at the entry with every register 0 (the image sets its own stacks).
@@ -250,6 +265,12 @@ void MipsIss::init(unsigned contexts) {
 }
 
 MipsIss::~MipsIss() { release(); }
+
+std::string MipsIss::engine_version() {
+  unsigned major = 0, minor = 0;
+  uc_version(&major, &minor);
+  return std::to_string(major) + "." + std::to_string(minor);
+}
 
 void MipsIss::release() {
   for (auto& c : state_) {
@@ -427,6 +448,12 @@ MipsIss::Slice MipsIss::run(unsigned ctx, uint64_t max_instructions) {
   budget_ = max_instructions;
   retired_ = loads_ = stores_ = 0;
   pending_ = deferred_ = Req::None;
+  bp_skip_ = 1;
+  if (!breakpoints_.empty()) {
+    uint32_t at = 0;
+    uc_reg_read(uc_, UC_MIPS_REG_PC, &at);
+    if (breakpoints_.count(at)) bp_skip_ = at;  // resuming from that breakpoint: execute it
+  }
   uc_err err = UC_ERR_OK;
   for (;;) {
     start_engine_run();
@@ -493,7 +520,10 @@ void MipsIss::end_slice(Slice& s, int uc_err_code) {
     s.fault = c.fault;
     s.pc = at;
   } else {
-    s.stop = req_ == Req::Halt ? Slice::Stop::Halt : req_ == Req::Yield ? Slice::Stop::Yield : Slice::Stop::Budget;
+    s.stop = req_ == Req::Halt    ? Slice::Stop::Halt
+             : req_ == Req::Break ? Slice::Stop::Break
+             : req_ == Req::Yield ? Slice::Stop::Yield
+                                  : Slice::Stop::Budget;
     s.pc = resume_pc_;
   }
   s.instructions = retired_;
@@ -543,6 +573,20 @@ uint32_t MipsIss::pc(unsigned ctx) const {
 void MipsIss::set_pc(unsigned ctx, uint32_t value) {
   select(ctx);
   uc_reg_write(uc_, UC_MIPS_REG_PC, &value);
+}
+
+uint32_t MipsIss::hi(unsigned ctx) const {
+  select(ctx);
+  uint32_t v = 0;
+  uc_reg_read(uc_, UC_MIPS_REG_HI, &v);
+  return v;
+}
+
+uint32_t MipsIss::lo(unsigned ctx) const {
+  select(ctx);
+  uint32_t v = 0;
+  uc_reg_read(uc_, UC_MIPS_REG_LO, &v);
+  return v;
 }
 
 size_t MipsIss::context_bytes() const { return uc_context_size(uc_); }

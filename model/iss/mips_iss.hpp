@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -34,7 +35,7 @@ class MipsIss {
     uint64_t stores = 0;  // store instructions retired (sc included)
   };
   struct Slice {
-    enum class Stop { Budget, Yield, Halt, Fault };
+    enum class Stop { Budget, Yield, Break, Halt, Fault };
     uint64_t instructions = 0, loads = 0, stores = 0;
     Stop stop = Stop::Budget;
     uint32_t pc = 0;    // where the context resumes (Fault: the faulting instruction when known)
@@ -50,7 +51,10 @@ class MipsIss {
   };
 
   // Maps the memory's windows; every context starts at the image's entry with all registers 0.
-  MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts);
+  // packet_window = false leaves the packet window unmapped, so that a host can map it (or
+  // parts of it) as a device: the card model prices every packet-memory access as a bus
+  // transaction and keeps the rings' words in its own timed memory.
+  MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts, bool packet_window = true);
   ~MipsIss();
   MipsIss(const MipsIss&) = delete;
   MipsIss& operator=(const MipsIss&) = delete;
@@ -73,8 +77,21 @@ class MipsIss {
   void yield();
   // Like yield(), and the context stops for good (PLAT_HALT): later run()s return Stop::Halt.
   void halt(uint32_t code);
+  // Breakpoints (a debugger): a context about to execute the instruction at addr stops before it
+  // (Slice::Stop::Break, pc = addr); the next run() of that context executes it. Not in a branch
+  // delay slot (a branch and its slot are one unit): such a breakpoint is passed over.
+  void add_breakpoint(uint32_t addr) { breakpoints_.insert(addr); }
+  void remove_breakpoint(uint32_t addr) { breakpoints_.erase(addr); }
+  void clear_breakpoints() { breakpoints_.clear(); }
+  // hi, lo (a debugger).
+  uint32_t hi(unsigned ctx) const;
+  uint32_t lo(unsigned ctx) const;
   // The context running (meaningful inside run()).
   unsigned current() const { return running_; }
+  // What the slice in progress has retired so far (inside run(), from a device callback: exact
+  // in an instruction-hooked block, which every block that touched a device before is; the
+  // whole block in one that had not). A host prices the work up to a device access with it.
+  Counters progress() const { return Counters{retired_, loads_, stores_}; }
 
   unsigned contexts() const { return static_cast<unsigned>(state_.size()); }
   const Counters& counters(unsigned ctx) const;
@@ -86,13 +103,15 @@ class MipsIss {
   uint32_t pc(unsigned ctx) const;
   void set_pc(unsigned ctx, uint32_t value);
   const Stats& stats() const { return stats_; }
+  // The Unicorn library's version ("2.0"), for reports.
+  static std::string engine_version();
   // Bytes of one saved context (the per-hardware-thread cost of the shared engine).
   size_t context_bytes() const;
 
  private:
   // Why an engine stops, weakest first. Step: run the block at the PC on the stepper; Next: the
   // stepper reached the next block (both internal to run()).
-  enum class Req { None, Next, Step, Budget, Yield, Halt, Fault };
+  enum class Req { None, Next, Step, Budget, Yield, Break, Halt, Fault };
   struct Block {
     uint32_t size = 0;
     uint32_t insns = 0, loads = 0, stores = 0;
@@ -111,7 +130,7 @@ class MipsIss {
   struct DeviceMap;
   friend struct IssHooks;  // Unicorn's callbacks (mips_iss.cpp)
 
-  void init(unsigned contexts);
+  void init(unsigned contexts, bool packet_window);
   void release();
   void select(unsigned ctx) const;
   void request(Req r, uint32_t resume_pc);
@@ -163,6 +182,8 @@ class MipsIss {
   uint32_t fault_pc_ = 0;
   std::string bad_access_;
   Stats stats_;
+  std::set<uint32_t> breakpoints_;
+  uint32_t bp_skip_ = 1;  // the breakpoint a resumed context stands on: executed once, not stopped at
 };
 
 }  // namespace dfc::iss

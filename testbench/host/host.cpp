@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "checker/async_checker.hpp"
@@ -61,6 +62,12 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   fs::create_directories(m.opt.sim.out_dir);
   m.dlog.open(fs::path(m.opt.sim.out_dir) / "dtcp.log", std::ios::binary);
   if (!m.dlog) throw RunFailure(m.opt.sim.out_dir + "/dtcp.log: cannot create file");
+  if (m.opt.sim.gdb_port >= 0 && m.opt.sim.firmware.empty())
+    throw std::runtime_error("--gdb debugs a firmware image: give it with --firmware (e.g. --firmware "
+                             "build/bin/dfc_firmware.elf)");
+  if (!m.opt.why.empty() && !m.opt.sim.firmware.empty())
+    throw std::runtime_error("--why explains packets from the host-compiled firmware's packet trace, which a firmware "
+                             "image does not export: run without --firmware to get why.jsonl");
   if (!m.opt.why.empty()) m.why_log = std::make_unique<WhyLog>(m.opt.why);
   // One file per destination, named as the firmware labels its copies ("<group>/<id>" when
   // several groups define the id; the file name then uses '_' for '/').
@@ -238,8 +245,13 @@ void Host::build(model::IngressSource& src) {
   m.cls_name = dev->name();
   auto on_copy = [this](const Packet& p, uint64_t t) { impl_->on_copy(p, t, copy_tap); };
   auto on_control = [this](const Packet& p, uint64_t t) { impl_->on_control(p, t, control_tap); };
+  // --firmware: the image on the card's instruction-set simulators instead of make_fw's firmware.
+  std::optional<model::IssImageSpec> image;
+  if (!m.opt.sim.firmware.empty())
+    image = model::IssImageSpec{m.opt.sim.firmware, m.opt.sim.config_text, m.opt.restart_reason, m.opt.sim.gdb_port};
   m.card = std::make_unique<model::Card>("card", m.prof, std::move(dev), make_fw, src, on_copy, on_control,
-                                         m.opt.drain_ps);
+                                         m.opt.drain_ps, image ? &*image : nullptr);
+  if (image) m.card->set_restart_marker(is_restart_marker);
   m.card->set_realtime(m.opt.realtime);
   // Batch runs: the card pulls ahead of arrivals; the host observes each at its admission.
   if (!m.opt.realtime) m.card->set_arrival_sink([this](const Packet& p) { on_ingress(p); });
@@ -252,6 +264,12 @@ void Host::build(model::IngressSource& src) {
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
   m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) {
+    // Image mode: the firmware's own drop counters stay inside the image; count what it reports
+    // (a full transmit ring) and what the card refuses, as the host firmware counts both.
+    if (!m.fw) {
+      const std::string w = why;
+      ++m.image_drops[w == "tx_ring_full" || w == "egress_queue_full" ? "copies_tx_queue_full" : "copies_" + w];
+    }
     if (m.why_log) m.why_log->on_copy_dropped(copy, why);
     m.checker->on_copy_dropped(copy, why);
   });

@@ -106,6 +106,13 @@ struct Host::Impl {
   void progress(const Packet& p);
   nlohmann::json report_dtcp_server() const;
   nlohmann::json report_accounting() const;
+  // report.json's firmware part: from the host-compiled firmware's own counters, or (a firmware
+  // image, whose counters stay inside it) from what the card and the testbench saw plus `iss`
+  // (host_report_iss.cpp).
+  void report_firmware(nlohmann::json& r, nlohmann::json& drops) const;
+  void report_image(nlohmann::json& r, nlohmann::json& drops) const;
+  std::map<std::string, uint64_t> image_copy_drops() const { return image_drops; }
+  std::map<std::string, uint64_t> image_drops;  // image mode: copy drops the card reported, by reason
 };
 
 }  // namespace dfc::tb

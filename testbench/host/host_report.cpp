@@ -96,6 +96,34 @@ json stalls_and_locks_json(const model::CardStats& cs) {
 
 }  // namespace
 
+void Host::Impl::report_firmware(json& r, json& drops) const {
+  const model::CardStats& cs = card->stats();
+  const fw::PipelineStats& ps = fw->pipeline_stats();
+  r["bytes_in"] = ps.bytes_in;
+  for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
+  drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
+  // A copy the egress queue refuses is counted by the card and by the firmware (transmit
+  // returned false): once here.
+  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue;
+  r["drops"] = drops;
+  r["packets_matched"] = ps.packets_matched;
+  r["packets_unmatched"] = ps.packets_unmatched;
+  r["copies_chosen"] = ps.copies_chosen;
+  r["copies_sent"] = ps.copies_sent;
+  json per_dest = json::object();
+  for (const auto& [id, w] : writers)
+    per_dest[id] = {{"copies", copies_written.at(id)},
+                    {"bytes", ps.bytes_per_destination.count(id) ? ps.bytes_per_destination.at(id) : 0},
+                    {"pcap", w->path()}};
+  r["copies_per_destination"] = per_dest;
+  r["flow_table"] = {{"hits", ps.flow_hits}, {"misses", ps.flow_misses}, {"stale", ps.flow_stale},
+                     {"evictions", ps.flow_evictions}, {"entries", ps.flow_entries},
+                     {"peak_entries", ps.flow_entries_peak}};
+  r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
+                     {"entries_used", fw->classifier().entries_used()},
+                     {"rules", fw->classifier().rules()}, {"lookups", cs.bus_transactions}};
+}
+
 json Host::Impl::report_accounting() const {
   const model::CardStats& cs = card->stats();
   const fw::PipelineStats& ps = fw->pipeline_stats();
@@ -125,44 +153,29 @@ json Host::report() {
   Impl& m = *impl_;
   m.wall_s = std::chrono::duration<double>(HostClock::now() - m.wall0).count();
   const model::CardStats& cs = m.card->stats();
-  const fw::PipelineStats& ps = m.fw->pipeline_stats();
   json r;
   r["scenario"] = {{"name", m.opt.name}, {"config", m.opt.sim.config_name}, {"profile", m.prof.name},
                    {"classifier", m.cls_name}};
   r["packets_in"] = cs.monitor_offered;  // monitored packets that arrived at unit 1
-  r["bytes_in"] = ps.bytes_in;
   r["control_requests"] = cs.control_packets;
   json drops;
   drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
   drops["rx_ring_full"] = cs.ingress_dropped_ring;
-  for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
-  drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
-  // A copy the egress queue refuses is counted by the card and by the firmware (transmit
-  // returned false): once here.
-  drops["copies_tx_queue_full"] = ps.copies_dropped_tx_queue;
-  r["drops"] = drops;
-  r["packets_matched"] = ps.packets_matched;
-  r["packets_unmatched"] = ps.packets_unmatched;
-  r["copies_chosen"] = ps.copies_chosen;
-  r["copies_sent"] = ps.copies_sent;
-  json per_dest = json::object();
-  for (const auto& [id, w] : m.writers)
-    per_dest[id] = {{"copies", m.copies_written[id]},
-                    {"bytes", ps.bytes_per_destination.count(id) ? ps.bytes_per_destination.at(id) : 0},
-                    {"pcap", w->path()}};
-  r["copies_per_destination"] = per_dest;
-  r["flow_table"] = {{"hits", ps.flow_hits}, {"misses", ps.flow_misses}, {"stale", ps.flow_stale},
-                     {"evictions", ps.flow_evictions}, {"entries", ps.flow_entries},
-                     {"peak_entries", ps.flow_entries_peak}};
-  r["classifier"] = {{"implementation", m.cls_name}, {"depth", m.prof.classifier_depth},
-                     {"entries_used", m.fw->classifier().entries_used()},
-                     {"rules", m.fw->classifier().rules()}, {"lookups", cs.bus_transactions}};
+  if (!m.fw) {
+    // The firmware image: its own counters stay inside it (docs/iss.md); the report has what
+    // the card and the testbench saw, and what the code cost (iss).
+    m.report_image(r, drops);
+  } else {
+    m.report_firmware(r, drops);
+  }
   if (m.opt.sim.classifier == "lockstep")  // the run stopped there (the command exits 1)
     if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
   r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
-               {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added},
-               {"restarts", m.fw->server().restarts()}};
-  r.update(m.report_dtcp_server());
+               {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added}};
+  if (m.fw) {
+    r["dtcp"]["restarts"] = m.fw->server().restarts();
+    r.update(m.report_dtcp_server());
+  }
   if (m.opt.sim.wave.on()) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
@@ -194,14 +207,19 @@ json Host::report() {
   r.update(stalls_and_locks_json(cs));
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
-  r["accounting"] = m.report_accounting();
-  json ov = overload_json(m.fw->overload());
-  r["overload_events"] = ov["events"];
-  ov.erase("events");
-  r["overload"] = ov;
-  m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
-                            {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
-                            {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+  if (m.fw) {
+    const fw::PipelineStats& ps = m.fw->pipeline_stats();
+    r["accounting"] = m.report_accounting();
+    json ov = overload_json(m.fw->overload());
+    r["overload_events"] = ov["events"];
+    ov.erase("events");
+    r["overload"] = ov;
+    m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
+                              {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
+                              {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+  } else {
+    m.checker->on_copy_drops(m.image_copy_drops());
+  }
   m.checker->on_end(cs.end_ps);
   json sb = m.checker->finish();
   r["scoreboard"] = sb["scoreboard"];
@@ -216,7 +234,7 @@ json Host::report() {
 std::string Host::summary(const json& r) const {
   const Impl& m = *impl_;
   const model::CardStats& cs = m.card->stats();
-  const uint64_t entries = m.fw->classifier().entries_used();
+  const uint64_t entries = r["classifier"].value("entries_used", uint64_t{0});
   std::ostringstream sum;
   sum << "dfcsim: " << m.prof.name << " card, " << m.cls_name << " classifier\n";
   sum << "  DTCP: " << cs.control_packets << " request(s), " << m.replies << " repl"
@@ -231,9 +249,15 @@ std::string Host::summary(const json& r) const {
     }
     sum << " [Criteria-ID " << c["criteria_id"].get<std::string>() << "]";
   }
-  sum << " using " << entries << " classifier entr" << (entries == 1 ? "y" : "ies") << "\n";
-  sum << "  packets in: " << r["packets_in"].get<uint64_t>() << ", matched: " << r["packets_matched"].get<uint64_t>()
-      << ", copies made: " << r["copies_sent"].get<uint64_t>() << "\n";
+  if (r["classifier"].contains("entries_used"))
+    sum << " using " << entries << " classifier entr" << (entries == 1 ? "y" : "ies");
+  sum << "\n";
+  sum << "  packets in: " << r["packets_in"].get<uint64_t>();
+  if (r.contains("packets_matched")) sum << ", matched: " << r["packets_matched"].get<uint64_t>();
+  sum << ", copies made: " << r["copies_sent"].get<uint64_t>() << "\n";
+  if (r.contains("iss"))
+    sum << "  firmware image: " << r["iss"]["instructions"].get<uint64_t>() << " instructions on "
+        << r["iss"]["threads"].size() << " hardware threads\n";
   for (const auto& [id, w] : m.writers)
     sum << "    " << id << ": " << m.copies_written.at(id) << " copies -> " << w->path() << "\n";
   sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << m.wall_s

@@ -199,11 +199,11 @@ void check_known_keys(const json& j) {
   static const std::set<std::string> known = {"description", "config",     "dtcp",     "traffic",
                                               "pcap",        "pcap_timing", "profile",  "classifier",
                                               "drain_ms",    "expect",      "timeline", "churn",
-                                              "set",         "schedule_seed"};
+                                              "set",         "schedule_seed", "firmware"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
       throw FieldError(it.key(), "unknown key (description, config, dtcp, traffic, pcap, pcap_timing, profile, "
-                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed)");
+                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed, firmware)");
 }
 
 // The string value of key k, "" when absent.
@@ -258,6 +258,12 @@ void read_card_settings(const json& j, const fs::path& dir, RunOptions& o) {
     o.sim.classifier = str_of(j, "classifier");
     if (o.sim.classifier != "rtl" && o.sim.classifier != "model" && o.sim.classifier != "lockstep")
       throw FieldError("classifier", "'" + o.sim.classifier + "' is not a classifier: \"rtl\", \"model\" or \"lockstep\"");
+  }
+  if (j.contains("firmware")) {  // an image file, relative to the scenario
+    const std::string f = str_of(j, "firmware");
+    if (f.empty()) throw FieldError("firmware", "must name a firmware image (e.g. build/bin/dfc_firmware.elf)");
+    o.sim.firmware = (dir / f).string();
+    if (!fs::exists(o.sim.firmware)) throw FieldError("firmware", "'" + o.sim.firmware + "' does not exist");
   }
   if (j.contains("drain_ms")) {
     if (!j["drain_ms"].is_number() || j["drain_ms"].get<double>() < 0)

@@ -19,6 +19,12 @@ struct SimOptions {
   std::vector<std::string> profile_sets;  // KEY=VALUE overrides, applied in order (--set)
   std::optional<uint64_t> schedule_seed;  // perturbs the cores' interleaving (--schedule-seed)
   std::string classifier = "rtl";         // rtl, model or lockstep
+  // --firmware: the firmware image (build/bin/dfc_firmware.elf) the card runs on its
+  // instruction-set simulators; empty: the host-compiled firmware (docs/iss.md).
+  std::string firmware;
+  // --gdb PORT: serve GDB's remote protocol for the image on 127.0.0.1:PORT; the card waits at
+  // boot for the debugger (docs/iss.md "Debugging"). -1: no debugger.
+  int gdb_port = -1;
   std::string out_dir = "out";
   WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
   bool quiet = false;

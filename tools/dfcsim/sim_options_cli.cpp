@@ -35,6 +35,14 @@ SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const st
       sub->add_option("--schedule-seed", schedule_seed_, "perturb the cores' quanta and sync points (0 = none)");
   sub->add_option("--classifier", cli_.classifier, "classifier implementation (lockstep: RTL and model compared)")
       ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
+  sub->add_option("--firmware", cli_.firmware,
+                  "run this firmware image (build/bin/dfc_firmware.elf) on the card's instruction-set simulators "
+                  "instead of the host-compiled firmware (docs/iss.md)")
+      ->check(CLI::ExistingFile);
+  gdb_opt_ = sub->add_option("--gdb", gdb_port_,
+                             "serve GDB's remote protocol for the image on 127.0.0.1:PORT; the card halts at boot until "
+                             "the debugger continues (needs --firmware; gdb-multiarch IMAGE -ex 'target remote :PORT')")
+                 ->check(CLI::Range(1, 65535));
   auto* wave = sub->add_option("--wave", cli_.wave.format,
                                "waveforms on SystemC time: DIR/card.vcd|fst (queues, cores, classifier, "
                                "interconnect) and DIR/classifier.vcd|fst (the RTL; --classifier rtl or lockstep)")
@@ -57,6 +65,8 @@ void SimOptionsCli::apply(tb::SimOptions& o) const {
   for (const auto& kv : cli_.profile_sets) o.profile_sets.push_back(kv);
   if (schedule_seed_opt_->count()) o.schedule_seed = schedule_seed_;
   if (!cli_.classifier.empty()) o.classifier = cli_.classifier;
+  if (!cli_.firmware.empty()) o.firmware = cli_.firmware;
+  if (gdb_opt_->count()) o.gdb_port = gdb_port_;
   tb::WaveOptions wave = cli_.wave;
   if (!wave_window_.empty()) tb::parse_wave_window(wave_window_, wave);
   o.wave = wave;

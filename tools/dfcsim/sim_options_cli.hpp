@@ -30,6 +30,8 @@ class SimOptionsCli {
   tb::SimOptions cli_;  // what the command line says (defaults where it says nothing)
   std::string config_path_, wave_window_;
   uint64_t schedule_seed_ = 0;
+  int gdb_port_ = -1;
+  CLI::Option* gdb_opt_ = nullptr;
   CLI::Option* config_ = nullptr;
   CLI::Option* schedule_seed_opt_ = nullptr;
 };

@@ -91,12 +91,7 @@ Firmware::Firmware(const config::DfcConfig& cfg, Hal& hal, FirmwareOptions opt)
     drv_ = std::make_unique<Driver>(*mux_, opt_.driver);
     drv_->boot_all();
     pipeline_->set_driver(drv_.get());  // copies leave through the transmit rings
-    rx_handler_ = [this](const Packet& p, bool control) {
-      if (!control)
-        on_monitored(p);
-      else if (!(intercept_ && intercept_(p)))
-        on_control(p);
-    };
+    rx_handler_ = [this](const Packet& p, bool control) { on_packet(p, control); };
   }
   next_aging_ns_ = hal_.now_ns() + aging_step_ns();
   next_congestion_ns_ = hal_.now_ns() + opt_.flow_aging_period_ns;
@@ -126,7 +121,15 @@ void Firmware::on_packet(const Packet& p) {
     on_monitored(p);
 }
 
-// The same routing as on_packet, by the descriptor's RX_DESC_CONTROL bit.
+// A frame the driver took from a receive ring, routed by its descriptor's RX_DESC_CONTROL bit:
+// the packet handler of the driver's path (the one a debugger breaks on in the image).
+void Firmware::on_packet(const Packet& p, bool control) {
+  if (!control)
+    on_monitored(p);
+  else if (!(intercept_ && intercept_(p)))
+    on_control(p);
+}
+
 bool Firmware::on_poll() { return drv_ && drv_->poll(rx_handler_); }
 
 void Firmware::on_control(const Packet& p) {

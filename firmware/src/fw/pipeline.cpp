@@ -348,6 +348,13 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
 }
 
 void Pipeline::process(const Packet& p) {
+#ifdef DFC_EXTRA_PACKET_WORK
+  // Deliberate extra work in the packet handler, compiled only into the test image
+  // dfc_firmware_extra_work.elf (firmware/image/CMakeLists.txt): 3,000 loop iterations that
+  // nothing annotates. In ISS mode the card's throughput must fall with no Hal::work() change.
+  for (volatile unsigned i = 0; i < 3000; i = i + 1) {
+  }
+#endif
   Core& c = core_at(hal_.core_id());
   if (c.aged_epoch != aging_epoch_) age_core(c, aging_slices_);
   ++c.s.packets_in;

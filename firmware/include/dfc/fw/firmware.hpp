@@ -82,6 +82,9 @@ class Firmware : public FirmwareApp {
   void eval_memory(uint64_t now_ns);
   void on_control(const Packet& p);
   void on_monitored(const Packet& p);
+  // The driver's receive handler. Never inlined: it is where a debugger breaks on the packet
+  // path of the image (`rbreak on_packet`), so it must exist as a function.
+  [[gnu::noinline]] void on_packet(const Packet& p, bool control);
 
   config::DfcConfig cfg_;
   Hal& hal_;

@@ -1,0 +1,130 @@
+// IssCard: the card hosting the firmware image (build/bin/dfc_firmware.elf, docs/iss.md): one
+// instruction-set simulator context per hardware thread (model/iss: one Unicorn engine, a saved
+// context each), driven by that thread's SC_THREAD in slices (HwThread::run_image). Every device
+// access of the image becomes the card's own transaction at the accessing thread's local time,
+// priced by the block it reaches, exactly as the host-compiled firmware's HAL calls are:
+//  * the platform registers (PLAT_*: context, clock, timer, events, PLAT_WAIT, console, halt,
+//    boot block, doorbell and status) are the card's (timer, egress, ingress wake-up);
+//  * semaphores are try-locks (docs/iss.md): a refused read ends the slice, and the thread
+//    sleeps until the holder releases (HwSemaphores::try_acquire);
+//  * the classifier windows are ClassifierTarget transactions;
+//  * the whole packet window is a device: ring words go to the memory's timed words (so a
+//    descriptor the ingress DMA writes at a frame's arrival is seen only from then on), and
+//    buffer bytes live in the ISS memory, priced per line as uncached packet-memory reads and
+//    writes; a receive buffer's first word read hands the thread the frame (the ingress DMA's
+//    RxMeta and bytes are written then).
+// A callback never waits: one engine serves every thread, so a SystemC thread switch inside
+// it would let another thread enter the same engine. What would wait (a sync, a contended
+// lock) ends the slice instead and happens between slices.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dfc/fw/firmware.hpp"
+#include "iss/gdb_server.hpp"
+#include "iss/mips_iss.hpp"
+
+namespace dfc::iss {
+class ElfImage;
+class IssMemory;
+}  // namespace dfc::iss
+
+namespace dfc::model {
+
+class Card;
+class HwThread;
+
+// The image a card runs instead of the host-compiled firmware.
+struct IssImageSpec {
+  std::string elf_path;
+  std::string config_text;      // the configuration the image parses at boot
+  std::string restart_reason;   // empty: the image's default
+  int gdb_port = -1;            // >= 0: serve a debugger there (iss/gdb_server.hpp); 0: any free port
+};
+
+class IssCard : public iss::IssDevice {
+ public:
+  // Loads the image and writes the boot block; contexts = the card's hardware threads.
+  IssCard(Card& card, const IssImageSpec& spec, const fw::FirmwareOptions& fwo, unsigned contexts);
+  ~IssCard() override;
+  IssCard(const IssCard&) = delete;
+  IssCard& operator=(const IssCard&) = delete;
+
+  iss::MipsIss& iss() { return *iss_; }
+  const iss::MipsIss& iss() const { return *iss_; }
+  const iss::ElfImage& image() const { return *image_; }
+  iss::IssMemory& memory() { return *mem_; }
+  const std::string& console() const { return console_; }
+
+  // Runs every context to its first PLAT_WAIT before time 0 (context 0 builds the firmware;
+  // the others only wait for it): the card's boot costs no simulated time, as the host
+  // firmware's constructor during elaboration.
+  void boot();
+  void raise(unsigned ctx, uint32_t event) { ctx_[ctx].events |= event; }
+  bool pending(unsigned ctx) const { return ctx_[ctx].events != 0; }
+  // After a slice of ctx: throws std::runtime_error (with the console) on a fault, a halt or a
+  // device misuse.
+  void check(unsigned ctx, const iss::MipsIss::Slice& s) const;
+  // The context wrote PLAT_WAIT with no event pending (cleared by the call).
+  bool take_wait(unsigned ctx);
+  // The semaphore a read refused this slice (cleared by the call), -1 if none.
+  int take_refused(unsigned ctx);
+
+  // The debugger (--gdb): the next slice of ctx is a single step; after a breakpoint or a step,
+  // debug_stop() hands the stopped card to the debugger until it continues or steps.
+  bool stepping(unsigned ctx) const { return gdb_ && step_ == static_cast<int>(ctx); }
+  bool debugging() const { return gdb_ && gdb_->attached(); }
+  void debug_stop(unsigned ctx);
+
+  uint32_t read(unsigned ctx, uint32_t addr, unsigned size) override;
+  void write(unsigned ctx, uint32_t addr, uint32_t value, unsigned size) override;
+
+  // Instructions per path (report.json iss.per_path), counted from a frame's take to the
+  // context's next look at its events: one pass of the packet loop, as the board measures.
+  struct Path {
+    uint64_t packets = 0, instructions = 0;
+  };
+  struct PathStats {
+    Path hit, miss, copy, dtcp, other;
+  };
+  const PathStats& paths() const { return paths_; }
+  // A context's counters from time 0 (after the boot) / of the boot alone.
+  iss::MipsIss::Counters since_boot(unsigned ctx) const;
+  iss::MipsIss::Counters boot_counters(unsigned ctx) const { return ctx < boot_.size() ? boot_[ctx] : iss::MipsIss::Counters{}; }
+
+ private:
+  struct Ctx {
+    uint32_t events = 0, status = 0, timer_lo = 0, now_hi = 0;
+    bool wait = false;
+    int refused = -1;
+    uint32_t copies = 0;  // copies this context's current frame sent
+    uint32_t mark = 0;    // the path the image marked for its current frame (PLAT_MARK)
+  };
+  uint32_t plat_read(unsigned ctx, HwThread& th, uint32_t reg);
+  void plat_write(unsigned ctx, HwThread& th, uint32_t reg, uint32_t v);
+  uint32_t sem_read(unsigned ctx, HwThread& th, uint32_t addr);
+  void sem_write(unsigned ctx, HwThread& th, uint32_t addr);
+  uint32_t pkt_read(unsigned ctx, HwThread& th, uint32_t addr, unsigned size);
+  void pkt_write(HwThread& th, uint32_t addr, uint32_t value, unsigned size);
+  void doorbell(unsigned ctx, HwThread& th, uint32_t record);
+  void device_error(unsigned ctx, const std::string& what);
+  void timer_check(unsigned ctx, HwThread& th);
+  void frame_end(unsigned ctx, HwThread& th);
+
+  Card& card_;
+  std::unique_ptr<iss::ElfImage> image_;
+  std::unique_ptr<iss::IssMemory> mem_;
+  std::unique_ptr<iss::MipsIss> iss_;
+  std::vector<Ctx> ctx_;
+  uint32_t boot_block_ = 0;
+  std::string console_, errors_;
+  PathStats paths_;
+  std::unique_ptr<iss::GdbServer> gdb_;
+  int step_ = -1;  // the context the debugger is single-stepping
+  std::vector<iss::MipsIss::Counters> frame_at_;  // per context: the counters at its frame's take
+  std::vector<iss::MipsIss::Counters> boot_;      // per context: the counters when the boot ended
+};
+
+}  // namespace dfc::model

@@ -1,0 +1,146 @@
+#include "abi_io.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "dfc/hal/card_map.hpp"
+#include "dfc/util/text.hpp"
+
+namespace dfc::iss {
+namespace {
+
+uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
+
+// Records are plain structs of 32-bit words, big-endian in image memory (iss_abi.hpp).
+template <class T>
+void put_record(IssMemory& m, uint32_t addr, const T& rec) {
+  static_assert(sizeof(T) % 4 == 0, "records are words");
+  uint32_t w[sizeof(T) / 4];
+  std::memcpy(w, &rec, sizeof(T));
+  for (size_t i = 0; i < sizeof(T) / 4; ++i) m.write32(addr + static_cast<uint32_t>(4 * i), w[i]);
+}
+template <class T>
+T get_record(const IssMemory& m, uint32_t addr) {
+  uint32_t w[sizeof(T) / 4];
+  for (size_t i = 0; i < sizeof(T) / 4; ++i) w[i] = m.read32(addr + static_cast<uint32_t>(4 * i));
+  T rec;
+  std::memcpy(&rec, w, sizeof(T));
+  return rec;
+}
+
+}  // namespace
+
+// The lenient DTCP dotted quad first, then IPv6; the canonical text back (inet_ntop: RFC 5952).
+IpWords ip_words(const std::string& text) {
+  IpWords w{};
+  if (const auto v4 = util::parse_ipv4(text)) {
+    w.family = 4;
+    w.ip[0] = static_cast<uint32_t>(v4->lo);
+  } else if (const auto v6 = util::parse_inet6(text)) {
+    w.family = 6;
+    for (size_t i = 0; i < 16; ++i) w.ip[i / 4] |= uint32_t{(*v6)[i]} << (24 - 8 * (i % 4));
+  }
+  return w;
+}
+
+std::string ip_text(const IpWords& w) {
+  uint8_t b[16] = {};
+  for (size_t i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(w.ip[i / 4] >> (24 - 8 * (i % 4)));
+  char out[INET6_ADDRSTRLEN] = {};
+  if (w.family == 4) return inet_ntop(AF_INET, b, out, sizeof out) ? out : "";
+  if (w.family == 6) return inet_ntop(AF_INET6, b, out, sizeof out) ? out : "";
+  return "";
+}
+
+uint32_t write_boot_block(IssMemory& m, const fw::FirmwareOptions& f, const std::string& config_text,
+                          const std::string& restart_reason) {
+  BootBlock b{};
+  b.magic = kBootMagic;
+  b.version = kBootVersion;
+  uint32_t at = kHostArea + 4096;  // the texts after the block
+  const auto text = [&](const std::string& s, uint32_t& addr, uint32_t& len) {
+    if (s.size() > kHostArea + kHostAreaBytes - at)
+      throw std::invalid_argument("the configuration text (" + std::to_string(s.size()) +
+                                  " bytes) does not fit the image's host area (" + std::to_string(kHostAreaBytes) +
+                                  " bytes)");
+    addr = s.empty() ? 0 : at;
+    len = static_cast<uint32_t>(s.size());
+    m.write(at, s.data(), s.size());
+    at += (len + 3) & ~3u;
+  };
+  text(config_text, b.config_addr, b.config_len);
+  text(restart_reason, b.restart_reason_addr, b.restart_reason_len);
+  b.pipeline_cores = f.pipeline.cores;
+  b.flow_table_capacity = static_cast<uint32_t>(f.pipeline.flow_table_capacity);
+  b.flow_idle_ns_lo = lo(f.pipeline.flow_idle_ns), b.flow_idle_ns_hi = hi(f.pipeline.flow_idle_ns);
+  b.copy_source = f.pipeline.copy_source;
+  b.flow_aging_period_ns_lo = lo(f.flow_aging_period_ns), b.flow_aging_period_ns_hi = hi(f.flow_aging_period_ns);
+  b.flow_aging_slices = f.flow_aging_slices;
+  b.control_tx_when_free = f.control_tx_when_free ? 1 : 0;
+  b.rated_input_pps_lo = lo(f.overload.rated_input_pps), b.rated_input_pps_hi = hi(f.overload.rated_input_pps);
+  b.soft_low_pct = f.overload.soft_low_pct;
+  b.hard_high_pct = f.overload.hard_high_pct;
+  b.hard_low_pct = f.overload.hard_low_pct;
+  b.driver_enabled = 1;
+  b.driver_contexts = f.driver.contexts;
+  b.rx_ring_entries = f.driver.rx_ring_entries;
+  b.tx_ring_entries = f.driver.tx_ring_entries;
+  b.buffers_per_context = f.driver.buffers_per_context;
+  put_record(m, kHostArea, b);
+  return kHostArea;
+}
+
+void write_rx_frame(IssMemory& m, uint32_t buf, const Packet& p) {
+  if (p.data.size() > cardmap::PKT_BUF_BYTES - kRxFrameOffset)
+    throw std::invalid_argument("a " + std::to_string(p.data.size()) + "-byte frame exceeds the " +
+                                std::to_string(cardmap::PKT_BUF_BYTES - kRxFrameOffset) +
+                                " bytes a receive buffer holds after the receive metadata");
+  RxMeta r{};
+  r.magic = kRxMagic;
+  r.frame_len = static_cast<uint32_t>(p.data.size());
+  r.packet_id_lo = lo(p.id), r.packet_id_hi = hi(p.id);
+  r.t_arrival_ps_lo = lo(p.t_arrival_ps), r.t_arrival_ps_hi = hi(p.t_arrival_ps);
+  r.unit = static_cast<uint32_t>(p.unit);
+  r.link = static_cast<uint32_t>(p.link);
+  if (p.unit == Unit::Control) {
+    r.src = ip_words(p.src_ip);
+    r.dst = ip_words(p.dst_ip);
+    r.src_port = p.src_port, r.dst_port = p.dst_port;
+  }
+  put_record(m, buf, r);
+  if (!p.data.empty()) m.write(buf + kRxFrameOffset, p.data.data(), p.data.size());
+}
+
+TxRecord read_tx_record(const IssMemory& m, uint32_t at) { return get_record<TxRecord>(m, at); }
+
+Packet tx_packet(const IssMemory& m, const TxRecord& r) {
+  Packet p;
+  p.data.resize(r.data_len);
+  if (r.data_len) m.read(r.data_addr, p.data.data(), r.data_len);
+  p.unit = static_cast<Unit>(r.unit);
+  p.link = static_cast<LinkType>(r.link);
+  p.id = join(r.packet_id_lo, r.packet_id_hi);
+  p.t_arrival_ps = join(r.t_arrival_ps_lo, r.t_arrival_ps_hi);
+  p.cdest_id.resize(r.cdest_len);
+  if (r.cdest_len) m.read(r.cdest_addr, p.cdest_id.data(), r.cdest_len);
+  if (p.unit == Unit::Control) {
+    p.src_ip = ip_text(r.src);
+    p.dst_ip = ip_text(r.dst);
+    p.src_port = static_cast<uint16_t>(r.src_port);
+    p.dst_port = static_cast<uint16_t>(r.dst_port);
+  }
+  if (r.buf_addr) p.buf_addr = cardmap::PKT_MEM_BASE + (r.buf_addr - cardmap::ISS_PKT_WINDOW);
+  return p;
+}
+
+std::string tx_reason(const IssMemory& m, const TxRecord& r) {
+  std::string s(r.reason_len, '\0');
+  if (r.reason_len) m.read(r.reason_addr, s.data(), r.reason_len);
+  return s;
+}
+
+}  // namespace dfc::iss

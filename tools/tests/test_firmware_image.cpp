@@ -1,0 +1,260 @@
+// `dfcsim run --firmware IMAGE`: the card running the big-endian MIPS image on its
+// instruction-set simulators (docs/iss.md). Against the host-compiled firmware on the same
+// scenario: the same copies and DTCP answers; what the code costs is measured (report.json
+// `iss`); a byte-order slip in the parser that every host-compiled test passes is caught; and
+// unannotated extra work in the packet handler lowers the card's throughput.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "cli_test_util.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+using dfc::test::sh;
+using dfc::test::slurp;
+using nlohmann::json;
+
+const std::string kDfcsim = DFCSIM_BIN;
+const std::string kBin = DFC_BIN_DIR;
+const std::string kScenarios = std::string(DFC_SOURCE_DIR) + "/testbench/scenarios";
+
+std::string image(const std::string& name) { return kBin + "/" + name; }
+
+fs::path fresh_dir(const std::string& tag) {
+  const fs::path p = fs::temp_directory_path() / ("dfcsim-image-" + std::to_string(getpid()) + "-" + tag);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+struct Outcome {
+  int rc = -1;
+  std::string out;
+  json report;
+  fs::path dir;
+};
+
+Outcome run(const std::string& args, const std::string& tag) {
+  Outcome r;
+  r.dir = fresh_dir(tag);
+  const auto c = sh("'" + kDfcsim + "' run " + args + " --out '" + r.dir.string() + "' 2>&1");
+  r.rc = c.rc;
+  r.out = c.out;
+  const std::string text = slurp((r.dir / "report.json").string());
+  if (!text.empty()) r.report = json::parse(text);
+  return r;
+}
+
+// Every copy's bytes per destination file, sorted: threads whose code costs differ finish in
+// another order, so a file's order may differ between the two builds; its contents may not.
+std::map<std::string, std::vector<std::string>> copies(const fs::path& dir) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("cdest-", 0) != 0) continue;
+    const std::string d = slurp(e.path().string());
+    std::vector<std::string>& v = out[name];
+    for (size_t o = 24; o + 16 <= d.size();) {
+      const auto* h = reinterpret_cast<const unsigned char*>(d.data() + o + 8);
+      const uint32_t len = uint32_t{h[0]} | uint32_t{h[1]} << 8 | uint32_t{h[2]} << 16 | uint32_t{h[3]} << 24;
+      v.push_back(d.substr(o + 16, len));
+      o += 16 + len;
+    }
+    std::sort(v.begin(), v.end());
+  }
+  return out;
+}
+
+size_t count(const std::map<std::string, std::vector<std::string>>& c) {
+  size_t n = 0;
+  for (const auto& [k, v] : c) n += v.size();
+  return n;
+}
+
+class FirmwareImage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(image("dfc_firmware.elf")))
+      GTEST_SKIP() << "no firmware image in " << kBin << " (the MIPS cross compiler: scripts/setup-deps.sh)";
+  }
+};
+
+TEST_F(FirmwareImage, DefaultScenarioSameCopiesAndAnswersWithTheCostMeasured) {
+  const Outcome host = run("", "default-host");
+  const Outcome iss = run("--firmware '" + image("dfc_firmware.elf") + "'", "default-iss");
+  ASSERT_EQ(host.rc, 0) << host.out;
+  ASSERT_EQ(iss.rc, 0) << iss.out;
+  const auto hc = copies(host.dir), ic = copies(iss.dir);
+  EXPECT_GT(count(hc), 0u);
+  EXPECT_EQ(hc, ic);
+  EXPECT_EQ(host.report["dtcp"]["status_counts"], iss.report["dtcp"]["status_counts"]);
+  EXPECT_EQ(host.report["dtcp"]["replies"], iss.report["dtcp"]["replies"]);
+  EXPECT_TRUE(iss.report["scoreboard"]["pass"].get<bool>()) << iss.out;
+  const json& s = iss.report["iss"];
+  EXPECT_NE(s["isa"].get<std::string>().find("mips32"), std::string::npos);
+  EXPECT_GT(s["instructions"].get<uint64_t>(), 0u);
+  EXPECT_GT(s["boot_instructions"].get<uint64_t>(), 1'000'000u);  // the firmware's boot: tables cleared
+  EXPECT_EQ(s["threads"].size(), 32u);  // ms400: 8 cores x 4 hardware threads
+  for (const json& t : s["threads"]) {
+    EXPECT_TRUE(t.contains("cycles") && t.contains("loads") && t.contains("stores"));
+    EXPECT_LE(t["loads"].get<uint64_t>() + t["stores"].get<uint64_t>(), t["instructions"].get<uint64_t>() + 0);
+  }
+  // The board measured a flow miss at ~3,000 instructions and a signed ADD at ~157,000
+  // (docs/iss.md); the card's per-path means are of the same code.
+  EXPECT_GT(s["per_path"]["miss"].get<double>(), 1000.0);
+  EXPECT_LT(s["per_path"]["miss"].get<double>(), 20000.0);
+  EXPECT_GT(s["per_path"]["dtcp"].get<double>(), 20000.0);
+  EXPECT_LT(s["per_path"]["dtcp"].get<double>(), 1'000'000.0);
+  EXPECT_EQ(s["per_path_packets"]["dtcp"].get<uint64_t>(), 1u);
+  EXPECT_FALSE(host.report.contains("iss"));
+}
+
+// 1,000 criteria installed by DTCP, then traffic the card handles without loss in either build
+// (so that the same packets are copied): flows repeat, so most packets are flow-table hits.
+TEST_F(FirmwareImage, ThousandCriteriaMixSameCopiesAndAFlowHitCostsLessThanAMiss) {
+  const fs::path dir = fresh_dir("mix-scenario");
+  const json scenario = {
+      {"config", kScenarios + "/configs/one-source.conf"},
+      {"dtcp", kScenarios + "/dtcp/1k-criteria.dtcp"},
+      {"traffic", "rate=1g,load=0.3,size=128,packets=3000,flows=100,locality=0.9,match=0.3,match-dst=10.200.0.1,"
+                  "match-proto=17,match-dport=1000,seed=3"},
+      {"profile", "ms400"},
+      {"drain_ms", 1}};
+  std::ofstream(dir / "mix.json") << scenario.dump(2);
+  const std::string sc = "'" + (dir / "mix.json").string() + "'";
+  const Outcome host = run(sc, "mix-host");
+  const Outcome iss = run(sc + " --firmware '" + image("dfc_firmware.elf") + "'", "mix-iss");
+  ASSERT_EQ(host.rc, 0) << host.out;
+  ASSERT_EQ(iss.rc, 0) << iss.out;
+  for (const Outcome* r : {&host, &iss}) {
+    EXPECT_EQ(r->report["drops"]["ingress_buffer_full"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r->report["drops"]["rx_ring_full"].get<uint64_t>(), 0u);
+  }
+  const auto hc = copies(host.dir), ic = copies(iss.dir);
+  EXPECT_GT(count(hc), 100u);
+  EXPECT_EQ(hc, ic);
+  EXPECT_EQ(host.report["dtcp"]["status_counts"], iss.report["dtcp"]["status_counts"]);
+  EXPECT_TRUE(iss.report["scoreboard"]["pass"].get<bool>()) << iss.out;
+  const json& p = iss.report["iss"]["per_path"];
+  EXPECT_GT(iss.report["iss"]["per_path_packets"]["hit"].get<uint64_t>(), 1000u);
+  EXPECT_GT(p["hit"].get<double>(), 500.0);
+  EXPECT_LT(p["hit"].get<double>(), p["miss"].get<double>());
+  EXPECT_LT(p["miss"].get<double>(), p["copy"].get<double>() + p["miss"].get<double>());
+}
+
+// A scenario names its image with "firmware" (relative to the scenario file, or absolute).
+TEST_F(FirmwareImage, AScenarioNamesItsImage) {
+  const fs::path dir = fresh_dir("scenario-key");
+  fs::copy_file(image("dfc_firmware.elf"), dir / "fw.elf");
+  const json scenario = {{"config", kScenarios + "/configs/one-source.conf"},
+                         {"dtcp", kScenarios + "/dtcp/one-criterion.dtcp"},
+                         {"traffic", "rate=1g,load=0.2,size=128,packets=200,flows=20,match=0.5,match-dst=10.1.1.0/24,"
+                                     "match-proto=17,seed=4"},
+                         {"firmware", "fw.elf"},
+                         {"expect", {{"scoreboard", true}}}};
+  std::ofstream(dir / "s.json") << scenario.dump(2);
+  const Outcome r = run("'" + (dir / "s.json").string() + "'", "scenario-key-run");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_GT(r.report["iss"]["instructions"].get<uint64_t>(), 0u);
+  EXPECT_NE(r.report["iss"]["image"].get<std::string>().find("fw.elf"), std::string::npos);
+  std::ofstream(dir / "bad.json") << json{{"config", kScenarios + "/configs/one-source.conf"}, {"firmware", "nope.elf"}}.dump();
+  const Outcome bad = run("'" + (dir / "bad.json").string() + "'", "scenario-key-bad");
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("firmware"), std::string::npos) << bad.out;
+}
+
+// The image with a deliberate byte-order slip in the parser (DFC_FAULT_BYTE_ORDER): right on a
+// little-endian host by accident, wrong on the big-endian target. The host build passes; the
+// image's copies differ and the scoreboard fails. (The traffic runs well past the criterion's
+// install, so that no packet falls in the install's ambiguity window.)
+TEST_F(FirmwareImage, AByteOrderSlipInTheParserIsCaughtInImageMode) {
+  const std::string sc = "--config '" + kScenarios + "/configs/one-source.conf' --dtcp '" + kScenarios +
+                         "/dtcp/one-criterion.dtcp' --traffic "
+                         "rate=1g,load=0.2,size=128,packets=300,flows=50,match=0.5,match-dst=10.1.1.0/24,match-proto=17,seed=2";
+  const Outcome host = run(sc, "slip-host");
+  const Outcome good = run(sc + " --firmware '" + image("dfc_firmware.elf") + "'", "slip-good");
+  const Outcome bad = run(sc + " --firmware '" + image("dfc_firmware_fault_byte_order.elf") + "'", "slip-iss");
+  ASSERT_EQ(host.rc, 0) << host.out;
+  ASSERT_EQ(good.rc, 0) << good.out;
+  EXPECT_GT(count(copies(host.dir)), 50u);
+  EXPECT_EQ(copies(host.dir), copies(good.dir));
+  ASSERT_TRUE(bad.report.is_object()) << bad.out;  // a command-line run reports; a scenario's expect decides
+  EXPECT_FALSE(bad.report["scoreboard"]["pass"].get<bool>());
+  EXPECT_GT(bad.report["scoreboard"]["missing_copies"].get<uint64_t>(), 0u);
+  EXPECT_NE(copies(host.dir), copies(bad.dir));
+}
+
+// 3,000 loop iterations per packet that no Hal::work() annotation declares
+// (DFC_EXTRA_PACKET_WORK): at saturation the image card's throughput must fall to at most
+// 0.85x, with nothing but the code changed.
+TEST_F(FirmwareImage, UnannotatedExtraWorkLowersTheThroughput) {
+  const std::string sc = "--config '" + kScenarios + "/configs/one-source.conf' --dtcp '" + kScenarios +
+                         "/dtcp/one-criterion.dtcp' --traffic rate=10g,load=1,size=64,packets=6000,flows=200,seed=5";
+  const Outcome base = run(sc + " --firmware '" + image("dfc_firmware.elf") + "'", "work-base");
+  const Outcome more = run(sc + " --firmware '" + image("dfc_firmware_extra_work.elf") + "'", "work-more");
+  ASSERT_TRUE(base.report.is_object()) << base.out;
+  ASSERT_TRUE(more.report.is_object()) << more.out;
+  const double b = base.report["achieved_pps"].get<double>(), m = more.report["achieved_pps"].get<double>();
+  ASSERT_GT(b, 0.0);
+  EXPECT_LE(m, 0.85 * b) << "base " << b << " pps, extra work " << m << " pps";
+  // The extra instructions are the image's own: per packet, at least the loop's iterations.
+  EXPECT_GT(more.report["iss"]["per_path"]["hit"].get<double>(), base.report["iss"]["per_path"]["hit"].get<double>() + 3000);
+}
+
+}  // namespace
+
+namespace {
+
+// A TCP port on 127.0.0.1 nothing listens on now (the kernel's pick for port 0).
+int free_port() {
+  const auto c = sh("python3 -c \"import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])\"");
+  return c.rc == 0 ? std::stoi(c.out) : -1;
+}
+
+// --gdb: gdb-multiarch in batch mode, as a firmware engineer would attach it. The card waits at
+// boot; gdb lists every hardware thread, breaks on the packet handler, reads registers and
+// memory, single-steps, and detaches; the run then completes with its copies.
+TEST_F(FirmwareImage, GdbAttachesListsTheHardwareThreadsAndStopsOnThePacketHandler) {
+  if (sh("command -v gdb-multiarch").rc != 0) GTEST_SKIP() << "gdb-multiarch is not installed (scripts/setup-deps.sh)";
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  const fs::path dir = fresh_dir("gdb");
+  const std::string elf = image("dfc_firmware.elf");
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  // gdb retries the connection (tcp auto-retry) while dfcsim starts and begins to listen.
+  const auto c = sh("( timeout 120 '" + kDfcsim + "' run --firmware '" + elf + "' --gdb " + std::to_string(port) +
+                    " --out '" + dir.string() + "' > '" + (dir / "dfcsim.log").string() + "' 2>&1; echo \"dfcsim exit $?\" >> '" +
+                    (dir / "dfcsim.log").string() + "' ) & timeout 100 gdb-multiarch -nx -batch '" + elf +
+                    "' -ex 'set tcp connect-timeout 30' -ex 'target remote " + target +
+                    "' -ex 'info threads' -ex 'rbreak on_packet' -ex continue -ex 'info registers pc' -ex stepi "
+                    "-ex 'info registers pc' -ex 'x/2xw $sp' -ex detach 2>&1; wait");
+  const std::string log = slurp((dir / "dfcsim.log").string());
+  size_t threads = 0;
+  for (size_t at = c.out.find("(hardware thread "); at != std::string::npos; at = c.out.find("(hardware thread ", at + 1))
+    ++threads;
+  EXPECT_GE(threads, 28u) << c.out;  // ms400: 32 hardware threads
+  EXPECT_NE(c.out.find("hit Breakpoint"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("in dfc::fw::Firmware::on_packet"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("pc: 0x"), std::string::npos) << c.out;
+  EXPECT_NE(log.find("waits for a debugger on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
+  EXPECT_NE(log.find("dfcsim exit 0"), std::string::npos) << log;  // detached: the run completes
+  EXPECT_EQ(count(copies(dir)), 4u) << log;
+}
+
+TEST_F(FirmwareImage, GdbWithoutAnImageIsRefused) {
+  const Outcome r = run("--gdb 1", "gdb-no-image");
+  EXPECT_EQ(r.rc, 2);  // bad input
+  EXPECT_NE(r.out.find("--gdb debugs a firmware image"), std::string::npos) << r.out;
+}
+
+}  // namespace
