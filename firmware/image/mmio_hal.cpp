@@ -123,9 +123,8 @@ void MmioHal::arm_timer(uint64_t at_ns) {
 uint32_t MmioHal::load32(uint64_t addr) { return *mmio(window_address(addr, "load32")); }
 void MmioHal::store32(uint64_t addr, uint32_t value) { *mmio(window_address(addr, "store32")) = value; }
 
-void MmioHal::work(Work kind, uint64_t) {
-  if (kind == Work::Hash) plat_write(cardmap::PLAT_MARK, 1);
-  else if (kind == Work::FlowInsert) plat_write(cardmap::PLAT_MARK, 2);
+void MmioHal::work(Work kind, uint64_t n) {
+  plat_write(cardmap::PLAT_WORK, static_cast<uint32_t>(kind) << 24 | static_cast<uint32_t>(n < 0xffffff ? n : 0xffffff));
 }
 
 unsigned MmioHal::core_id() const { return plat_read(cardmap::PLAT_CTX); }

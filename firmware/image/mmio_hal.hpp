@@ -4,9 +4,10 @@
 // the platform registers, frames arrive as receive metadata + bytes in the receive buffer and
 // leave as a transmit record rung at PLAT_DOORBELL. Nothing is declared: the instruction-set
 // simulator measures the instructions and accesses themselves, so consume_cycles(),
-// mem_read() and mem_write() do nothing here, and work() only marks two points of the packet
-// path (the flow lookup and a flow insertion) in PLAT_MARK, so that the host can tell a flow
-// hit's instructions from a miss's (a store each; it changes nothing the firmware does).
+// mem_read() and mem_write() do nothing here, and work() only reports its declaration in
+// PLAT_WORK (one store): the host counts each frame's declared work next to the instructions
+// the frame really took, so that a flow hit's cost is told from a miss's, and `dfcsim calibrate`
+// learns what each declared unit costs. It changes nothing the firmware does.
 #pragma once
 #include <cstdint>
 #include <string>

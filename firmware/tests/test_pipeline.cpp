@@ -230,7 +230,7 @@ TEST(PipelineWork, DeclaresWorkAndMemoryInsteadOfCycles) {
   EXPECT_EQ(r.hal.cycles, 0u) << "the pipeline must not carry cycle constants";
   // Receive-descriptor handling is the driver's (its loads and stores, test_driver.cpp): the
   // pipeline neither declares it nor touches descriptor memory.
-  EXPECT_EQ(r.hal.worked(Hal::Work::RxDescriptor), 0u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::PacketLoop), 0u);
   EXPECT_EQ(r.hal.loads + r.hal.stores, 0u);
   EXPECT_EQ(r.hal.worked(Hal::Work::HeaderDecode), 2u);   // IPv4, UDP (raw IP link)
   EXPECT_EQ(r.hal.worked(Hal::Work::HeaderByte), 24u);    // 20-byte IPv4 header + ports

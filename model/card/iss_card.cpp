@@ -1,5 +1,6 @@
 #include "iss_card.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
 
@@ -173,8 +174,15 @@ uint32_t IssCard::plat_read(unsigned ctx, HwThread& th, uint32_t reg) {
     case cardmap::PLAT_BOOT_BLOCK: return boot_block_;
     case cardmap::PLAT_STATUS: return c.status;
     case cardmap::PLAT_EVENTS: {
-      // The top of the packet loop: the frame taken before (if any) is done.
+      // The top of the packet loop: the frame taken before (if any) is done, and the next pass
+      // of the loop starts (a frame's count covers the whole pass that took it, as the
+      // work it declares does: the driver's poll comes before the take).
       frame_end(ctx, th);
+      frame_at_[ctx] = iss_->counters(ctx);
+      frame_at_[ctx].instructions += iss_->progress().instructions;
+      frame_at_[ctx].loads += iss_->progress().loads;
+      c.copies = 0;
+      std::fill(std::begin(c.units), std::end(c.units), 0);
       timer_check(ctx, th);
       const uint32_t ev = c.events;
       c.events = 0;
@@ -204,7 +212,9 @@ void IssCard::plat_write(unsigned ctx, HwThread& th, uint32_t reg, uint32_t v) {
     case cardmap::PLAT_CONSOLE: console_.push_back(static_cast<char>(v & 0xff)); return;
     case cardmap::PLAT_HALT: iss_->halt(v); return;
     case cardmap::PLAT_DOORBELL: doorbell(ctx, th, v); return;
-    case cardmap::PLAT_MARK: c.mark |= v; return;
+    case cardmap::PLAT_WORK:
+      if ((v >> 24) < kKinds) c.units[v >> 24] += v & 0xffffff;
+      return;
     default: device_error(ctx, "write of platform register " + hex(reg) + " (not writable)");
   }
 }
@@ -255,10 +265,6 @@ uint32_t IssCard::pkt_read(unsigned ctx, HwThread& th, uint32_t addr, unsigned s
     }
     if (p) {
       iss::write_rx_frame(*mem_, addr, *p);
-      frame_at_[ctx] = iss_->counters(ctx);
-      frame_at_[ctx].instructions += iss_->progress().instructions;
-      ctx_[ctx].copies = 0;
-      ctx_[ctx].mark = 0;
       th.iss_frame_begin();
     } else {
       mem_->write32(addr, 0);  // no frame: the metadata's magic is not there
@@ -311,14 +317,28 @@ void IssCard::frame_end(unsigned ctx, HwThread& th) {
   const Unit unit = th.iss_frame_unit();
   th.iss_frame_end();
   const Ctx& c = ctx_[ctx];
+  const size_t hash = static_cast<size_t>(Hal::Work::Hash), insert = static_cast<size_t>(Hal::Work::FlowInsert);
   Path& path = unit == Unit::Control ? paths_.dtcp
                : c.copies > 0        ? paths_.copy
-               : c.mark & 2          ? paths_.miss
-               : c.mark & 1          ? paths_.hit
+               : c.units[insert]     ? paths_.miss
+               : c.units[hash]       ? paths_.hit
                                      : paths_.other;
-  const uint64_t now = iss_->counters(ctx).instructions + iss_->progress().instructions;
+  const iss::MipsIss::Counters now = iss_->counters(ctx), in_slice = iss_->progress();
+  const uint64_t took = now.instructions + in_slice.instructions - frame_at_[ctx].instructions;
+  const uint64_t loads = now.loads + in_slice.loads - frame_at_[ctx].loads;
   ++path.packets;
-  path.instructions += now - frame_at_[ctx].instructions;
+  path.instructions += took;
+  ++fit_.frames;
+  // What the pass cost the core, as hw_thread_iss.cpp prices it: an issue slot per instruction
+  // and the L1's load-to-use cycles beyond it per load (stalls on the bus are the card's own).
+  const double y = double(took) + double(loads) * std::max(0.0, card_.prof_.l1_hit_cycles - 1.0);
+  fit_.yty += y * y;
+  for (size_t i = 0; i < kKinds; ++i) {
+    if (!c.units[i]) continue;
+    fit_.units[i] += c.units[i];
+    fit_.xty[i] += double(c.units[i]) * y;
+    for (size_t j = 0; j < kKinds; ++j) fit_.xtx[i][j] += double(c.units[i]) * double(c.units[j]);
+  }
 }
 
 }  // namespace dfc::model

@@ -90,6 +90,19 @@ class IssCard : public iss::IssDevice {
     Path hit, miss, copy, dtcp, other;
   };
   const PathStats& paths() const { return paths_; }
+  // What each declared unit of work costs (`dfcsim calibrate`): per frame, the units of every
+  // Hal::Work kind the image declared (PLAT_WORK) next to the core cycles the frame's pass took
+  // (instructions plus the L1 load-to-use cycles of its loads), summed as least-squares normal
+  // equations (x: the units, y: the cycles).
+  static constexpr size_t kKinds = static_cast<size_t>(Hal::Work::kCount);
+  struct WorkFit {
+    double xtx[kKinds][kKinds] = {};
+    double xty[kKinds] = {};
+    double yty = 0;
+    uint64_t frames = 0;
+    uint64_t units[kKinds] = {};  // declared in total
+  };
+  const WorkFit& work_fit() const { return fit_; }
   // A context's counters from time 0 (after the boot) / of the boot alone.
   iss::MipsIss::Counters since_boot(unsigned ctx) const;
   iss::MipsIss::Counters boot_counters(unsigned ctx) const { return ctx < boot_.size() ? boot_[ctx] : iss::MipsIss::Counters{}; }
@@ -100,7 +113,7 @@ class IssCard : public iss::IssDevice {
     bool wait = false;
     int refused = -1;
     uint32_t copies = 0;  // copies this context's current frame sent
-    uint32_t mark = 0;    // the path the image marked for its current frame (PLAT_MARK)
+    uint64_t units[kKinds] = {};  // work the image declared for its current frame (PLAT_WORK)
   };
   uint32_t plat_read(unsigned ctx, HwThread& th, uint32_t reg);
   void plat_write(unsigned ctx, HwThread& th, uint32_t reg, uint32_t v);
@@ -121,6 +134,7 @@ class IssCard : public iss::IssDevice {
   uint32_t boot_block_ = 0;
   std::string console_, errors_;
   PathStats paths_;
+  WorkFit fit_;
   std::unique_ptr<iss::GdbServer> gdb_;
   int step_ = -1;  // the context the debugger is single-stepping
   std::vector<iss::MipsIss::Counters> frame_at_;  // per context: the counters at its frame's take

@@ -58,6 +58,7 @@ const std::vector<Param>& params() {
       work("work.control_op", W::ControlOp),
       work("work.control_message", W::ControlMessage),
       work("work.criterion_scan", W::CriterionScan),
+      work("work.packet_loop", W::PacketLoop),
       num("l1.bytes", &CardProfile::l1_bytes, 0, 1e9, true),
       num("l1.line", &CardProfile::l1_line, 8, 4096, true),
       num("l1.ways", &CardProfile::l1_ways, 1, 64, true),
@@ -154,6 +155,17 @@ std::vector<std::pair<std::string, double>> CardProfile::values() const {
   std::vector<std::pair<std::string, double>> out;
   for (const Param& p : params()) out.emplace_back(p.key, p.get(*this));
   return out;
+}
+
+const char* CardProfile::work_key(Hal::Work k) {
+  // In Hal::Work's order.
+  static const char* const names[] = {"work.packet_loop",  "work.header_byte",   "work.header_decode",
+                                      "work.hash",         "work.key_compare",   "work.flow_insert",
+                                      "work.classify_key", "work.match_resolve", "work.copy_build",
+                                      "work.hit_account",  "work.control_byte",  "work.control_op",
+                                      "work.control_message", "work.criterion_scan"};
+  static_assert(sizeof names / sizeof names[0] == static_cast<size_t>(Hal::Work::kCount), "one key per kind");
+  return names[static_cast<size_t>(k)];
 }
 
 std::vector<std::string> CardProfile::keys() {

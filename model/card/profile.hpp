@@ -106,6 +106,8 @@ struct CardProfile {
   // Every settable key with its current value, in documentation order.
   std::vector<std::pair<std::string, double>> values() const;
   static std::vector<std::string> keys();
+  // The profile key of a kind of declared work ("work.hash").
+  static const char* work_key(Hal::Work k);
 };
 
 // A built-in profile ("ms3", "ms400") or a JSON profile file; throws ProfileError.

@@ -138,7 +138,7 @@ void IssBoard::plat_write(unsigned ctx, uint32_t reg, uint32_t v) {
       iss_->yield();
       return;
     case cardmap::PLAT_CONSOLE: console_.push_back(static_cast<char>(v & 0xff)); return;
-    case cardmap::PLAT_MARK: return;  // a trace point for per-path counts: the board keeps none
+    case cardmap::PLAT_WORK: return;  // a work declaration (per-path counts): the board keeps none
     case cardmap::PLAT_HALT: iss_->halt(v); return;
     case cardmap::PLAT_DOORBELL: doorbell(ctx, v); return;
     default: device_error(ctx, "write of platform register " + hex(reg) + " (not writable)");

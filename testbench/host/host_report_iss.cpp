@@ -36,6 +36,18 @@ json iss_json(const model::Card& card, const model::CardStats& cs, double core_h
                    {"other", mean(p.other)}};
   json packets = {{"hit", p.hit.packets}, {"miss", p.miss.packets}, {"copy", p.copy.packets},
                   {"dtcp", p.dtcp.packets}, {"other", p.other.packets}};
+  // The work the image declared and what its frames took (`dfcsim calibrate` sums these).
+  const model::IssCard::WorkFit& f = ic.work_fit();
+  json kinds = json::array(), units = json::array(), xty = json::array(), xtx = json::array();
+  for (size_t i = 0; i < model::IssCard::kKinds; ++i) {
+    kinds.push_back(model::CardProfile::work_key(static_cast<Hal::Work>(i)));
+    units.push_back(f.units[i]);
+    xty.push_back(f.xty[i]);
+    json row = json::array();
+    for (size_t j = 0; j < model::IssCard::kKinds; ++j) row.push_back(f.xtx[i][j]);
+    xtx.push_back(row);
+  }
+  const json work = {{"frames", f.frames}, {"kinds", kinds}, {"units", units}, {"xtx", xtx}, {"xty", xty}, {"yty", f.yty}};
   const iss::MipsIss::Stats& st = e.stats();
   uint64_t boot = 0;
   for (unsigned c = 0; c < e.contexts(); ++c) boot += ic.boot_counters(c).instructions;
@@ -48,6 +60,7 @@ json iss_json(const model::Card& card, const model::CardStats& cs, double core_h
           {"threads", threads},
           {"per_path", per_path},
           {"per_path_packets", packets},
+          {"work", work},
           {"engine", {{"emu_starts", st.emu_starts}, {"device_blocks", st.device_blocks},
                       {"hooked_instructions", st.hooked_instructions}}},
           {"console", ic.console()}};

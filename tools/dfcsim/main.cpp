@@ -3,6 +3,7 @@
 //   dfcsim serve --config FILE [--traffic SPEC | --pcap-in FILE] ...
 //   dfcsim regress [--label L] [--seeds N] [--junit FILE]
 //   dfcsim rfc2544 [--sizes LIST] ...
+//   dfcsim calibrate --firmware IMAGE --profile P --out FILE.json
 //   dfcsim classbench --rules FILE [--trace FILE] [--classifier rtl|model|lockstep] [--wave vcd|fst]
 // Without SCENARIO or --config, `run` uses the built-in default scenario.
 #include <systemc>
@@ -14,6 +15,7 @@
 #include "cli/exit_codes.hpp"
 #include "dfc_version.hpp"
 #include "regress_cmd.hpp"
+#include "calibrate_cmd.hpp"
 #include "rfc2544_cmd.hpp"
 #include "run_cmd.hpp"
 #include "serve_cmd.hpp"
@@ -31,6 +33,7 @@ int sc_main(int argc, char* argv[]) {
   add_run_subcommand(app);
   add_regress_subcommand(app, argv[0]);
   add_rfc2544_subcommand(app, argv[0]);
+  add_calibrate_subcommand(app, argv[0]);
   add_classbench_subcommand(app);
   add_serve_subcommand(app);
 

@@ -31,7 +31,7 @@ const std::string kDtcpctl = DTCPCTL_BIN;
 std::map<std::string, std::string> help_texts() {
   std::map<std::string, std::string> h;
   h["dfcsim"] = sh("'" + kDfcsim + "' --help").out;
-  for (const char* sub : {"run", "regress", "classbench", "serve", "rfc2544"})
+  for (const char* sub : {"run", "regress", "classbench", "serve", "rfc2544", "calibrate"})
     h[std::string("dfcsim ") + sub] = sh("'" + kDfcsim + "' " + sub + " --help").out;
   std::string all = sh("'" + kDtcpctl + "' --help").out;
   for (const char* sub : {"add", "delete", "refresh", "list", "noop", "listen", "send"})
@@ -42,7 +42,7 @@ std::map<std::string, std::string> help_texts() {
 
 // The command a code line runs: "dfcsim run", "dtcpctl" (also through the guide's `ctl` alias).
 std::string command_of(const std::string& line) {
-  static const std::regex dfc(R"((?:^|[\s/'])dfcsim\s+(run|regress|classbench|serve|rfc2544)\b)");
+  static const std::regex dfc(R"((?:^|[\s/'])dfcsim\s+(run|regress|classbench|serve|rfc2544|calibrate)\b)");
   static const std::regex ctl(R"((?:^|[\s/'])(?:dtcpctl|ctl)\s)");
   std::smatch m;
   if (std::regex_search(line, m, dfc)) return "dfcsim " + m[1].str();

@@ -258,3 +258,49 @@ TEST_F(FirmwareImage, GdbWithoutAnImageIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// `dfcsim calibrate`: the image's declared work and measured cycles per pass, fitted into a
+// profile the host-compiled mode uses. The calibrated host mode must land nearer the image's
+// own throughput than the built-in profile's hand annotations do, and the file is a profile.
+TEST_F(FirmwareImage, CalibrateWritesAProfileThatBringsTheHostModeNearerTheImage) {
+  const fs::path dir = fresh_dir("calibrate");
+  const std::string prof = (dir / "ms3-cal.json").string();
+  const auto c = sh("'" + kDfcsim + "' calibrate -q --firmware '" + image("dfc_firmware.elf") +
+                    "' --profile ms3 --packets 300 --out '" + prof + "' 2>&1");
+  ASSERT_EQ(c.rc, 0) << c.out;
+  const json p = json::parse(slurp(prof));
+  EXPECT_EQ(p["name"], "ms3-calibrated");
+  EXPECT_GT(p["work.packet_loop"].get<double>(), 100.0);  // the driver and the loop: hundreds of instructions
+  EXPECT_GT(p["work.control_op"].get<double>(), 0.0);
+  const json& cal = p["sources"]["calibration"];
+  EXPECT_GT(cal["frames"].get<double>(), 1000.0);
+  EXPECT_LT(cal["rms_cycles_per_pass"].get<double>(), cal["rms_of_the_passes"].get<double>());
+  EXPECT_NE(p["sources"]["work.hash"].get<std::string>().find("measured"), std::string::npos);
+
+  const std::string sc = "--config '" + kScenarios + "/configs/one-source.conf' --dtcp '" + kScenarios +
+                         "/dtcp/one-criterion.dtcp' --traffic rate=10g,load=1,size=64,packets=4000,flows=500,"
+                         "locality=0.5,match=0.1,match-dst=10.1.1.0/24,match-proto=17,seed=1";
+  const Outcome iss = run(sc + " --profile ms3 --firmware '" + image("dfc_firmware.elf") + "'", "cal-iss");
+  const Outcome cal_host = run(sc + " --profile '" + prof + "'", "cal-host");
+  const Outcome hand = run(sc + " --profile ms3", "cal-hand");
+  ASSERT_EQ(iss.rc, 0) << iss.out;
+  ASSERT_EQ(cal_host.rc, 0) << cal_host.out;
+  ASSERT_EQ(hand.rc, 0) << hand.out;
+  const double i = iss.report["achieved_pps"].get<double>(), h = cal_host.report["achieved_pps"].get<double>(),
+               b = hand.report["achieved_pps"].get<double>();
+  EXPECT_LT(std::abs(h - i), std::abs(b - i)) << "image " << i << " pps, calibrated host " << h << ", hand " << b;
+  EXPECT_LT(std::abs(h - i) / i, 0.5) << "image " << i << " pps, calibrated host " << h;
+}
+
+TEST_F(FirmwareImage, CalibrateRefusesBadInputBeforeAnyRun) {
+  const fs::path dir = fresh_dir("calibrate-bad");
+  const auto c = sh("'" + kDfcsim + "' calibrate -q --firmware '" + image("dfc_firmware.elf") +
+                    "' --profile nosuch --out '" + (dir / "x.json").string() + "' 2>&1");
+  EXPECT_EQ(c.rc, 2) << c.out;
+  EXPECT_NE(c.out.find("nosuch"), std::string::npos) << c.out;
+  EXPECT_FALSE(fs::exists(dir / "x.runs"));
+}
+
+}  // namespace

@@ -52,7 +52,8 @@ class Hal {
   // Compute: `n` operations of one kind on the current core. Each kind's cycle cost is a
   // profile parameter of the card model, not a firmware constant.
   enum class Work : uint8_t {
-    RxDescriptor,   // take a receive descriptor, buffer bookkeeping
+    PacketLoop,     // the driver's poll of one frame and the packet loop around it (declared by the
+                    // driver once per frame taken; priced from `dfcsim calibrate`, docs/iss.md)
     HeaderByte,     // parse: per header byte examined
     HeaderDecode,   // parse: per protocol header decoded (Ethernet, VLAN, IPv4, IPv6 ext, L4)
     Hash,           // one flow-key hash
