@@ -9,7 +9,9 @@ start on a file that differs from git HEAD, so an interrupted earlier run cannot
 for the original). Finally the touched targets are rebuilt from the restored sources so the
 build directory holds no mutant object.
 
-Usage: scripts/mutate.py [--build DIR] [--only ID[,ID...]] [--skip-rtl] [--timeout S] [--json FILE]
+Usage: scripts/mutate.py [--build DIR] [--only ID|CLASS[,...]] [--skip-rtl] [--timeout S] [--jobs N] [--json FILE]
+Every mutant has a class (the kind of code it breaks); --only takes mutant ids and class names,
+and the summary gives the catch rate per class.
 Works from a clean checkout: configures DIR (default build-mutate) when it has no build yet.
 docs/mutation.md documents the mutants, the measured catch rate and how to add mutants.
 """
@@ -29,9 +31,18 @@ CARD = ("card_ingress_tests", None)
 ACC = ("traffic_tests", "Accounting*")
 RTL = [("rtl_order_tests", None), ("rtl_classifier_tests", "RtlPipeline*:Depths/RtlVsRef.*/1")]
 RTL_VARIANTS = [("rtl_classifier_variant_tests", None)]
+SB = [("scoreboard_tests", None)]
+DEFAULT = ("testbench_tests", "DefaultScenario.*:Scenarios.ScoreboardThreadGivesTheInlineVerdict")
+WHY = [("why_reasons_tests", None)]
+REGRESS = [("regress_tests", None)]
+RFC = [("rfc2544_tests", None)]
+PCAP = [("tools_cli_tests", None), ("traffic_tests", None)]
+EGRESS = [("model_egress_tests", None), ("model_block_timing_tests", None)]
+SEMA = [("model_semaphores_tests", None), ("model_semaphore_exclusion_tests", None)]
+ICON = [("model_interconnect_tests", None), ("model_block_timing_tests", None)]
 
-# id, area, file, old text (must occur exactly once), new text, tests, what the bug is
-MUTANTS = [
+# id, class, file, old text (must occur exactly once), new text, tests, what the bug is
+_MUTANTS = [
     # --- DTCP: authentication and replay protection
     ("hmac-partial", "dtcp", "firmware/src/dtcp/hmac.cpp",
      "for (size_t i = 0; i < 40; ++i) {", "for (size_t i = 0; i < 32; ++i) {", [FW],
@@ -50,7 +61,7 @@ MUTANTS = [
      "share of the criteria table is used up\"}});\n  }", [FW],
      "flow table not invalidated when a criterion is added"),
     ("remove-no-version-bump", "dtcp", "firmware/src/dtcp/server.cpp",
-     "  cls_.remove(c->rule);\n  ++version_;", "  cls_.remove(c->rule);", [FW],
+     "    cls_.remove(c->rule);\n    ++version_;\n", "    cls_.remove(c->rule);\n", [FW],
      "flow table not invalidated when a criterion is removed"),
     ("timeout-packets-off-by-one", "dtcp", "firmware/src/dtcp/congestion.cpp",
      "c.matching_packets - c.pkts_base >= c.t_packets", "c.matching_packets - c.pkts_base > c.t_packets", [FW],
@@ -89,7 +100,7 @@ MUTANTS = [
      "return a.priority != b.priority ? a.priority > b.priority : a.added_seq < b.added_seq;", [FW],
      "max-duplicates keeps the lowest-priority copies"),
     ("txq-drop-not-counted", "accounting", "firmware/src/fw/pipeline.cpp",
-     "      ++c.s.copies_dropped_tx_queue;\n", "", [FW],
+     "    } else {\n      ++c.s.copies_dropped_tx_queue;\n", "    } else {\n", [FW],
      "refused copies not counted"),
     ("v6-ext-len-units", "pipeline", "firmware/src/fw/packet_parse.cpp",
      "pos += (size_t{ip[pos + 1]} + 1) * 8;", "pos += (size_t{ip[pos + 1]} + 1) * 4;", [FW],
@@ -127,11 +138,11 @@ MUTANTS = [
      "entries of a removed multi-entry rule leak"),
     # --- the card model and the testbench's accounting
     ("card-ingress-drop-not-counted", "accounting", "model/card/ingress_dma.cpp",
-     "      ++st_.ingress_dropped_buffer;\n", "", [CARD],
+     "    drop = \"ingress_buffer_full\", ++st_.ingress_dropped_buffer;  // every receive",
+     "    drop = \"ingress_buffer_full\";  // every receive", [CARD],
      "ingress-buffer drops not counted"),
     ("card-ingress-buffer-off-by-one", "accounting", "model/card/ingress_dma.cpp",
-     "if (ring_.size() + ctl_ring_.size() >= capacity_) {",
-     "if (ring_.size() + ctl_ring_.size() > capacity_) {", [CARD],
+     "if (in_use_ >= capacity_)", "if (in_use_ > capacity_)", [CARD],
      "ingress buffer holds one packet more than configured"),
     ("acc-ingress-drops-ignored", "accounting", "testbench/report/accounting.cpp",
      "in.packets_in, in.processed + ingress)", "in.packets_in, in.processed)", [ACC],
@@ -152,7 +163,88 @@ MUTANTS = [
     ("rtl-first-match-last-word", "rtl", "rtl/classifier/rtl/classifier.sv",
      "            if (!hit) begin\n", "            if (1'b1) begin\n", RTL,
      "first match taken from the last matching word"),
+    # --- platform timing (the card model's blocks)
+    ("egress-no-ifg-preamble", "platform-timing", "model/card/block.hpp",
+     "std::llround(double(frame + 20) * 8.0 / bps * 1e12)", "std::llround(double(frame) * 8.0 / bps * 1e12)",
+     EGRESS, "egress wire time without the 20 bytes of preamble and inter-frame gap"),
+    ("interconnect-no-occupancy", "platform-timing", "model/card/interconnect.cpp",
+     "const uint64_t start = occ_.book(t, svc, now);", "const uint64_t start = t;", ICON,
+     "overlapping interconnect transfers do not wait for each other"),
+    ("semaphore-recorded-hold-ignored", "platform-timing", "model/card/semaphores.cpp",
+     "if (t_ps >= a && t_ps < b) t_ps = b, moved = true;", "if (t_ps > b) t_ps = b, moved = true;", SEMA,
+     "a decoupled thread is granted a semaphore inside another thread's recorded hold"),
+    # --- locks (the firmware's criteria lock)
+    ("control-without-criteria-lock", "locks", "firmware/src/fw/firmware.cpp",
+     "    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);\n    server_->on_datagram(p);", "    server_->on_datagram(p);",
+     [FW, DEFAULT], "a DTCP datagram handled without taking the criteria lock"),
+    ("lookup-fallback-without-lock", "locks", "firmware/src/fw/pipeline.cpp",
+     "  ++c.s.criteria_read_fallbacks;\n  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);\n",
+     "  ++c.s.criteria_read_fallbacks;\n", [FW, DEFAULT],
+     "the lookup's locked fallback runs without the lock"),
+    # --- congestion with several destinations
+    ("congestion-rate-all-destinations", "congestion-multi", "firmware/src/dtcp/congestion.cpp",
+     "      if (c->cd == di) bps += c->copy_rate.bps(now_s);", "      bps += c->copy_rate.bps(now_s);", [FW],
+     "a destination's rate sums every destination's copies"),
+    ("congestion-580-to-every-owner", "congestion-multi", "firmware/src/dtcp/congestion.cpp",
+     "        if (c->cd == di) o.insert(c->cs);", "        o.insert(c->cs);", [FW],
+     "580 also to sources with criteria to other destinations only"),
+    ("congestion-purge-other-destination", "congestion-multi", "firmware/src/dtcp/congestion.cpp",
+     "if (c->cd == di && c->copy_rate.bps(now_s) > 0) v.push_back(c.get());",
+     "if (c->copy_rate.bps(now_s) > 0) v.push_back(c.get());", [FW],
+     "the hard-limit purge deletes criteria to other destinations"),
+    # --- why.jsonl reasons
+    ("why-ingress-drop-reason-lost", "why", "testbench/report/why.cpp",
+     "  it->second.j[\"ingress_drop\"] = why;\n", "", WHY, "an ingress drop's reason missing from why.jsonl"),
+    ("why-egress-drop-still-sent", "why", "testbench/report/why.cpp",
+     "      c.erase(\"sent\");\n", "", WHY, "a copy the card dropped on the way out still says sent"),
+    # --- the RFC 2544 throughput search
+    ("rfc2544-bracket-swapped", "rfc2544", "testbench/report/rfc2544.cpp",
+     "(v.pass ? lo : hi) = load;", "(v.pass ? hi : lo) = load;", RFC,
+     "a passing trial lowers the bracket's top"),
+    ("rfc2544-stops-coarse", "rfc2544", "testbench/report/rfc2544.cpp",
+     "if (hi - lo <= o.resolution * hi) break;", "if (hi - lo <= 10 * o.resolution * hi) break;", RFC,
+     "the search stops at ten times its resolution"),
+    # --- dfcsim regress's merged counts
+    ("regress-passed-ignores-failures", "regress", "tools/dfcsim/regress_cmd.cpp",
+     "std::cout << tasks.size() - failed << \"/\" << tasks.size() << \" passed (label \"",
+     "std::cout << tasks.size() << \"/\" << tasks.size() << \" passed (label \"", REGRESS,
+     "the summary counts failed runs as passed"),
+    ("regress-junit-errors-as-failures", "regress", "tools/dfcsim/regress_cmd.cpp",
+     "    failures += r.rc == kExitExpectations;", "    failures += r.rc != 0;", REGRESS,
+     "JUnit counts runs that did not run as expectation failures"),
+    # --- pcap link types
+    ("pcap-sll2-refused", "pcap", "testbench/stimulus/pcap_io.cpp",
+     "if (dlt_ == DLT_EN10MB || dlt_ == kDltLinuxSll || dlt_ == kDltLinuxSll2) {",
+     "if (dlt_ == DLT_EN10MB || dlt_ == kDltLinuxSll) {", PCAP, "Linux cooked v2 captures refused"),
+    ("pcap-raw-101-refused", "pcap", "testbench/stimulus/pcap_io.cpp",
+     "dlt_ == 14 || dlt_ == 101 || dlt_ == 228", "dlt_ == 14 || dlt_ == 228", PCAP,
+     "LINKTYPE_RAW (101) captures refused"),
+    # --- the checker's own predictions (testbench/checker)
+    ("checker-install-window-slack", "checker", "testbench/checker/scoreboard_predictor.cpp",
+     "  c.install_end = std::max(q.t, rp.t);", "  c.install_end = std::max(q.t, rp.t) + 20'000'000;", SB,
+     "the install window runs 20 us past the reply (hides a lost copy)"),
+    ("checker-431-not-predicted", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "    if (best == Pres::Absent) err.insert(431);\n", "", SB,
+     "an unknown Criteria-ID is predicted 200"),
+    ("checker-seq-window-wide", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "if (fwd > 256 && back > 256)", "if (fwd > 4096 && back > 4096)", SB,
+     "a stale Seq is predicted to be answered"),
+    ("checker-auth-not-checked", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "r.auth_ok = lower(trim(line.substr(c + 1))) == want;", "r.auth_ok = !want.empty();", SB,
+     "a forged signature is predicted to be answered"),
+    ("checker-wrong-status-ignored", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "else if (!ok) answer_error(", "else if (false) answer_error(", SB,
+     "a reply with the wrong status passes"),
+    ("checker-599-missing-ignored", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "      if (got[id] != want)\n", "      if (got[id] > want)\n", SB,
+     "a restart that does not reach every source passes"),
+    ("checker-rollover-not-predicted", "checker", "testbench/checker/scoreboard_answers.cpp",
+     "        if (*n < w.hi) notes_expected", "        if (false) notes_expected", SB,
+     "a Seq rollover needs no 130"),
 ]
+
+# Each mutant as a record; "class" is the kind of code it breaks (docs/mutation.md scores each).
+MUTANTS = [dict(zip(("id", "class", "file", "old", "new", "tests", "bug"), m)) for m in _MUTANTS]
 
 _originals = {}  # path -> original text, while mutated
 
@@ -179,8 +271,11 @@ def run(cmd, timeout=None, quiet=True):
         return "timeout", ""
 
 
+JOBS = 1  # parallel compile jobs (--jobs): the machine is shared
+
+
 def build(bdir, targets):
-    return run(["cmake", "--build", bdir, "--target", *targets])
+    return run(["cmake", "--build", bdir, "--parallel", str(JOBS), "--target", *targets])
 
 
 def run_tests(bdir, tests, timeout):
@@ -194,28 +289,63 @@ def run_tests(bdir, tests, timeout):
     return None
 
 
+def select(only, skip_rtl):
+    """The mutants --only names (ids or classes; all when empty), without RTL ones if asked."""
+    names = [n for n in only.split(",") if n]
+    known = {m["id"] for m in MUTANTS} | {m["class"] for m in MUTANTS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        sys.exit("mutate: --only: no mutant or class named %s (classes: %s)"
+                 % (", ".join(unknown), ", ".join(sorted({m["class"] for m in MUTANTS}))))
+    return [m for m in MUTANTS if (not names or m["id"] in names or m["class"] in names)
+            and not (skip_rtl and m["class"] == "rtl")]
+
+
+def check_patches(todo):
+    """Every mutated file must be as in git HEAD, and every patch must apply exactly once."""
+    for m in todo:
+        path = os.path.join(ROOT, m["file"])
+        if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", m["file"]], cwd=ROOT).returncode != 0:
+            sys.exit("mutate: %s differs from git HEAD; commit or restore it first" % m["file"])
+        n = open(path).read().count(m["old"])
+        if n != 1:
+            sys.exit("mutate: mutant %s: pattern found %d times in %s (expected 1)" % (m["id"], n, m["file"]))
+
+
+def score(results):
+    """Catch rate overall and per class (stillborn mutants left out)."""
+    per = {}
+    for r in results:
+        c = per.setdefault(r["class"], {"mutants": 0, "stillborn": 0, "killed": 0, "survived": 0})
+        c["mutants"] += 1
+        if r["verdict"].startswith("stillborn"):
+            c["stillborn"] += 1
+        elif r["verdict"].startswith("killed"):
+            c["killed"] += 1
+        else:
+            c["survived"] += 1
+    for c in per.values():
+        valid = c["killed"] + c["survived"]
+        c["rate_pct"] = round(100.0 * c["killed"] / valid, 1) if valid else None
+    return per
+
+
 def main():
+    global JOBS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build-mutate")
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="mutant ids and/or class names, comma-separated")
     ap.add_argument("--skip-rtl", action="store_true")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per test binary run")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel compile jobs (default 1)")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
+    JOBS = max(1, args.jobs)
     bdir = args.build if os.path.isabs(args.build) else os.path.join(ROOT, args.build)
-    todo = [m for m in MUTANTS if (not args.only or m[0] in args.only.split(","))
-            and not (args.skip_rtl and m[1] == "rtl")]
+    todo = select(args.only, args.skip_rtl)
     if not todo:
         sys.exit("mutate: no mutant selected")
-
-    # Every mutated file must be as in git HEAD, and every patch must apply exactly once.
-    for mid, _, rel, old, _, _, _ in todo:
-        path = os.path.join(ROOT, rel)
-        if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=ROOT).returncode != 0:
-            sys.exit("mutate: %s differs from git HEAD; commit or restore it first" % rel)
-        n = open(path).read().count(old)
-        if n != 1:
-            sys.exit("mutate: mutant %s: pattern found %d times in %s (expected 1)" % (mid, n, rel))
+    check_patches(todo)
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -225,33 +355,34 @@ def main():
         rc, out = run(["cmake", "-S", ".", "-B", bdir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
         if rc != 0:
             sys.exit("mutate: configure failed:\n" + out)
-    targets = sorted({b for m in todo for b, _ in m[5]})
+    targets = sorted({b for m in todo for b, _ in m["tests"]})
     print("mutate: baseline build of %s in %s" % (" ".join(targets), bdir), flush=True)
     rc, out = build(bdir, targets)
     if rc != 0:
         sys.exit("mutate: baseline build failed:\n" + out[-4000:])
-    base = run_tests(bdir, sorted({t for m in todo for t in m[5]}), args.timeout)
+    base = run_tests(bdir, sorted({t for m in todo for t in m["tests"]}), args.timeout)
     if base:
         sys.exit("mutate: baseline tests fail (%s); fix the suite before measuring mutants" % base)
 
     results = []
     try:
-        for mid, area, rel, old, new, tests, what in todo:
-            path = os.path.join(ROOT, rel)
+        for m in todo:
+            path = os.path.join(ROOT, m["file"])
             text = open(path).read()
             _originals[path] = text
             with open(path, "w") as f:
-                f.write(text.replace(old, new, 1))
+                f.write(text.replace(m["old"], m["new"], 1))
             t0 = time.time()
-            rc, out = build(bdir, sorted({b for b, _ in tests}))
+            rc, out = build(bdir, sorted({b for b, _ in m["tests"]}))
             if rc != 0:
                 verdict = "stillborn (does not compile)"
             else:
-                verdict = run_tests(bdir, tests, args.timeout) or "SURVIVED"
+                verdict = run_tests(bdir, m["tests"], args.timeout) or "SURVIVED"
             restore_all()
-            results.append({"id": mid, "area": area, "file": rel, "bug": what, "verdict": verdict,
-                            "seconds": round(time.time() - t0, 1)})
-            print("  %-32s %-11s %-44s %5.0fs  %s" % (mid, area, verdict, time.time() - t0, what), flush=True)
+            results.append({"id": m["id"], "class": m["class"], "file": m["file"], "bug": m["bug"],
+                            "verdict": verdict, "seconds": round(time.time() - t0, 1)})
+            print("  %-34s %-16s %-44s %5.0fs  %s" % (m["id"], m["class"], verdict, time.time() - t0, m["bug"]),
+                  flush=True)
     finally:
         restore_all()
         print("mutate: sources restored; rebuilding the touched targets from them", flush=True)
@@ -260,14 +391,20 @@ def main():
     valid = [r for r in results if not r["verdict"].startswith("stillborn")]
     killed = [r for r in valid if r["verdict"].startswith("killed")]
     rate = 100.0 * len(killed) / len(valid) if valid else 0.0
+    per = score(results)
     print("mutate: %d mutants, %d stillborn, %d killed, %d survived: catch rate %.1f %%"
           % (len(results), len(results) - len(valid), len(killed), len(valid) - len(killed), rate))
+    for cls in sorted(per):
+        c = per[cls]
+        print("  class %-16s %2d mutants, %2d killed, %2d survived, %d stillborn: %s"
+              % (cls, c["mutants"], c["killed"], c["survived"], c["stillborn"],
+                 "n/a" if c["rate_pct"] is None else "%.1f %%" % c["rate_pct"]))
     for r in valid:
         if not r["verdict"].startswith("killed"):
-            print("  survived: %s (%s): %s" % (r["id"], r["file"], r["bug"]))
+            print("  survived: %s [%s] (%s): %s" % (r["id"], r["class"], r["file"], r["bug"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"catch_rate_pct": rate, "results": results}, f, indent=1)
+            json.dump({"catch_rate_pct": rate, "per_class": per, "results": results}, f, indent=1)
     return 0 if rate >= 95.0 else 1
 
 

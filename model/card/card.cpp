@@ -77,6 +77,12 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
   cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
+  sampler_ = std::make_unique<UsageSampler>(
+      "sampler",
+      UsageSampler::Probes{[this](std::vector<Usage>& u) { for (const Block* b : blocks_) b->usage(u); },
+                           [this] { return uint64_t{ingress_dma_.buffers_in_use()}; },
+                           [this] { return threads_done_ + 1 >= threads_.size(); }},
+      thread_done_ev_);
   if (image) {
     const fw::FirmwareOptions fwo = prof_.firmware_options();
     iss_ = std::make_unique<IssCard>(*this, *image, fwo, static_cast<unsigned>(threads_.size()));
@@ -143,6 +149,7 @@ void Card::open_wave(const std::string& path, WaveRecorder::Format f, uint64_t f
   wave_ = std::make_unique<WaveRecorder>(path, f, from_ps, to_ps);
   WaveRecorder* w = wave_.get();
   for (Block* b : blocks_) b->set_wave(w);
+  wave_events_.open(w, static_cast<unsigned>(threads_.size()), std::max(1u, prof_.threads_per_core));
   // No block reports a step older than SystemC's time (every core's local time is at or after
   // it, and the shared blocks book at request time), except the ingress, whose arrivals can lag
   // it; those come in arrival order, so none older than the last admitted one.

@@ -46,6 +46,8 @@
 #include "profile.hpp"
 #include "semaphores.hpp"
 #include "wave.hpp"
+#include "usage_sampler.hpp"
+#include "wave_events.hpp"
 
 namespace dfc::model {
 
@@ -67,7 +69,12 @@ class Card : public sc_core::sc_module {
   CardStats stats() const;
   // Called for every packet the card drops before the firmware sees it (reason: a
   // report key such as "ingress_buffer_full"), so a scoreboard can explain missing copies.
-  void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) { ingress_dma_.on_drop = std::move(f); }
+  void set_drop_sink(std::function<void(const Packet&, const char* reason)> f) {
+    ingress_dma_.on_drop = [this, f = std::move(f)](const Packet& p, const char* why) {
+      wave_events_.drop(p.t_arrival_ps, why, p.id);  // card.drop on the waveform
+      if (f) f(p, why);
+    };
+  }
   // Called for every packet as the card admits it, at its (MAC) arrival time and in arrival
   // order. The ingress pulls up to 64 packets ahead of their arrival from the source (so that an
   // idle hardware thread sleeps until a packet for its own ring), so a host that must see
@@ -75,10 +82,18 @@ class Card : public sc_core::sc_module {
   void set_arrival_sink(std::function<void(const Packet&)> f) { ingress_dma_.on_arrival = std::move(f); }
   // Called for every copy the card refuses (its egress queue is full): the copy names its
   // packet (id) and destination (cdest_id), so a scoreboard can excuse exactly that copy.
-  void set_copy_drop_sink(std::function<void(const Packet&, const char* reason)> f) { on_copy_drop_ = std::move(f); }
+  void set_copy_drop_sink(std::function<void(const Packet&, const char* reason)> f) {
+    on_copy_drop_ = [this, f = std::move(f)](const Packet& p, const char* why) {
+      wave_events_.drop(cur_ ? cur_->local_ps() : now_ps_, why, p.id);
+      if (f) f(p, why);
+    };
+  }
   // Called after the firmware handled a packet: when it started on a core and when it ended.
   void set_done_sink(std::function<void(const Packet&, uint64_t start_ps, uint64_t done_ps)> f) {
-    on_done_ = std::move(f);
+    on_done_ = [this, f = std::move(f)](const Packet& p, uint64_t start, uint64_t done) {
+      if (cur_) wave_events_.end(cur_->ctx(), done);  // the thread's packet_id back to 0
+      if (f) f(p, start, done);
+    };
   }
   fw::FirmwareApp& firmware() { return *fw_; }  // host-compiled firmware only
   // Image mode: a control frame this names (a testbench's restart marker) is not handed to the
@@ -124,6 +139,9 @@ class Card : public sc_core::sc_module {
   void open_wave(const std::string& path, WaveRecorder::Format f, uint64_t from_ps, uint64_t to_ps);
   void close_wave();
   const WaveRecorder* wave() const { return wave_.get(); }
+  WaveRecorder* wave() { return wave_.get(); }  // --wave-signals selects before the run
+  // Utilisation and receive-queue depth over time (usage_sampler.hpp; report.json "timeline").
+  UsageSampler& sampler() { return *sampler_; }
 
  private:
   friend class Core;
@@ -173,6 +191,8 @@ class Card : public sc_core::sc_module {
   uint64_t max_lag_ps_ = 0;
   bool wall_started_ = false;
   std::chrono::steady_clock::time_point wall0_;
+  WaveEvents wave_events_;  // packet_id per thread, drop (waveform only)
+  std::unique_ptr<UsageSampler> sampler_;
   std::unique_ptr<WaveRecorder> wave_;  // last member: closed before the blocks go
 };
 

@@ -55,6 +55,7 @@ class IngressDma : public sc_core::sc_module, public Block {
   void set_wave(WaveRecorder* w) override;
   // Every packet admitted from now on arrived at or after this time (arrivals are in order).
   uint64_t admitted_until_ps() const { return admitted_ps_; }
+  size_t buffers_in_use() const { return in_use_; }  // receive buffers the rings hold now
   const Distribution& distribution() const { return dist_; }
 
   // The firmware's driver owns the rings (docs/firmware-driver.md): from now on a frame goes

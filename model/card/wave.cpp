@@ -1,5 +1,6 @@
 #include "wave.hpp"
 
+#include <fnmatch.h>
 #include <gtkwave/fstapi.h>  // the FST writer Verilator ships (compiled in verilated_fst_c.cpp)
 
 #include <algorithm>
@@ -107,20 +108,76 @@ WaveRecorder::WaveRecorder(const std::string& path, Format f, uint64_t from_ps, 
 
 WaveRecorder::~WaveRecorder() { close(UINT64_MAX); }
 
+void WaveRecorder::select(const std::vector<std::string>& globs) {
+  if (begun_) throw std::logic_error("WaveRecorder::select after the first flush");
+  globs_ = globs;
+  sel_.clear();
+  if (globs.empty()) return;
+  for (const auto& n : names()) sel_.push_back(matches(n));
+}
+
+bool WaveRecorder::matches(const std::string& name) const {
+  for (const auto& g : globs_)
+    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> WaveRecorder::unmatched_globs() const {
+  std::vector<std::string> out;
+  const auto all = names();
+  for (const auto& g : globs_)
+    if (std::none_of(all.begin(), all.end(), [&](const std::string& n) { return fnmatch(g.c_str(), n.c_str(), 0) == 0; }))
+      out.push_back(g);
+  return out;
+}
+
+std::vector<std::string> WaveRecorder::names() const {
+  std::vector<std::string> out;
+  for (const Sig& s : sigs_) out.push_back(s.scope + "." + s.name);
+  return out;
+}
+
 int WaveRecorder::add(const std::string& scope, const std::string& name, Kind k, unsigned width) {
   if (begun_) throw std::logic_error("WaveRecorder::add after the first flush");
   sigs_.push_back({scope, name, k, k == Kind::Busy ? 1u : width});
   start_.push_back(0);
+  if (!globs_.empty()) sel_.push_back(matches(scope + "." + name));
   return static_cast<int>(sigs_.size() - 1);
 }
+
+// Scopes in order of first appearance, but each one next to its parent's other children (a
+// scope added late, "card.core0.thread0", goes inside "card.core0", not after the rest):
+// sorted by the first appearance of each of its prefixes, level by level.
+namespace {
+void group_scopes(std::vector<std::string>& scopes) {
+  auto rank = [&](const std::string& prefix) {
+    for (size_t i = 0; i < scopes.size(); ++i)
+      if (scopes[i] == prefix || scopes[i].compare(0, prefix.size() + 1, prefix + ".") == 0) return i;
+    return scopes.size();
+  };
+  std::vector<std::pair<std::vector<size_t>, std::string>> keyed;
+  for (const auto& sc : scopes) {
+    std::vector<size_t> key;
+    for (size_t d = sc.find('.'); ; d = sc.find('.', d + 1)) {
+      key.push_back(rank(sc.substr(0, d)));
+      if (d == std::string::npos) break;
+    }
+    keyed.emplace_back(std::move(key), sc);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < scopes.size(); ++i) scopes[i] = keyed[i].second;
+}
+}  // namespace
 
 // The header (signals grouped by scope, in order of first appearance), then the values at the
 // window's start.
 void WaveRecorder::begin() {
   begun_ = true;
   std::vector<std::string> scopes;
-  for (const Sig& s : sigs_)
-    if (std::find(scopes.begin(), scopes.end(), s.scope) == scopes.end()) scopes.push_back(s.scope);
+  for (size_t i = 0; i < sigs_.size(); ++i)
+    if (shown(i) && std::find(scopes.begin(), scopes.end(), sigs_[i].scope) == scopes.end())
+      scopes.push_back(sigs_[i].scope);
+  group_scopes(scopes);
   std::vector<std::string> open;  // the scope path open now
   for (const std::string& sc : scopes) {
     const auto parts = split_scope(sc);
@@ -129,13 +186,13 @@ void WaveRecorder::begin() {
     for (; open.size() > common; open.pop_back()) sink_->upscope();
     for (; open.size() < parts.size(); open.push_back(parts[open.size()])) sink_->scope(parts[open.size()]);
     for (size_t i = 0; i < sigs_.size(); ++i)
-      if (sigs_[i].scope == sc) sink_->var(i, sigs_[i].name, sigs_[i].width);
+      if (sigs_[i].scope == sc && shown(i)) sink_->var(i, sigs_[i].name, sigs_[i].width);
   }
   for (; !open.empty(); open.pop_back()) sink_->upscope();
   sink_->end_header();
   for (size_t i = 0; i < sigs_.size(); ++i) {
     sigs_[i].value = start_[i];
-    touched_.push_back(static_cast<uint32_t>(i));
+    if (shown(i)) touched_.push_back(static_cast<uint32_t>(i));
   }
   emit_changes(from_);
 }
@@ -175,7 +232,8 @@ void WaveRecorder::flush(uint64_t floor_ps) {
   while (i < buf_.size() && buf_[i].t < floor_ps) {
     const uint64_t t = buf_[i].t;
     for (; i < buf_.size() && buf_[i].t == t; ++i) {
-      sigs_[buf_[i].sig].value += buf_[i].d;
+      Sig& sg = sigs_[buf_[i].sig];
+      sg.value = buf_[i].set ? buf_[i].d : sg.value + buf_[i].d;
       touched_.push_back(buf_[i].sig);
     }
     std::sort(touched_.begin(), touched_.end());

@@ -29,20 +29,20 @@ class WaveRecorder {
 
   // Before the first step. scope: "card.core0"; width: bits of a Count (Busy is 1 bit).
   int add(const std::string& scope, const std::string& name, Kind k, unsigned width = 16);
-  void step(int sig, uint64_t t_ps, int32_t d) {
-    if (t_ps < from_) {
-      start_[static_cast<size_t>(sig)] += d;
-      return;
-    }
-    if (t_ps > to_) return;
-    buf_.push_back({t_ps, seq_++, static_cast<uint32_t>(sig), d});
-    if (buf_.size() >= flush_at_ && floor_) flush(floor_());
-  }
+  void step(int sig, uint64_t t_ps, int32_t d) { put(sig, t_ps, d, false); }
+  // An absolute value from t_ps on (a packet id, a reason code), not a step of a counter.
+  void set(int sig, uint64_t t_ps, int64_t v) { put(sig, t_ps, v, true); }
   void interval(int sig, uint64_t t0, uint64_t t1) {
     if (t1 <= t0) return;
     step(sig, t0, +1);
     step(sig, t1, -1);
   }
+  // `--wave-signals`: only signals whose hierarchical name ("card.core0.busy") matches one of
+  // these fnmatch(3) globs are written (all when empty). Any time before the first step.
+  void select(const std::vector<std::string>& globs);
+  // The globs of select() that match no signal, and every signal's hierarchical name.
+  std::vector<std::string> unmatched_globs() const;
+  std::vector<std::string> names() const;
   // Where flush() may cut: a time before which no block reports any more steps.
   void set_floor(std::function<uint64_t()> f) { floor_ = std::move(f); }
   // Writes every step with t < floor_ps (sorted by time, then report order).
@@ -60,8 +60,20 @@ class WaveRecorder {
   struct Step {
     uint64_t t, seq;
     uint32_t sig;
-    int32_t d;
+    bool set;   // d is the value from t on, not a step
+    int64_t d;
   };
+  void put(int sig, uint64_t t_ps, int64_t d, bool set) {
+    const auto i = static_cast<size_t>(sig);
+    if (!sel_.empty() && !sel_[i]) return;  // not written: not buffered either
+    if (t_ps < from_) {
+      start_[i] = set ? d : start_[i] + d;
+      return;
+    }
+    if (t_ps > to_) return;
+    buf_.push_back({t_ps, seq_++, static_cast<uint32_t>(sig), set, d});
+    if (buf_.size() >= flush_at_ && floor_) flush(floor_());
+  }
   struct Sig {
     std::string scope, name;
     Kind kind;
@@ -72,12 +84,16 @@ class WaveRecorder {
   static constexpr size_t kFlushAt = 1 << 16;
   size_t flush_at_ = kFlushAt;  // grows when a flush leaves much behind (no sort per step)
   void begin();
+  bool shown(size_t i) const { return sel_.empty() || sel_[i]; }
+  bool matches(const std::string& name) const;
   void emit_changes(uint64_t t);
 
   std::unique_ptr<Sink> sink_;
   uint64_t from_, to_;
   std::vector<Sig> sigs_;
   std::vector<int64_t> start_;
+  std::vector<std::string> globs_;
+  std::vector<bool> sel_;  // per signal: written (empty: all)
   std::vector<Step> buf_;
   std::vector<uint32_t> touched_;
   uint64_t seq_ = 0;

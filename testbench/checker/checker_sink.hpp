@@ -39,8 +39,9 @@ class CheckerSink {
 };
 // The testbench's scoreboard (checker/scoreboard.hpp) behind that interface, online, reading
 // the configuration text with its own reader.
-// install_slack_ps: ScoreboardConfig::install_slack_ps (how long after an ADD/DELETE reply a
-// packet may still be decided on the old criteria: the card model's temporal decoupling).
+// install_slack_ps: ScoreboardConfig::install_slack_ps (the card model's temporal decoupling:
+// how much later than its reply a criterion's clocks may have started). It does not let a packet
+// taken after the reply be decided on the old criteria (docs/scoreboard.md "Time").
 std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps = 0);
 
 }  // namespace dfc::tb

@@ -100,6 +100,11 @@ struct ParsedPacket {
 
 ParsedPacket parse_packet(const Packet& p);
 
+// HMAC-SHA1 (RFC 2104), the checker's own (refmodel_hmac.cpp): DTCP's Authentication-Info.
+std::array<uint8_t, 20> sha1(const std::string& data);
+std::array<uint8_t, 20> hmac_sha1(const std::string& key, const std::string& data);
+std::string hex(const std::array<uint8_t, 20>& digest);  // lower-case
+
 uint16_t ip_checksum(const uint8_t* p, size_t n);  // one's complement of the one's complement sum
 std::string addr_text(bool v6, const Addr& a);
 

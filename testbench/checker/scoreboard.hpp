@@ -37,17 +37,21 @@ struct ScoreboardConfig {
     uint16_t service_port = 0;
     std::string shared_key;
     std::vector<std::pair<uint32_t, uint16_t>> notification_targets;
+    std::vector<std::string> allowed_destinations;  // configured ids; empty = every one of its group
   };
   std::map<std::string, Cdest> cdests;      // content-destination key -> outer header fields
   std::map<std::string, Csource> csources;  // control-source id -> its settings
   uint32_t max_duplicates = 3;              // copies per packet (g-max-duplicates; groups without their own)
   std::map<std::string, uint32_t> group_max_duplicates;  // per capture group (dtcp.md §2.4)
+  std::map<std::string, uint64_t> group_dup_periodicity_s;  // duplicates-dropped-periodicity (default 30 s)
   uint32_t copy_source = 0xC0000202;        // outer source address (192.0.2.2), host order
   // Packets within this distance of a predicted time-based deadline (Timeout-Total/Idle) or of a
   // 390/680/599 notification may or may not be copied.
   uint64_t timeout_window_ps = 1'000'000'000;  // 1 ms
-  // Extra time after an ADD/DELETE reply during which the change may still be invisible
-  // (0: the reply marks the end of the install/removal window).
+  // Extra time after an ADD/REFRESH reply added to the interval in which the card may have
+  // started a criterion's clocks (timeout bases, tie order). It does NOT widen the install or
+  // removal window of a packet: the card changes its criteria before it replies, so a packet
+  // taken after the reply left is decided on the new criteria (docs/scoreboard.md).
   uint64_t install_slack_ps = 0;
   // Congestion prediction (docs/scoreboard.md "Congestion"): the card evaluates its limits at
   // least once per evaluation period (documented: once a second), so a crossing the reference
@@ -126,6 +130,9 @@ class Scoreboard {
              explained_missing = 0, byte_mismatches = 0;
     uint64_t ambiguous_packets = 0;  // packets whose copies the model accepted either way
     std::vector<uint64_t> ambiguous_ids;  // the first 100 of them (per-packet report)
+    // Every packet whose copies an ambiguity window excused (the card's copies differ from the
+    // reference's point estimate): packet, criterion, window kind and bounds, how it was taken.
+    nlohmann::json excused = nlohmann::json::array();
     uint64_t error_count = 0;        // all errors (errors holds the first 20)
     std::vector<std::string> errors;
     nlohmann::json coverage;

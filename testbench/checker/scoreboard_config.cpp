@@ -149,6 +149,10 @@ void read_source(const Node& n, const std::string& group, ScoreboardConfig& s) {
     if (w == "minimum-priority") c.minimum_priority = static_cast<uint32_t>(number(k, 1, 254));
     else if (w == "service-port") c.service_port = static_cast<uint16_t>(number(k, 1, 65535));
     else if (w == "shared-key" && k.words.size() > 1) c.shared_key = k.words[1];
+    else if (w == "allowed-destinations")  // `allowed-destinations [ a b ];` or one id
+      for (size_t i = 1; i < k.words.size(); ++i) {
+        if (k.words[i] != "[" && k.words[i] != "]") c.allowed_destinations.push_back(k.words[i]);
+      }
     else if (w == "source-addresses")  // IPv4 ones (the scoreboard does not use them to decide)
       for (size_t i = 1; i < k.words.size(); ++i) {
         if (ref::parse_ipv4(k.words[i])) c.source_addresses.push_back(ipv4(k, k.words[i]));
@@ -167,7 +171,9 @@ void read_source(const Node& n, const std::string& group, ScoreboardConfig& s) {
     }
   }
   c.has_notification_targets = !c.notification_targets.empty();
-  s.csources[n.words[1]] = c;
+  // An id configured in several groups: the first one, the source the testbench's scripts speak
+  // for (docs/dtcp-conformance.md §13.2), whose key signs their requests.
+  s.csources.emplace(n.words[1], c);
 }
 
 void read_destination(const Node& n, const std::string& group, ScoreboardConfig& s, bool qualify) {
@@ -222,6 +228,7 @@ ScoreboardConfig ScoreboardConfig::parse(const std::string& text) {
     for (const auto& k : g->kids) {
       const std::string& w = k.words[0];
       if (w == "max-duplicates") md = static_cast<uint32_t>(number(k, 1, 64));
+      else if (w == "duplicates-dropped-periodicity") s.group_dup_periodicity_s[name] = number(k, 1, 86400);
       else if (w == "control-source") read_source(k, name, s);
       else if (w == "content-destination")
         read_destination(k, name, s, k.words.size() > 1 && id_uses[k.words[1]] > 1);

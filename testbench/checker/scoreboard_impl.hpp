@@ -69,11 +69,28 @@ inline std::vector<std::string> split_commas(const std::string& v) {
   return out;
 }
 
+// What the answer predictor (scoreboard_answers.cpp) reads from a request's raw bytes, taken
+// when it is reported (the parsed Message drops what it cannot read).
+struct RawRequest {
+  std::string first_line;
+  std::vector<std::string> names;      // lower-cased parameter names before Authentication-Info
+  std::vector<std::string> bad_lines;  // lines that are not `Name: value`
+  bool has_auth = false, auth_ok = false, key_known = false;
+};
 struct Request {
   uint64_t t = 0, call = 0;
   std::string cs;
   std::optional<ref::Message> msg;
   int reply = -1;  // index into replies
+  RawRequest raw;
+};
+// The answer the reference predicts for one request: no reply (a silent drop, dtcp.md §1.6)
+// or one of `codes` (several when the request has several faults and the protocol does not
+// order them, or when only the card's table capacity can decide: 550).
+struct Answer {
+  bool judged = false, silent = false;
+  std::vector<int> codes;
+  std::string why;
 };
 struct Reply {
   uint64_t t = 0, call = 0;
@@ -179,6 +196,7 @@ struct Outcome {
   uint64_t maxdup_dropped = 0;
   bool ambiguous = false;
   bool undecided = false;  // packet the model takes no position on: any cdest accepted
+  std::vector<size_t> present;  // the criteria taken as in force, only when max-duplicates dropped some
   std::string matched;     // criteria that matched, for messages
 };
 
@@ -356,6 +374,10 @@ struct Scoreboard::Impl {
   Presence presence(const Crit& c, uint64_t t, bool control, uint64_t t_hi = 0) const;
   void build_criterion(size_t req_idx);
   void resolve_notification(Notification& n);
+  // The packet being replayed (for excuse()), and every packet an ambiguity window excused.
+  const Pkt* replaying = nullptr;
+  void excuse(size_t ci, const char* why, bool taken_in);
+  std::pair<uint64_t, uint64_t> window_of(const Crit& c, const std::string& why) const;
   void on_request_event(size_t req_idx);
   void on_delete_or_refresh(const Request& r, bool is_delete);
   bool select_for_control(const Request& q, const std::string& where, bool is_delete, sbi::ControlSelection& s);
@@ -397,6 +419,35 @@ struct Scoreboard::Impl {
   std::set<std::string> owners(const std::string& d, uint64_t t, bool definite_only) const;
   std::vector<size_t> purge_order(const std::map<size_t, double>& contrib) const;
   std::vector<size_t> predict_purge(const std::map<size_t, double>& contrib, double target) const;
+
+  // answers (scoreboard_answers.cpp): every reply status and notification predicted
+  std::vector<sbi::Answer> answers;  // per request
+  struct SeqWindow {
+    bool any = false;
+    uint64_t hi = 0;
+    std::set<uint64_t> seen;
+  };
+  std::map<std::string, SeqWindow> seq_windows;  // per control source; survives a restart (§1.7)
+  std::map<std::pair<std::string, int>, uint64_t> notes_expected;  // (source, 130/131) -> count
+  struct DupDrops {
+    uint64_t definite = 0, possible = 0;
+    std::optional<uint64_t> first_definite, first_possible;
+    uint64_t last_possible = 0;
+  };
+  std::map<std::string, DupDrops> dup_drops;  // per control source: max-duplicates drops it is told of
+  uint64_t answers_unjudged = 0;
+  json answer_mismatches = json::array();
+  void scan_request(Request& q, const std::string& bytes) const;
+  void predict_answer(size_t qi);
+  sbi::Answer predict_method(const Request& q, int minor);
+  void predict_add(const Request& q, int minor, std::set<int>& err);
+  void predict_selector(const Request& q, int minor, bool required, std::set<int>& err);
+  void refresh_timeouts(const Request& q, std::set<int>& err);
+  void record_dup_drops(const Pkt& p, const Outcome& o);
+  void judge_answers();
+  void judge_notifications(json& notes);
+  void answer_error(const std::string& what, const std::string& req, const std::string& predicted,
+                    const std::string& seen);
 
   // coverage
   void criteria_coverage(const Crit& c);

@@ -137,7 +137,9 @@ void Scoreboard::Impl::build_criterion(size_t qi) {
     ok = false, error(where + "no timeout and not Static: the protocol requires 433 Improper Timeout Specification");
   if (!ok) return;
   c.t_add = q.t;
-  c.install_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
+  // The card installs the criterion before it sends the reply: a packet a core takes after the
+  // reply left is decided on it, whatever the model's threads' decoupling (docs/scoreboard.md).
+  c.install_end = std::max(q.t, rp.t);
   c.order = q.call;  // ADD ingress order (ties by time first in select)
   criteria_coverage(c);
   crit_of_req[qi] = crits.size();
@@ -187,6 +189,7 @@ void Scoreboard::Impl::resolve_notification(Notification& n) {
 // A request in ingress order: an ADD's criterion starts (its clocks run from somewhere between
 // the request and the reply); DELETE and REFRESH act on the criteria in force.
 void Scoreboard::Impl::on_request_event(size_t qi) {
+  predict_answer(qi);
   const Request& q = requests[qi];
   if (!q.msg || q.msg->is_status || q.reply < 0) return;
   if (replies[static_cast<size_t>(q.reply)].msg->status != 200) return;
@@ -215,7 +218,7 @@ void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
     bump(k, "criteria_deleted", s.chosen.size());
     for (size_t i : s.chosen) {
       Crit& c = crits[i];
-      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t) + cfg.install_slack_ps;
+      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t);  // removed before the reply
     }
     return;
   }
@@ -340,6 +343,7 @@ Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
   const auto dr = dropped.find(p.id);
   const bool drop = dr != dropped.end();
   packet_coverage(p, drop);
+  replaying = &p;
   using K = ref::ParsedPacket;
   Outcome o;
   if (p.pp.kind == K::Undecided) {
@@ -353,6 +357,7 @@ Outcome Scoreboard::Impl::replay_packet(const Pkt& p) {
     o = evaluate_packet(p, observed, !drop);
     if (!drop) maxdup_predicted += o.maxdup_dropped;
     if (!drop) congestion_copies(p, o);
+    if (!drop) record_dup_drops(p, o);
   }
   if (o.ambiguous) {
     ++res.ambiguous_packets;
@@ -380,6 +385,7 @@ Outcome Scoreboard::Impl::evaluate_packet(const Pkt& p, const std::set<std::stri
     present = resolve_ambiguity(ambiguous, observed, present, o, ndrop);
   }
   o.maxdup_dropped = ndrop;
+  if (ndrop) o.present = present;
   for (size_t ci : present) {
     if (!o.matched.empty()) o.matched += ", ";
     o.matched += crits[ci].name() + "->" + crits[ci].cdests.front() + " prio " + std::to_string(crits[ci].prio);
@@ -480,6 +486,11 @@ std::vector<size_t> Scoreboard::Impl::resolve_ambiguity(const std::vector<Candid
     const uint64_t score = diff * 1000 + ham;
     if (diff == 0) drops_seen.push_back(dr);
     if (score < best_score) best_score = score, best_present = pres, o.selected = sel, o.reps = reps, ndrop = dr;
+  }
+  // Every criterion the card's copies took away from the point estimate excused this packet.
+  for (const auto& a : ambiguous) {
+    const bool in = std::find(best_present.begin(), best_present.end(), a.ci) != best_present.end();
+    if (in != a.pr.nominal) excuse(a.ci, a.pr.why, in);
   }
   // max-duplicates drops are uncertain when consistent resolutions disagree on them
   if (!drops_seen.empty()) {

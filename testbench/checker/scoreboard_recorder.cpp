@@ -25,6 +25,7 @@ void Scoreboard::on_request(uint64_t t_ps, const std::string& csource, const std
   Impl& m = *impl_;
   Request r;
   r.t = t_ps, r.call = m.calls++, r.cs = csource, r.msg = ref::parse_message(bytes);
+  m.scan_request(r, bytes);
   m.t_last = std::max(m.t_last, t_ps);
   const size_t i = m.requests.size();
   m.queue.emplace(std::make_pair(r.t, r.call), Ev{r.t, r.call, 0, i});
@@ -302,6 +303,7 @@ void Scoreboard::Impl::final_checks() {
             std::to_string(maxdup_predicted) + (maxdup_slack ? " +-" + std::to_string(maxdup_slack) : std::string()));
   }
   cov["copy_drops_reported"] = copy_drops;
+  judge_answers();
   dtcp_coverage();
 }
 
@@ -354,6 +356,7 @@ json Scoreboard::Result::to_json() const {
           {"byte_mismatches", byte_mismatches},
           {"ambiguous_packets", ambiguous_packets},
           {"ambiguous_ids", ambiguous_ids},
+          {"excused", excused},
           {"error_count", error_count},
           {"errors", errors},
           {"coverage", coverage}};

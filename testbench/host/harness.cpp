@@ -13,6 +13,7 @@
 #include "restart_event.hpp"
 #include "stimulus/dtcp_agent.hpp"
 #include "stimulus/sources.hpp"
+#include "wave_host.hpp"
 
 namespace dfc::tb {
 using nlohmann::json;
@@ -200,6 +201,10 @@ RunResult run_simulation(const RunOptions& opt) {
 
   json report = host.report();
   report["mode"] = "run";
+  // Over time (wave_host.hpp); the DTCP exchange from the run's own dtcp.pcap.
+  DtcpTimeline dtcp;
+  dtcp.read_pcap((std::filesystem::path(opt.sim.out_dir) / "dtcp.pcap").string());
+  report["timeline"] = card_timeline(host.card(), report, &dtcp);
   std::string summary = host.summary(report);
   if (!opt.pcap_in.empty()) add_replay(opt, host, report, summary);
   RunResult res{report, summary, check_expectations(opt.expect, report)};

@@ -20,7 +20,9 @@
 #include "common/text.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
+#include "report/timeline.hpp"
 #include "restart_event.hpp"
+#include "wave_host.hpp"
 #include "stimulus/sources.hpp"
 #include "stimulus/traffic.hpp"
 
@@ -114,6 +116,8 @@ class LiveSource : public model::IngressSource {
   const std::string& stop_reason() const { return stop_reason_; }
   const std::string& control_address() const { return control_addr_; }
   uint64_t traffic_packets() const { return traffic_out_; }
+  const std::string& input_error() const { return input_error_; }
+  const DtcpTimeline& dtcp() const { return dtcp_; }  // report.json "timeline"  // "" unless the traffic input failed
 
   uint64_t wall_ps() const {
     return static_cast<uint64_t>(
@@ -133,6 +137,8 @@ class LiveSource : public model::IngressSource {
         out = std::move(pending_.front().first);
         out.t_arrival_ps = last_ = std::max(last_, std::min(out.t_arrival_ps, now));
         host_.on_ingress(out, pending_.front().second);
+        dtcp_.on_request(out.t_arrival_ps, out.src_ip + ":" + std::to_string(out.src_port),
+                         std::string(out.data.begin(), out.data.end()));
         pending_.pop_front();
         return Next::Packet;
       }
@@ -164,6 +170,7 @@ class LiveSource : public model::IngressSource {
   // A packet the card sends on unit 0: a reply (back to the real requester) or a notification.
   // Returns the note for dtcp.log: where it went, or why it did not.
   std::string send(const Packet& p, const std::string& bytes, bool is_reply) {
+    dtcp_.on_sent(sc_core::sc_time_stamp().value(), p.dst_ip + ":" + std::to_string(p.dst_port), bytes);
     Port* from = ports_.front().get();
     for (auto& q : ports_)
       if (q->port == p.src_port) from = q.get();
@@ -267,7 +274,19 @@ class LiveSource : public model::IngressSource {
 
   const Packet* peek_traffic() {
     if (!have_peek_ && traffic_) {
-      if (traffic_->next(peek_)) {
+      bool got = false;
+      try {
+        got = traffic_->next(peek_);
+      } catch (const std::exception& e) {
+        // A pipe or FIFO that ends mid-record (a regular file was checked before the start):
+        // no exception may leave this SystemC process, so serve stops here and reports it.
+        input_error_ = e.what();
+        stop_ = true;
+        stop_reason_ = "pcap-in error";
+        traffic_.reset();
+        return nullptr;
+      }
+      if (got) {
         peek_.t_arrival_ps += traffic_start_ps_;
         have_peek_ = true;
       } else {
@@ -287,12 +306,13 @@ class LiveSource : public model::IngressSource {
   std::map<std::string, udp::endpoint> routes_;  // presented "ip:port" -> real sender
   std::unique_ptr<udp::socket> copy_sock_;
   udp::endpoint copies_to_;
-  std::string control_addr_, stop_reason_ = "";
+  std::string control_addr_, stop_reason_ = "", input_error_;
   bool stop_ = false;
   uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0;
   std::chrono::steady_clock::time_point t0_;
   std::function<void()> periodic_;
   Counters c_;
+  DtcpTimeline dtcp_;
   // traffic (a lazy stream: one packet looked ahead)
   std::unique_ptr<MonitoredStream> traffic_;
   Packet peek_;
@@ -333,6 +353,25 @@ std::string serve_traffic_spec(const std::string& spec) {
 }
 
 namespace {
+
+// A generator spec (pps= resolved here) or a pcap with its own timing. A regular file is read
+// through once first; a pipe (`-`) or FIFO cannot be read twice, so its header is read here and
+// a record cut short ends the run (LiveSource::peek_traffic).
+std::unique_ptr<MonitoredStream> open_serve_traffic(const ServeOptions& opt) {
+  TrafficChoice traffic;
+  if (!opt.traffic_spec.empty()) traffic.spec = serve_traffic_spec(opt.traffic_spec);
+  traffic.pcap_in = opt.pcap_in;
+  traffic.replay = opt.replay;
+  if (!opt.pcap_in.empty()) {
+    std::error_code ec;
+    const bool file = opt.pcap_in != "-" && fs::is_regular_file(opt.pcap_in, ec);
+    if (!file && opt.replay.loop > 1)
+      throw std::runtime_error("--loop " + std::to_string(opt.replay.loop) + ": '" + opt.pcap_in +
+                               "' is a pipe, read only once; save it to a file to replay it more than once");
+    if (file) check_pcap_file(opt.pcap_in);
+  }
+  return open_traffic(traffic);
+}
 
 // What serve listens on and where it sends, unless --quiet.
 void print_banner(const ServeOptions& opt, const config::DfcConfig& cfg, Host& host, const LiveSource& source) {
@@ -393,6 +432,9 @@ json serve(const ServeOptions& opt) {
   const config::DfcConfig cfg = config::parse_config(opt.sim.config_text, opt.sim.config_name);
   if (!opt.traffic_spec.empty() && !opt.pcap_in.empty())
     throw std::runtime_error("--traffic and --pcap-in are exclusive");
+  // The traffic is opened and a pcap file read once before anything starts (no output
+  // directory, no socket, no card), so a bad or cut capture is one line and exit 2.
+  std::unique_ptr<MonitoredStream> traffic_stream = open_serve_traffic(opt);
   HostOptions ho;
   ho.sim = opt.sim;
   ho.drain_ps = 0;
@@ -402,11 +444,7 @@ json serve(const ServeOptions& opt) {
   Host host(cfg, ho);
   LiveSource source(cfg, opt, host);
 
-  TrafficChoice traffic;  // a generator spec (pps= resolved here) or a pcap with its own timing
-  if (!opt.traffic_spec.empty()) traffic.spec = serve_traffic_spec(opt.traffic_spec);
-  traffic.pcap_in = opt.pcap_in;
-  traffic.replay = opt.replay;
-  source.set_traffic(open_traffic(traffic), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
+  source.set_traffic(std::move(traffic_stream), static_cast<uint64_t>(opt.traffic_start_s * 1e12));
   source.set_periodic([&] { host.flush(); });
 
   // 1-based position of the destination in the configuration, by the firmware's copy label.
@@ -428,6 +466,10 @@ json serve(const ServeOptions& opt) {
   host.run();
   json r = host.report();
   add_serve_fields(r, opt, host, source);
+  r["timeline"] = card_timeline(host.card(), r, &source.dtcp());
+  // Not thrown (after SystemC's stack switches, see tools/cli/exit_codes.hpp): the command
+  // turns it into its one line and exit 2.
+  if (!source.input_error().empty()) r["incomplete"] = {{"input", "--pcap-in"}, {"error", source.input_error()}};
   host.write_report(r);
   if (!opt.sim.quiet) print_stopped(r, opt, source);
   return r;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -38,6 +39,23 @@ void parse_wave_window(const std::string& s, WaveOptions& w) {
     throw std::invalid_argument("'" + s + "': FROM must be before TO");
 }
 
+std::vector<std::string> parse_wave_signals(const std::string& s) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  for (;;) {
+    const size_t b = s.find(',', a);
+    std::string g = s.substr(a, b == std::string::npos ? std::string::npos : b - a);
+    g.erase(0, g.find_first_not_of(" \t"));
+    g.erase(g.find_last_not_of(" \t") + 1);
+    if (g.empty())
+      throw std::invalid_argument("'" + s + "': an empty signal glob (write GLOB[,GLOB], e.g. 'card.core*.busy,card.drop')");
+    out.push_back(g);
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  return out;
+}
+
 model::ClassifierOptions classifier_wave_options(const WaveOptions& w, const std::string& out_dir,
                                                  const std::string& kind, double classifier_hz) {
   model::ClassifierOptions o;
@@ -55,6 +73,41 @@ void open_card_wave(model::Card& card, const WaveOptions& w, const std::string& 
   card.open_wave(file_of(out_dir, "card", w),
                  w.format == "fst" ? model::WaveRecorder::Format::Fst : model::WaveRecorder::Format::Vcd, w.from_ps,
                  w.to_ps);
+  if (w.signals.empty()) return;
+  model::WaveRecorder* rec = card.wave();
+  rec->select(w.signals);
+  const auto unmatched = rec->unmatched_globs();
+  if (unmatched.empty()) return;
+  const auto names = rec->names();
+  std::string some;
+  for (size_t i = 0; i < names.size() && i < 8; ++i) some += (i ? ", " : "") + names[i];
+  throw std::invalid_argument("--wave-signals: '" + unmatched.front() + "' matches no signal of the card (" +
+                              std::to_string(names.size()) + " signals, e.g. " + some +
+                              (names.size() > 8 ? ", ..." : "") + "; a glob such as 'card.core*.busy')");
+}
+
+nlohmann::json card_timeline(model::Card& card, const nlohmann::json& report, const DtcpTimeline* dtcp) {
+  const model::CardStats st = card.stats();
+  const uint64_t end = st.end_ps ? st.end_ps : sc_core::sc_time_stamp().value();
+  // The window of report.json "utilisation" (Card::usage).
+  uint64_t from = 0, to = end;
+  if (st.monitor_packets > 0)
+    from = st.monitor_first_arrival_ps, to = std::max(st.monitor_last_done_ps, st.egress_last_depart_ps);
+  model::UsageSampler& smp = card.sampler();
+  smp.finish(std::max(end, to));
+  UsageSeries s;
+  s.names = smp.names();
+  for (const auto& x : smp.samples()) {
+    s.t_ps.push_back(x.t_ps);
+    s.busy_ps.push_back(x.busy_ps);
+    s.rx_depth.push_back(x.rx_depth);
+    s.rx_depth_max.push_back(x.rx_depth_max);
+  }
+  nlohmann::json t = utilisation_timeline(s, from, to);
+  if (t.is_null()) t = nlohmann::json::object();
+  if (dtcp) t["dtcp"] = dtcp->to_json();
+  t["overload"] = overload_transitions(report.value("overload_events", nlohmann::json::array()));
+  return t;
 }
 
 nlohmann::json wave_report(model::Card& card, const WaveOptions& w, const std::string& out_dir) {

@@ -4,12 +4,16 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace dfc::tb {
 
 struct WaveOptions {
   std::string format;  // "" (off), "vcd" or "fst"
   uint64_t from_ps = 0, to_ps = UINT64_MAX;
+  // --wave-signals: fnmatch(3) globs over the card file's hierarchical signal names
+  // ("card.core*.busy"); only matching signals are written. Empty: every signal.
+  std::vector<std::string> signals;
   bool on() const { return !format.empty(); }
 };
 
@@ -17,5 +21,7 @@ struct WaveOptions {
 // to the end) into ps. Throws std::invalid_argument with what is wrong and how to write it (the
 // caller names the option).
 void parse_wave_window(const std::string& s, WaveOptions& w);
+// "GLOB[,GLOB...]" into globs; throws std::invalid_argument for an empty list or glob.
+std::vector<std::string> parse_wave_signals(const std::string& s);
 
 }  // namespace dfc::tb

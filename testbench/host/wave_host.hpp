@@ -8,6 +8,7 @@
 #include "card.hpp"
 #include "classifier/classifier_device.hpp"
 #include "host/wave.hpp"
+#include "report/timeline.hpp"
 
 namespace dfc::tb {
 
@@ -20,5 +21,10 @@ void open_card_wave(model::Card& card, const WaveOptions& w, const std::string& 
 // {"card": {file, first_ps, last_ps, changes}, "classifier": {file, first_ps, last_ps, shifted,
 // max_shift_ps}, "from_ps", "to_ps", "timescale": "1ps"}; null when no waveform was asked for.
 nlohmann::json wave_report(model::Card& card, const WaveOptions& w, const std::string& out_dir);
+
+// report.json "timeline" after the run: the card sampler's utilisation and receive-queue depth
+// in bins over the measurement window (report/timeline.hpp), the DTCP events when the mode
+// recorded them (null: none), and the report's overload events as on/off transitions.
+nlohmann::json card_timeline(model::Card& card, const nlohmann::json& report, const DtcpTimeline* dtcp);
 
 }  // namespace dfc::tb

@@ -272,6 +272,7 @@ std::string render_report_html(const json& r) {
     << kStyle << "</style></head><body>";
   header(o, r);
   utilisation(o, r);
+  if (r.contains("timeline")) o << html::timeline_html(r["timeline"]);
   stalls_and_locks(o, r);
   drops(o, r);
   series_charts(o, r);

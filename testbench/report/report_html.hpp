@@ -45,6 +45,10 @@ std::string stalls_chart(const nlohmann::json& stalls);
 std::string locks_table(const nlohmann::json& locks);
 std::string criteria_table(const nlohmann::json& criteria, size_t max_rows = 50);
 
+// report.json "timeline": utilisation and receive-queue depth over time (line charts) and the
+// control-plane events in time order (a table of at most max_rows); "" when not an object.
+std::string timeline_html(const nlohmann::json& timeline, size_t max_rows = 200);
+
 // report.json "coverage" made ready for coverage_tables_html: a null group reads "none
 // recorded", and a zero in a counter of bad events (drops, missing, unexpected, ...) is
 // passed as text, since coverage_tables_html marks every numeric zero as a hole (red).

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -103,10 +104,12 @@ void WhyLog::on_arrival(const Packet& p) {
   e.index = index;
   e.t_ps = p.t_arrival_ps;
   e.j["packet"] = index;
+  e.j["id"] = p.id;  // the card waveform's packet_id and drop_id
   if (p.capture_frame) e.j["frame"] = p.capture_frame, e.j["time"] = epoch_text(p.capture_ns);
   e.j["t_ns"] = p.t_arrival_ps / 1000;
   e.j["bytes"] = p.data.size();
   e.j["parsed"] = parsed_json(fw::parse_packet(p));
+  if (const ref::ParsedPacket rp = ref::parse_packet(p); rp.kind == ref::ParsedPacket::Ip) e.headers = rp.h;
   order_.push_back(p.id);
 }
 
@@ -134,6 +137,7 @@ void WhyLog::on_trace(const fw::PacketTrace& t) {
   }
   j["copies"] = copies;
   j["decision"] = t.criteria.empty() ? "no criterion matches" : copies_decision(copies);
+  it->second.unmatched = t.criteria.empty();
 }
 
 void WhyLog::on_ingress_drop(uint64_t id, const char* why) {
@@ -172,9 +176,15 @@ void WhyLog::on_copy(const Packet& copy, uint64_t t_ps) {
 void WhyLog::write(const std::string& path) const {
   std::ofstream f(path);
   if (!f) throw RunFailure(path + ": cannot create file");
+  // The criteria as of each packet's arrival: from the exchange the host fed, else from the
+  // run's dtcp.pcap, written next to why.jsonl before it.
+  CriteriaShadow crit = crit_;
+  if (!crit.seen()) crit.read_pcap((std::filesystem::path(path).parent_path() / "dtcp.pcap").string());
   for (uint64_t id : order_) {
     const Entry& e = by_id_.at(id);
     json j = e.j;
+    if (e.unmatched && e.headers)
+      if (json n = crit.nearest(*e.headers, e.t_ps); !n.is_null()) j["nearest"] = n;
     if (j.contains("copies"))
       for (auto& c : j["copies"]) {
         auto d = e.copy_ps.find(c["cdest"].get<std::string>());

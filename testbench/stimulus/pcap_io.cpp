@@ -62,7 +62,7 @@ void PcapReader::open() {
   if (p_) pcap_close(p_), p_ = nullptr;
   char err[PCAP_ERRBUF_SIZE] = {0};
   p_ = pcap_open_offline_with_tstamp_precision(path_.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
-  if (!p_) throw std::runtime_error(path_ + ": cannot read pcap: " + err);
+  if (!p_) throw std::runtime_error(path_ + ": file header (before record 1): cannot read pcap: " + err);
   nano_ = pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
   dlt_ = pcap_datalink(p_);
   if (dlt_ == DLT_EN10MB || dlt_ == kDltLinuxSll || dlt_ == kDltLinuxSll2) {
@@ -157,6 +157,14 @@ bool PcapReader::next(Packet& p, uint64_t& t_ps) {
   return true;
 }
 
+std::string pcap_cut_message(const std::string& what, const std::string& path, uint64_t whole) {
+  std::string m = what + "; the capture is cut short or corrupt after " + std::to_string(whole) + " whole record" +
+                  (whole == 1 ? "" : "s");
+  // A pipe cannot be copied again from here, nor cut with editcap.
+  if (path == "-") return m + " (the writer stopped mid-record)";
+  return m + " (copy it again, or keep those: editcap -r " + path + " OUT.pcap 1-" + std::to_string(whole) + ")";
+}
+
 uint64_t check_pcap_file(const std::string& path, uint64_t max_records) {
   PcapReader r(path);
   Packet p;
@@ -165,11 +173,7 @@ uint64_t check_pcap_file(const std::string& path, uint64_t max_records) {
     while ((max_records == 0 || r.records() < max_records) && r.next(p, t)) {
     }
   } catch (const std::runtime_error& e) {
-    const uint64_t whole = r.records();
-    throw std::runtime_error(std::string(e.what()) + "; the capture is cut short or corrupt after " +
-                             std::to_string(whole) + " whole record" + (whole == 1 ? "" : "s") +
-                             " (copy it again, or keep those: editcap -r " + path + " OUT.pcap 1-" +
-                             std::to_string(whole) + ")");
+    throw std::runtime_error(pcap_cut_message(e.what(), path, r.records()));
   }
   return r.records();
 }

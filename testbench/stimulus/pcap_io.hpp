@@ -60,6 +60,7 @@ class PcapReader {
   bool next(Packet& p, uint64_t& t_ps);
   LinkType link() const { return link_; }
   uint64_t records() const { return records_; }
+  const std::string& path() const { return path_; }
   int datalink() const { return dlt_; }
 
  private:
@@ -84,5 +85,8 @@ class PcapReader {
 // of it with partial outputs. Throws std::runtime_error "<file>: record N: <reason>; <how to fix>"
 // (or PcapReader's message for an unreadable header or link type). Returns the records read.
 uint64_t check_pcap_file(const std::string& path, uint64_t max_records = 0);
+// The one line for a record that cannot be read (`what`: PcapReader's "<file>: record N: ...")
+// after `whole` good records: what, how much was read, and how to keep it.
+std::string pcap_cut_message(const std::string& what, const std::string& path, uint64_t whole);
 
 }  // namespace dfc::tb

@@ -1,5 +1,7 @@
 #include "stimulus/sources.hpp"
 
+#include <stdexcept>
+
 namespace dfc::tb {
 
 bool VectorStream::next(Packet& out) {
@@ -17,7 +19,12 @@ bool GeneratorStream::next(Packet& out) {
 
 bool PcapStream::next(Packet& out) {
   uint64_t t = 0;
-  if (seq_ >= cap_ || !r_.next(out, t)) return false;
+  if (seq_ >= cap_) return false;
+  try {
+    if (!r_.next(out, t)) return false;
+  } catch (const std::runtime_error& e) {  // a pipe or FIFO that ends mid-record (a file is checked first)
+    throw std::runtime_error(pcap_cut_message(e.what(), r_.path(), r_.records()));
+  }
   if (line_rate_) t = 0;  // back to back: the ingress MAC spaces them at its line rate
   if (!have_base_) base_ = t, have_base_ = true;
   out.unit = Unit::Monitor;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stimulus/packet_builder.hpp"
+#include "checker/refmodel.hpp"
 #include "checker/scoreboard.hpp"
 
 namespace sbtest {
@@ -96,8 +97,14 @@ struct Bench {
 
   std::string request(const std::string& method, const std::string& cs, const std::string& params) {
     const uint64_t s = ++seq[cs];
-    return method + " DTCP/0.7\r\n" + params + "Csource-ID: " + cs + "\r\nSeq: " + std::to_string(s) +
-           "\r\nAuthentication-Info: 0123456789012345678901234567890123456789\r\n\r\n";
+    const std::string body = method + " DTCP/0.7\r\n" + params + "Csource-ID: " + cs + "\r\nSeq: " + std::to_string(s) + "\r\n";
+    // Signed when the configuration gives the source a key (the scoreboard then checks it);
+    // the digest is the reference's own, checked against RFC 2202 in test_scoreboard_answers.
+    const auto k = cfg.csources.find(cs);
+    const std::string auth = k != cfg.csources.end() && !k->second.shared_key.empty()
+                                 ? dfc::tb::ref::hex(dfc::tb::ref::hmac_sha1(k->second.shared_key, body))
+                                 : "0123456789012345678901234567890123456789";
+    return body + "Authentication-Info: " + auth + "\r\n\r\n";
   }
   static std::string reply(int status, uint64_t s, const std::string& params) {
     return "DTCP/0.7 " + std::to_string(status) + (status == 200 ? " OK" : " Error") + "\r\n" + params +

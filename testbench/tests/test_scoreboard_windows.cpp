@@ -214,11 +214,12 @@ TEST(Scoreboard, RestartNotificationRemovesEveryCriterion) {
   b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
   b.add(1 * kUs, "cs2", "Source-Address: 10.0.0.1\r\nCdest-ID: cd2\r\n" + kStatic, 2);
   b.notify(10 * kMs, "cs1", 599, "Alert-Info: restart\r\n");
+  b.notify(10 * kMs, "cs2", 599, "Alert-Info: restart\r\n");  // a restart tells every source
   Packet p = b.packet(5 * kMs, flow("10.0.0.1", "10.0.0.2"));
   b.copy(p, "cd1");
   b.copy(p, "cd2");
   b.packet(20 * kMs, flow("10.0.0.1", "10.0.0.2"));
   auto r = b.finish();
   EXPECT_TRUE(r.pass);
-  EXPECT_EQ(r.coverage["dtcp"]["notifications"]["599"], 1);
+  EXPECT_EQ(r.coverage["dtcp"]["notifications"]["599"], 2);
 }

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
 #include <memory>
 
 #include "cli/exit_codes.hpp"
@@ -27,8 +28,10 @@ void add_serve_subcommand(CLI::App& app) {
                   "generated monitored traffic: the `run --traffic` spec plus pps=N, e.g. "
                   "pps=100,packets=100000,flows=10,match=1,match-dst=10.1.1.1,match-proto=17,match-dport=53");
   auto* pcap_in = sub->add_option("--pcap-in", opt->pcap_in,
-                                  "monitored traffic replayed with its original timing (Ethernet, raw-IP, SLL, SLL2)")
-                      ->check(CLI::ExistingFile);
+                                  "monitored traffic replayed with its original timing (Ethernet, raw-IP, SLL, SLL2; - or a FIFO: a pipe)")
+                      ->check([](const std::string& f) {  // "-": standard input (a pipe), as tcpdump -r -
+        return f == "-" ? std::string() : CLI::ExistingFile(f);
+      });
   dfc::tools::add_replay_options(sub, opt->replay, pcap_in);
   sub->add_option("--traffic-start", opt->traffic_start_s, "seconds after start before the traffic begins")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
@@ -41,8 +44,13 @@ void add_serve_subcommand(CLI::App& app) {
     try {
       sim->read_config(opt->sim);
       sim->apply(opt->sim);
-      dfc::tb::serve(*opt);
-      if (dfc::tools::report_lockstep_divergence("dfcsim serve")) rc = dfc::tools::kExitRunFailure;
+      const nlohmann::json r = dfc::tb::serve(*opt);
+      if (dfc::tools::report_lockstep_divergence("dfcsim serve")) {
+        rc = dfc::tools::kExitRunFailure;
+      } else if (r.contains("incomplete")) {  // the piped capture ended mid-record
+        std::cerr << "dfcsim serve: error: " << r["incomplete"]["error"].get<std::string>() << "\n";
+        rc = dfc::tools::kExitBadInput;
+      }
     } catch (...) {
       rc = dfc::tools::report_lockstep_divergence("dfcsim serve") ? dfc::tools::kExitRunFailure
                                                                    : dfc::tools::report_exception("dfcsim serve");

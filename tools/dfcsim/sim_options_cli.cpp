@@ -50,6 +50,18 @@ SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const st
   sub->add_option("--wave-window", wave_window_, "dump only FROM_US:TO_US of simulated time (e.g. 100:250.5)")
       ->check(check_wave_window)
       ->needs(wave);
+  sub->add_option("--wave-signals", wave_signals_,
+                  "write only the card signals matching GLOB[,GLOB] (fnmatch on the hierarchical name, e.g. "
+                  "'card.core*.busy,card.drop'; a glob matching nothing is an error)")
+      ->check([](const std::string& s) {
+        try {
+          tb::parse_wave_signals(s);
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      })
+      ->needs(wave);
   sub->add_option("--out", cli_.out_dir, "output directory (" + outputs + ")");
   sub->add_flag("-q,--quiet", cli_.quiet, quiet);
 }
@@ -69,6 +81,7 @@ void SimOptionsCli::apply(tb::SimOptions& o) const {
   if (gdb_opt_->count()) o.gdb_port = gdb_port_;
   tb::WaveOptions wave = cli_.wave;
   if (!wave_window_.empty()) tb::parse_wave_window(wave_window_, wave);
+  if (!wave_signals_.empty()) wave.signals = tb::parse_wave_signals(wave_signals_);
   o.wave = wave;
   o.out_dir = cli_.out_dir;
   o.quiet = cli_.quiet;

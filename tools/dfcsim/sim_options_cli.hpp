@@ -1,5 +1,5 @@
 // The options every simulation takes (dfc::tb::SimOptions: --config, --profile, --set,
-// --schedule-seed, --classifier, --wave, --wave-window, --out, -q), added to `run` and `serve`
+// --schedule-seed, --classifier, --wave, --wave-window, --wave-signals, --out, -q), added to `run` and `serve`
 // by one function so both spell and check them alike.
 #pragma once
 #include <CLI/CLI.hpp>
@@ -28,7 +28,7 @@ class SimOptionsCli {
 
  private:
   tb::SimOptions cli_;  // what the command line says (defaults where it says nothing)
-  std::string config_path_, wave_window_;
+  std::string config_path_, wave_window_, wave_signals_;
   uint64_t schedule_seed_ = 0;
   int gdb_port_ = -1;
   CLI::Option* gdb_opt_ = nullptr;
