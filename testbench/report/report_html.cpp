@@ -273,6 +273,7 @@ std::string render_report_html(const json& r) {
   header(o, r);
   utilisation(o, r);
   if (r.contains("timeline")) o << html::timeline_html(r["timeline"]);
+  if (r.contains("iss")) o << html::iss_html(r["iss"]);
   stalls_and_locks(o, r);
   drops(o, r);
   series_charts(o, r);

@@ -49,6 +49,10 @@ std::string criteria_table(const nlohmann::json& criteria, size_t max_rows = 50)
 // control-plane events in time order (a table of at most max_rows); "" when not an object.
 std::string timeline_html(const nlohmann::json& timeline, size_t max_rows = 200);
 
+// report.json "iss" (a card that ran the firmware image): instructions per path and per hardware
+// thread; "" when not an object.
+std::string iss_html(const nlohmann::json& iss);
+
 // report.json "coverage" made ready for coverage_tables_html: a null group reads "none
 // recorded", and a zero in a counter of bad events (drops, missing, unexpected, ...) is
 // passed as text, since coverage_tables_html marks every numeric zero as a hole (red).

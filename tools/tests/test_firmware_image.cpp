@@ -117,6 +117,11 @@ TEST_F(FirmwareImage, DefaultScenarioSameCopiesAndAnswersWithTheCostMeasured) {
   EXPECT_LT(s["per_path"]["dtcp"].get<double>(), 1'000'000.0);
   EXPECT_EQ(s["per_path_packets"]["dtcp"].get<uint64_t>(), 1u);
   EXPECT_FALSE(host.report.contains("iss"));
+  // report.html shows what the code cost.
+  const std::string html = slurp((iss.dir / "report.html").string());
+  EXPECT_NE(html.find("<h2>Firmware image</h2>"), std::string::npos);
+  EXPECT_NE(html.find("instructions per packet"), std::string::npos);
+  EXPECT_EQ(slurp((host.dir / "report.html").string()).find("<h2>Firmware image</h2>"), std::string::npos);
 }
 
 // 1,000 criteria installed by DTCP, then traffic the card handles without loss in either build
