@@ -16,16 +16,10 @@
 namespace dfc::model {
 namespace {
 
-uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
-uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
-uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
-
-std::string hex(uint32_t v) {
-  static const char d[] = "0123456789abcdef";
-  std::string s = "0x";
-  for (int sh = 28; sh >= 0; sh -= 4) s.push_back(d[(v >> sh) & 15]);
-  return s;
-}
+using iss::hex;
+using iss::hi;
+using iss::join;
+using iss::lo;
 
 // The card address of an image address in the packet window.
 uint64_t card_pkt(uint32_t addr) { return cardmap::PKT_MEM_BASE + (addr - cardmap::ISS_PKT_WINDOW); }

@@ -9,11 +9,15 @@
 #include "dfc/util/text.hpp"
 
 namespace dfc::iss {
-namespace {
 
-uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
-uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
-uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
+std::string hex(uint32_t v) {
+  static const char d[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int sh = 28; sh >= 0; sh -= 4) s.push_back(d[(v >> sh) & 15]);
+  return s;
+}
+
+namespace {
 
 // Records are plain structs of 32-bit words, big-endian in image memory (iss_abi.hpp).
 template <class T>

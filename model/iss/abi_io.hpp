@@ -28,6 +28,12 @@ Packet tx_packet(const IssMemory& m, const TxRecord& r);
 // A kTxDropped record's reason text.
 std::string tx_reason(const IssMemory& m, const TxRecord& r);
 
+// 64-bit values as the records' two words (low first), and an address as the messages print it.
+inline uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
+inline uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+inline uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
+std::string hex(uint32_t v);  // "0x0000abcd"
+
 // The image's address conversions (firmware/image/mmio_hal.cpp), host side.
 IpWords ip_words(const std::string& text);
 std::string ip_text(const IpWords& w);

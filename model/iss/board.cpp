@@ -15,20 +15,6 @@
 #include "iss_memory.hpp"
 
 namespace dfc::iss {
-namespace {
-
-uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
-uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
-uint64_t join(uint32_t l, uint32_t h) { return uint64_t{h} << 32 | l; }
-
-std::string hex(uint32_t v) {
-  static const char d[] = "0123456789abcdef";
-  std::string s = "0x";
-  for (int sh = 28; sh >= 0; sh -= 4) s.push_back(d[(v >> sh) & 15]);
-  return s;
-}
-
-}  // namespace
 
 // The three device ranges; every callback catches, because an exception must not cross
 // Unicorn's C frames: a misuse is recorded and fails the run after the slice.

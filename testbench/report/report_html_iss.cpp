@@ -16,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string count(const json& v) {
+std::string thousands(const json& v) {
   if (!v.is_number()) return "&ndash;";
   char b[32];
   std::snprintf(b, sizeof b, "%.0f", v.get<double>());
@@ -34,14 +34,14 @@ std::string iss_html(const json& iss) {
   if (!iss.is_object()) return "";
   std::ostringstream o;
   o << "<h2>Firmware image</h2><p>" << html_escape(iss.value("image", std::string())) << " on "
-    << html_escape(iss.value("isa", std::string())) << ": " << count(iss.value("instructions", json()))
-    << " instructions from time 0 (the boot before it: " << count(iss.value("boot_instructions", json()))
+    << html_escape(iss.value("isa", std::string())) << ": " << thousands(iss.value("instructions", json()))
+    << " instructions from time 0 (the boot before it: " << thousands(iss.value("boot_instructions", json()))
     << ").</p>";
   const json& pp = iss.value("per_path", json::object());
   const json& pn = iss.value("per_path_packets", json::object());
   o << "<table><tr><th>path</th><th>packets</th><th>instructions per packet</th></tr>";
   for (const char* k : {"hit", "miss", "copy", "dtcp", "other"})
-    o << "<tr><td>" << k << "</td><td>" << count(pn.value(k, json())) << "</td><td>" << count(pp.value(k, json()))
+    o << "<tr><td>" << k << "</td><td>" << thousands(pn.value(k, json())) << "</td><td>" << thousands(pp.value(k, json()))
       << "</td></tr>";
   o << "</table><table><tr><th>hardware thread</th><th>instructions</th><th>cycles</th><th>loads</th><th>stores</th></tr>";
   unsigned idle = 0;
@@ -50,9 +50,9 @@ std::string iss_html(const json& iss) {
       ++idle;
       continue;
     }
-    o << "<tr><td>" << count(t.value("thread", json())) << "</td><td>" << count(t.value("instructions", json()))
-      << "</td><td>" << count(t.value("cycles", json())) << "</td><td>" << count(t.value("loads", json())) << "</td><td>"
-      << count(t.value("stores", json())) << "</td></tr>";
+    o << "<tr><td>" << thousands(t.value("thread", json())) << "</td><td>" << thousands(t.value("instructions", json()))
+      << "</td><td>" << thousands(t.value("cycles", json())) << "</td><td>" << thousands(t.value("loads", json())) << "</td><td>"
+      << thousands(t.value("stores", json())) << "</td></tr>";
   }
   if (idle) o << "<tr><td colspan='5'>" << idle << " hardware thread(s) retired nothing after the boot</td></tr>";
   o << "</table>";

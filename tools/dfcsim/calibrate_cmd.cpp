@@ -50,7 +50,7 @@ namespace {
 
 using dfc::common::shell_quote;
 
-struct Opts {
+struct CalibrateOpts {
   std::string self, firmware, profile = "ms400", out, scenarios, work_dir;
   std::vector<std::string> sets;
   unsigned packets = 3000;
@@ -60,12 +60,12 @@ struct Opts {
 // The traffic mixes: each path of the firmware in its own proportion, so that the kinds of work
 // are not declared in fixed ratios (the fit could not tell them apart): flow hits, new flows,
 // copies to one and several criteria, IPv6, DTCP requests. All below what the card can take.
-struct Mix {
+struct CalibrationMix {
   const char* name;
   const char* dtcp;
   const char* traffic;
 };
-const Mix kMixes[] = {
+const CalibrationMix kMixes[] = {
     {"hits", "one-criterion.dtcp", "rate=10g,load=0.02,size=64,flows=20,locality=0.95,seed=11"},
     {"misses", "one-criterion.dtcp", "rate=10g,load=0.02,size=128,flows=100000,locality=0,order=sweep,seed=12"},
     {"copies", "1k-criteria.dtcp",
@@ -76,7 +76,7 @@ const Mix kMixes[] = {
      "rate=10g,load=0.02,size=512,flows=200,locality=0.8,match=0.8,match-dst=10.1.1.0/24,match-proto=17,seed=15"},
 };
 
-json run_mix(const Opts& o, const Mix& m) {
+json run_mix(const CalibrateOpts& o, const CalibrationMix& m) {
   const fs::path dir = fs::path(o.work_dir) / m.name;
   fs::remove_all(dir);
   std::string cmd = shell_quote(o.self) + " run -q --config " + shell_quote(o.scenarios + "/configs/one-source.conf") +
@@ -102,7 +102,7 @@ std::string scenarios_dir(const std::string& self) {
 }
 
 // long-function: one linear story (run the mixes, sum, fit, write, print) kept in one place.
-int calibrate_command(Opts& o) {
+int calibrate_command(CalibrateOpts& o) {
   try {
     std::error_code ec;
     if (auto p = fs::read_symlink("/proc/self/exe", ec); !ec) o.self = p.string();
@@ -117,7 +117,7 @@ int calibrate_command(Opts& o) {
     std::vector<double> b(k, 0.0), units(k, 0.0);
     double yty = 0, frames = 0;
     json mixes = json::array();
-    for (const Mix& m : kMixes) {
+    for (const CalibrationMix& m : kMixes) {
       if (!o.quiet) std::cout << "calibrate: mix " << m.name << " ..." << std::flush;
       const json r = run_mix(o, m);
       const json& w = r["iss"]["work"];
@@ -199,7 +199,7 @@ int calibrate_command(Opts& o) {
 void add_calibrate_subcommand(CLI::App& app, const char* argv0) {
   auto* cmd = app.add_subcommand("calibrate", "learn the host-compiled firmware's work costs from the firmware image "
                                               "(instruction-set simulators), and write them into a profile");
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<CalibrateOpts>();
   o->self = argv0;
   cmd->add_option("--firmware", o->firmware, "the firmware image (build/bin/dfc_firmware.elf)")->required();
   cmd->add_option("--profile", o->profile, "the profile to calibrate (ms3, ms400 or a JSON file; default ms400)");
