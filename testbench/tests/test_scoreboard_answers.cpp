@@ -14,7 +14,7 @@ namespace ref = dfc::tb::ref;
 
 namespace {
 
-bool has_error(const Scoreboard::Result& r, const std::string& what) {
+bool answer_error(const Scoreboard::Result& r, const std::string& what) {
   for (const auto& e : r.errors)
     if (e.find(what) != std::string::npos) return true;
   return false;
@@ -75,9 +75,9 @@ TEST(ScoreboardAnswers, EachStatusIsPredictedFromTheRequest) {
       auto r = b.finish();
       EXPECT_EQ(r.pass, answered == c.code) << c.method << " " << c.params << " answered " << answered;
       if (answered != c.code) {
-        EXPECT_TRUE(has_error(r, "wrong status")) << c.params;
-        EXPECT_TRUE(has_error(r, "predicted " + std::to_string(c.code))) << c.params;
-        EXPECT_TRUE(has_error(r, "answered 200")) << c.params;
+        EXPECT_TRUE(answer_error(r, "wrong status")) << c.params;
+        EXPECT_TRUE(answer_error(r, "predicted " + std::to_string(c.code))) << c.params;
+        EXPECT_TRUE(answer_error(r, "answered 200")) << c.params;
       }
     }
   }
@@ -89,7 +89,7 @@ TEST(ScoreboardAnswers, WrongStatusMissingReplyAndVersionFail) {
     b.exchange(0, "ADD", "cs1", "Dest-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 432, "");
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(has_error(r, "'ADD DTCP/0.7' Seq 1 from cs1")) << r.errors.at(0);
+    EXPECT_TRUE(answer_error(r, "'ADD DTCP/0.7' Seq 1 from cs1")) << r.errors.at(0);
     ASSERT_EQ(r.coverage["answers"]["mismatches"].size(), 1u);
     EXPECT_EQ(r.coverage["answers"]["mismatches"][0]["seen"], "answered 432");
   }
@@ -99,7 +99,7 @@ TEST(ScoreboardAnswers, WrongStatusMissingReplyAndVersionFail) {
     b.packet(50 * kMs, flow("10.9.9.9", "10.9.9.8"));
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(has_error(r, "missing reply"));
+    EXPECT_TRUE(answer_error(r, "missing reply"));
   }
   for (const char* version : {"DTCP/0.9", "DTCP/0.5"}) {
     Bench b;
@@ -154,7 +154,7 @@ TEST(ScoreboardAnswers, SilentDropsArePredicted) {
     EXPECT_TRUE(run(bad, false).pass) << bad;
     const auto r = run(bad, true);
     EXPECT_FALSE(r.pass) << bad;
-    EXPECT_TRUE(has_error(r, "unexpected reply")) << bad;
+    EXPECT_TRUE(answer_error(r, "unexpected reply")) << bad;
   }
 }
 
@@ -179,7 +179,7 @@ TEST(ScoreboardAnswers, NotificationsArePredicted) {
     b.sb.on_reply(15 * kUs, "cs1", Bench::reply(200, 0, ""));
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(has_error(r, "missing notification: 130 to cs1"));
+    EXPECT_TRUE(answer_error(r, "missing notification: 130 to cs1"));
   }
   for (bool both : {true, false}) {  // a restart reaches every source's targets
     Bench b(c);
@@ -192,7 +192,7 @@ TEST(ScoreboardAnswers, NotificationsArePredicted) {
     b.notify(kMs, "cs1", 598, "X-Duplicates-Dropped: 1\r\n");
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(has_error(r, "unexpected notification: 598 to cs1"));
+    EXPECT_TRUE(answer_error(r, "unexpected notification: 598 to cs1"));
   }
   {
     Bench b(c);  // a code the card never sends
@@ -219,7 +219,7 @@ TEST(ScoreboardAnswers, DuplicatesDroppedIsDueAfterACertainDrop) {
   EXPECT_TRUE(run(true).pass);
   const auto r = run(false);
   EXPECT_FALSE(r.pass);
-  EXPECT_TRUE(has_error(r, "missing notification: 598 to cs2"));
+  EXPECT_TRUE(answer_error(r, "missing notification: 598 to cs2"));
 }
 
 TEST(ScoreboardAnswers, PredictedAndSeenAreListedPerCode) {
