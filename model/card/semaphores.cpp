@@ -67,6 +67,10 @@ uint64_t HwSemaphores::acquire(unsigned lock, int holder, uint64_t t_ps) {
     while (l.holder >= 0) wait(l.released);
     t_ps = std::max(t_ps, now_ps());
   }
+  return grant(l, holder, asked_ps, t_ps);
+}
+
+uint64_t HwSemaphores::grant(Lock& l, int holder, uint64_t asked_ps, uint64_t t_ps) {
   // Not held now, but another thread may have held it over [a, b) in this thread's future or
   // past (decoupled threads run out of time order): start after any interval covering t.
   const uint64_t floor = now_ps();
@@ -93,26 +97,8 @@ bool HwSemaphores::try_acquire(unsigned lock, int holder, uint64_t t_ps, uint64_
   Lock& l = locks_[lock];
   at = t_ps;
   if (l.holder == holder) return true;
-  if (l.holder >= 0) {
-    ++l.refused;
-    return false;
-  }
-  // As acquire(): a thread running behind another one in simulated time starts after any hold
-  // that covers its time.
-  const uint64_t floor = now_ps();
-  while (!l.held.empty() && l.held.front().second < floor) l.held.pop_front();
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (const auto& [a, b] : l.held)
-      if (at >= a && at < b) at = b, moved = true;
-  }
-  ++l.acquisitions;
-  if (at > t_ps) {
-    ++l.contended;
-    l.wait_ps += at - t_ps;
-  }
-  l.holder = holder;
-  l.since_ps = at;
+  if (l.holder >= 0) return false;
+  at = grant(l, holder, t_ps, t_ps);
   return true;
 }
 

@@ -53,8 +53,10 @@ class HwSemaphores : public sc_core::sc_module, public Block {
     std::deque<std::pair<uint64_t, uint64_t>> held;  // recent [acquire, release) intervals
     sc_core::sc_event released;
     uint64_t acquisitions = 0, contended = 0, wait_ps = 0;
-    uint64_t refused = 0;  // try-lock reads that found another holder (the image's spins)
   };
+  // The grant both acquire() and try_acquire() end with: after any recorded hold covering t_ps,
+  // counted (contended when later than asked_ps); the lock is the holder's from then.
+  uint64_t grant(Lock& l, int holder, uint64_t asked_ps, uint64_t t_ps);
   std::vector<Lock> locks_;
 };
 
