@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
 BUILD=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DFC_WERROR:+-DDFC_WERROR=$DFC_WERROR} >/dev/null
+# DFC_UNITY=N (CI sets 8): unity batches of N sources per target, for a tree built once.
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DFC_WERROR:+-DDFC_WERROR=$DFC_WERROR} \
+      ${DFC_UNITY:+-DDFC_UNITY=$DFC_UNITY} >/dev/null
 cmake --build "$BUILD"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 ctest --test-dir "$BUILD" -LE long --output-on-failure -j "$(nproc)" "$@"

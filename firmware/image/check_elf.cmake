@@ -1,5 +1,6 @@
-# cmake -DELF=<path> -P check_elf.cmake: the firmware image's ELF header says a 32-bit,
-# big-endian, MIPS executable with a nonzero entry point (docs/iss.md).
+# cmake -DELF=<path> [-DNM=<nm>] -P check_elf.cmake: the firmware image's ELF header says a
+# 32-bit, big-endian, MIPS executable with a nonzero entry point (docs/iss.md); with NM, the
+# image has no undefined symbol.
 if(NOT EXISTS "${ELF}")
   message(FATAL_ERROR "${ELF} does not exist: build it with `cmake --build <dir> --target firmware_image`")
 endif()
@@ -32,6 +33,21 @@ if(NOT machine STREQUAL "0008")
 endif()
 if(entry STREQUAL "00000000")
   string(APPEND errors " no entry point;")
+endif()
+# With -DNM=<mips-linux-gnu-nm>: no undefined symbol. _gp_disp is the linker's own symbol
+# for position-independent (abicalls) code, which the libstdc++ objects are; nm lists it
+# undefined in any such link and the linker resolves it.
+if(NM)
+  execute_process(COMMAND ${NM} -u ${ELF} OUTPUT_VARIABLE undefined RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    string(APPEND errors " ${NM} -u failed (${rc});")
+  endif()
+  string(REGEX REPLACE "[ \t]*U _gp_disp\n" "" undefined "${undefined}")
+  string(STRIP "${undefined}" undefined)
+  if(undefined)
+    string(REPLACE "\n" "," undefined "${undefined}")
+    string(APPEND errors " undefined symbols (provide them in firmware/image):${undefined};")
+  endif()
 endif()
 if(errors)
   message(FATAL_ERROR "${ELF}:${errors}")

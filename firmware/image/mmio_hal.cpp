@@ -130,6 +130,9 @@ void MmioHal::work(Work kind, uint64_t n) {
 unsigned MmioHal::core_id() const { return plat_read(cardmap::PLAT_CTX); }
 void MmioHal::lock_acquire(unsigned lock) { sem_acquire(lock); }
 void MmioHal::lock_release(unsigned lock) { sem_release(lock); }
+// One store (0: a sequence-lock read attempt begins, 1: it ends): the card's race checker
+// leaves that attempt's reads unchecked; nothing else changes.
+void MmioHal::race_hint(RaceHint hint) { plat_write(cardmap::PLAT_RACE_HINT, static_cast<uint32_t>(hint)); }
 
 Packet* MmioHal::rx_frame(uint64_t buf_addr) {
   const uint32_t at = window_address(buf_addr, "rx_frame");

@@ -44,6 +44,7 @@ class MmioHal final : public Hal {
   unsigned core_id() const override;
   void lock_acquire(unsigned lock) override;
   void lock_release(unsigned lock) override;
+  void race_hint(RaceHint hint) override;
 
  private:
   // Per context, so that contexts never share them: the frame being handled and the record

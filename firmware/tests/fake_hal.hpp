@@ -18,9 +18,13 @@
 //  * Classifier lookup contexts (card_map.hpp CLS_CTX_STRIDE) all map onto the one
 //    reference classifier: the fake HAL has no concurrency, so one context suffices.
 //  * Interleaving: the hooks on_mem (after a mem_read/mem_write is recorded), on_bus_write
-//    (before a bus write is served) and on_lock_acquire (before the lock is taken) run test
-//    code where another core could run on the card, e.g. a control-plane modification
-//    between a reader's two HAL calls. Null: nothing.
+//    (before a bus write is served), on_lock_acquire (before the lock is taken) and
+//    on_transmit (before a transmit is served) run test code where another core could run on
+//    the card, e.g. a control-plane modification between a reader's two HAL calls. Null:
+//    nothing.
+//  * race_hint() records the race checker's hints in order (`race_hints`), with
+//    `in_seq_read` set inside a SeqReadBegin .. SeqReadEnd attempt (`race_hint_errors`
+//    counts unbalanced ones).
 #pragma once
 #include <array>
 #include <cstddef>
@@ -68,6 +72,7 @@ class FakeHal : public dfc::Hal {
     }
   }
   bool transmit(Packet&& p) override {
+    if (on_transmit) on_transmit(p);
     if (tx_full) {
       ++tx_refused;
       return false;
@@ -98,6 +103,12 @@ class FakeHal : public dfc::Hal {
   void lock_release(unsigned lock) override {
     if (lock >= cardmap::HW_LOCK_COUNT || !held[lock]) ++lock_errors;
     else held[lock] = false;
+  }
+  // Recorded in order; `in_seq_read` is true between a SeqReadBegin and its SeqReadEnd.
+  void race_hint(RaceHint h) override {
+    race_hints.push_back(h);
+    if ((h == RaceHint::SeqReadBegin) == in_seq_read) ++race_hint_errors;  // unbalanced
+    in_seq_read = h == RaceHint::SeqReadBegin;
   }
   uint32_t load32(uint64_t addr) override {
     check_aligned(addr);
@@ -161,6 +172,10 @@ class FakeHal : public dfc::Hal {
   std::function<void(uint64_t addr, bool write)> on_mem;
   std::function<void(uint32_t addr)> on_bus_write;
   std::function<void(unsigned lock)> on_lock_acquire;
+  std::function<void(const Packet&)> on_transmit;  // before the transmit is served
+  std::vector<RaceHint> race_hints;
+  bool in_seq_read = false;
+  uint64_t race_hint_errors = 0;
 
  private:
   // An address in any core's classifier context -> the same offset in context 0.

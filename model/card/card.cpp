@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "dfc/hal/card_map.hpp"
+#include "race/host_gate.hpp"
 
 namespace dfc::model {
 
@@ -15,38 +16,97 @@ class Card::CardHal : public Hal {
  public:
   explicit CardHal(Card& c) : c_(c) {}
 
-  uint32_t load32(uint64_t addr) override { return c_.cur_->load32(addr); }
-  void store32(uint64_t addr, uint32_t v) override { c_.cur_->store32(addr, v); }
+  uint32_t load32(uint64_t addr) override {
+    HalCall g(c_);
+    return c_.cur_->load32(addr);
+  }
+  void store32(uint64_t addr, uint32_t v) override {
+    HalCall g(c_);
+    // A buffer given back to the hardware (a free-ring entry): a hand-off, like a release.
+    if (g.th && addr >= cardmap::FREE_RING_BASE && addr < cardmap::FREE_RING_BASE + c_.threads_.size() * cardmap::RING_STRIDE &&
+        (addr - cardmap::FREE_RING_BASE) % cardmap::RING_STRIDE >= cardmap::FREE_RING_ENTRIES_OFFSET)
+      g.th->race_sync(race::Sync::Buffer, cardmap::PKT_MEM_BASE + v, true);
+    c_.cur_->store32(addr, v);
+  }
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {
+    HalCall g(c_);
     c_.cur_->reg(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint32_t*>(words), n);
   }
   void bus_read(uint32_t addr, uint32_t* words, size_t n) override {
+    HalCall g(c_);
     c_.cur_->reg(tlm::TLM_READ_COMMAND, addr, words, n);
   }
-  bool transmit(Packet&& p) override { return c_.transmit(std::move(p), c_.cur_->local_ps()); }
+  bool transmit(Packet&& p) override {
+    HalCall g(c_);
+    return c_.transmit(std::move(p), c_.cur_->local_ps());
+  }
   uint64_t now_ns() const override { return c_.cur_->local_ps() / 1000; }
   uint64_t epoch_ms_at_reset() const override { return epoch_ms; }
   void arm_timer(uint64_t at_ns) override {
+    HalCall g(c_);
+    if (g.th) g.th->race_sync(race::Sync::Timer, 0, true);
     c_.timer_at_ps_ = at_ns >= UINT64_MAX / 1000 ? UINT64_MAX : at_ns * 1000;
     // Core 0 runs the timers; if it is idle waiting for the next arrival, it re-plans.
     if (sc_core::sc_get_status() != sc_core::SC_ELABORATION) c_.timer_ev_.notify(sc_core::SC_ZERO_TIME);
   }
   // Legacy declared cycles: priced one to one at the core clock.
-  void consume_cycles(uint64_t cycles) override { c_.cur_->cycles(double(cycles)); }
-  void work(Work kind, uint64_t n) override { c_.cur_->work(kind, n); }
-  void mem_read(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, false); }
-  void mem_write(uint64_t addr, uint32_t bytes) override { c_.cur_->mem(addr, bytes, true); }
+  void consume_cycles(uint64_t cycles) override {
+    HalCall g(c_);
+    c_.cur_->cycles(double(cycles));
+  }
+  void work(Work kind, uint64_t n) override {
+    HalCall g(c_);
+    c_.cur_->work(kind, n);
+  }
+  void mem_read(uint64_t addr, uint32_t bytes) override {
+    HalCall g(c_);
+    c_.cur_->mem(addr, bytes, false);
+  }
+  void mem_write(uint64_t addr, uint32_t bytes) override {
+    HalCall g(c_);
+    c_.cur_->mem(addr, bytes, true);
+  }
   unsigned core_id() const override { return c_.cur_->ctx(); }
-  Packet* rx_frame(uint64_t buf_addr) override { return c_.cur_->rx_frame(buf_addr); }
+  Packet* rx_frame(uint64_t buf_addr) override {
+    HalCall g(c_);
+    Packet* p = c_.cur_->rx_frame(buf_addr);
+    if (p && g.th) g.th->race_sync(race::Sync::Buffer, buf_addr, false);
+    return p;
+  }
   void copy_dropped(const Packet& copy, const char* reason) override {
+    HalCall g(c_);
     if (c_.on_copy_drop_) c_.on_copy_drop_(copy, reason);
   }
-  void lock_acquire(unsigned lock) override { c_.cur_->lock_acquire(lock); }
-  void lock_release(unsigned lock) override { c_.cur_->lock_release(lock); }
+  void lock_acquire(unsigned lock) override {
+    HalCall g(c_);
+    c_.cur_->lock_acquire(lock);
+    if (g.th) g.th->race_sync(race::Sync::Lock, lock, false);
+  }
+  void lock_release(unsigned lock) override {
+    HalCall g(c_);
+    if (g.th) g.th->race_sync(race::Sync::Lock, lock, true);
+    c_.cur_->lock_release(lock);
+  }
+  void race_hint(RaceHint h) override {
+    if (c_.race_) c_.cur_->race_hint(h);
+  }
 
   uint64_t epoch_ms = 1767225600000ull;  // 2026-01-01 00:00:00 UTC: reproducible timestamps
 
  private:
+  // The firmware called the HAL: its code does not run until the call returns (the race
+  // checker's gate is closed meanwhile; the model's code and other threads run here).
+  struct HalCall {
+    HwThread* th;
+    explicit HalCall(Card& c) : th(c.race_ && race::host_gate().tid >= 0 ? c.cur_ : nullptr) {
+      if (th) th->race_close();
+    }
+    ~HalCall() {
+      if (th) th->race_open();
+    }
+    HalCall(const HalCall&) = delete;
+    HalCall& operator=(const HalCall&) = delete;
+  };
   Card& c_;
 };
 
@@ -77,6 +137,8 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
   cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
+  // Before the firmware is built: in host mode its allocations are then known to the checker.
+  if (prof_.race_check) race_ = std::make_unique<race::Detector>(static_cast<unsigned>(threads_.size()));
   sampler_ = std::make_unique<UsageSampler>(
       "sampler",
       UsageSampler::Probes{[this](std::vector<Usage>& u) { for (const Block* b : blocks_) b->usage(u); },
@@ -92,10 +154,18 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
     // seed's extra synchronisation there is left out for the same reason (docs/iss.md).
     classifier_.sync_all = false;
     iss_->boot();
+    if (race_) iss_->enable_race_check(*race_);  // after the boot: it is not checked (docs/iss.md)
     cur_ = threads_.front();
     return;
   }
+  if (race_ && !race::host_instrumented())
+    throw ProfileError("race_check=1: the host-compiled firmware is instrumented for the race checker only in the "
+                       "dfcsim-race build (`dfcsim run --race-check` runs it); or check the image (--firmware)");
+  // The firmware's blocks allocated while it is built are named in the race report (tid -2:
+  // allocations recorded, no access checked).
+  if (race_) race::host_gate().det = race_.get(), race::host_gate().tid = -2;
   fw_ = make_fw(*hal_);
+  if (race_) race::host_gate().tid = -1;
   if (const fw::DriverOptions* d = fw_->driver_options()) {
     if (d->contexts != threads_.size())
       throw std::logic_error("the firmware's driver has " + std::to_string(d->contexts) + " contexts, the card " +
@@ -103,7 +173,12 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
     ingress_dma_.set_driver(*d);
   }
 }
-Card::~Card() { close_wave(); }
+Card::~Card() {
+  close_wave();
+  // The host gate outlives the card (a process may build several): it must not point at this
+  // card's detector once it is gone.
+  if (race_ && race::host_gate().det == race_.get()) race::host_gate() = race::HostGate{};
+}
 
 Distribution Card::distribution() const {
   // Validated here (not in the profile) because the keys depend on each other and `--set`

@@ -44,6 +44,7 @@
 #include "iss_card.hpp"
 #include "memory.hpp"
 #include "profile.hpp"
+#include "race/detector.hpp"
 #include "semaphores.hpp"
 #include "wave.hpp"
 #include "usage_sampler.hpp"
@@ -143,6 +144,13 @@ class Card : public sc_core::sc_module {
   // Utilisation and receive-queue depth over time (usage_sampler.hpp; report.json "timeline").
   UsageSampler& sampler() { return *sampler_; }
 
+  // The race checker (docs/race-check.md; profile key race_check): the firmware's memory
+  // accesses and synchronisation feed a happens-before detector (host mode: the instrumented
+  // firmware of the dfcsim-race build, model/race/host_gate.hpp; image mode: the simulator's
+  // memory hooks, IssCard::enable_race_check). Null when off.
+  race::Detector* race() { return race_.get(); }
+  const race::Detector* race() const { return race_.get(); }
+
  private:
   friend class Core;
   friend class HwThread;
@@ -193,6 +201,7 @@ class Card : public sc_core::sc_module {
   std::chrono::steady_clock::time_point wall0_;
   WaveEvents wave_events_;  // packet_id per thread, drop (waveform only)
   std::unique_ptr<UsageSampler> sampler_;
+  std::unique_ptr<race::Detector> race_;
   std::unique_ptr<WaveRecorder> wave_;  // last member: closed before the blocks go
 };
 

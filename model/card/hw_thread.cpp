@@ -234,14 +234,19 @@ void HwThread::run_timer() {
   if (wave_) wave_->step(w_busy_, local_ps(), +1);  // now: the handler may sync before it ends
   card_.timer_at_ps_ = UINT64_MAX;
   ++card_.stats_.timer_events;
+  race_sync(race::Sync::Timer, 0, false);  // the arming thread's writes come before the handler
+  race_open();
   card_.fw_->on_timer();
+  race_close();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
 }
 
 bool HwThread::run_idle() {
   if (card_.iss_) return false;  // the image does its housekeeping before PLAT_WAIT
   if (wave_) wave_->step(w_busy_, local_ps(), +1);
+  race_open();
   const bool did = card_.fw_->on_idle();
+  race_close();
   if (wave_) wave_->step(w_busy_, local_ps(), -1);
   return did;
 }
@@ -259,7 +264,9 @@ void HwThread::handle(Packet& p) {
     ++card_.stats_.control_packets;
   else
     ++card_.stats_.monitor_packets;
+  race_open();
   card_.fw_->on_packet(p);
+  race_close();
   const uint64_t end = local_ps();
   if (wave_) wave_->step(w_busy_, end, -1);
   if (p.unit == Unit::Monitor) card_.stats_.monitor_last_done_ps = std::max(card_.stats_.monitor_last_done_ps, end);
@@ -340,7 +347,9 @@ void HwThread::poll() {
   if (wave_) wave_->step(w_busy_, start, +1);
   card_.now_ps_ = std::max(card_.now_ps_, start);
   have_frame_ = false;
+  race_open();
   const bool took = card_.fw_->on_poll();
+  race_close();
   const uint64_t end = local_ps();
   if (wave_) wave_->step(w_busy_, end, -1);
   if (have_frame_) {

@@ -21,6 +21,7 @@
 #include "dfc/hal/hal.hpp"
 #include "iss/mips_iss.hpp"
 #include "profile.hpp"
+#include "race/detector.hpp"
 #include "wave.hpp"
 
 namespace dfc::model {
@@ -57,6 +58,15 @@ class HwThread : public sc_core::sc_module {
   // the thread's until its next poll; null when the buffer holds none.
   Packet* rx_frame(uint64_t buf_addr);
   void set_wave(WaveRecorder* w, int busy_signal) { wave_ = w, w_busy_ = busy_signal; }
+
+  // ---- The race checker in host mode (hw_thread_race.cpp, docs/race-check.md): the firmware
+  // code of this thread runs from race_open() (entering a handler, a poll or the timer, or back
+  // from a HAL call) to race_close() (it called the HAL, or returned). No-ops when checking is off.
+  void race_open();
+  void race_close();
+  void race_hint(Hal::RaceHint h);
+  // Synchronisation this thread performed (a lock, the timer, a buffer hand-off).
+  void race_sync(race::Sync kind, uint64_t obj, bool release);
 
   // ---- The firmware image on the instruction-set simulator (hw_thread_iss.cpp, iss_card.hpp).
   // Runs this thread's context in slices until the image writes PLAT_WAIT: the time of its
@@ -134,6 +144,10 @@ class HwThread : public sc_core::sc_module {
   uint64_t frame_start_ps_ = 0;
   uint64_t pkt_line_ = UINT64_MAX;
   bool pkt_line_write_ = false;
+  // The race checker (host mode).
+  bool race_ignore_reads_ = false;  // inside a sequence-lock read attempt (Hal::race_hint)
+  static uint64_t race_now(void* self);
+  static void race_shared_access(void* self);
 };
 
 }  // namespace dfc::model

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "dfc/fw/firmware.hpp"
+#include "iss/abi_io.hpp"
 #include "iss/gdb_server.hpp"
 #include "iss/mips_iss.hpp"
 
@@ -30,6 +31,10 @@ namespace dfc::iss {
 class ElfImage;
 class IssMemory;
 }  // namespace dfc::iss
+
+namespace dfc::race {
+class Detector;
+}  // namespace dfc::race
 
 namespace dfc::model {
 
@@ -44,7 +49,7 @@ struct IssImageSpec {
   int gdb_port = -1;            // >= 0: serve a debugger there (iss/gdb_server.hpp); 0: any free port
 };
 
-class IssCard : public iss::IssDevice {
+class IssCard : public iss::IssDevice, private iss::IssAccessObserver {
  public:
   // Loads the image and writes the boot block; contexts = the card's hardware threads.
   IssCard(Card& card, const IssImageSpec& spec, const fw::FirmwareOptions& fwo, unsigned contexts);
@@ -62,6 +67,22 @@ class IssCard : public iss::IssDevice {
   // the others only wait for it): the card's boot costs no simulated time, as the host
   // firmware's constructor during elaboration.
   void boot();
+  // The race checker in image mode (docs/race-check.md, docs/iss.md), after boot(): every load
+  // and store of the image to its DRAM window (not the device windows) is an access of the
+  // running context (thread id = context = HwThread::ctx()), at its pc and at its thread's local
+  // time as of the slice's last device access; ll/sc are atomic accesses; semaphore grants and
+  // releases, receive buffers taken and given back through the free rings, and the timer's
+  // arming and firing are its synchronisation; between PLAT_RACE_HINT 0 and 1 the context's
+  // reads are not checked (a sequence-lock read attempt). Boot is not checked (it happens before
+  // time 0, before any other context runs). Call once.
+  void enable_race_check(race::Detector& d);
+  // For the race report: the ELF object symbol holding a data address ("name+0x10"), else
+  // "(heap)" or "(stack of hardware thread N)" for those parts of the DRAM window, else "";
+  // the function holding a code address ("function+0x24"), or the address in hex.
+  std::string data_symbol(uint64_t addr) const;
+  std::string code_location(uint64_t pc) const;
+  // Reads not checked because they were inside a sequence-lock read attempt (PLAT_RACE_HINT).
+  uint64_t race_hinted_reads() const { return hinted_reads_; }
   void raise(unsigned ctx, uint32_t event) { ctx_[ctx].events |= event; }
   bool pending(unsigned ctx) const { return ctx_[ctx].events != 0; }
   // After a slice of ctx: throws std::runtime_error (with the console) on a fault, a halt or a
@@ -85,11 +106,21 @@ class IssCard : public iss::IssDevice {
   // context's next look at its events: one pass of the packet loop, as the board measures.
   struct Path {
     uint64_t packets = 0, instructions = 0;
+    uint64_t max = 0;  // the most instructions one pass took (a mean hides a rare costly request)
+    // The instructions of those passes per function of the image: every instruction from a
+    // pass's start to its frame's end.
+    iss::MipsIss::Profile functions;
   };
   struct PathStats {
     Path hit, miss, copy, dtcp, other;
   };
   const PathStats& paths() const { return paths_; }
+  // The instruction profile from time 0 (docs/iss.md, "Where the instructions go"), per function
+  // of the image: the passes of the packet loop that took no frame (timers, polls, idle
+  // housekeeping) / every instruction the contexts retired after the boot (the passes with a
+  // frame, paths(), those without, and each context's work since its last pass).
+  const iss::MipsIss::Profile& frameless_functions() const { return frameless_; }
+  iss::MipsIss::Profile function_totals() const;
   // What each declared unit of work costs (`dfcsim calibrate`): per frame, the units of every
   // Hal::Work kind the image declared (PLAT_WORK) next to the core cycles the frame's pass took
   // (instructions plus the L1 load-to-use cycles of its loads), summed as least-squares normal
@@ -106,11 +137,19 @@ class IssCard : public iss::IssDevice {
   // A context's counters from time 0 (after the boot) / of the boot alone.
   iss::MipsIss::Counters since_boot(unsigned ctx) const;
   iss::MipsIss::Counters boot_counters(unsigned ctx) const { return ctx < boot_.size() ? boot_[ctx] : iss::MipsIss::Counters{}; }
+  // The firmware's own counters, after the run (docs/iss.md, "The firmware's counters"): raises
+  // kEventStats on context 0 and runs it, untimed, until it waits again; the image writes its
+  // statistics record, decoded here. Untimed as the boot: no simulated time, no card
+  // transaction, no race-checker access; the context's instructions count in its counters and
+  // profile, so read those first. The image may touch only the platform registers and the
+  // semaphores meanwhile; anything else, or no answer, throws std::runtime_error.
+  iss::FirmwareCounters collect_stats();
 
  private:
   struct Ctx {
     uint32_t events = 0, status = 0, timer_lo = 0, now_hi = 0;
     bool wait = false;
+    bool seq_read = false;  // inside a sequence-lock read attempt (PLAT_RACE_HINT)
     int refused = -1;
     uint32_t copies = 0;  // copies this context's current frame sent
     uint64_t units[kKinds] = {};  // work the image declared for its current frame (PLAT_WORK)
@@ -120,7 +159,8 @@ class IssCard : public iss::IssDevice {
   uint32_t sem_read(unsigned ctx, HwThread& th, uint32_t addr);
   void sem_write(unsigned ctx, HwThread& th, uint32_t addr);
   uint32_t pkt_read(unsigned ctx, HwThread& th, uint32_t addr, unsigned size);
-  void pkt_write(HwThread& th, uint32_t addr, uint32_t value, unsigned size);
+  void pkt_write(unsigned ctx, HwThread& th, uint32_t addr, uint32_t value, unsigned size);
+  void access(unsigned ctx, const iss::IssAccess& a) override;  // the race checker's DRAM accesses
   void doorbell(unsigned ctx, HwThread& th, uint32_t record);
   void device_error(unsigned ctx, const std::string& what);
   void timer_check(unsigned ctx, HwThread& th);
@@ -137,8 +177,16 @@ class IssCard : public iss::IssDevice {
   WorkFit fit_;
   std::unique_ptr<iss::GdbServer> gdb_;
   int step_ = -1;  // the context the debugger is single-stepping
+  race::Detector* race_ = nullptr;  // enable_race_check()
+  uint64_t hinted_reads_ = 0;
   std::vector<iss::MipsIss::Counters> frame_at_;  // per context: the counters at its frame's take
   std::vector<iss::MipsIss::Counters> boot_;      // per context: the counters when the boot ended
+  iss::MipsIss::Profile frameless_;  // the profile of the passes that took no frame
+  // collect_stats(): the untimed device the image sees meanwhile.
+  bool collecting_ = false;
+  uint32_t collect_events_ = 0, collect_held_ = 0;  // the event still to hand over; semaphores taken
+  uint32_t collect_read(unsigned ctx, uint32_t addr, unsigned size);
+  void collect_write(unsigned ctx, uint32_t addr, uint32_t value, unsigned size);
 };
 
 }  // namespace dfc::model

@@ -87,6 +87,7 @@ const std::vector<Param>& params() {
       num("egress_queue_packets", &CardProfile::egress_queue_packets, 1, 1e8, true),
       num("rated_input_pps", &CardProfile::rated_input_pps, 1, 1e10, true),
       num("schedule_seed", &CardProfile::schedule_seed, 0, 1e15, true),
+      num("race_check", &CardProfile::race_check, 0, 1, true),
   };
   return ps;
 }

@@ -66,6 +66,8 @@ struct CardProfile {
   uint64_t rated_input_pps = 1'000'000;
   // Deterministic perturbation of quanta and sync points (0 = none); `--schedule-seed`.
   uint64_t schedule_seed = 0;
+  // The race checker (docs/race-check.md): 1 = on (`--race-check`); 0 = off.
+  uint64_t race_check = 0;
 
   double work(Hal::Work k) const { return work_cycles[static_cast<size_t>(k)]; }
 

@@ -67,10 +67,10 @@ uint32_t write_boot_block(IssMemory& m, const fw::FirmwareOptions& f, const std:
   b.version = kBootVersion;
   uint32_t at = kHostArea + 4096;  // the texts after the block
   const auto text = [&](const std::string& s, uint32_t& addr, uint32_t& len) {
-    if (s.size() > kHostArea + kHostAreaBytes - at)
+    if (s.size() > kStatsAddr - at)  // the statistics room at the end stays free
       throw std::invalid_argument("the configuration text (" + std::to_string(s.size()) +
-                                  " bytes) does not fit the image's host area (" + std::to_string(kHostAreaBytes) +
-                                  " bytes)");
+                                  " bytes) does not fit the image's host area (" +
+                                  std::to_string(kStatsAddr - kHostArea - 4096) + " bytes for the texts)");
     addr = s.empty() ? 0 : at;
     len = static_cast<uint32_t>(s.size());
     m.write(at, s.data(), s.size());
@@ -94,8 +94,120 @@ uint32_t write_boot_block(IssMemory& m, const fw::FirmwareOptions& f, const std:
   b.rx_ring_entries = f.driver.rx_ring_entries;
   b.tx_ring_entries = f.driver.tx_ring_entries;
   b.buffers_per_context = f.driver.buffers_per_context;
+  b.stats_addr = kStatsAddr;
+  b.stats_bytes = kStatsBytes;
+  m.write32(kStatsAddr, 0);  // no record until the image writes one
   put_record(m, kHostArea, b);
   return kHostArea;
+}
+
+namespace {
+
+// One field of a content destination's entry "group\tid\tfield".
+void content_destination(FirmwareCounters& c, const std::string& key, uint64_t v, const std::string& where) {
+  const size_t t1 = key.find('\t'), t2 = t1 == std::string::npos ? t1 : key.find('\t', t1 + 1);
+  if (t2 == std::string::npos) throw std::runtime_error(where + ": content-destination entry \"" + key + "\" lacks its tabs");
+  const std::string group = key.substr(0, t1), id = key.substr(t1 + 1, t2 - t1 - 1), field = key.substr(t2 + 1);
+  dtcp::ContentDestinationStats* d = nullptr;
+  for (auto& x : c.content_destinations)
+    if (x.group == group && x.id == id) d = &x;
+  if (!d) {
+    c.content_destinations.push_back({});
+    d = &c.content_destinations.back();
+    d->group = group, d->id = id;
+  }
+  if (field == "criteria") d->criteria = v;
+  else if (field == "matched_packets") d->matched_packets = v;
+  else if (field == "matched_bytes") d->matched_bytes = v;
+  else if (field == "congestion_notifications") d->congestion_notifications = v;
+  else if (field == "soft_congested") d->soft_congested = v != 0;
+  else if (field == "soft_episodes") d->soft_episodes = v;
+  else if (field == "soft_cleared") d->soft_cleared = v;
+  else throw std::runtime_error(where + ": unknown content-destination field \"" + field + "\"");
+}
+
+}  // namespace
+
+FirmwareCounters read_stats(const IssMemory& m, uint32_t at, uint32_t room) {
+  const auto h = get_record<StatsHeader>(m, at);
+  const std::string where = "the firmware image's statistics record at " + hex(at);
+  if (h.magic != kStatsMagic)
+    throw std::runtime_error(where + " is missing (the image did not answer the statistics event; an image "
+                             "built before the record existed? rebuild dfc_firmware.elf)");
+  if (h.version != kStatsVersion || h.scalars != kStatsScalars)
+    throw std::runtime_error(where + " has version " + std::to_string(h.version) + " with " +
+                             std::to_string(h.scalars) + " scalars; this host reads version " +
+                             std::to_string(kStatsVersion) + " with " + std::to_string(kStatsScalars) +
+                             ": rebuild dfc_firmware.elf and dfcsim from the same tree");
+  if (h.truncated) throw std::runtime_error(where + " is truncated: its " + std::to_string(room) + " bytes ran out");
+  if (h.bytes > room) throw std::runtime_error(where + " claims " + std::to_string(h.bytes) + " bytes, beyond its room");
+  const auto sc = [&](StatsScalar k) {
+    const uint32_t a = at + static_cast<uint32_t>(sizeof(StatsHeader) + 8 * k);
+    return join(m.read32(a), m.read32(a + 4));
+  };
+  FirmwareCounters c;
+  fw::PipelineStats& p = c.pipeline;
+  p.packets_in = sc(kStPacketsIn), p.bytes_in = sc(kStBytesIn);
+  p.packets_matched = sc(kStPacketsMatched), p.packets_unmatched = sc(kStPacketsUnmatched);
+  p.copies_chosen = sc(kStCopiesChosen), p.copies_sent = sc(kStCopiesSent);
+  p.copies_dropped_max_duplicates = sc(kStCopiesMaxDuplicates);
+  p.copies_dropped_unknown_destination = sc(kStCopiesUnknownDestination);
+  p.copies_dropped_tx_queue = sc(kStCopiesTxQueue);
+  p.flow_hits = sc(kStFlowHits), p.flow_misses = sc(kStFlowMisses), p.flow_stale = sc(kStFlowStale);
+  p.flow_evictions = sc(kStFlowEvictions), p.flow_entries = sc(kStFlowEntries);
+  p.flow_entries_peak = sc(kStFlowEntriesPeak), p.flow_rule_overflows = sc(kStFlowRuleOverflows);
+  p.criteria_read_retries = sc(kStCriteriaReadRetries), p.criteria_read_fallbacks = sc(kStCriteriaReadFallbacks);
+  p.criteria_read_waits = sc(kStCriteriaReadWaits);
+  c.driver = sc(kStDriver) != 0;
+  c.tx_ring_full = sc(kStTxRingFull);
+  c.classifier_entries = sc(kStClassifierEntries), c.classifier_rules = sc(kStClassifierRules);
+  c.dtcp_restarts = sc(kStDtcpRestarts), c.criteria_active = sc(kStCriteriaActive);
+  c.overload_events = sc(kStOverloadEvents);
+  c.last_window_pps = sc(kStOverloadLastPps), c.peak_window_pps = sc(kStOverloadPeakPps);
+  // A threshold's three entries share its key; thresholds keep the order they came in.
+  const auto threshold = [&c](const std::string& key) -> fw::OverloadMonitor::Threshold& {
+    const size_t tab = key.find('\t');
+    const std::string name = key.substr(0, tab), group = tab == std::string::npos ? "" : key.substr(tab + 1);
+    for (auto& t : c.thresholds)
+      if (t.name == name && t.group == group) return t;
+    c.thresholds.push_back({name, group, 0, 0, false});
+    return c.thresholds.back();
+  };
+  uint32_t off = static_cast<uint32_t>(sizeof(StatsHeader) + 8 * kStatsScalars);
+  for (uint32_t i = 0; i < h.entries; ++i) {
+    if (off + sizeof(StatsEntry) > h.bytes) throw std::runtime_error(where + ": entry " + std::to_string(i) + " beyond its length");
+    const auto e = get_record<StatsEntry>(m, at + off);
+    off += sizeof(StatsEntry);
+    if (e.name_len > h.bytes - off) throw std::runtime_error(where + ": entry " + std::to_string(i) + "'s name beyond its length");
+    std::string name(e.name_len, '\0');
+    if (e.name_len) m.read(at + off, name.data(), e.name_len);
+    off += (e.name_len + 3) & ~3u;
+    const uint64_t v = join(e.value_lo, e.value_hi);
+    switch (e.map) {
+      case kMapNotIntercepted: p.not_intercepted[name] = v; break;
+      case kMapCopiesPerDest: p.copies_per_destination[name] = v; break;
+      case kMapBytesPerDest: p.bytes_per_destination[name] = v; break;
+      case kMapDtcpServer: c.dtcp_server[name] = v; break;
+      case kMapOverloadCounts: c.overload_counts[name] = v; break;
+      case kMapThresholdHigh: threshold(name).high = v; break;
+      case kMapThresholdLow: threshold(name).low = v; break;
+      case kMapThresholdExceeded: threshold(name).exceeded = v != 0; break;
+      case kMapContentDestination: content_destination(c, name, v, where); break;
+      case kMapControlSource:
+      case kMapControlSourceGroup: {
+        const size_t tab = name.find('\t');
+        if (tab == std::string::npos)
+          throw std::runtime_error(where + ": control-source entry \"" + name + "\" has no tab");
+        if (e.map == kMapControlSource)
+          c.control_sources[name.substr(0, tab)][name.substr(tab + 1)] = v;
+        else
+          c.control_source_group[name.substr(0, tab)] = name.substr(tab + 1);
+        break;
+      }
+      default: throw std::runtime_error(where + ": entry " + std::to_string(i) + " of unknown kind " + std::to_string(e.map));
+    }
+  }
+  return c;
 }
 
 void write_rx_frame(IssMemory& m, uint32_t buf, const Packet& p) {

@@ -4,8 +4,11 @@
 // both hosts of the image: the untimed IssBoard and the timed card model (model/card/iss_card).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
 #include "dfc/hal/iss_abi.hpp"
 #include "dfc/hal/packet.hpp"
@@ -18,6 +21,32 @@ namespace dfc::iss {
 // Throws std::invalid_argument when the texts do not fit the host area.
 uint32_t write_boot_block(IssMemory& m, const fw::FirmwareOptions& f, const std::string& config_text,
                           const std::string& restart_reason);
+
+// The firmware's counters a report reads (testbench/host/host_report.cpp): from the
+// host-compiled firmware's objects, or decoded from the image's statistics record.
+struct FirmwareCounters {
+  fw::PipelineStats pipeline;
+  bool driver = false;         // the firmware has a driver (tx_ring_full is its count)
+  uint64_t tx_ring_full = 0;   // fw::DriverStats::tx_ring_full
+  uint64_t classifier_entries = 0, classifier_rules = 0;  // ClassifierDriver::entries_used(), rules()
+  uint64_t dtcp_restarts = 0, criteria_active = 0;        // dtcp::Server::restarts(), active_criteria()
+  std::map<std::string, uint64_t> dtcp_server;            // dtcp::Server::counters()
+  // The overload monitor: events().size(), the window rates, counts() and thresholds().
+  uint64_t overload_events = 0, last_window_pps = 0, peak_window_pps = 0;
+  std::map<std::string, uint64_t> overload_counts;
+  std::vector<fw::OverloadMonitor::Threshold> thresholds;
+  // Per control source (by id): its counters, dynamic_criteria_active, static_criteria_active
+  // and sequence_number (when it has one), as report.json control_sources has them; its group.
+  std::map<std::string, std::map<std::string, uint64_t>> control_sources;
+  std::map<std::string, std::string> control_source_group;
+  // dtcp::Server::content_destination_stats() (byte_rate not carried: 0).
+  std::vector<dtcp::ContentDestinationStats> content_destinations;
+};
+// The image's statistics record (iss_abi.hpp) at image address `at`, `room` bytes. Throws
+// std::runtime_error when there is none or it is malformed or truncated (what was wrong).
+FirmwareCounters read_stats(const IssMemory& m, uint32_t at, uint32_t room);
+// Where write_boot_block gives the image room for its statistics record (kStatsBytes there).
+constexpr uint32_t kStatsAddr = kHostArea + kHostAreaBytes - kStatsBytes;
 
 // The receive metadata and the frame into the receive buffer at image address `buf`.
 void write_rx_frame(IssMemory& m, uint32_t buf, const Packet& p);

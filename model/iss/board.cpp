@@ -125,6 +125,7 @@ void IssBoard::plat_write(unsigned ctx, uint32_t reg, uint32_t v) {
       return;
     case cardmap::PLAT_CONSOLE: console_.push_back(static_cast<char>(v & 0xff)); return;
     case cardmap::PLAT_WORK: return;  // a work declaration (per-path counts): the board keeps none
+    case cardmap::PLAT_RACE_HINT: return;  // for the card's race checker: the board has none
     case cardmap::PLAT_HALT: iss_->halt(v); return;
     case cardmap::PLAT_DOORBELL: doorbell(ctx, v); return;
     default: device_error(ctx, "write of platform register " + hex(reg) + " (not writable)");

@@ -23,6 +23,7 @@ constexpr uint32_t kShtSymtab = 2;
 constexpr uint16_t kEtExec = 2;
 constexpr uint16_t kEmMips = 8;
 constexpr unsigned kSttFunc = 2;
+constexpr unsigned kSttObject = 1;
 
 class Reader {
  public:
@@ -118,6 +119,7 @@ std::vector<ElfSymbol> read_symbols(const Reader& r) {
       sym.addr = r.u32(off + s + 4);
       sym.size = r.u32(off + s + 8);
       sym.function = (info & 0xf) == kSttFunc;
+      sym.object = (info & 0xf) == kSttObject;
       out.push_back(std::move(sym));
     }
   }
@@ -184,6 +186,12 @@ std::optional<ElfSymbol> ElfImage::find_demangled(const std::string& prefix) con
     if (!data) data = &s;
   }
   return data ? std::optional<ElfSymbol>(*data) : std::nullopt;
+}
+
+const ElfSymbol* ElfImage::object_at(uint32_t addr) const {
+  for (const auto& s : symbols_)
+    if (s.object && addr >= s.addr && addr - s.addr < std::max<uint32_t>(s.size, 1)) return &s;
+  return nullptr;
 }
 
 const ElfSymbol* ElfImage::symbol_at(uint32_t addr) const {

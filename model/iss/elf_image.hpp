@@ -21,6 +21,7 @@ struct ElfSymbol {
   uint32_t addr = 0;
   uint32_t size = 0;
   bool function = false;
+  bool object = false;  // a data object (STT_OBJECT): a global or static variable
 };
 
 class ElfImage {
@@ -44,6 +45,8 @@ class ElfImage {
   std::optional<ElfSymbol> find_demangled(const std::string& prefix) const;
   // The function symbol containing addr (for fault reports), if any.
   const ElfSymbol* symbol_at(uint32_t addr) const;
+  // The data object symbol containing addr (a race report's variable), if any.
+  const ElfSymbol* object_at(uint32_t addr) const;
 
  private:
   std::string path_;

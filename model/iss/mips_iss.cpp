@@ -105,7 +105,10 @@ struct IssHooks {
     auto* self = static_cast<MipsIss*>(p);
     const auto a = static_cast<uint32_t>(addr);
     MipsIss::Block& b = self->block(a, size);
-    self->cur_block_ = a;
+    self->cur_block_ = self->mem_cursor_ = a;
+    self->cur_block_end_ = a + size;
+    self->cur_fn_ = b.fn;
+    self->cur_entry_ = b.entry ? a : 1;
     self->last_insn_ = self->prev_insn_ = 1;
     self->last_branch_ = self->prev_branch_ = false;
     // Every stop requested here leaves the block unexecuted; the context resumes at its start.
@@ -132,6 +135,7 @@ struct IssHooks {
       self->retired_ += b.insns;
       self->loads_ += b.loads;
       self->stores_ += b.stores;
+      if (self->prof_) self->profile_add(b.fn, b.insns, b.entry);
     }
   }
 
@@ -162,6 +166,7 @@ struct IssHooks {
     self->last_branch_ = (f & kBranch) != 0;
     ++self->retired_;
     ++self->stats_.hooked_instructions;
+    if (self->prof_) self->profile_add(self->cur_fn_, 1, a == self->cur_entry_);
     if (f & kLoad) ++self->loads_;
     if (f & kStore) ++self->stores_;
   }
@@ -192,17 +197,19 @@ struct IssHooks {
     return false;
   }
 
-  static uint64_t mmio_read(uc_engine*, uint64_t offset, unsigned size, void* p) {
+  static uint64_t mmio_read(uc_engine* uc, uint64_t offset, unsigned size, void* p) {
     auto* m = static_cast<MipsIss::DeviceMap*>(p);
     m->iss->device_touched();
+    m->iss->observe_device(uc, false, m->base + static_cast<uint32_t>(offset), size);
     const uint32_t v = m->device->read(m->iss->running_, m->base + static_cast<uint32_t>(offset), size);
     m->iss->after_device_access(false);
     return v;
   }
 
-  static void mmio_write(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* p) {
+  static void mmio_write(uc_engine* uc, uint64_t offset, unsigned size, uint64_t value, void* p) {
     auto* m = static_cast<MipsIss::DeviceMap*>(p);
     m->iss->device_touched();
+    m->iss->observe_device(uc, true, m->base + static_cast<uint32_t>(offset), size);
     m->device->write(m->iss->running_, m->base + static_cast<uint32_t>(offset), static_cast<uint32_t>(value), size);
     m->iss->after_device_access(true);
   }
@@ -245,6 +252,7 @@ MipsIss::MipsIss(const ElfImage& image, IssMemory& memory, unsigned contexts, bo
 void MipsIss::init(unsigned contexts, bool packet_window) {
   uc_ = open_engine(mem_, packet_window, this);
   step_ = open_engine(mem_, packet_window, this);
+  build_function_table();
   uc_hook h;
   check(uc_hook_add(step_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&IssHooks::insn), this, 1, 0), "stepper hook");
   // Every context starts at the entry with every register 0 (the image sets its own stacks).
@@ -365,6 +373,7 @@ void MipsIss::uncount_from(uint32_t pc) {
   for (uint32_t a = pc; a < last; a += 4) {
     const uint8_t f = classify(fetch(a));
     if (retired_) --retired_;
+    if (prof_ && prof_->counts.instructions[cur_fn_]) --prof_->counts.instructions[cur_fn_];
     if ((f & kLoad) && loads_) --loads_;
     if ((f & kStore) && stores_) --stores_;
   }
@@ -385,6 +394,8 @@ MipsIss::Block& MipsIss::block(uint32_t addr, uint32_t size) {
   if (b.size != size) {
     b.size = size;
     b.insns = size / 4;
+    b.fn = function_index(addr);
+    b.entry = b.fn < fn_start_.size() && (fn_start_[b.fn] == addr || fn_body_[b.fn] == addr);
     b.loads = b.stores = 0;
     for (uint32_t a = addr; a < addr + size; a += 4) {
       const uint8_t f = classify(fetch(a));
@@ -445,6 +456,7 @@ MipsIss::Slice MipsIss::run(unsigned ctx, uint64_t max_instructions) {
   select(ctx);
   if (state_[ctx].halted || state_[ctx].faulted) return early_return(ctx);
   running_ = ctx;
+  prof_ = profile_.empty() ? nullptr : &profile_[ctx];
   budget_ = max_instructions;
   retired_ = loads_ = stores_ = 0;
   pending_ = deferred_ = Req::None;
@@ -532,21 +544,6 @@ void MipsIss::end_slice(Slice& s, int uc_err_code) {
   c.counters.instructions += retired_;
   c.counters.loads += loads_;
   c.counters.stores += stores_;
-}
-
-const MipsIss::Counters& MipsIss::counters(unsigned ctx) const {
-  check_ctx(ctx);
-  return state_[ctx].counters;
-}
-
-bool MipsIss::halted(unsigned ctx) const {
-  check_ctx(ctx);
-  return state_[ctx].halted;
-}
-
-uint32_t MipsIss::halt_code(unsigned ctx) const {
-  check_ctx(ctx);
-  return state_[ctx].halt_code;
 }
 
 uint32_t MipsIss::reg(unsigned ctx, unsigned i) const {

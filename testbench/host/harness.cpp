@@ -208,6 +208,10 @@ RunResult run_simulation(const RunOptions& opt) {
   std::string summary = host.summary(report);
   if (!opt.pcap_in.empty()) add_replay(opt, host, report, summary);
   RunResult res{report, summary, check_expectations(opt.expect, report)};
+  if (report.contains("races") && !report["races"].empty())
+    res.failures.push_back("race checker: " + std::to_string(report["race_check"]["racing_accesses"].get<uint64_t>()) +
+                           " racing access(es), " + std::to_string(report["races"].size()) +
+                           " distinct race(s) (report.json races)");
   res.report["expectations"] = res.failures;
   host.write_report(res.report);
   return res;

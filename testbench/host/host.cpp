@@ -59,6 +59,7 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   m.opt = std::move(opt);
   m.prof = model::load_profile(m.opt.sim.profile, m.opt.sim.profile_sets);
   if (m.opt.sim.schedule_seed) m.prof.schedule_seed = *m.opt.sim.schedule_seed;
+  if (m.opt.sim.race_check) m.prof.race_check = 1;
   fs::create_directories(m.opt.sim.out_dir);
   m.dlog.open(fs::path(m.opt.sim.out_dir) / "dtcp.log", std::ios::binary);
   if (!m.dlog) throw RunFailure(m.opt.sim.out_dir + "/dtcp.log: cannot create file");

@@ -16,6 +16,7 @@
 
 #include "card.hpp"
 #include "dfc/config/config.hpp"
+#include "iss/abi_io.hpp"
 #include "host/host.hpp"
 #include "profile.hpp"
 #include "report/dtcp_pcap.hpp"
@@ -105,11 +106,14 @@ struct Host::Impl {
   void on_copy(const Packet& p, uint64_t t_ps, const std::function<void(const Packet&, uint64_t, uint64_t)>& tap);
   void progress(const Packet& p);
   nlohmann::json report_dtcp_server() const;
-  nlohmann::json report_accounting() const;
-  // report.json's firmware part: from the host-compiled firmware's own counters, or (a firmware
-  // image, whose counters stay inside it) from what the card and the testbench saw plus `iss`
-  // (host_report_iss.cpp).
-  void report_firmware(nlohmann::json& r, nlohmann::json& drops) const;
+  // report.json's firmware part, from the firmware's own counters: the host-compiled
+  // firmware's objects (host_counters) or the image's statistics record (image_counters,
+  // host_report_iss.cpp, which runs the image after the run: call it after report_image).
+  nlohmann::json report_accounting(const iss::FirmwareCounters& c) const;
+  void report_firmware(nlohmann::json& r, nlohmann::json& drops, const iss::FirmwareCounters& c) const;
+  iss::FirmwareCounters host_counters() const;
+  iss::FirmwareCounters image_counters() const;
+  // Image mode: what the card and the testbench saw, and `iss` (what the code cost).
   void report_image(nlohmann::json& r, nlohmann::json& drops) const;
   std::map<std::string, uint64_t> image_copy_drops() const { return image_drops; }
   std::map<std::string, uint64_t> image_drops;  // image mode: copy drops the card reported, by reason

@@ -9,6 +9,7 @@
 #include "classifier/classifier_lockstep.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/fw/firmware.hpp"
+#include "host/host_report_race.hpp"
 #include "host/host_impl.hpp"
 #include "report/accounting.hpp"
 #include "wave_host.hpp"
@@ -17,25 +18,24 @@ namespace dfc::tb {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json Host::Impl::report_dtcp_server() const {
-  // The firmware's own view: control-protocol counters, per control source, per content
-  // destination (jnxDfcCSTable / jnxDfcCDTable) and per criterion.
-  dtcp::Server& srv = fw->server();
-  json r = json::object();
-  json sc = json::object();
-  srv.counters().visit([&](const char* k, uint64_t v) { sc[k] = v; });
+namespace {
+
+// report.json control_sources (jnxDfcCSTable), from either build's counters.
+json control_sources_json(const iss::FirmwareCounters& c) {
   json css = json::object();
-  for (const auto& c : srv.control_source_stats()) {
-    json cj = json::object();
-    c.counters.visit([&](const char* k, uint64_t v) { cj[k] = v; });
-    cj["group"] = c.group;
-    cj["dynamic_criteria_active"] = c.dynamic_criteria_active;
-    cj["static_criteria_active"] = c.static_criteria_active;
-    if (c.has_sequence_number) cj["sequence_number"] = c.sequence_number;
-    css[c.id] = cj;
+  for (const auto& [id, fields] : c.control_sources) {
+    json cj = json(fields);
+    const auto g = c.control_source_group.find(id);
+    cj["group"] = g == c.control_source_group.end() ? std::string() : g->second;
+    css[id] = cj;
   }
+  return css;
+}
+
+// report.json content_destinations (jnxDfcCDTable), by copy label, from either build's counters.
+json content_destinations_json(const config::DfcConfig& cfg, const std::vector<dtcp::ContentDestinationStats>& v) {
   json cds = json::object();
-  for (const auto& d : srv.content_destination_stats()) {
+  for (const auto& d : v) {
     const config::CaptureGroup* g = nullptr;
     for (const auto& cg : cfg.capture_groups)
       if (cg.name == d.group) g = &cg;
@@ -44,6 +44,18 @@ json Host::Impl::report_dtcp_server() const {
                  {"soft_congested", int(d.soft_congested)}, {"soft_episodes", d.soft_episodes},
                  {"soft_cleared", d.soft_cleared}};
   }
+  return cds;
+}
+
+}  // namespace
+
+json Host::Impl::report_dtcp_server() const {
+  // The firmware's own view: control-protocol counters, per control source, per content
+  // destination (jnxDfcCSTable / jnxDfcCDTable) and per criterion.
+  dtcp::Server& srv = fw->server();
+  json r = json::object();
+  json sc = json::object();
+  srv.counters().visit([&](const char* k, uint64_t v) { sc[k] = v; });
   json crit = json::array();
   for (const auto& c : srv.criteria())
     crit.push_back({{"criteria_id", c.criteria_id}, {"csource", c.csource_id}, {"cdest", c.cdest_id},
@@ -51,8 +63,6 @@ json Host::Impl::report_dtcp_server() const {
                     {"matching_packets", c.matching_packets}, {"matching_bytes", c.matching_bytes},
                     {"classifier_entries", fw->classifier().entries_used(c.rule)}});
   r["dtcp_server"] = sc;
-  r["control_sources"] = css;
-  r["content_destinations"] = cds;
   r["criteria"] = crit;
   r["criteria_active"] = srv.active_criteria();
   r["restarts"] = srv.restarts();
@@ -94,11 +104,54 @@ json stalls_and_locks_json(const model::CardStats& cs) {
   return {{"stalls", stalls}, {"locks", locks}};
 }
 
+// report.json `overload` from the image's counters, in overload_json's layout
+// (testbench/report/accounting.cpp) less the events, which stay inside the image: `count` is
+// how many it raised.
+json overload_counters_json(const iss::FirmwareCounters& c) {
+  json counts = json::object();
+  for (const char* k : {"Soft", "Hard"})
+    for (const char* q : {"Pps", "Mem"})
+      for (const char* w : {"ThresholdExceeded", "UnderThreshold"})
+        counts[std::string("jnxDfc") + k + q + w] = 0;  // every trap present, for expectations
+  for (const auto& [name, n] : c.overload_counts) counts[name] = n;
+  json th = json::object();
+  for (const auto& t : c.thresholds) {
+    const json v = {{"high_watermark", t.high}, {"low_watermark", t.low}, {"exceeded", int(t.exceeded)}};
+    if (t.group.empty())
+      th[t.name] = v;
+    else
+      th[t.name][t.group] = v;
+  }
+  return {{"counts", counts}, {"thresholds", th}, {"count", c.overload_events},
+          {"last_window_pps", c.last_window_pps}, {"peak_window_pps", c.peak_window_pps}};
+}
+
 }  // namespace
 
-void Host::Impl::report_firmware(json& r, json& drops) const {
+iss::FirmwareCounters Host::Impl::host_counters() const {
+  iss::FirmwareCounters c;
+  c.pipeline = fw->pipeline_stats();
+  if (const fw::Driver* d = fw->driver()) c.driver = true, c.tx_ring_full = d->stats().tx_ring_full;
+  c.classifier_entries = fw->classifier().entries_used();
+  c.classifier_rules = fw->classifier().rules();
+  c.dtcp_restarts = fw->server().restarts();
+  c.criteria_active = fw->server().active_criteria();
+  fw->server().counters().visit([&c](const char* k, uint64_t v) { c.dtcp_server[k] = v; });
+  for (const auto& cs : fw->server().control_source_stats()) {
+    std::map<std::string, uint64_t>& f = c.control_sources[cs.id];
+    cs.counters.visit([&f](const char* k, uint64_t v) { f[k] = v; });
+    f["dynamic_criteria_active"] = cs.dynamic_criteria_active;
+    f["static_criteria_active"] = cs.static_criteria_active;
+    if (cs.has_sequence_number) f["sequence_number"] = cs.sequence_number;
+    c.control_source_group[cs.id] = cs.group;
+  }
+  c.content_destinations = fw->server().content_destination_stats();
+  return c;
+}
+
+void Host::Impl::report_firmware(json& r, json& drops, const iss::FirmwareCounters& c) const {
   const model::CardStats& cs = card->stats();
-  const fw::PipelineStats& ps = fw->pipeline_stats();
+  const fw::PipelineStats& ps = c.pipeline;
   r["bytes_in"] = ps.bytes_in;
   for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
   drops["copies_max_duplicates"] = ps.copies_dropped_max_duplicates;
@@ -120,13 +173,13 @@ void Host::Impl::report_firmware(json& r, json& drops) const {
                      {"evictions", ps.flow_evictions}, {"entries", ps.flow_entries},
                      {"peak_entries", ps.flow_entries_peak}};
   r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth},
-                     {"entries_used", fw->classifier().entries_used()},
-                     {"rules", fw->classifier().rules()}, {"lookups", cs.bus_transactions}};
+                     {"entries_used", c.classifier_entries},
+                     {"rules", c.classifier_rules}, {"lookups", cs.bus_transactions}};
 }
 
-json Host::Impl::report_accounting() const {
+json Host::Impl::report_accounting(const iss::FirmwareCounters& c) const {
   const model::CardStats& cs = card->stats();
-  const fw::PipelineStats& ps = fw->pipeline_stats();
+  const fw::PipelineStats& ps = c.pipeline;
   AccountingInputs ai;
   ai.packets_in = cs.monitor_offered;
   ai.processed = cs.monitor_packets;
@@ -143,7 +196,7 @@ json Host::Impl::report_accounting() const {
   ai.copies_sent = ps.copies_sent;
   ai.copies_max_duplicates = ps.copies_dropped_max_duplicates;
   ai.copies_tx_queue_full = ps.copies_dropped_tx_queue;
-  if (const fw::Driver* d = fw->driver()) ai.copies_tx_ring_full = d->stats().tx_ring_full;
+  if (c.driver) ai.copies_tx_ring_full = c.tx_ring_full;
   ai.copies_unknown_destination = ps.copies_dropped_unknown_destination;
   for (const auto& [id, n] : ps.copies_per_destination) ai.copies_per_destination_sum += n;
   return accounting_json(ai);
@@ -161,20 +214,29 @@ json Host::report() {
   json drops;
   drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
   drops["rx_ring_full"] = cs.ingress_dropped_ring;
+  // The firmware image: what the code cost (iss) first, then its own counters, which it writes
+  // when asked after the run (docs/iss.md); the same report code as the host firmware's.
   if (!m.fw) {
-    // The firmware image: its own counters stay inside it (docs/iss.md); the report has what
-    // the card and the testbench saw, and what the code cost (iss).
-    m.report_image(r, drops);
-  } else {
-    m.report_firmware(r, drops);
+    json seen = drops;  // the drops the card reported: the firmware's own counts replace them
+    m.report_image(r, seen);
   }
+  const iss::FirmwareCounters fc = m.fw ? m.host_counters() : m.image_counters();
+  m.report_firmware(r, drops, fc);
   if (m.opt.sim.classifier == "lockstep")  // the run stopped there (the command exits 1)
     if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
   r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
                {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added}};
+  r["dtcp"]["restarts"] = fc.dtcp_restarts;
+  r["control_sources"] = control_sources_json(fc);
+  r["content_destinations"] = content_destinations_json(m.cfg, fc.content_destinations);
   if (m.fw) {
-    r["dtcp"]["restarts"] = m.fw->server().restarts();
     r.update(m.report_dtcp_server());
+  } else {
+    // The image's control-plane counters; its per-source, per-destination and per-criterion
+    // tables stay inside it.
+    r["dtcp_server"] = fc.dtcp_server;
+    r["criteria_active"] = fc.criteria_active;
+    r["restarts"] = fc.dtcp_restarts;
   }
   if (m.opt.sim.wave.on()) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
   const double sim_s = double(cs.end_ps) / 1e12;
@@ -207,18 +269,20 @@ json Host::report() {
   r.update(stalls_and_locks_json(cs));
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
+  r["accounting"] = m.report_accounting(fc);
   if (m.fw) {
-    const fw::PipelineStats& ps = m.fw->pipeline_stats();
-    r["accounting"] = m.report_accounting();
     json ov = overload_json(m.fw->overload());
     r["overload_events"] = ov["events"];
     ov.erase("events");
     r["overload"] = ov;
+  } else {
+    r["overload"] = overload_counters_json(fc);
+  }
+  {
+    const fw::PipelineStats& ps = fc.pipeline;
     m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
                               {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
                               {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
-  } else {
-    m.checker->on_copy_drops(m.image_copy_drops());
   }
   m.checker->on_end(cs.end_ps);
   json sb = m.checker->finish();
@@ -227,6 +291,7 @@ json Host::report() {
   m.checker_summary = sb["summary"].get<std::string>();
   m.checker_errors = sb["errors"];
   r["latency"] = m.latency.to_json();
+  if (json race = race_report(*m.card); !race.is_null()) r.update(race);
   r["timeseries"] = m.series.to_json(cs.monitor_first_arrival_ps, cs.end_ps);
   return r;
 }
@@ -262,6 +327,7 @@ std::string Host::summary(const json& r) const {
     sum << "    " << id << ": " << m.copies_written.at(id) << " copies -> " << w->path() << "\n";
   sum << "  simulated " << fmt_time_ps(cs.end_ps) << " in " << std::fixed << std::setprecision(3) << m.wall_s
       << " s wall; report: " << (fs::path(m.opt.sim.out_dir) / "report.json").string() << "\n";
+  sum << race_summary(r);
   if (!m.checker_summary.empty()) {
     sum << "  scoreboard: " << m.checker_summary << "\n";
     for (const auto& e : m.checker_errors) sum << "    " << e.get<std::string>() << "\n";

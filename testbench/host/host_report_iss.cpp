@@ -1,6 +1,11 @@
 // report.json when the card runs the firmware image (docs/iss.md): the firmware's counters stay
 // inside the image, so the report has what the card and the testbench saw, and `iss`: what the
 // code cost, measured by the instruction-set simulators.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "host/host_impl.hpp"
 #include "iss/elf_image.hpp"
 
@@ -8,6 +13,54 @@ namespace dfc::tb {
 using nlohmann::json;
 
 namespace {
+
+constexpr size_t kTopFunctions = 25;
+
+// The kTopFunctions functions of a profile with the most instructions, most first: each one's
+// instructions, share of total, calls and, for a path's passes, instructions per packet.
+json top_functions(const std::vector<std::string>& names, const iss::MipsIss::Profile& prof, uint64_t total,
+                   uint64_t packets) {
+  const std::vector<uint64_t>& v = prof.instructions;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < v.size() && i < names.size(); ++i)
+    if (v[i]) order.push_back(i);
+  const size_t n = std::min(order.size(), kTopFunctions);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&v](size_t a, size_t b) { return v[a] != v[b] ? v[a] > v[b] : a < b; });
+  json out = json::array();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = order[k];
+    json f = {{"function", names[i]}, {"instructions", v[i]}, {"share", total ? double(v[i]) / double(total) : 0.0},
+              {"calls", i < prof.calls.size() ? prof.calls[i] : 0}};
+    if (packets) f["per_packet"] = double(v[i]) / double(packets);
+    out.push_back(f);
+  }
+  return out;
+}
+
+// iss.functions (shares of every instruction from time 0) and iss.functions_per_path (shares of
+// the path's passes): where the image spends its instructions (docs/iss.md).
+void profile_json(const model::IssCard& ic, json& out) {
+  const std::vector<std::string>& names = ic.iss().profile_functions();
+  const iss::MipsIss::Profile all = ic.function_totals();
+  out["functions"] = top_functions(names, all, all.total(), 0);
+  const model::IssCard::PathStats& p = ic.paths();
+  json per_path = json::object();
+  auto path = [&](const char* key, const iss::MipsIss::Profile& v, uint64_t packets) {
+    const uint64_t total = v.total();
+    per_path[key] = {{"packets", packets}, {"instructions", total}, {"functions", top_functions(names, v, total, packets)}};
+  };
+  path("hit", p.hit.functions, p.hit.packets);
+  path("miss", p.miss.functions, p.miss.packets);
+  path("copy", p.copy.functions, p.copy.packets);
+  path("dtcp", p.dtcp.functions, p.dtcp.packets);
+  path("other", p.other.functions, p.other.packets);
+  path("frameless", ic.frameless_functions(), 0);  // passes that took no frame: timers, polls
+  for (const auto& [key, x] : {std::pair<const char*, const model::IssCard::Path*>{"hit", &p.hit}, {"miss", &p.miss},
+                               {"copy", &p.copy}, {"dtcp", &p.dtcp}, {"other", &p.other}})
+    per_path[key]["max_per_packet"] = x->max;
+  out["functions_per_path"] = per_path;
+}
 
 json iss_json(const model::Card& card, const model::CardStats& cs, double core_hz) {
   const model::IssCard& ic = *card.image();
@@ -51,7 +104,7 @@ json iss_json(const model::Card& card, const model::CardStats& cs, double core_h
   const iss::MipsIss::Stats& st = e.stats();
   uint64_t boot = 0;
   for (unsigned c = 0; c < e.contexts(); ++c) boot += ic.boot_counters(c).instructions;
-  return {{"isa", "mips32r2 big-endian (24Kf, Unicorn " + iss::MipsIss::engine_version() + ")"},
+  json out = {{"isa", "mips32r2 big-endian (24Kf, Unicorn " + iss::MipsIss::engine_version() + ")"},
           {"image", ic.image().path()},
           {"instructions", instructions},  // from time 0; the boot (before time 0) apart
           {"boot_instructions", boot},
@@ -64,6 +117,8 @@ json iss_json(const model::Card& card, const model::CardStats& cs, double core_h
           {"engine", {{"emu_starts", st.emu_starts}, {"device_blocks", st.device_blocks},
                       {"hooked_instructions", st.hooked_instructions}}},
           {"console", ic.console()}};
+  profile_json(ic, out);
+  return out;
 }
 
 }  // namespace
@@ -83,6 +138,12 @@ void Host::Impl::report_image(json& r, json& drops) const {
   r["copies_per_destination"] = per_dest;
   r["classifier"] = {{"implementation", cls_name}, {"depth", prof.classifier_depth}, {"lookups", cs.bus_transactions}};
   r["iss"] = iss_json(*card, cs, prof.core_hz);
+}
+
+iss::FirmwareCounters Host::Impl::image_counters() const {
+  // The card owns its IssCard non-const; Card offers only a const view of it.
+  auto& ic = const_cast<model::IssCard&>(*card->image());
+  return ic.collect_stats();
 }
 
 }  // namespace dfc::tb

@@ -199,11 +199,12 @@ void check_known_keys(const json& j) {
   static const std::set<std::string> known = {"description", "config",     "dtcp",     "traffic",
                                               "pcap",        "pcap_timing", "profile",  "classifier",
                                               "drain_ms",    "expect",      "timeline", "churn",
-                                              "set",         "schedule_seed", "firmware"};
+                                              "set",         "schedule_seed", "firmware",
+                                              "race_check"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
       throw FieldError(it.key(), "unknown key (description, config, dtcp, traffic, pcap, pcap_timing, profile, "
-                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed, firmware)");
+                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed, firmware, race_check)");
 }
 
 // The string value of key k, "" when absent.
@@ -253,6 +254,10 @@ void read_card_settings(const json& j, const fs::path& dir, RunOptions& o) {
   if (j.contains("schedule_seed")) {
     if (!j["schedule_seed"].is_number_unsigned()) throw FieldError("schedule_seed", "must be a non-negative integer");
     o.sim.schedule_seed = j["schedule_seed"].get<uint64_t>();
+  }
+  if (j.contains("race_check")) {
+    if (!j["race_check"].is_boolean()) throw FieldError("race_check", "must be true or false");
+    o.sim.race_check = j["race_check"].get<bool>();
   }
   if (j.contains("classifier")) {
     o.sim.classifier = str_of(j, "classifier");

@@ -25,6 +25,9 @@ struct SimOptions {
   // --gdb PORT: serve GDB's remote protocol for the image on 127.0.0.1:PORT; the card waits at
   // boot for the debugger (docs/iss.md "Debugging"). -1: no debugger.
   int gdb_port = -1;
+  // --race-check / "race_check": the happens-before race checker over the firmware's shared memory
+  // (docs/race-check.md); host mode needs the dfcsim-race build (dfcsim re-runs itself as it).
+  bool race_check = false;
   std::string out_dir = "out";
   WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
   bool quiet = false;

@@ -274,6 +274,7 @@ std::string render_report_html(const json& r) {
   utilisation(o, r);
   if (r.contains("timeline")) o << html::timeline_html(r["timeline"]);
   if (r.contains("iss")) o << html::iss_html(r["iss"]);
+  o << html::race_html(r);
   stalls_and_locks(o, r);
   drops(o, r);
   series_charts(o, r);

@@ -53,6 +53,9 @@ std::string timeline_html(const nlohmann::json& timeline, size_t max_rows = 200)
 // thread; "" when not an object.
 std::string iss_html(const nlohmann::json& iss);
 
+// report.json "race_check" and "races" (the race checker, docs/race-check.md); "" when it was off.
+std::string race_html(const nlohmann::json& report);
+
 // report.json "coverage" made ready for coverage_tables_html: a null group reads "none
 // recorded", and a zero in a counter of bad events (drops, missing, unexpected, ...) is
 // passed as text, since coverage_tables_html marks every numeric zero as a hole (red).

@@ -1,7 +1,8 @@
 // report.html's section for a card that ran the firmware image (report.json "iss", docs/iss.md):
 // what the code cost, measured by the instruction-set simulators — the ISA, the mean
 // instructions per path of the packet loop, and each hardware thread's instructions, cycles,
-// loads and stores (threads that retired nothing are summed in one line).
+// loads and stores (threads that retired nothing are summed in one line), and where the
+// instructions go: the functions with the most, in all and per DTCP request.
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -26,6 +27,23 @@ std::string thousands(const json& v) {
     out += s[i];
   }
   return out;
+}
+
+// The first n functions of a report.json profile list (iss.functions, or a path's functions).
+void functions_table(std::ostringstream& o, const json& fns, const char* caption, bool per_packet, size_t n) {
+  if (!fns.is_array() || fns.empty()) return;
+  o << "<table><caption>" << caption << "</caption><tr><th>function</th><th>instructions</th><th>share</th><th>calls</th>"
+    << (per_packet ? "<th>per packet</th>" : "") << "</tr>";
+  for (size_t i = 0; i < fns.size() && i < n; ++i) {
+    const json& f = fns[i];
+    char share[16];
+    std::snprintf(share, sizeof share, "%.1f%%", 100 * f.value("share", 0.0));
+    o << "<tr><td>" << html_escape(f.value("function", std::string())) << "</td><td>" << thousands(f.value("instructions", json()))
+      << "</td><td>" << share << "</td><td>" << thousands(f.value("calls", json())) << "</td>";
+    if (per_packet) o << "<td>" << thousands(f.value("per_packet", json())) << "</td>";
+    o << "</tr>";
+  }
+  o << "</table>";
 }
 
 }  // namespace
@@ -56,6 +74,9 @@ std::string iss_html(const json& iss) {
   }
   if (idle) o << "<tr><td colspan='5'>" << idle << " hardware thread(s) retired nothing after the boot</td></tr>";
   o << "</table>";
+  functions_table(o, iss.value("functions", json()), "where the instructions go (from time 0)", false, 10);
+  const json& dtcp = iss.value("functions_per_path", json::object()).value("dtcp", json::object());
+  functions_table(o, dtcp.value("functions", json()), "where a DTCP request's instructions go", true, 10);
   return o.str();
 }
 

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "race_exec.hpp"
 #include "classbench_cmd.hpp"
 #include "cli/exit_codes.hpp"
 #include "dfc_version.hpp"
@@ -25,6 +26,7 @@
 [[maybe_unused]] const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
 
 int sc_main(int argc, char* argv[]) {
+  dfc::tools::remember_arguments(argc, argv);
   CLI::App app{"dfcsim: hardware-in-the-loop simulator of a dynamic-flow-capture service card"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dfcsim " DFC_VERSION_STRING);

@@ -269,6 +269,8 @@ constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 struct RegressOpts {
   std::string label = "default", list, junit, out = "out/regress", self;
   unsigned seeds = 0, jobs = 1;
+  unsigned schedule_seeds = 0;  // also schedule seeds 1..N per run (0: the card's own schedule only)
+  bool race_check = false;
   bool slurm = false;
   dfc::tools::SlurmOptions sl;
 };
@@ -284,16 +286,21 @@ std::vector<RegressTask> plan_tasks(const RegressOpts& o, const std::string& sel
       seeds.clear();
       for (unsigned s = 1; s <= o.seeds; ++s) seeds.push_back(s);
     }
-    for (uint64_t s : seeds) {
-      RegressTask t;
-      t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s);
-      t.scenario = e.scenario;
-      t.seed = s;
-      t.out = fs::absolute(fs::path(o.out) / t.name).string();
-      t.cmd = shell_quote(self) + " run " + shell_quote(e.scenario) + " --seed " + std::to_string(s) + " --out " +
-              shell_quote(t.out) + " -q";
-      tasks.push_back(std::move(t));
-    }
+    // Each (traffic seed, schedule seed) is one run; a failure's command line replays it exactly
+    // (the schedule seed fixes every interleaving, docs/race-check.md).
+    for (uint64_t s : seeds)
+      for (unsigned k = o.schedule_seeds ? 1 : 0; k <= o.schedule_seeds; ++k) {
+        RegressTask t;
+        t.name = fs::path(e.scenario).stem().string() + ".seed" + std::to_string(s) +
+                 (k ? ".sched" + std::to_string(k) : "");
+        t.scenario = e.scenario;
+        t.seed = s;
+        t.out = fs::absolute(fs::path(o.out) / t.name).string();
+        t.cmd = shell_quote(self) + " run " + shell_quote(e.scenario) + " --seed " + std::to_string(s) +
+                (k ? " --schedule-seed " + std::to_string(k) : "") + (o.race_check ? " --race-check" : "") +
+                " --out " + shell_quote(t.out) + " -q";
+        tasks.push_back(std::move(t));
+      }
   }
   return tasks;
 }
@@ -411,6 +418,11 @@ void add_regress_subcommand(CLI::App& app, const char* argv0) {
   cmd->add_option("--label", o->label, "run the entries carrying this label (default: default)");
   cmd->add_option("--seeds", o->seeds, "run seeds 1..N for every entry instead of the listed seeds")
       ->check(CLI::Range(1u, 100000u));
+  cmd->add_option("--schedule-seeds", o->schedule_seeds,
+                  "run every entry under schedule seeds 1..N as well (--schedule-seed: other interleavings of the "
+                  "hardware threads); a failure names the seed to rerun")
+      ->check(CLI::Range(1u, 100000u));
+  cmd->add_flag("--race-check", o->race_check, "run every entry with the race checker (docs/race-check.md)");
   cmd->add_option("--junit", o->junit, "write JUnit XML here");
   cmd->add_option("--list", o->list, "regression list (default: testbench/regress.list, or the installed one)")
       ->check(CLI::ExistingFile);

@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "common/file.hpp"
 #include "host/harness.hpp"
+#include "race_exec.hpp"
 #include "replay_options.hpp"
 #include "report_exception.hpp"
 #include "sim_options_cli.hpp"
@@ -69,6 +70,7 @@ dfc::tb::RunOptions run_options(const RunCli& c) {
 int run_command(const RunCli& c) {
   try {
     const dfc::tb::RunOptions o = run_options(c);
+    hand_race_check_over(o.sim);
     const auto res = dfc::tb::run_simulation(o);
     if (report_lockstep_divergence("dfcsim")) return kExitRunFailure;  // RTL != model: run-time failure
     if (!o.sim.quiet) std::cout << res.summary;

@@ -1,3 +1,4 @@
+#include "race_exec.hpp"
 #include "serve_cmd.hpp"
 
 #include <CLI/CLI.hpp>
@@ -44,6 +45,7 @@ void add_serve_subcommand(CLI::App& app) {
     try {
       sim->read_config(opt->sim);
       sim->apply(opt->sim);
+      dfc::tools::hand_race_check_over(opt->sim);
       const nlohmann::json r = dfc::tb::serve(*opt);
       if (dfc::tools::report_lockstep_divergence("dfcsim serve")) {
         rc = dfc::tools::kExitRunFailure;

@@ -33,6 +33,9 @@ SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const st
       ->allow_extra_args(false);
   schedule_seed_opt_ =
       sub->add_option("--schedule-seed", schedule_seed_, "perturb the cores' quanta and sync points (0 = none)");
+  sub->add_flag("--race-check", cli_.race_check,
+                "check the firmware's shared memory for data races (happens-before; docs/race-check.md): races go "
+                "to report.json and make the run exit 3");
   sub->add_option("--classifier", cli_.classifier, "classifier implementation (lockstep: RTL and model compared)")
       ->check(CLI::IsMember({"rtl", "model", "lockstep"}));
   sub->add_option("--firmware", cli_.firmware,
@@ -79,6 +82,7 @@ void SimOptionsCli::apply(tb::SimOptions& o) const {
   if (!cli_.classifier.empty()) o.classifier = cli_.classifier;
   if (!cli_.firmware.empty()) o.firmware = cli_.firmware;
   if (gdb_opt_->count()) o.gdb_port = gdb_port_;
+  if (cli_.race_check) o.race_check = true;
   tb::WaveOptions wave = cli_.wave;
   if (!wave_window_.empty()) tb::parse_wave_window(wave_window_, wave);
   if (!wave_signals_.empty()) wave.signals = tb::parse_wave_signals(wave_signals_);

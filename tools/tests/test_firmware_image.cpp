@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -306,6 +307,126 @@ TEST_F(FirmwareImage, CalibrateRefusesBadInputBeforeAnyRun) {
   EXPECT_EQ(c.rc, 2) << c.out;
   EXPECT_NE(c.out.find("nosuch"), std::string::npos) << c.out;
   EXPECT_FALSE(fs::exists(dir / "x.runs"));
+}
+
+// report.json iss.functions: where the image's instructions go, per function. churn.json mixes
+// signed DTCP requests with traffic: the DTCP passes' profile is the DTCP server's code (its
+// HMAC, its parsing), not the packet path's, and it adds up to the counters' per-path figures.
+TEST_F(FirmwareImage, TheProfileSaysWhereTheDtcpPathsInstructionsGo) {
+  const Outcome r = run("'" + kScenarios + "/churn.json' -q --firmware '" + image("dfc_firmware.elf") + "'", "profile");
+  ASSERT_TRUE(r.report.is_object()) << r.out;  // the scenario's own expectations may fail: the report is written
+  const json& s = r.report["iss"];
+  const json& all = s["functions"];
+  ASSERT_FALSE(all.empty());
+  EXPECT_LE(all.size(), 25u);
+  double shares = 0;
+  uint64_t before = UINT64_MAX;
+  for (const json& f : all) {
+    const uint64_t n = f["instructions"].get<uint64_t>();
+    EXPECT_LE(n, before) << "most instructions first";
+    before = n;
+    EXPECT_GT(f["share"].get<double>(), 0.0);
+    shares += f["share"].get<double>();
+  }
+  EXPECT_LE(shares, 1.0 + 1e-9);
+  // Every instruction from time 0 is in one split: the passes with a frame by path, those without
+  // (frameless), and the few each context ran after its last pass.
+  const json& pp = s["functions_per_path"];
+  uint64_t profiled = 0;
+  for (const auto& [key, v] : pp.items()) profiled += v["instructions"].get<uint64_t>();
+  const auto instructions = s["instructions"].get<uint64_t>();
+  EXPECT_LE(profiled, instructions);
+  EXPECT_GT(double(profiled), 0.99 * double(instructions));
+  // The DTCP passes: the same passes per_path averages, and a mean that hides costlier ones.
+  const json& d = pp["dtcp"];
+  const auto requests = s["per_path_packets"]["dtcp"].get<uint64_t>();
+  ASSERT_GT(requests, 100u);
+  EXPECT_EQ(d["packets"].get<uint64_t>(), requests);
+  const double mean = s["per_path"]["dtcp"].get<double>();
+  EXPECT_NEAR(double(d["instructions"].get<uint64_t>()) / double(requests), mean, 1e-6 * mean);
+  EXPECT_GE(double(d["max_per_packet"].get<uint64_t>()), mean);
+  double per_request = 0;
+  for (const json& f : d["functions"]) per_request += f["per_packet"].get<double>();
+  EXPECT_LE(per_request, mean * (1 + 1e-9));
+  // What a request spends most on is DTCP code, which the flow-table hits never run.
+  const json& dtop = d["functions"], &htop = pp["hit"]["functions"];
+  ASSERT_GE(dtop.size(), 3u);
+  ASSERT_FALSE(htop.empty());
+  std::set<std::string> hit_names;
+  for (const json& f : htop) hit_names.insert(f["function"].get<std::string>());
+  EXPECT_EQ(hit_names.count(dtop[0]["function"].get<std::string>()), 0u) << dtop[0];
+  bool dtcp_code = false;
+  for (size_t i = 0; i < 3; ++i) dtcp_code |= dtop[i]["function"].get<std::string>().rfind("dfc::dtcp::", 0) == 0;
+  EXPECT_TRUE(dtcp_code) << dtop;
+  EXPECT_NE(slurp((r.dir / "report.html").string()).find("where a DTCP request's instructions go"), std::string::npos);
+}
+
+
+// The image's own counters reach report.json (docs/iss.md, "The firmware's counters"): after the
+// run the host asks the image for its statistics record, and the report code host mode uses
+// builds flow_table, accounting, the match counts, the drops and the classifier's use from it.
+// Both builds process the same packets with the same criteria, so the counts that do not depend
+// on the threads' timing agree.
+TEST_F(FirmwareImage, TheImagesOwnCountersReachTheReport) {
+  const Outcome host = run("", "counters-host");
+  const Outcome iss = run("--firmware '" + image("dfc_firmware.elf") + "'", "counters-iss");
+  ASSERT_EQ(host.rc, 0) << host.out;
+  ASSERT_EQ(iss.rc, 0) << iss.out;
+  const json &h = host.report, &i = iss.report;
+  for (const char* k : {"flow_table", "accounting", "packets_matched", "packets_unmatched", "copies_chosen",
+                        "bytes_in", "dtcp_server"})
+    ASSERT_TRUE(i.contains(k)) << k << " missing in image mode";
+  EXPECT_EQ(i["accounting"]["balanced"].get<int>(), 1) << i["accounting"].dump(2);
+  EXPECT_EQ(i["accounting"]["matched"], h["accounting"]["matched"]);
+  const auto lookups = [](const json& r) {
+    return r["flow_table"]["hits"].get<uint64_t>() + r["flow_table"]["misses"].get<uint64_t>() +
+           r["flow_table"]["stale"].get<uint64_t>();
+  };
+  EXPECT_GT(lookups(i), 0u);
+  EXPECT_EQ(lookups(i), lookups(h));
+  for (const char* k : {"packets_matched", "packets_unmatched", "copies_chosen", "copies_sent", "bytes_in"})
+    EXPECT_EQ(i[k], h[k]) << k;
+  EXPECT_GT(i["packets_matched"].get<uint64_t>(), 0u);
+  EXPECT_EQ(i["classifier"]["entries_used"], h["classifier"]["entries_used"]);
+  EXPECT_EQ(i["classifier"]["rules"], h["classifier"]["rules"]);
+  EXPECT_GT(i["classifier"]["rules"].get<uint64_t>(), 0u);
+  EXPECT_EQ(i["drops"], h["drops"]);
+  EXPECT_EQ(i["dtcp_server"], h["dtcp_server"]);
+  EXPECT_EQ(i["criteria_active"], h["criteria_active"]);
+  EXPECT_EQ(i["control_sources"], h["control_sources"]);
+  EXPECT_EQ(i["content_destinations"], h["content_destinations"]);
+  EXPECT_EQ(i["content_destinations"]["cd1"]["matched_packets"].get<uint64_t>(), 4u);
+  ASSERT_TRUE(i["control_sources"].contains("cs1")) << i["control_sources"];
+  EXPECT_EQ(i["control_sources"]["cs1"]["add_requests"].get<uint64_t>(), 1u);
+  EXPECT_EQ(i["control_sources"]["cs1"]["group"], "g1");
+  EXPECT_EQ(i["overload"], h["overload"]);  // thresholds from the configuration, no event
+  EXPECT_TRUE(i["overload"]["thresholds"].contains("hard_pps"));
+  // Per destination: the firmware's bytes next to the copies the testbench wrote.
+  for (const auto& [id, d] : i["copies_per_destination"].items()) {
+    ASSERT_TRUE(h["copies_per_destination"].contains(id)) << id;
+    EXPECT_EQ(d["bytes"], h["copies_per_destination"][id]["bytes"]) << id;
+  }
+  EXPECT_TRUE(i["scoreboard"]["pass"].get<bool>()) << iss.out;
+}
+
+// churn.json's expectations read accounting.balanced and flow_table.stale: in image mode they
+// are numbers in the report now, and the image's flow table sees the churn's invalidations. The
+// image is too slow for the churn's signed requests (its rings overflow), so the scenario's
+// other expectations may fail; the firmware's own balances (every packet it took matched, not
+// matched or not intercepted; every copy it chose sent or dropped) hold.
+TEST_F(FirmwareImage, ChurnExpectationsReadTheImagesCounters) {
+  const Outcome r = run("'" + kScenarios + "/churn.json' -q --firmware '" + image("dfc_firmware.elf") + "'", "churn-counters");
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  EXPECT_EQ(r.out.find("not a number in the report"), std::string::npos) << r.out;
+  const json& a = r.report["accounting"];
+  EXPECT_TRUE(a["balanced"].is_number()) << a.dump(2);
+  EXPECT_EQ(a["processing_balanced"].get<int>(), 1) << a.dump(2);
+  EXPECT_EQ(a["copies_balanced"].get<int>(), 1) << a.dump(2);
+  // The frames the card handed the image are the packets the image counted.
+  uint64_t counted = a["matched"].get<uint64_t>() + a["unmatched"].get<uint64_t>();
+  for (const auto& [why, n] : a["not_intercepted"].items()) counted += n.get<uint64_t>();
+  EXPECT_EQ(a["processed"].get<uint64_t>(), counted) << a.dump(2);
+  EXPECT_GE(r.report["flow_table"]["stale"].get<uint64_t>(), 100u);
 }
 
 }  // namespace

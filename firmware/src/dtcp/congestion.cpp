@@ -4,8 +4,23 @@
 
 #include <algorithm>
 
+#include "dfc/hal/card_map.hpp"
+
 namespace dfc::dtcp {
 using namespace detail;
+
+// The test image dfc_firmware_no_packet_lock.elf (firmware/image/CMakeLists.txt) calls the
+// accounting below without the criteria lock, so that several data threads update the same
+// counters unlocked and the race checker reports it. Its deletions still take the lock there:
+// the image must live long enough to report the race, not fall over in a half-removed map.
+// In the product build the caller holds the lock and this is nothing.
+#ifdef DFC_RACE_NO_PACKET_LOCK
+#define DFC_TEST_IMAGE_LOCK HwLock test_image_lock(hal_, cardmap::HW_LOCK_CRITERIA)
+#else
+#define DFC_TEST_IMAGE_LOCK \
+  do {                      \
+  } while (false)
+#endif
 
 void Server::account_hit(fw::RuleId id, uint32_t bytes) {
   auto it = by_rule_.find(id);
@@ -18,11 +33,14 @@ void Server::account_hit(fw::RuleId id, uint32_t bytes) {
   c.idle_base_ns = std::max(c.idle_base_ns, now);  // idle counts from the last hit
   c.rate.add(now_s, bytes);
   if (!c.is_static) {
+    const uint32_t cid = c.id;
     if (c.t_packets && c.matching_packets - c.pkts_base >= c.t_packets) {
-      remove(c.id, DeleteReason::TimeoutPackets, true);
+      DFC_TEST_IMAGE_LOCK;
+      remove(cid, DeleteReason::TimeoutPackets, true);
       rearm();
     } else if (c.t_bytes && c.matching_bytes - c.bytes_base >= c.t_bytes) {
-      remove(c.id, DeleteReason::TimeoutBytes, true);
+      DFC_TEST_IMAGE_LOCK;
+      remove(cid, DeleteReason::TimeoutBytes, true);
       rearm();
     }
   }
@@ -38,7 +56,10 @@ void Server::account_copy(fw::RuleId id, uint32_t bytes) {
   ++cd.matched_packets;
   cd.matched_bytes += bytes;
   const bool new_second = cd.rate.add(now_s, bytes);
-  if (new_second && (cd.cfg->soft_limit || cd.cfg->hard_limit)) check_congestion();
+  if (new_second && (cd.cfg->soft_limit || cd.cfg->hard_limit)) {
+    DFC_TEST_IMAGE_LOCK;
+    check_congestion();
+  }
 }
 
 void Server::duplicates_dropped(const std::string& csource_id) {

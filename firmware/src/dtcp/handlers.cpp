@@ -158,7 +158,7 @@ int Server::install_rule(CsState& cs, Version v, AddRequest& a, Params& err) {
     cls_.remove(*rule);
     return fail_with(err, full_code, {{"X-Error-Info", "this control source's share of the criteria table is used up"}});
   }
-  ++version_;
+  version_.fetch_add(1, std::memory_order_release);
   a.rule = *rule;
   return 0;
 }

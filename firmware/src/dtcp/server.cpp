@@ -38,6 +38,12 @@ Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls
 Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls, Options opt)
     : cfg_(cfg), hal_(hal), cls_(cls), opt_(opt) {
   next_id_ = opt_.first_criteria_id ? opt_.first_criteria_id : 1;
+  // The packet path reads by_rule_ without the lock (a sequence-lock attempt): it must never
+  // rehash under a reader, so its buckets are made once for as many rules as the classifier
+  // can hold (every rule takes at least one entry).
+  // (Made with that bucket count rather than reserve(), whose load-factor arithmetic needs
+  // the floating-point library the image does not link.)
+  by_rule_ = decltype(by_rule_)(cls_.depth());
   for (const auto& g : cfg_.capture_groups) {
     const auto gi = static_cast<uint32_t>(&g - cfg_.capture_groups.data());
     for (const auto& c : g.control_sources) {
@@ -106,7 +112,11 @@ void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port
 
 void Server::send_out(Packet p) {
   if (defer_tx_) {
+    // The producers are the server's own calls, which all run under HW_LOCK_CRITERIA; the
+    // count is published after the push, so a consumer that sees it non-zero finds the
+    // message under the lock.
     outbox_.push_back(std::move(p));
+    queued_.fetch_add(1, std::memory_order_release);
     return;
   }
   hal_.work(Hal::Work::ControlMessage);
@@ -114,24 +124,43 @@ void Server::send_out(Packet p) {
   if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;
 }
 
+// Concurrency (docs/firmware-concurrency.md §4 rule 9 and §5): any core may call this, with
+// the criteria lock released, while the control thread pushes under it.
+//  * The empty case (every monitored packet) reads one atomic count and takes no lock.
+//  * One core at a time drains: the busy flag is an atomic exchange (test-and-set). A core
+//    that finds it set returns at once: no core stalls behind a long LIST.
+//  * Each message is popped under the criteria lock (the producers' lock; the deque is not
+//    safe to touch otherwise) and signed and transmitted outside it. One drainer pops in
+//    FIFO order, so messages leave in the order the server produced them.
+//  * Nothing pushed meanwhile is left behind: the drainer looks at the count again after it
+//    clears the flag. A core that pushed and found the flag set did so before that clear
+//    (the flag's exchanges are ordered, acquire and release), so the drainer sees its message.
 bool Server::flush_transmit(size_t max_messages) {
-  // The common case (every monitored packet) is an empty ring: nothing to do. The flag is
-  // tested and set with no HAL call in between, so no other core interleaves there in the
-  // model; the loop ends only when the ring was seen empty right before the flag is cleared
-  // (again with no HAL call between), so nothing pushed meanwhile is left behind.
-  if (tx_busy_ || outbox_.empty()) return false;
-  tx_busy_ = true;
-  // Each message is taken off the ring before the HAL calls that may let another core run
-  // (and push behind it); this core sends everything queued, in order.
-  for (size_t sent = 0; !outbox_.empty() && sent < max_messages; ++sent) {
-    Packet p = std::move(outbox_.front());
-    outbox_.pop_front();
-    hal_.work(Hal::Work::ControlMessage);
-    hal_.work(Hal::Work::ControlByte, p.data.size());
-    if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;  // one store after the call
+  size_t sent = 0;
+  for (;;) {
+    if (queued_.load(std::memory_order_acquire) == 0) return sent > 0;
+    if (tx_busy_.exchange(1, std::memory_order_acq_rel)) return sent > 0;  // the drainer sends it
+    for (; sent < max_messages; ++sent) {
+      if (queued_.load(std::memory_order_acquire) == 0) break;  // drained: no lock to find out
+      Packet p;
+      {
+        HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+        if (outbox_.empty()) break;
+        p = std::move(outbox_.front());
+        outbox_.pop_front();
+        queued_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      hal_.work(Hal::Work::ControlMessage);
+      hal_.work(Hal::Work::ControlByte, p.data.size());
+      if (!hal_.transmit(std::move(p))) {
+        // The server's counters are written under the lock (rare: the transmit queue refused).
+        HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+        ++counters_.tx_dropped;
+      }
+    }
+    tx_busy_.exchange(0, std::memory_order_acq_rel);
+    if (sent >= max_messages) return true;
   }
-  tx_busy_ = false;
-  return true;
 }
 
 void Server::notify(CsState& cs, int status, const Params& params) {
@@ -327,7 +356,7 @@ void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
     fw::ClassifierDriver::Update u(cls_);
     criteria_.erase(it);
     cls_.remove(c->rule);
-    ++version_;
+    version_.fetch_add(1, std::memory_order_release);
     by_rule_.erase(c->rule);
   }
   CsState& cs = *cs_[c->cs];
@@ -458,7 +487,7 @@ void Server::restart(std::string_view alert_info) {
     cd->rate = RateWindow{};
     cd->soft_congested = false;
   }
-  ++version_;
+  version_.fetch_add(1, std::memory_order_release);
   ++restarts_;
   announce_restart(alert_info);
   rearm();

@@ -15,6 +15,8 @@
 //    matched throughout and classify() dedups.
 #include "dfc/fw/classifier_driver.hpp"
 
+#include <atomic>
+
 #include "classifier_rules.hpp"
 #include "dfc/hal/card_map.hpp"
 
@@ -72,19 +74,26 @@ struct ClassifierDriver::Impl final : detail::RangeUnitSource {
   size_t used = 0;
   uint64_t moves = 0;     // entries moved to keep priority order (benchmark counter)
   uint64_t respreads = 0;  // of which whole-table respreads (see place)
-  uint32_t seq = 0;        // the sequence counter (even: no modification under way)
-  unsigned update_depth = 0;
+  // The sequence counter (even: no modification under way). Written only by writers, under
+  // HW_LOCK_CRITERIA; read by every data thread without it, so it is an atomic word. Every
+  // access is an atomic read-modify-write (LL/SC on the card): its ordering is what the
+  // sequence lock needs without a fence, and the race checker sees each one as an atomic
+  // access of that word on both targets (an image's plain load would be a data read).
+  std::atomic<uint32_t> seq{0};
+  unsigned update_depth = 0;  // the writer's nesting (under the lock)
 
   // The bump comes before the first write of a modification and after its last: a reader
-  // whose two reads of the counter agree (and are even) saw none of it.
+  // whose two reads of the counter agree (and are even) saw none of it. Going odd is an
+  // acquire (the modification's writes stay after it), going even a release (they stay
+  // before it).
   void begin_update() {
     if (update_depth++ > 0) return;
-    ++seq;
+    seq.fetch_add(1, std::memory_order_acq_rel);
     hal.mem_write(ClassifierDriver::sequence_addr(), 4);
   }
   void end_update() {
     if (update_depth == 0 || --update_depth > 0) return;
-    ++seq;
+    seq.fetch_add(1, std::memory_order_release);
     hal.mem_write(ClassifierDriver::sequence_addr(), 4);
   }
 
@@ -460,9 +469,12 @@ ClassifierDriver::Update::~Update() { d_.impl_->end_update(); }
 uint64_t ClassifierDriver::sequence_addr() { return cardmap::CRITERIA_SEQ; }
 uint32_t ClassifierDriver::read_sequence() {
   impl_->hal.mem_read(sequence_addr(), 4);
-  return impl_->seq;  // the value after the read: whatever ran before it is counted
+  // The value after the read: whatever ran before it is counted. A reader's read is an
+  // acquire (the attempt's reads stay after the first one) and a release (they stay before
+  // the second one), so the attempt is validated without a fence.
+  return impl_->seq.fetch_add(0, std::memory_order_acq_rel);
 }
-uint32_t ClassifierDriver::sequence() const { return impl_->seq; }
+uint32_t ClassifierDriver::sequence() const { return impl_->seq.load(std::memory_order_acquire); }
 std::vector<RuleId> ClassifierDriver::classify(const KeyWords& key) {
   std::vector<RuleId> out;
   impl_->classify(key, out);

@@ -4,6 +4,7 @@
 
 #include "dfc/dtcp/server.hpp"
 #include "dfc/hal/card_map.hpp"
+#include "dfc/util/latest_time.hpp"
 #include "dfc/util/text.hpp"
 
 namespace dfc::fw {
@@ -13,7 +14,8 @@ namespace dfc::fw {
 // records the server's deadline; the firmware arms the real timer for the earliest.
 // It is also the firmware's view of time and work for every part of it:
 //  * now_ns() never goes backwards, even when handlers run on cores whose local times
-//    differ (temporal decoupling): it returns the latest time any handler has seen.
+//    differ (temporal decoupling): it returns the latest time any handler has seen, a
+//    lock-free monotonic maximum shared by every hardware thread (util::LatestTime).
 //  * work() forwards the declaration: the host prices it (docs/firmware-concurrency.md §1).
 class Firmware::TimerMux : public Hal {
  public:
@@ -21,10 +23,7 @@ class Firmware::TimerMux : public Hal {
   void bus_write(uint32_t a, const uint32_t* w, size_t n) override { hal_.bus_write(a, w, n); }
   void bus_read(uint32_t a, uint32_t* w, size_t n) override { hal_.bus_read(a, w, n); }
   bool transmit(Packet&& p) override { return hal_.transmit(std::move(p)); }
-  uint64_t now_ns() const override {
-    last_ns_ = std::max(last_ns_, hal_.now_ns());
-    return last_ns_;
-  }
+  uint64_t now_ns() const override { return last_ns_.advance(hal_.now_ns()); }
   uint64_t epoch_ms_at_reset() const override { return hal_.epoch_ms_at_reset(); }
   void consume_cycles(uint64_t c) override { hal_.consume_cycles(c); }
   void work(Work kind, uint64_t n) override { hal_.work(kind, n); }
@@ -33,6 +32,7 @@ class Firmware::TimerMux : public Hal {
   unsigned core_id() const override { return hal_.core_id(); }
   void lock_acquire(unsigned lock) override { hal_.lock_acquire(lock); }
   void lock_release(unsigned lock) override { hal_.lock_release(lock); }
+  void race_hint(RaceHint hint) override { hal_.race_hint(hint); }
   uint32_t load32(uint64_t addr) override { return hal_.load32(addr); }
   void store32(uint64_t addr, uint32_t v) override { hal_.store32(addr, v); }
   Packet* rx_frame(uint64_t buf_addr) override { return hal_.rx_frame(buf_addr); }
@@ -46,7 +46,7 @@ class Firmware::TimerMux : public Hal {
  private:
   Hal& hal_;
   Firmware& fw_;
-  mutable uint64_t last_ns_ = 0;
+  mutable util::LatestTime last_ns_;  // every hardware thread's now_ns() advances it
 };
 
 class Firmware::ControlPlaneAdapter : public ControlPlaneView {
@@ -110,9 +110,10 @@ void Firmware::eval_memory(uint64_t now_ns) {
                cls_->entries_used(), cls_->depth());
 }
 
-// Concurrency (docs/firmware-concurrency.md): on_packet and on_timer may run on any core,
-// several at once. The DTCP server, the classifier driver's entry map and the overload
-// monitor's memory evaluation are shared: they run under HW_LOCK_CRITERIA. The pipeline
+// Concurrency (docs/firmware-concurrency.md, §5 lists every shared structure): on_packet and
+// on_timer may run on any core, several at once. The DTCP server, the classifier driver's
+// entry map, the overload monitor's evaluations and the timer's bookkeeping are shared: they
+// run under HW_LOCK_CRITERIA. The per-packet counters and the clock are atomics. The pipeline
 // takes the lock itself for the parts it shares.
 void Firmware::on_packet(const Packet& p) {
   if (p.unit == Unit::Control)
@@ -143,13 +144,14 @@ void Firmware::on_control(const Packet& p) {
 
 void Firmware::on_monitored(const Packet& p) {
   const uint64_t now = mux_->now_ns();
-  // The input-rate counters are a few plain stores with no HAL call in between, so no
-  // other core can interleave with them in the model; on silicon they are one atomic add.
-  if (ovl_->on_packet(now)) {
+  // The input-rate count is one atomic add (no lock); only the packet that finds its 1-s
+  // window closed takes the lock, to close it (evaluate the rate) and count itself there.
+  if (ovl_->count_packet(now)) {
     HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    ovl_->close_window(now);
     eval_memory(now);
   }
-  ++monitored_seen_;  // one store, no HAL call around it (an atomic add on silicon)
+  monitored_seen_.fetch_add(1, std::memory_order_relaxed);  // read by the timer: idle detection
   pipeline_->process(p);
   // 390/598 notifications raised by this packet's accounting; a multi-core card's packet
   // loop sends them between packets instead (on_idle), after the packet is done.
@@ -163,23 +165,27 @@ bool Firmware::on_idle() { return server_->flush_transmit(1); }
 
 void Firmware::on_timer() {
   const uint64_t now = mux_->now_ns();
-  // The flow-table sweep runs after the due timeouts are served, outside the criteria lock:
-  // a sweep of a large table takes a while, and neither the notifications due now nor the
-  // other cores' criteria updates should wait for it.
-  const bool age = now >= next_aging_ns_;
-  // No monitored packet for a whole aging period (as many ticks as slices): the timer falls
-  // back to one tick per period (a slice is still aged, and the congestion and threshold
-  // checks below still run once a second), so an idle card -- a capture replayed with its
-  // original gaps of hours -- costs one timer event per simulated second, not one per slice.
-  // Traffic restores the slice rate at the next tick.
-  if (age) {
-    idle_ticks_ = monitored_seen_ == monitored_at_tick_ ? idle_ticks_ + 1 : 0;
-    monitored_at_tick_ = monitored_seen_;
-    const bool idle = idle_ticks_ >= std::max(1u, opt_.flow_aging_slices);
-    next_aging_ns_ = now + (idle ? opt_.flow_aging_period_ns : aging_step_ns());
-  }
+  bool age = false;
   {
+    // The aging deadline is read by rearm(), which the control thread's requests reach
+    // (through the server's arm_timer) under this lock: it is written under it too.
     HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    // The flow-table sweep runs after the due timeouts are served, outside the criteria lock:
+    // a sweep of a large table takes a while, and neither the notifications due now nor the
+    // other cores' criteria updates should wait for it.
+    age = now >= next_aging_ns_;
+    // No monitored packet for a whole aging period (as many ticks as slices): the timer falls
+    // back to one tick per period (a slice is still aged, and the congestion and threshold
+    // checks below still run once a second), so an idle card -- a capture replayed with its
+    // original gaps of hours -- costs one timer event per simulated second, not one per slice.
+    // Traffic restores the slice rate at the next tick.
+    if (age) {
+      const uint32_t seen = monitored_seen_.load(std::memory_order_relaxed);
+      idle_ticks_ = seen == monitored_at_tick_ ? idle_ticks_ + 1 : 0;
+      monitored_at_tick_ = seen;
+      const bool idle = idle_ticks_ >= std::max(1u, opt_.flow_aging_slices);
+      next_aging_ns_ = now + (idle ? opt_.flow_aging_period_ns : aging_step_ns());
+    }
     if (now >= mux_->server_deadline) {
       mux_->server_deadline = UINT64_MAX;
       server_->on_timer();  // re-arms through the mux if it still has deadlines
@@ -199,10 +205,16 @@ void Firmware::on_timer() {
   if (age && pipeline_->flow_entries() > 0) pipeline_->age_flows(std::max(1u, opt_.flow_aging_slices));
 }
 
+// Runs on a hardware thread (the control thread's restart event, or a host's restart marker
+// in the receive path) while the others keep accounting: the shared state is taken under the
+// lock like any request.
 void Firmware::restart(std::string_view alert_info) {
-  server_->restart(alert_info);  // criteria (and their classifier rules) lost, 599 sent
-  eval_memory(hal_.now_ns());
-  rearm();
+  {
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    server_->restart(alert_info);  // criteria (and their classifier rules) lost, 599 sent
+    eval_memory(hal_.now_ns());
+    rearm();
+  }
   server_->flush_transmit();
 }
 

@@ -58,13 +58,14 @@ std::vector<OverloadMonitor::Threshold> OverloadMonitor::thresholds() const {
 
 void OverloadMonitor::roll(uint64_t now_ns) {
   const uint64_t now_s = now_ns / kNs;
-  if (now_s < window_s_) return;  // never goes back
-  // The window that just ended.
-  eval_pps((window_s_ + 1) * kNs, window_count_);
+  const uint64_t window_s = window_s_.load(std::memory_order_relaxed);
+  if (now_s < window_s) return;  // never goes back
+  // The window that just ended (its count taken and reset in one step: data threads keep
+  // adding meanwhile).
+  eval_pps((window_s + 1) * kNs, window_count_.exchange(0, std::memory_order_relaxed));
   // Whole windows without a packet in between: rate 0 (one evaluation covers them all).
-  if (now_s > window_s_ + 1) eval_pps(now_s * kNs, 0);
-  window_s_ = now_s;
-  window_count_ = 0;
+  if (now_s > window_s + 1) eval_pps(now_s * kNs, 0);
+  window_s_.exchange(static_cast<uint32_t>(now_s), std::memory_order_release);
 }
 
 void OverloadMonitor::eval_pps(uint64_t t_ns, uint64_t pps) {

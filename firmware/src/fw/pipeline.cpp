@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <string>
 
 #include "dfc/fw/ipip.hpp"
 #include "dfc/hal/card_map.hpp"
+#include "dfc/util/raise.hpp"
 
 namespace dfc::fw {
 
@@ -62,11 +65,14 @@ struct Pipeline::Core {
     picks.reserve(64);
   }
   FlowTable flows;
+  // flows.size() as other threads read it (the memory thresholds, under the lock but not the
+  // owner's): published by the owner after each change, read atomically.
+  std::atomic<uint32_t> entries{0};
   PipelineStats s;  // scalars only; the maps stay empty
   std::array<uint64_t, kOutcomes> not_intercepted{};
   std::vector<uint64_t> copies_per_dest, bytes_per_dest;
   unsigned id = 0;
-  uint64_t aged_epoch = 0;
+  uint32_t aged_epoch = 0;
   uint64_t tx_slot = 0;
   uint16_t ip_id = 0;
   std::vector<RuleId> rules, matched;
@@ -100,7 +106,11 @@ void Pipeline::read_criteria(Core& c, Attempt&& attempt) {
       HwLock wait(hal_, cardmap::HW_LOCK_CRITERIA);
       continue;
     }
+    // The attempt's reads may overlap a writer by design (the sequence check discards
+    // them): the race checker is told not to check them (the writers it still checks).
+    hal_.race_hint(Hal::RaceHint::SeqReadBegin);
     attempt();
+    hal_.race_hint(Hal::RaceHint::SeqReadEnd);
     if (cls_.read_sequence() == before) return;
     ++c.s.criteria_read_retries;
   }
@@ -111,22 +121,38 @@ void Pipeline::read_criteria(Core& c, Attempt&& attempt) {
 
 Pipeline::Pipeline(Hal& hal, ClassifierDriver& cls, ControlPlaneView& cp, PipelineConfig cfg)
     : hal_(hal), cls_(cls), cp_(cp), cfg_(cfg) {
-  cfg_.cores = std::max(1u, cfg_.cores);
-  for (unsigned i = 0; i < cfg_.cores; ++i) core_at(i);
+  cfg_.cores = std::max(1u, std::min(cfg_.cores, kMaxCores));
+  // Made here, before any handler runs: no lock needed.
+  for (unsigned i = 0; i < cfg_.cores; ++i) make_core(i);
+  n_cores_.exchange(cfg_.cores, std::memory_order_release);
 }
 
 Pipeline::~Pipeline() = default;
 
+void Pipeline::make_core(unsigned id) {
+  const uint64_t base = cardmap::FLOW_TABLE_BASE + id * cardmap::FLOW_TABLE_CORE_STRIDE;
+  const size_t cap = (cfg_.flow_table_capacity + cfg_.cores - 1) / cfg_.cores;
+  cores_[id] = std::make_unique<Core>(hal_, cap, base, dests_.size());
+  cores_[id]->aged_epoch = aging_epoch_.load(std::memory_order_acquire);
+  cores_[id]->id = id;
+}
+
 Pipeline::Core& Pipeline::core_at(unsigned id) {
-  // Tables are made at construction for cfg.cores cores; a host with more cores than it
-  // declared gets the extra tables on first use (one allocation per core, not per packet).
-  while (cores_.size() <= id) {
-    const uint64_t base = cardmap::FLOW_TABLE_BASE + cores_.size() * cardmap::FLOW_TABLE_CORE_STRIDE;
-    const size_t cap = (cfg_.flow_table_capacity + cfg_.cores - 1) / cfg_.cores;
-    cores_.push_back(std::make_unique<Core>(hal_, cap, base, dests_.size()));
-    cores_.back()->aged_epoch = aging_epoch_;
-    cores_.back()->id = static_cast<unsigned>(cores_.size() - 1);
-  }
+  if (id < n_cores_.load(std::memory_order_acquire)) return *cores_[id];
+  return add_cores(id);
+}
+
+// Tables are made at construction for cfg.cores cores; a host with more cores than it
+// declared gets the extra tables on first use (one allocation per core, not per packet).
+Pipeline::Core& Pipeline::add_cores(unsigned id) {
+  if (id >= kMaxCores)
+    raise<std::logic_error>("pipeline: hardware thread " + std::to_string(id) + " runs the firmware, but it keeps state for " +
+                            std::to_string(kMaxCores) + " (Pipeline::kMaxCores); raise it for this card");
+  // Two new cores may arrive at once: the states are made under the lock, each once.
+  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+  uint32_t n = n_cores_.load(std::memory_order_relaxed);
+  for (; n <= id; ++n) make_core(n);
+  n_cores_.exchange(n, std::memory_order_acq_rel);
   return *cores_[id];
 }
 
@@ -143,9 +169,10 @@ void Pipeline::set_destinations(const std::map<DestKey, CopyDestination>& d) {
     dest_ix_.emplace(k, static_cast<uint16_t>(dests_.size()));
     dests_.push_back(Dest{k, cd.label.empty() ? k.cdest_id : cd.label, cd});
   }
-  for (auto& c : cores_) {
-    c->copies_per_dest.assign(dests_.size(), 0);
-    c->bytes_per_dest.assign(dests_.size(), 0);
+  const uint32_t n = n_cores_.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < n; ++i) {
+    cores_[i]->copies_per_dest.assign(dests_.size(), 0);
+    cores_[i]->bytes_per_dest.assign(dests_.size(), 0);
   }
 }
 
@@ -154,16 +181,18 @@ uint16_t Pipeline::dest_index(const DestKey& k) const {
   return it == dest_ix_.end() ? kUnknownDest : it->second;
 }
 
-void Pipeline::age_core(Core& c, unsigned slices) {
-  c.aged_epoch = aging_epoch_;
+void Pipeline::age_core(Core& c, unsigned slices, uint32_t epoch) {
+  c.aged_epoch = epoch;
   c.s.flow_evictions += c.flows.age(hal_.now_ns(), cfg_.flow_idle_ns, slices);
   c.s.flow_entries = c.flows.size();
+  c.entries.exchange(static_cast<uint32_t>(c.flows.size()), std::memory_order_relaxed);
 }
 
 void Pipeline::age_flows(unsigned slices) {
-  ++aging_epoch_;
-  aging_slices_ = slices;
-  age_core(core_at(hal_.core_id()), slices);
+  Core& c = core_at(hal_.core_id());
+  aging_slices_.exchange(slices, std::memory_order_relaxed);
+  const uint32_t epoch = aging_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  age_core(c, slices, epoch);
 }
 
 size_t Pipeline::lookup(Core& c, const FlowKey& key) {
@@ -195,7 +224,7 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
     ++c.s.flow_misses;
     c.flow = "miss";
     if (c.flows.size() >= c.flows.capacity()) {
-      age_core(c, 1);  // full: the whole table, now
+      age_core(c, 1, aging_epoch_.load(std::memory_order_acquire));  // full: the whole table, now
       if (c.flows.size() >= c.flows.capacity()) {
         // Still full of live flows: start over rather than refuse to cache (counted).
         c.s.flow_evictions += c.flows.clear();
@@ -217,6 +246,7 @@ size_t Pipeline::lookup(Core& c, const FlowKey& key) {
   e->version = version;
   hal_.mem_write(c.flows.addr_of(e), FlowTable::kBucketBytes);
   c.s.flow_entries = c.flows.size();
+  c.entries.exchange(static_cast<uint32_t>(c.flows.size()), std::memory_order_relaxed);
   c.s.flow_entries_peak = std::max<uint64_t>(c.s.flow_entries_peak, c.flows.size());
   return c.rules.size();
 }
@@ -356,7 +386,8 @@ void Pipeline::process(const Packet& p) {
   }
 #endif
   Core& c = core_at(hal_.core_id());
-  if (c.aged_epoch != aging_epoch_) age_core(c, aging_slices_);
+  const uint32_t epoch = aging_epoch_.load(std::memory_order_acquire);
+  if (c.aged_epoch != epoch) age_core(c, aging_slices_.load(std::memory_order_relaxed), epoch);
   ++c.s.packets_in;
   c.s.bytes_in += p.data.size();
   const ParsedPacket pp = parse_packet(p);
@@ -391,11 +422,24 @@ void Pipeline::process(const Packet& p) {
   send_copies(c, p, pp);
   // Accounting last, under the lock: it may delete criteria (packet/byte timeouts). A
   // criterion deleted by another core since resolve() is no longer looked up or counted.
+#ifndef DFC_RACE_NO_PACKET_LOCK
   HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+#else
+  // The test image dfc_firmware_no_packet_lock.elf (firmware/image/CMakeLists.txt) leaves
+  // this guard out: several data threads then update the same criterion and destination
+  // counters unlocked, which the race checker must report (never defined in the product
+  // build). Its deletions (congestion.cpp) and its 598 notifications (tell_dropped) still
+  // lock, so that the image runs on to report the race instead of falling over in a
+  // half-changed map.
+#endif
   const uint32_t ip_len = static_cast<uint32_t>(pp.ip_length);
   for (const Pick& pk : c.picks) {
     if (pk.carried) cp_.account_copy(pk.rule, ip_len);  // destination bandwidth: once per copy
-    if (pk.dropped) tell_dropped(c, pk);
+    if (!pk.dropped) continue;
+#ifdef DFC_RACE_NO_PACKET_LOCK
+    HwLock told(hal_, cardmap::HW_LOCK_CRITERIA);  // the test image: notifications stay locked
+#endif
+    tell_dropped(c, pk);
   }
   for (RuleId r : c.matched) {
     hal_.work(Hal::Work::HitAccount);
@@ -423,16 +467,19 @@ void Pipeline::tell_dropped(Core& c, const Pick& pk) {
   }
 }
 
+// Any thread (the memory thresholds, the timer): each core's published count.
 uint64_t Pipeline::flow_entries() const {
-  uint64_t n = 0;
-  for (const auto& c : cores_) n += c->flows.size();
-  return n;
+  uint64_t total = 0;
+  const uint32_t n = n_cores_.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < n; ++i) total += cores_[i]->entries.load(std::memory_order_relaxed);
+  return total;
 }
 
 const PipelineStats& Pipeline::stats() const {
   PipelineStats t;
-  for (const auto& cp : cores_) {
-    const Core& c = *cp;
+  const uint32_t n_cores = n_cores_.load(std::memory_order_acquire);
+  for (uint32_t ci = 0; ci < n_cores; ++ci) {
+    const Core& c = *cores_[ci];
     const PipelineStats& s = c.s;
     t.packets_in += s.packets_in;
     t.bytes_in += s.bytes_in;

@@ -5,6 +5,7 @@
 // counters of `show services dynamic-flow-capture control-source` / JUNIPER-DFC-MIB.
 // Every decision on an open question is recorded in docs/dtcp-conformance.md.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -173,17 +174,18 @@ class Server {
   // The Hal timer fired (or any time: expired criteria are removed, the timer re-armed).
   void on_timer();
 
-  // ---- transmit outside the criteria lock (docs/firmware-concurrency.md) ----
+  // ---- transmit outside the criteria lock (docs/firmware-concurrency.md, §4 rule 9, §5) ----
   // Deferred: replies and notifications are built where they arise (under the criteria lock,
   // from the shared state) and queued in one FIFO; their transmit cost (signing and packet
   // build, work ControlMessage + ControlByte per byte) and the transmit happen at flush_transmit(), which
-  // the firmware calls after it releases the criteria lock. A large LIST answer then no
-  // longer holds every other core's packet accounting for its whole length. The FIFO is a
-  // single-producer/single-consumer ring: producers are serialised by HW_LOCK_CRITERIA; one
-  // consumer at a time, by a busy flag (an atomic test-and-set on silicon): a core that finds
-  // another one sending does not wait for it, since that one sends everything queued. So
-  // messages leave in the order the server produced them (a reply never overtakes the reply
-  // to an earlier request) and no core stalls behind a long LIST. Off by default.
+  // the firmware calls after it releases the criteria lock (never with it held: it takes the
+  // lock itself). A large LIST answer then no longer holds every other core's packet
+  // accounting for its whole length. Producers push under HW_LOCK_CRITERIA; one consumer at
+  // a time (an atomic exchange on a busy flag) pops each message under the lock and signs and
+  // sends it outside; a core that finds another one sending does not wait for it, since that
+  // one sends everything queued. So messages leave in the order the server produced them (a
+  // reply never overtakes the reply to an earlier request), nothing pushed meanwhile is left
+  // behind, and no core stalls behind a long LIST. Off by default.
   void set_deferred_transmit(bool on) { defer_tx_ = on; }
   // Sends up to max_messages queued messages; true if it sent anything.
   bool flush_transmit(size_t max_messages = SIZE_MAX);
@@ -200,7 +202,10 @@ class Server {
   // destination bandwidth behind the congestion limits.
   void account_copy(fw::RuleId, uint32_t bytes);
   // Increments on every classifier install/remove.
-  uint64_t criteria_version() const { return version_; }
+  // Read by every data thread without the lock (docs/firmware-concurrency.md §4 rule 4):
+  // a 32-bit atomic (LL/SC on the card), bumped with release ordering after each change.
+  // Only compared for equality, so its wrap is harmless.
+  uint64_t criteria_version() const { return version_.load(std::memory_order_acquire); }
   // A copy for one of this control source's criteria was dropped by max-duplicates: counted,
   // and a DuplicatesDropped (598) notification is sent at most once per
   // duplicates-dropped-periodicity while drops continue.
@@ -286,12 +291,13 @@ class Server {
   uint32_t next_id_ = 1;
   uint64_t restarts_ = 0;
   uint64_t next_added_seq_ = 1;
-  uint64_t version_ = 0;
+  std::atomic<uint32_t> version_{0};
   uint64_t armed_at_ = ~0ull;
   std::string control_addr_ = "0.0.0.0";
   bool defer_tx_ = false;
-  std::deque<Packet> outbox_;  // built and signed, not yet sent (FIFO)
-  bool tx_busy_ = false;       // a core is draining outbox_
+  std::deque<Packet> outbox_;          // built, not yet signed and sent (FIFO); under the lock
+  std::atomic<uint32_t> queued_{0};    // outbox_.size(), for the lock-free "empty?" test
+  std::atomic<uint32_t> tx_busy_{0};   // 1: a core is draining outbox_ (exchange: test-and-set)
   // Time-based deadlines (idle/total), a lazy min-heap of (deadline, criteria id): pushed
   // when a criterion is added or refreshed; an entry that no longer matches its criterion is
   // dropped (criterion gone, or a REFRESH pushed a newer one) or moved to the later deadline

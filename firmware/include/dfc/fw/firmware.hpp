@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -100,7 +101,12 @@ class Firmware : public FirmwareApp {
   Driver::Handler rx_handler_;  // made once: the per-poll path does not allocate
   uint64_t next_aging_ns_ = 0;
   uint64_t next_congestion_ns_ = 0;  // the once-a-second bandwidth-limit evaluation
-  uint64_t monitored_seen_ = 0, monitored_at_tick_ = 0, idle_ticks_ = 0;  // idle detection (aging timer)
+  // Idle detection (aging timer). Every data thread counts its monitored packets into one
+  // 32-bit atomic (a LL/SC add on the card: a 64-bit one would be a locked library call per
+  // packet); the timer only compares two readings for equality, so wrapping is harmless.
+  std::atomic<uint32_t> monitored_seen_{0};
+  uint32_t monitored_at_tick_ = 0;  // the timer's own (one timer at a time: HAL contract)
+  uint64_t idle_ticks_ = 0;
   uint64_t aging_step_ns() const { return opt_.flow_aging_period_ns / std::max(1u, opt_.flow_aging_slices); }
 };
 

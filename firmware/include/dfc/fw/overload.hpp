@@ -17,6 +17,7 @@
 // evaluated whenever the firmware asks (after control requests, timers and window closes).
 // Decisions and their reasons: docs/model.md, "Overload".
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -46,16 +47,34 @@ class OverloadMonitor {
  public:
   OverloadMonitor(const config::DfcConfig& cfg, OverloadOptions opt);
 
-  // One monitored packet seen by the firmware at now_ns. True when it closed a window.
-  bool on_packet(uint64_t now_ns) {
-    const bool closed = now_ns / kNs != window_s_;
-    if (closed) roll(now_ns);
-    ++window_count_;
-    return closed;
+  // Concurrency (docs/firmware-concurrency.md §5): every data thread counts its packets
+  // without a lock; closing a window (the rate evaluation, the events) is shared state and
+  // runs under the criteria lock.
+  //
+  // One monitored packet at now_ns, lock-free: counted with one 32-bit atomic add when it
+  // falls in the current 1-s window (false); true, and not counted, when the window has ended
+  // (or the packet's time is in another second): the caller then takes the lock and calls
+  // close_window(now_ns), which counts it. On silicon a packet read the window just before
+  // another thread closed it may be counted in the next window: one packet at a boundary.
+  bool count_packet(uint64_t now_ns) {
+    if (now_ns / kNs != window_s_.load(std::memory_order_acquire)) return true;
+    window_count_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
-  // Closes every 1-s window that ended before now_ns (call from the timer).
+  // Under the lock: closes every window that ended before now_ns and counts this packet.
+  void close_window(uint64_t now_ns) {
+    tick(now_ns);
+    window_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Single-threaded callers (tests): one packet; true when it closed a window.
+  bool on_packet(uint64_t now_ns) {
+    if (!count_packet(now_ns)) return false;
+    close_window(now_ns);
+    return true;
+  }
+  // Closes every 1-s window that ended before now_ns (call from the timer, under the lock).
   void tick(uint64_t now_ns) {
-    if (now_ns / kNs != window_s_) roll(now_ns);
+    if (now_ns / kNs != window_s_.load(std::memory_order_relaxed)) roll(now_ns);
   }
   // Table usages now (entries / capacity); evaluates the memory thresholds.
   void memory(uint64_t now_ns, uint64_t flows, uint64_t flow_capacity, uint64_t criteria_entries,
@@ -89,7 +108,10 @@ class OverloadMonitor {
 
   OverloadOptions opt_;
   std::vector<Hyst> pps_, mem_;  // soft per group, then the hard one (last)
-  uint64_t window_s_ = 0, window_count_ = 0;
+  // Read and counted by every data thread without the lock (32-bit: LL/SC on the card, a
+  // 64-bit atomic would be a locked library call per packet); reset only by roll(), under the
+  // lock, with atomic exchanges. Seconds since reset fit 32 bits for 136 years.
+  std::atomic<uint32_t> window_s_{0}, window_count_{0};
   uint64_t last_pps_ = 0, peak_pps_ = 0;
   uint32_t flows_pct_ = 0, criteria_pct_ = 0;
   std::vector<OverloadEvent> events_;

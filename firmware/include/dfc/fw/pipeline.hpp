@@ -3,6 +3,8 @@
 // It depends on the control plane only through ControlPlaneView, so it can be unit-tested on
 // its own and the DTCP server can evolve independently.
 #pragma once
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -150,13 +152,18 @@ class Pipeline {
   // Lock-free attempts at a consistent read of the criteria (a wait for a modification
   // under way counts as one) before the read runs under the criteria lock.
   static constexpr unsigned kLockFreeAttempts = 4;
+  // Hardware threads (Hal::core_id() values) the pipeline keeps state for (the card has
+  // 8 cores x 4 threads); a larger id is refused with an error.
+  static constexpr unsigned kMaxCores = 64;
 
  private:
   struct Core;
   struct Pick;
   Core& core_at(unsigned id);
+  Core& add_cores(unsigned id);  // creates the states up to id (a slow path, under the lock)
+  void make_core(unsigned id);
   size_t lookup(Core& c, const FlowKey& key);
-  void age_core(Core& c, unsigned slices);
+  void age_core(Core& c, unsigned slices, uint32_t epoch);
   bool resolve(Core& c, size_t n_rules);
   void resolve_rule(Core& c, RuleId r);
   template <class Attempt>
@@ -177,9 +184,14 @@ class Pipeline {
   };
   std::vector<Dest> dests_;
   std::map<DestKey, uint16_t> dest_ix_;
-  std::vector<std::unique_ptr<Core>> cores_;
-  uint64_t aging_epoch_ = 0;
-  unsigned aging_slices_ = 1;
+  // Per-core states in fixed places: a core that appears at run time is added without moving
+  // the others' (under the criteria lock), then published by the count (release). Every
+  // thread reads the count without the lock.
+  std::array<std::unique_ptr<Core>, kMaxCores> cores_;
+  std::atomic<uint32_t> n_cores_{0};
+  // The timer's aging request, read by every data thread before each packet without the
+  // lock: the slice count is stored first, then the epoch is bumped (release).
+  std::atomic<uint32_t> aging_epoch_{0}, aging_slices_{1};
   mutable PipelineStats stats_;
   PacketTraceFn trace_;
 };

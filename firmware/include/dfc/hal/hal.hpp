@@ -103,6 +103,13 @@ class Hal {
   // state shared between cores is only touched under a lock or kept per core.
   virtual void lock_acquire(unsigned /*lock*/) {}
   virtual void lock_release(unsigned /*lock*/) {}
+
+  // Hints to the card's race checker (docs/race-check.md); no effect on behaviour. The reads
+  // between SeqReadBegin and SeqReadEnd are one attempt of a sequence-lock reader: they may
+  // overlap a writer by design and the attempt is kept only if the sequence word did not move,
+  // so the checker does not check them (the writers, under their lock, it still checks).
+  enum class RaceHint : uint8_t { SeqReadBegin = 0, SeqReadEnd = 1 };
+  virtual void race_hint(RaceHint /*hint*/) {}
 };
 
 inline uint32_t Hal::load32(uint64_t) { raise<std::logic_error>("this HAL has no descriptor memory (load32)"); }

@@ -51,10 +51,21 @@ constexpr uint32_t kStacksBase = kStackTop - kMaxContexts * kStackBytes;  // the
 // firmware uses the low numbers).
 constexpr unsigned kHeapLock = 7;
 static_assert(kHeapLock < cardmap::HW_LOCK_COUNT, "the heap lock must be a card semaphore");
+// The hardware semaphore of the image's 64-bit atomic operations (MIPS32 has 32-bit LL/SC
+// only: GCC calls __atomic_*_8, which firmware/image/atomic64.cpp runs under this lock, as
+// libatomic does on such targets). Never held while another lock is taken.
+constexpr unsigned kAtomicLock = 6;
+static_assert(kAtomicLock < cardmap::HW_LOCK_COUNT, "the atomic lock must be a card semaphore");
+static_assert(kAtomicLock != kHeapLock && kAtomicLock != cardmap::HW_LOCK_CRITERIA &&
+                  kAtomicLock != cardmap::HW_LOCK_CLASSIFIER,
+              "the atomic lock is a semaphore of its own");
 
 // PLAT_EVENTS bits.
 constexpr uint32_t kEventTimer = 1u << 0;
 constexpr uint32_t kEventRestart = 1u << 1;
+// The host asks for the firmware's counters (the statistics record below): the image writes the
+// record and, with no other event, waits again (PLAT_WAIT) without polling its rings.
+constexpr uint32_t kEventStats = 1u << 2;
 
 // PLAT_HALT codes (nonzero: the message is on the console first).
 constexpr uint32_t kHaltDone = 0;
@@ -95,7 +106,9 @@ struct BootBlock {
   uint32_t driver_enabled;   // must be 1: the image receives only through its rings
   uint32_t driver_contexts;  // DriverOptions::contexts
   uint32_t rx_ring_entries, tx_ring_entries, buffers_per_context;  // DriverOptions
-  uint32_t reserved[7];      // zero
+  uint32_t stats_addr;       // where the image writes its statistics record (kEventStats); 0: none
+  uint32_t stats_bytes;      // the room there
+  uint32_t reserved[5];      // zero
 };
 static_assert(sizeof(BootBlock) == 32 * 4, "BootBlock is 32 words");
 
@@ -139,6 +152,64 @@ struct TxRecord {
   uint32_t reserved[6];
 };
 static_assert(sizeof(TxRecord) == 32 * 4, "TxRecord is 32 words");
+
+// ---- Statistics record. On kEventStats the image writes its firmware's own counters at the
+// boot block's stats_addr (at most stats_bytes): the header, kStatsScalars 64-bit scalars as
+// word pairs (low first) in StatsScalar order, then `entries` named entries (StatsEntry, then
+// name_len bytes of name padded to a word). The host decodes it into fw::PipelineStats
+// (model/iss/abi_io.hpp read_stats) for the report code host mode uses.
+constexpr uint32_t kStatsMagic = 0x44465354;  // "DFST"
+constexpr uint32_t kStatsVersion = 1;
+constexpr uint32_t kStatsBytes = 64 * 1024;  // the room the host gives, at the end of the host area
+struct StatsHeader {
+  uint32_t magic;       // kStatsMagic
+  uint32_t version;     // kStatsVersion
+  uint32_t scalars;     // kStatsScalars: the count the image wrote
+  uint32_t entries;     // named entries after the scalars
+  uint32_t bytes;       // the whole record's length
+  uint32_t truncated;   // 1: the room ran out, entries are missing
+  uint32_t reserved[2];
+};
+static_assert(sizeof(StatsHeader) == 8 * 4, "StatsHeader is 8 words");
+enum StatsScalar : uint32_t {
+  // fw::PipelineStats
+  kStPacketsIn, kStBytesIn, kStPacketsMatched, kStPacketsUnmatched, kStCopiesChosen, kStCopiesSent,
+  kStCopiesMaxDuplicates, kStCopiesUnknownDestination, kStCopiesTxQueue,
+  kStFlowHits, kStFlowMisses, kStFlowStale, kStFlowEvictions, kStFlowEntries, kStFlowEntriesPeak,
+  kStFlowRuleOverflows, kStCriteriaReadRetries, kStCriteriaReadFallbacks, kStCriteriaReadWaits,
+  // the driver (kStDriver 0: the firmware has none), the classifier, the control plane
+  kStDriver, kStTxRingFull, kStClassifierEntries, kStClassifierRules, kStDtcpRestarts, kStCriteriaActive,
+  // the overload monitor: its events so far, the last and the peak window's packet rate
+  kStOverloadEvents, kStOverloadLastPps, kStOverloadPeakPps,
+  kStatsScalars
+};
+// What a named entry counts.
+enum StatsMap : uint32_t {
+  kMapNotIntercepted = 1,    // PipelineStats::not_intercepted, by ParseOutcome name
+  kMapCopiesPerDest = 2,     // PipelineStats::copies_per_destination, by copy label
+  kMapBytesPerDest = 3,      // PipelineStats::bytes_per_destination
+  kMapDtcpServer = 4,        // dtcp::Server::counters(), by counter name
+  kMapOverloadCounts = 5,    // OverloadMonitor::counts(), by trap name
+  // OverloadMonitor::thresholds(): high, low watermark and exceeded (0/1) of each, by its name
+  // and, for a soft threshold, a tab and its capture group ("soft_pps\tthr")
+  kMapThresholdHigh = 6,
+  kMapThresholdLow = 7,
+  kMapThresholdExceeded = 8,
+  // dtcp::Server::control_source_stats(): by the source's id, a tab and the field (the counters'
+  // names, dynamic_criteria_active, static_criteria_active, sequence_number when it has one)
+  kMapControlSource = 9,
+  kMapControlSourceGroup = 10,  // by the source's id, a tab and its capture group (value 0)
+  // dtcp::Server::content_destination_stats(): by group, a tab, id, a tab and the field
+  // (criteria, matched_packets, matched_bytes, congestion_notifications, soft_congested,
+  // soft_episodes, soft_cleared)
+  kMapContentDestination = 11,
+};
+struct StatsEntry {
+  uint32_t map;       // StatsMap
+  uint32_t name_len;  // bytes of name after the entry
+  uint32_t value_lo, value_hi;
+};
+static_assert(sizeof(StatsEntry) == 4 * 4, "StatsEntry is 4 words");
 
 // Image address of a card address in one of the two windows (0 when outside both).
 constexpr uint32_t image_address(uint64_t card_addr) {
