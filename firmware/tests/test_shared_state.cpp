@@ -30,7 +30,9 @@ using dfc::Hal;
 using dfc::Packet;
 using dfc::cardmap::HW_LOCK_CRITERIA;
 
-namespace {
+// Named, not anonymous: the fixtures below hold these types, and a unity build (CI) would
+// otherwise give them a member of internal linkage from an included file (-Wsubobject-linkage).
+namespace shared_state_fixtures {
 
 Packet shared_state_udp(uint32_t src, uint16_t dport) {
   Packet p;
@@ -67,7 +69,8 @@ bool is_key_write(uint32_t addr) {
   return (addr - dfc::abi::CLS_BASE) % dfc::cardmap::CLS_CTX_STRIDE + dfc::abi::CLS_BASE == dfc::abi::CLS_KEY;
 }
 
-}  // namespace
+}  // namespace shared_state_fixtures
+using namespace shared_state_fixtures;
 
 // ---- The sequence-lock readers' hints --------------------------------------------------------
 

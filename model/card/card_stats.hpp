@@ -40,6 +40,9 @@ struct CardStats {
   uint64_t control_packets = 0, monitor_packets = 0;
   uint64_t ingress_dropped_buffer = 0;       // arrived with every receive buffer in use
   uint64_t ingress_dropped_ring = 0;         // arrived with its thread's receive ring full
+  // DTCP requests (unit 0) dropped at ingress for either reason above: they never reached the
+  // firmware. Counted apart, since the two counters above are the monitored packets' accounting.
+  uint64_t control_dropped = 0;
   uint64_t egress_copies = 0, egress_bytes = 0;
   uint64_t egress_dropped_queue = 0;         // copies refused by a full egress queue
   uint64_t control_sent = 0;

@@ -1,6 +1,7 @@
 #include "ingress_dma.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dfc/hal/card_map.hpp"
 #include "wave.hpp"
@@ -41,17 +42,27 @@ void IngressDma::stage(uint64_t t, uint64_t next_timer_ps) {
   }
 }
 
+void IngressDma::count_drop(const Packet& p, const char* why) {
+  if (p.unit == Unit::Control)
+    ++st_.control_dropped;
+  else if (std::strcmp(why, "rx_ring_full") == 0)
+    ++st_.ingress_dropped_ring;
+  else
+    ++st_.ingress_dropped_buffer;
+  if (on_drop) on_drop(p, why);
+}
+
 void IngressDma::admit_one(Staged& s) {
   Packet& p = s.p;
   admitted_ps_ = p.t_arrival_ps;
   std::deque<Packet>& ring = rings_[s.ctx];
   const char* drop = nullptr;
   if (in_use_ >= capacity_)
-    drop = "ingress_buffer_full", ++st_.ingress_dropped_buffer;  // every receive buffer holds a packet
+    drop = "ingress_buffer_full";  // every receive buffer holds a packet
   else if (s.ctx != control_ctx_ && ring.size() >= ring_entries_)
-    drop = "rx_ring_full", ++st_.ingress_dropped_ring;  // its thread has not taken the ring's packets
+    drop = "rx_ring_full";  // its thread has not taken the ring's packets
   if (drop) {
-    if (on_drop) on_drop(p, drop);
+    count_drop(p, drop);
     return;
   }
   // A buffer, then the frame into it, then the descriptor into the thread's ring.
@@ -155,11 +166,11 @@ void IngressDma::admit_to_ring(Staged& s) {
   const uint64_t desc = fw::ring::rx_desc(ctx, slot);
   const char* drop = nullptr;
   if (read32(desc + 4, t) & cardmap::RX_DESC_OWN)
-    drop = "rx_ring_full", ++st_.ingress_dropped_ring;
+    drop = "rx_ring_full";
   else if (consumer_[ctx] == read32(fw::ring::free_producer(ctx), t))
-    drop = "ingress_buffer_full", ++st_.ingress_dropped_buffer;
+    drop = "ingress_buffer_full";
   if (drop) {
-    if (on_drop) on_drop(p, drop);
+    count_drop(p, drop);
     return;
   }
   const uint32_t offset = read32(fw::ring::free_entry(ctx, consumer_[ctx]++), t);

@@ -82,6 +82,8 @@ class IngressDma : public sc_core::sc_module, public Block {
   void stage(uint64_t t, uint64_t next_timer_ps);
   void admit(uint64_t t, uint64_t next_timer_ps);
   void admit_one(Staged& s);
+  // A frame dropped at admission: counted by unit and reason (CardStats), then on_drop.
+  void count_drop(const Packet& p, const char* why);
   void dma(uint64_t addr, uint32_t bytes, uint64_t t);
   // Driver mode: one descriptor-memory word through the interconnect at time t.
   uint32_t read32(uint64_t addr, uint64_t t);

@@ -17,10 +17,12 @@ namespace {
 // One recorded call. Kept as plain fields (not std::function) so that a recycled batch reuses
 // the strings' and packets' storage: in steady state a call costs copies, not allocations.
 struct Call {
-  enum Kind : uint8_t { Request, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops, End };
+  enum Kind : uint8_t {
+    Request, RequestDropped, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops, End
+  };
   Kind kind = Request;
   uint64_t t = 0, t2 = 0;
-  std::string a, b;
+  std::string a, b, c;
   Packet pkt;
   std::map<std::string, uint64_t> drops;
 };
@@ -36,6 +38,11 @@ class AsyncChecker : public CheckerSink {
   void on_request(uint64_t t, const std::string& cs, const std::string& bytes) override {
     Call& c = next(Call::Request);
     c.t = t, c.a = cs, c.b = bytes;
+  }
+  void on_request_dropped(uint64_t t, const std::string& cs, const std::string& bytes,
+                          const std::string& reason) override {
+    Call& c = next(Call::RequestDropped);
+    c.t = t, c.a = cs, c.b = bytes, c.c = reason;
   }
   void on_reply(uint64_t t, const std::string& cs, const std::string& bytes) override {
     Call& c = next(Call::Reply);
@@ -139,6 +146,7 @@ class AsyncChecker : public CheckerSink {
     CheckerSink& s = *inner_;
     switch (c.kind) {
       case Call::Request: s.on_request(c.t, c.a, c.b); break;
+      case Call::RequestDropped: s.on_request_dropped(c.t, c.a, c.b, c.c); break;
       case Call::Reply: s.on_reply(c.t, c.a, c.b); break;
       case Call::Notification: s.on_notification(c.t, c.a, c.b); break;
       case Call::PacketDone: s.on_packet(c.pkt, c.t, c.t2); break;

@@ -22,6 +22,12 @@ class CheckerSink {
  public:
   virtual ~CheckerSink() = default;
   virtual void on_request(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
+  // The card dropped that request at ingress (its receive ring or buffers were full: `reason`,
+  // e.g. "rx_ring_full"), so the firmware never saw it. Reported after the on_request of the
+  // same request (same t_ps, csource and bytes), which it cancels: no reply is owed, nothing
+  // changes, its Seq is not used.
+  virtual void on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
+                                  const std::string& reason) = 0;
   virtual void on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
   virtual void on_notification(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
   // A monitored packet the card is done with; t_taken_ps: when a core took it from the

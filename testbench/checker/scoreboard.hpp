@@ -82,6 +82,13 @@ class Scoreboard {
   // A DTCP request from control source `csource` reached the card at t_ps (ingress order with
   // packets). bytes = the request as sent (with Seq and Authentication-Info).
   void on_request(uint64_t t_ps, const std::string& csource, const std::string& bytes);
+  // The card dropped that request at ingress (receive ring or buffers full), before its
+  // firmware saw it; reported after its on_request (same t_ps, csource, bytes), before the
+  // online lag has passed it. The request is then taken as never delivered: it changes no
+  // criterion, owes no reply or notification and uses no Seq; it is listed in the coverage
+  // (dtcp.dropped_requests) instead. A drop naming no reported request is an error.
+  void on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
+                          const std::string& reason);
   // The card's reply to a request of that control source (matched to the request by Seq, else
   // to its oldest unanswered request). Only requests answered 200 change the model.
   void on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes);
@@ -128,6 +135,7 @@ class Scoreboard {
     bool pass = false;
     uint64_t packets = 0, predicted_copies = 0, matched_copies = 0, unexpected_copies = 0, missing_copies = 0,
              explained_missing = 0, byte_mismatches = 0;
+    uint64_t dropped_requests = 0;   // DTCP requests the card dropped at ingress (never judged)
     uint64_t ambiguous_packets = 0;  // packets whose copies the model accepted either way
     std::vector<uint64_t> ambiguous_ids;  // the first 100 of them (per-packet report)
     // Every packet whose copies an ambiguity window excused (the card's copies differ from the

@@ -393,7 +393,7 @@ void Scoreboard::Impl::judge_answers() {
   const uint64_t end = std::max(run_end, t_last);
   for (size_t i = 0; i < requests.size(); ++i) {
     const Request& q = requests[i];
-    if (i >= answers.size() || !answers[i].judged) continue;
+    if (i >= answers.size() || !answers[i].judged || !q.dropped.empty()) continue;  // dropped: owes nothing
     const Answer& a = answers[i];
     const int seen = q.reply >= 0 && replies[static_cast<size_t>(q.reply)].msg
                          ? replies[static_cast<size_t>(q.reply)].msg->status

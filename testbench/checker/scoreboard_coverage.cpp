@@ -107,8 +107,21 @@ void Scoreboard::Impl::dtcp_coverage() {
   flush_packet_coverage();
   json& methods = cov["dtcp"]["methods"];
   json& status = cov["dtcp"]["reply_status"];
+  // Requests the card dropped at ingress are not among those it saw: listed on their own.
+  json& dr = cov["dtcp"]["dropped_requests"];
+  dr = {{"count", res.dropped_requests}, {"by_reason", json::object()}, {"by_method", json::object()},
+        {"first", json::array()}};
   for (const auto& q : requests) {
     const std::string m = q.msg && !q.msg->is_status ? q.msg->method : std::string("unparsable");
+    if (!q.dropped.empty()) {
+      bump(dr["by_reason"], q.dropped, 1);
+      bump(dr["by_method"], m, 1);
+      const auto seq = q.msg ? q.msg->get("seq") : std::nullopt;
+      if (dr["first"].size() < kMaxErrors)
+        dr["first"].push_back("'" + q.raw.first_line + "'" + (seq ? " Seq " + *seq : std::string()) + " from " + q.cs +
+                              " at " + us(q.t) + " (" + q.dropped + ")");
+      continue;
+    }
     bump(methods, m, 1);
     const std::string st = q.reply < 0 ? "no_reply" : std::to_string(replies[static_cast<size_t>(q.reply)].msg->status);
     bump(status, m + " " + st, 1);

@@ -83,6 +83,8 @@ struct Request {
   std::optional<ref::Message> msg;
   int reply = -1;  // index into replies
   RawRequest raw;
+  size_t bytes_hash = 0;  // of the text as sent: a drop report names the request by it
+  std::string dropped;    // why the card dropped it at ingress ("" = delivered)
 };
 // The answer the reference predicts for one request: no reply (a silent drop, dtcp.md §1.6)
 // or one of `codes` (several when the request has several faults and the protocol does not
@@ -361,6 +363,7 @@ struct Scoreboard::Impl {
   }
 
   // recorder
+  void drop_request(uint64_t t, const std::string& cs, const std::string& bytes, const std::string& reason);
   void control_reply(size_t reply_idx);
   void control_notification(size_t n_idx);
   void pump(uint64_t upto);  // replays queued events with t <= upto

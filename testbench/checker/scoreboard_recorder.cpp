@@ -25,6 +25,7 @@ void Scoreboard::on_request(uint64_t t_ps, const std::string& csource, const std
   Impl& m = *impl_;
   Request r;
   r.t = t_ps, r.call = m.calls++, r.cs = csource, r.msg = ref::parse_message(bytes);
+  r.bytes_hash = std::hash<std::string>{}(bytes);
   m.scan_request(r, bytes);
   m.t_last = std::max(m.t_last, t_ps);
   const size_t i = m.requests.size();
@@ -32,6 +33,10 @@ void Scoreboard::on_request(uint64_t t_ps, const std::string& csource, const std
   m.open_requests[csource].push_back(i);
   m.requests.push_back(std::move(r));
   m.ingress(t_ps);
+}
+void Scoreboard::on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
+                                    const std::string& reason) {
+  impl_->drop_request(t_ps, csource, bytes, reason);
 }
 void Scoreboard::on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes) {
   Impl& m = *impl_;
@@ -138,6 +143,32 @@ void Scoreboard::Impl::control_reply(size_t ri) {
   list.erase(std::find(list.begin(), list.end(), static_cast<size_t>(pick)));
   if (q.msg && !q.msg->is_status && q.msg->method == "ADD" && rp.msg->status == 200)
     build_criterion(static_cast<size_t>(pick));
+}
+
+// A request the card dropped at ingress never reached its firmware: it is taken back before
+// the replay acts on it (its event leaves the queue, so it neither changes the criteria nor
+// uses its Seq, and no answer is predicted for it) and no reply may be matched to it.
+void Scoreboard::Impl::drop_request(uint64_t t, const std::string& cs, const std::string& bytes,
+                                   const std::string& reason) {
+  ++res.dropped_requests;
+  const size_t h = std::hash<std::string>{}(bytes);
+  // The latest such request not yet taken back: the drop follows its arrival (online, in
+  // arrival order, so the scan stops at earlier arrivals).
+  for (size_t i = requests.size(); i-- > 0;) {
+    Request& q = requests[i];
+    if (online && q.t < t) break;
+    if (q.t != t || q.cs != cs || q.bytes_hash != h || !q.dropped.empty() || q.reply >= 0) continue;
+    q.dropped = reason;
+    auto& open = open_requests[cs];
+    open.erase(std::remove(open.begin(), open.end(), i), open.end());
+    if (queue.erase({q.t, q.call})) return;
+    error("DTCP request '" + q.raw.first_line + "' from " + cs + " at " + us(t) + " reported dropped at ingress (" +
+          reason + ") after the scoreboard had replayed it: a drop must be reported within the online lag (" +
+          us(lag_ps) + ") of its arrival");
+    return;
+  }
+  error("DTCP request dropped at ingress (" + reason + ") from '" + cs + "' at " + us(t) +
+        " was never reported as a request (on_request must come first)");
 }
 
 void Scoreboard::Impl::control_notification(size_t ni) {
@@ -354,6 +385,7 @@ json Scoreboard::Result::to_json() const {
           {"missing_copies", missing_copies},
           {"explained_missing", explained_missing},
           {"byte_mismatches", byte_mismatches},
+          {"dropped_requests", dropped_requests},
           {"ambiguous_packets", ambiguous_packets},
           {"ambiguous_ids", ambiguous_ids},
           {"excused", excused},

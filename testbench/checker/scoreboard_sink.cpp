@@ -17,6 +17,9 @@ class ScoreboardSink : public CheckerSink {
     sb_.set_online(2 * c.timeout_window_ps + c.install_slack_ps);
   }
   void on_request(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_request(t, cs, b); }
+  void on_request_dropped(uint64_t t, const std::string& cs, const std::string& b, const std::string& why) override {
+    sb_.on_request_dropped(t, cs, b, why);
+  }
   void on_reply(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_reply(t, cs, b); }
   void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
     sb_.on_notification(t, cs, b);
@@ -32,7 +35,9 @@ class ScoreboardSink : public CheckerSink {
     std::ostringstream s;
     s << (r.pass ? "PASS" : "FAIL") << " (" << r.matched_copies << " copies checked, " << r.missing_copies
       << " missing, " << r.unexpected_copies << " unexpected, " << r.explained_missing
-      << " explained by counted drops)";
+      << " explained by counted drops";
+    if (r.dropped_requests) s << "; " << r.dropped_requests << " DTCP request(s) dropped at ingress, not judged";
+    s << ")";
     json errs = json::array();
     for (size_t i = 0; i < r.errors.size() && i < 5; ++i) errs.push_back(r.errors[i]);
     return {{"scoreboard", r.to_json()}, {"coverage", r.coverage}, {"pass", r.pass}, {"summary", s.str()},

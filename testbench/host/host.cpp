@@ -43,6 +43,18 @@ std::string param_of(const std::string& bytes, const std::string& name) {
   return "";
 }
 
+// The control source a request speaks for: the Csource-ID it names (as the card sees it), else
+// the one registered for its endpoint. A configured source named from a new endpoint is
+// registered there (its replies go to it). The request and its ingress drop are attributed alike.
+template <class HostImpl>
+std::string request_csource(Host& host, HostImpl& m, const Packet& p, const std::string& bytes) {
+  const std::string ep = p.src_ip + ":" + std::to_string(p.src_port);
+  std::string cs = csource_of(bytes);
+  if (!cs.empty() && m.key_by_csource.count(cs) && !m.csource_by_endpoint.count(ep)) host.register_endpoint(ep, cs);
+  if (const auto it = m.csource_by_endpoint.find(ep); cs.empty() && it != m.csource_by_endpoint.end()) cs = it->second;
+  return cs;
+}
+
 }  // namespace
 
 std::string fmt_time_ps(uint64_t ps) {
@@ -140,13 +152,10 @@ void Host::on_ingress(const Packet& p, const std::string& note) {
     m.log(p.t_arrival_ps, 0, "# " + fmt_time_ps(p.t_arrival_ps) + " card restart (" + m.opt.restart_reason + ")\n");
     return;
   }
-  // A request: the control source it speaks for is the Csource-ID it names (as the card sees
-  // it), else the one registered for its endpoint.
+  // A request, reported as it arrives: the card may still drop it at admission (drop sink).
   const std::string bytes(p.data.begin(), p.data.end());
   const std::string ep = p.src_ip + ":" + std::to_string(p.src_port);
-  std::string cs = csource_of(bytes);
-  if (!cs.empty() && m.key_by_csource.count(cs) && !m.csource_by_endpoint.count(ep)) register_endpoint(ep, cs);
-  if (const auto it = m.csource_by_endpoint.find(ep); cs.empty() && it != m.csource_by_endpoint.end()) cs = it->second;
+  const std::string cs = request_csource(*this, m, p, bytes);
   m.checker->on_request(p.t_arrival_ps, cs, bytes);
   // Remember (endpoint, Seq) -> method to attribute the reply. First wins: a replayed Seq is
   // dropped by the card, the original gets the reply.
@@ -257,8 +266,20 @@ void Host::build(model::IngressSource& src) {
   // Batch runs: the card pulls ahead of arrivals; the host observes each at its admission.
   if (!m.opt.realtime) m.card->set_arrival_sink([this](const Packet& p) { on_ingress(p); });
   open_card_wave(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
-  m.card->set_drop_sink([&m](const Packet& p, const char* why) {
-    if (p.unit != Unit::Monitor) return;
+  m.card->set_drop_sink([this, &m](const Packet& p, const char* why) {
+    if (p.unit != Unit::Monitor) {
+      // A request the firmware never saw: on_ingress reported it as it arrived (before the
+      // card admitted it), so the checker takes it back; dtcp.log says so under the request.
+      if (is_restart_marker(p)) return;
+      const std::string bytes(p.data.begin(), p.data.end());
+      const std::string cs = request_csource(*this, m, p, bytes);
+      m.checker->on_request_dropped(p.t_arrival_ps, cs, bytes, why);
+      m.log(p.t_arrival_ps, 0,
+            "# " + fmt_time_ps(p.t_arrival_ps) + " " + (cs.empty() ? "?" : cs) + " " + p.src_ip + ":" +
+                std::to_string(p.src_port) + " request above dropped by the card at ingress (" + why +
+                "): its firmware never saw it\n");
+      return;
+    }
     if (m.why_log) m.why_log->on_ingress_drop(p.id, why);
     m.checker->on_packet(p, 0, 0);
     m.checker->on_packet_dropped(p.id, why);

@@ -113,6 +113,9 @@ struct Host::Impl {
   void report_firmware(nlohmann::json& r, nlohmann::json& drops, const iss::FirmwareCounters& c) const;
   iss::FirmwareCounters host_counters() const;
   iss::FirmwareCounters image_counters() const;
+  // Everything report.json takes from the firmware's counters (either build), and the
+  // scoreboard's copy-drop totals from them.
+  void report_counters(nlohmann::json& r, nlohmann::json& drops) const;
   // Image mode: what the card and the testbench saw, and `iss` (what the code cost).
   void report_image(nlohmann::json& r, nlohmann::json& drops) const;
   std::map<std::string, uint64_t> image_copy_drops() const { return image_drops; }

@@ -202,6 +202,38 @@ json Host::Impl::report_accounting(const iss::FirmwareCounters& c) const {
   return accounting_json(ai);
 }
 
+void Host::Impl::report_counters(json& r, json& drops) const {
+  // A classifier divergence stopped the run (sc_stop) with the image in mid-pass, not waiting:
+  // it is not asked; the report keeps what the card and the testbench saw (report_image).
+  if (!fw && opt.sim.classifier == "lockstep" && model::ClassifierLockstep::first_divergence()) {
+    checker->on_copy_drops(image_copy_drops());
+    return;
+  }
+  const iss::FirmwareCounters fc = fw ? host_counters() : image_counters();
+  report_firmware(r, drops, fc);
+  r["dtcp"]["restarts"] = fc.dtcp_restarts;
+  r["control_sources"] = control_sources_json(fc);
+  r["content_destinations"] = content_destinations_json(cfg, fc.content_destinations);
+  r["accounting"] = report_accounting(fc);
+  if (fw) {
+    r.update(report_dtcp_server());
+    json ov = overload_json(fw->overload());
+    r["overload_events"] = ov["events"];
+    ov.erase("events");
+    r["overload"] = ov;
+  } else {
+    // The image's per-criterion table and overload events stay inside it.
+    r["dtcp_server"] = fc.dtcp_server;
+    r["criteria_active"] = fc.criteria_active;
+    r["restarts"] = fc.dtcp_restarts;
+    r["overload"] = overload_counters_json(fc);
+  }
+  const fw::PipelineStats& ps = fc.pipeline;
+  checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
+                          {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
+                          {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
+}
+
 json Host::report() {
   Impl& m = *impl_;
   m.wall_s = std::chrono::duration<double>(HostClock::now() - m.wall0).count();
@@ -211,33 +243,23 @@ json Host::report() {
                    {"classifier", m.cls_name}};
   r["packets_in"] = cs.monitor_offered;  // monitored packets that arrived at unit 1
   r["control_requests"] = cs.control_packets;
+  // Requests the card dropped at ingress (their thread's ring or every buffer full): never seen
+  // by the firmware, so never answered.
+  r["control_requests_dropped"] = cs.control_dropped;
   json drops;
   drops["ingress_buffer_full"] = cs.ingress_dropped_buffer;
   drops["rx_ring_full"] = cs.ingress_dropped_ring;
+  r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
+               {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added}};
   // The firmware image: what the code cost (iss) first, then its own counters, which it writes
   // when asked after the run (docs/iss.md); the same report code as the host firmware's.
   if (!m.fw) {
     json seen = drops;  // the drops the card reported: the firmware's own counts replace them
     m.report_image(r, seen);
   }
-  const iss::FirmwareCounters fc = m.fw ? m.host_counters() : m.image_counters();
-  m.report_firmware(r, drops, fc);
+  m.report_counters(r, drops);
   if (m.opt.sim.classifier == "lockstep")  // the run stopped there (the command exits 1)
     if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
-  r["dtcp"] = {{"replies", m.replies}, {"notifications", m.notifications}, {"bad_signatures", m.bad_signatures},
-               {"status_counts", m.status_counts}, {"criteria_added", m.criteria_added}};
-  r["dtcp"]["restarts"] = fc.dtcp_restarts;
-  r["control_sources"] = control_sources_json(fc);
-  r["content_destinations"] = content_destinations_json(m.cfg, fc.content_destinations);
-  if (m.fw) {
-    r.update(m.report_dtcp_server());
-  } else {
-    // The image's control-plane counters; its per-source, per-destination and per-criterion
-    // tables stay inside it.
-    r["dtcp_server"] = fc.dtcp_server;
-    r["criteria_active"] = fc.criteria_active;
-    r["restarts"] = fc.dtcp_restarts;
-  }
   if (m.opt.sim.wave.on()) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
@@ -269,21 +291,6 @@ json Host::report() {
   r.update(stalls_and_locks_json(cs));
   r["ingress_buffer_peak"] = cs.ingress_buffer_peak;
   r["timer_events"] = cs.timer_events;
-  r["accounting"] = m.report_accounting(fc);
-  if (m.fw) {
-    json ov = overload_json(m.fw->overload());
-    r["overload_events"] = ov["events"];
-    ov.erase("events");
-    r["overload"] = ov;
-  } else {
-    r["overload"] = overload_counters_json(fc);
-  }
-  {
-    const fw::PipelineStats& ps = fc.pipeline;
-    m.checker->on_copy_drops({{"copies_max_duplicates", ps.copies_dropped_max_duplicates},
-                              {"copies_tx_queue_full", ps.copies_dropped_tx_queue},
-                              {"copies_unknown_destination", ps.copies_dropped_unknown_destination}});
-  }
   m.checker->on_end(cs.end_ps);
   json sb = m.checker->finish();
   r["scoreboard"] = sb["scoreboard"];

@@ -17,6 +17,9 @@ class Recorder : public CheckerSink {
   explicit Recorder(std::vector<std::string>* log, uint64_t throw_on_packet = 0)
       : log_(log), throw_on_(throw_on_packet) {}
   void on_request(uint64_t t, const std::string& cs, const std::string& b) override { add("req", t, cs + "|" + b); }
+  void on_request_dropped(uint64_t t, const std::string& cs, const std::string& b, const std::string& why) override {
+    add("rdrop", t, cs + "|" + b + "|" + why);
+  }
   void on_reply(uint64_t t, const std::string& cs, const std::string& b) override { add("rep", t, cs + "|" + b); }
   void on_notification(uint64_t t, const std::string& cs, const std::string& b) override {
     add("ntf", t, cs + "|" + b);
@@ -53,6 +56,8 @@ class Recorder : public CheckerSink {
 void feed(CheckerSink& s, int n) {
   for (int i = 1; i <= n; ++i) {
     if (i % 50 == 1) s.on_request(uint64_t(i) * 10, "cs" + std::to_string(i % 3), "ADD #" + std::to_string(i));
+    if (i % 150 == 1) s.on_request_dropped(uint64_t(i) * 10, "cs" + std::to_string(i % 3), "ADD #" + std::to_string(i),
+                                           i % 300 == 1 ? "rx_ring_full" : "ingress_buffer_full");
     Packet p;
     p.id = uint64_t(i);
     p.t_arrival_ps = uint64_t(i) * 100;

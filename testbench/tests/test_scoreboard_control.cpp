@@ -165,3 +165,119 @@ TEST(Scoreboard, CaptureGroupsHaveTheirOwnDestinationsAndLimits) {
     EXPECT_EQ(rw.missing_copies, 1u);
   }
 }
+
+// Requests the card dropped at ingress (its control receive ring was full): the firmware never
+// saw them, so the reference must not act on them, owe no reply for them, nor use their Seq.
+namespace {
+
+ScoreboardConfig keyed_cs1() {
+  ScoreboardConfig c = config();
+  c.csources["cs1"].shared_key = "key-one";  // the Seq window is judged
+  return c;
+}
+
+bool control_has_error(const Scoreboard::Result& r, const std::string& what) {
+  for (const auto& e : r.errors)
+    if (e.find(what) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(ScoreboardDroppedRequests, DroppedAddIsNotInstalledAndOwesNoReply) {
+  for (bool online : {false, true}) {
+    SCOPED_TRACE(online ? "online" : "batch");
+    Bench b(keyed_cs1());
+    if (online) b.sb.set_online(2 * kMs);
+    const std::string dropped = b.request("ADD", "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic);
+    b.sb.on_request(0, "cs1", dropped);
+    b.sb.on_request_dropped(0, "cs1", dropped, "rx_ring_full");
+    b.add(100 * kUs, "cs1", "Source-Address: 10.0.0.2\r\nCdest-ID: cd2\r\n" + kStatic, 1);
+    for (uint64_t t = 1 * kMs; t < 6 * kMs; t += kMs) {
+      b.packet(t, flow("10.0.0.1", "10.0.0.3"));  // the dropped ADD's flow: no copy
+      b.copy(b.packet(t + 10 * kUs, flow("10.0.0.2", "10.0.0.3")), "cd2");
+    }
+    auto r = b.finish();
+    EXPECT_TRUE(r.pass);
+    EXPECT_FALSE(control_has_error(r, "missing reply"));
+    EXPECT_EQ(r.dropped_requests, 1u);
+    const auto& dr = r.coverage["dtcp"]["dropped_requests"];
+    EXPECT_EQ(dr["count"], 1);
+    EXPECT_EQ(dr["by_reason"]["rx_ring_full"], 1);
+    EXPECT_EQ(dr["by_method"]["ADD"], 1);
+    ASSERT_EQ(dr["first"].size(), 1u);
+    EXPECT_NE(dr["first"][0].get<std::string>().find("Seq 1"), std::string::npos) << dr["first"][0];
+    EXPECT_EQ(r.coverage["dtcp"]["methods"]["ADD"], 1);  // only the ADD the card saw
+    EXPECT_EQ(r.to_json()["dropped_requests"], 1);
+  }
+  Bench on(keyed_cs1());  // a copy for the dropped ADD's flow is unexpected
+  const std::string dropped = on.request("ADD", "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic);
+  on.sb.on_request(0, "cs1", dropped);
+  on.sb.on_request_dropped(0, "cs1", dropped, "rx_ring_full");
+  on.copy(on.packet(1 * kMs, flow("10.0.0.1", "10.0.0.3")), "cd1");
+  auto r = on.finish();
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.unexpected_copies, 1u);
+}
+
+TEST(ScoreboardDroppedRequests, DroppedDeleteLeavesTheCriterionInForce) {
+  for (bool online : {false, true}) {
+    SCOPED_TRACE(online ? "online" : "batch");
+    Bench b;
+    if (online) b.sb.set_online(2 * kMs);
+    b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 1);
+    b.copy(b.packet(500 * kUs, flow("10.0.0.1", "10.0.0.3")), "cd1");
+    const std::string del = b.request("DELETE", "cs1", "Criteria-ID: 1\r\n");
+    b.sb.on_request(1 * kMs, "cs1", del);
+    b.sb.on_request_dropped(1 * kMs, "cs1", del, "ingress_buffer_full");
+    for (uint64_t t = 2 * kMs; t < 6 * kMs; t += kMs) b.copy(b.packet(t, flow("10.0.0.1", "10.0.0.3")), "cd1");
+    auto r = b.finish();
+    EXPECT_TRUE(r.pass);
+    EXPECT_EQ(r.matched_copies, 5u);
+    EXPECT_EQ(r.missing_copies, 0u);
+    EXPECT_FALSE(control_has_error(r, "missing reply"));
+    EXPECT_EQ(r.coverage["dtcp"]["dropped_requests"]["by_method"]["DELETE"], 1);
+  }
+}
+
+// The card never saw the dropped request's Seq: the same request sent again is answered (it
+// is not a replay), and the reply goes to the request the card saw.
+TEST(ScoreboardDroppedRequests, DroppedRequestUsesNoSeq) {
+  Bench b(keyed_cs1());
+  b.sb.set_online(2 * kMs);
+  const std::string add = b.request("ADD", "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic);
+  b.sb.on_request(0, "cs1", add);
+  b.sb.on_request_dropped(0, "cs1", add, "rx_ring_full");
+  b.sb.on_request(500 * kUs, "cs1", add);  // sent again, unchanged
+  b.sb.on_reply(510 * kUs, "cs1", Bench::reply(200, 1, "Criteria-ID: 1\r\n"));
+  for (uint64_t t = 1 * kMs; t < 5 * kMs; t += kMs) b.copy(b.packet(t, flow("10.0.0.1", "10.0.0.3")), "cd1");
+  auto r = b.finish();
+  EXPECT_TRUE(r.pass);
+  EXPECT_FALSE(control_has_error(r, "already used"));
+  EXPECT_EQ(r.coverage["dtcp"]["reply_status"]["ADD 200"], 1);
+  EXPECT_EQ(r.coverage["dtcp"]["reply_status"].count("ADD no_reply"), 0u);
+}
+
+// A drop the scoreboard cannot take back is reported, never ignored: one naming no request,
+// and one that comes after the online replay already acted on the request.
+TEST(ScoreboardDroppedRequests, UnmatchedOrLateDropIsAnError) {
+  {
+    Bench b;
+    b.sb.on_request_dropped(0, "cs1", b.request("NOOP", "cs1", ""), "rx_ring_full");
+    auto r = b.finish();
+    EXPECT_FALSE(r.pass);
+    EXPECT_TRUE(control_has_error(r, "never reported as a request"));
+  }
+  {
+    Bench b;
+    b.sb.set_online(2 * kMs);
+    const std::string noop = b.request("NOOP", "cs1", "");
+    b.sb.on_request(0, "cs1", noop);
+    for (uint64_t t = 1 * kMs; t < 8 * kMs; t += kMs) b.packet(t);
+    b.sb.on_request_dropped(0, "cs1", noop, "rx_ring_full");
+    auto r = b.finish();
+    EXPECT_FALSE(r.pass);
+    EXPECT_TRUE(control_has_error(r, "after the scoreboard had replayed it"));
+    EXPECT_FALSE(control_has_error(r, "missing reply"));  // reported once, as the late drop
+  }
+}

@@ -8,29 +8,37 @@ namespace {
 // SHA-1 (FIPS 180-4) over bytes: words are assembled from bytes most significant first, so
 // the result does not depend on the host's byte order (the same code runs on x86-64 and on
 // the big-endian card image, docs/iss.md).
+//
+// The loops are shaped for a simple in-order core (the card's image spends most of a DTCP
+// request here, docs/iss.md "Where the instructions go"): whole input blocks are compressed
+// where they lie (no copy), the padding is written in place, the message schedule is computed
+// ahead with constant offsets, and each group of 20 rounds has its own loop (no per-round branching).
 class Sha1 {
  public:
   void update(const uint8_t* p, size_t n) {
     total_ += n;
-    while (n > 0) {
+    if (used_) {
       const size_t take = std::min(n, sizeof block_ - used_);
       std::memcpy(block_ + used_, p, take);
       used_ += take, p += take, n -= take;
-      if (used_ == sizeof block_) {
-        compress();
-        used_ = 0;
-      }
+      if (used_ < sizeof block_) return;
+      compress(block_);
+      used_ = 0;
     }
+    for (; n >= sizeof block_; p += sizeof block_, n -= sizeof block_) compress(p);
+    if (n) std::memcpy(block_, p, n), used_ = n;
   }
   Digest finish() {
     const uint64_t bits = total_ * 8;
-    const uint8_t pad = 0x80;
-    update(&pad, 1);
-    const uint8_t zero = 0;
-    while (used_ != 56) update(&zero, 1);
-    uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-    update(len, 8);
+    block_[used_++] = 0x80;
+    if (used_ > 56) {
+      std::memset(block_ + used_, 0, sizeof block_ - used_);
+      compress(block_);
+      used_ = 0;
+    }
+    std::memset(block_ + used_, 0, 56 - used_);
+    for (int i = 0; i < 8; ++i) block_[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+    compress(block_);
     Digest d{};
     for (size_t i = 0; i < 20; ++i) d[i] = static_cast<uint8_t>(h_[i / 4] >> (24 - 8 * (i % 4)));
     return d;
@@ -38,22 +46,24 @@ class Sha1 {
 
  private:
   static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-  void compress() {
+  void compress(const uint8_t* block) {
+    // The whole schedule first, with constant offsets (one pointer walks it), then four loops
+    // of 20 rounds that read it in order: both loops stay free of index arithmetic.
     uint32_t w[80];
     for (int i = 0; i < 16; ++i)
-      w[i] = uint32_t{block_[4 * i]} << 24 | uint32_t{block_[4 * i + 1]} << 16 | uint32_t{block_[4 * i + 2]} << 8 |
-             block_[4 * i + 3];
-    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+      w[i] = uint32_t{block[4 * i]} << 24 | uint32_t{block[4 * i + 1]} << 16 | uint32_t{block[4 * i + 2]} << 8 |
+             block[4 * i + 3];
+    for (uint32_t* p = w + 16; p != w + 80; ++p) *p = rol(p[-3] ^ p[-8] ^ p[-14] ^ p[-16], 1);
     uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
-    for (int i = 0; i < 80; ++i) {
-      uint32_t f, k;
-      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      else f = b ^ c ^ d, k = 0xCA62C1D6;
-      const uint32_t t = rol(a, 5) + f + e + k + w[i];
+    const auto round = [&](uint32_t f, uint32_t k, uint32_t wi) {
+      const uint32_t t = rol(a, 5) + f + e + k + wi;
       e = d, d = c, c = rol(b, 30), b = a, a = t;
-    }
+    };
+    const uint32_t* p = w;
+    for (int i = 0; i < 20; ++i) round((b & c) | (~b & d), 0x5A827999, *p++);
+    for (int i = 0; i < 20; ++i) round(b ^ c ^ d, 0x6ED9EBA1, *p++);
+    for (int i = 0; i < 20; ++i) round((b & c) | (b & d) | (c & d), 0x8F1BBCDC, *p++);
+    for (int i = 0; i < 20; ++i) round(b ^ c ^ d, 0xCA62C1D6, *p++);
     h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e;
   }
 

@@ -17,7 +17,7 @@ namespace {
 
 using Stop = MipsIss::Slice::Stop;
 
-struct Recorder : IssAccessObserver {
+struct ObserveRecorder : IssAccessObserver {
   struct Rec {
     unsigned ctx;
     IssAccess a;
@@ -26,8 +26,8 @@ struct Recorder : IssAccessObserver {
   void access(unsigned ctx, const IssAccess& a) override { log.push_back({ctx, a}); }
 };
 
-struct Rig {
-  explicit Rig(const std::string& name, unsigned contexts = 1)
+struct ObserveRig {
+  explicit ObserveRig(const std::string& name, unsigned contexts = 1)
       : image(ElfImage::load(prog(name), cardmap::ISS_DRAM_WINDOW, cardmap::ISS_WINDOW_BYTES)) {
     mem.load(image);
     iss = std::make_unique<MipsIss>(image, mem, contexts);
@@ -39,11 +39,11 @@ struct Rig {
   ElfImage image;
   IssMemory mem;
   PlatformDevice dev;
-  Recorder rec;
+  ObserveRecorder rec;
   std::unique_ptr<MipsIss> iss;
 };
 
-std::string dump(const Rig& r) {
+std::string dump_observed(const ObserveRig& r) {
   std::ostringstream o;
   for (const auto& e : r.rec.log) {
     const ElfSymbol* f = nullptr;
@@ -72,7 +72,7 @@ TEST(IssObserve, LlAndScAreTheAtomicInstructions) {
 // engine.
 TEST(IssObserve, EveryAccessHasItsInstruction) {
   DFC_ISS_NEED_CROSS();
-  Rig r("observe");
+  ObserveRig r("observe");
   r.observe();
   const auto s = r.iss->run(0, 100000);
   ASSERT_EQ(s.stop, Stop::Halt) << s.fault;
@@ -92,8 +92,8 @@ TEST(IssObserve, EveryAccessHasItsInstruction) {
       {"o_sc", true, 24, 4, true},    {"o_sdc1", true, 8, 8, false}};
   std::vector<Want> want = pass;
   want.insert(want.end(), pass.begin(), pass.end());
-  ASSERT_EQ(r.rec.log.size(), want.size()) << dump(r);
-  const std::string all = dump(r);
+  ASSERT_EQ(r.rec.log.size(), want.size()) << dump_observed(r);
+  const std::string all = dump_observed(r);
   for (size_t i = 0; i < want.size(); ++i) {
     const IssAccess& a = r.rec.log[i].a;
     SCOPED_TRACE(std::string("access ") + std::to_string(i) + " (" + want[i].insn + ")\n" + all);
@@ -114,7 +114,7 @@ TEST(IssObserve, EveryAccessHasItsInstruction) {
 // sc, atomically; the context's own stack word by a plain store and a plain load.
 TEST(IssObserve, LlScLoopAcrossContextsObservedFromTheMiddle) {
   DFC_ISS_NEED_CROSS();
-  Rig r("llsc", 2);
+  ObserveRig r("llsc", 2);
   // Context 0 well inside its loop, which the main engine has translated (long slices).
   for (int i = 0; i < 20; ++i) r.iss->run(0, 1 + i % 5);
   for (int i = 0; i < 5; ++i) r.iss->run(0, 100);
@@ -166,7 +166,7 @@ TEST(IssObserve, LlScLoopAcrossContextsObservedFromTheMiddle) {
 // The race report names the variable an address lies in: an object symbol (typed and sized).
 TEST(IssObserve, DataAddressesFindTheirObjectSymbol) {
   DFC_ISS_NEED_CROSS();
-  Rig r("observe");
+  ObserveRig r("observe");
   const uint32_t buf = r.sym("buf");
   ASSERT_NE(r.image.object_at(buf + 17), nullptr);
   EXPECT_EQ(r.image.object_at(buf + 17)->name, "buf");
@@ -177,10 +177,10 @@ TEST(IssObserve, DataAddressesFindTheirObjectSymbol) {
 
 TEST(IssObserve, ObservingTwiceIsRefused) {
   DFC_ISS_NEED_CROSS();
-  Rig r("count");
+  ObserveRig r("count");
   r.observe();
   EXPECT_THROW(r.observe(), std::logic_error);
-  Recorder other;
+  ObserveRecorder other;
   EXPECT_THROW(r.iss->observe(0, 0, &other), std::invalid_argument);
 }
 
