@@ -27,11 +27,6 @@ uint64_t load_bias() {
   return bias;
 }
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 // Runs a command and returns its standard output ("" when it cannot run: the report then shows
 // addresses, which is still a report).
@@ -46,6 +41,12 @@ std::string run(const std::string& cmd) {
 }
 
 }  // namespace
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
 
 HostSymbols::HostSymbols(const std::vector<uint64_t>& pcs, const std::vector<uint64_t>& addrs) {
   const uint64_t bias = load_bias();

@@ -10,6 +10,9 @@
 
 namespace dfc::race {
 
+// An address as the report writes it ("0x1f40").
+std::string hex(uint64_t v);
+
 class HostSymbols {
  public:
   // Resolves every code address of `pcs`, and the allocation sites of the heap blocks `addrs` are

@@ -3,7 +3,6 @@
 // two accesses' threads, times, kinds and code locations.
 #include "host/host_report_race.hpp"
 
-#include <cstdio>
 #include <sstream>
 
 #include "card.hpp"
@@ -14,12 +13,6 @@ namespace dfc::tb {
 namespace {
 
 using json = nlohmann::json;
-
-std::string race_hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 // The summary's short form of a C++ name: template arguments elided ("std::_Hashtable<...>::size()").
 std::string brief(const std::string& name) {
@@ -59,8 +52,8 @@ json race_report(const model::Card& card) {
                      {"time_ps", a->time_ps},
                      {"op", a->write ? "write" : "read"},
                      {"code", code(a->pc)},
-                     {"pc", race_hex(a->pc)}});
-    races.push_back({{"address", race_hex(r.address)}, {"symbol", data(r.address)}, {"accesses", acc}});
+                     {"pc", race::hex(a->pc)}});
+    races.push_back({{"address", race::hex(r.address)}, {"symbol", data(r.address)}, {"accesses", acc}});
   }
   json sync = json::object();
   for (size_t k = 0; k < static_cast<size_t>(race::Sync::kCount); ++k)
