@@ -103,6 +103,7 @@ class Card : public sc_core::sc_module {
   void set_restart_marker(std::function<bool(const Packet&)> f) { is_restart_ = std::move(f); }
   // The image and its simulator when the card runs one (null: host-compiled firmware).
   const IssCard* image() const { return iss_.get(); }
+  IssCard* image() { return iss_.get(); }  // (a host asks the image for its counters after the run)
   // Real-time mode (`dfcsim serve`): simulated time never runs ahead of wall time (measured
   // from the first packet or idle step); when the model falls behind by more than
   // max_lag_ps the lag is counted in stats (realtime_late_events, realtime_max_lag_ps).

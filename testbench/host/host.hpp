@@ -9,7 +9,8 @@
 //     t_arrival_ps), before the card processes it: by the card as it admits it (run, whose card
 //     pulls ahead of arrivals) or by the live source as it hands it over (serve);
 //   * copies, replies, notifications and drops are reported as the card emits them; a copy or
-//     drop of packet X always follows on_ingress(X).
+//     drop of packet X always follows on_ingress(X); so does the drop of a DTCP request the card
+//     could not admit (on_request_dropped takes back the request on_ingress reported).
 // Nothing here keeps per-packet state: pcap writers stream, time series are decimated to a
 // bounded number of buckets, latency percentiles come from a bounded reservoir, dtcp.log is
 // written in time order as the simulation passes each entry's time.

@@ -141,9 +141,7 @@ void Host::Impl::report_image(json& r, json& drops) const {
 }
 
 iss::FirmwareCounters Host::Impl::image_counters() const {
-  // The card owns its IssCard non-const; Card offers only a const view of it.
-  auto& ic = const_cast<model::IssCard&>(*card->image());
-  return ic.collect_stats();
+  return card->image()->collect_stats();
 }
 
 }  // namespace dfc::tb

@@ -63,6 +63,9 @@ json race_report(const model::Card& card) {
              {"accesses", d->accesses()},
              // Reads inside sequence-lock attempts (Hal::race_hint): validated, not checked.
              {"unchecked_reads", image ? image->race_hinted_reads() : d->skipped_reads()},
+             // Image mode: accesses the engine could not tie to an instruction of their block (their
+             // code location is then the block's); 0 expected.
+             {"unattributed_accesses", image ? image->iss().stats().unattributed_accesses : 0},
              {"racing_accesses", d->races_total()},
              {"races_reported", d->races().size()},
              {"sync_events", sync},

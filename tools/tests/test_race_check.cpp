@@ -121,6 +121,7 @@ TEST(RaceCheck, ImageModeDefaultScenarioPasses) {
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(r.report["race_check"]["mode"], "image");
   EXPECT_GT(r.report["race_check"]["accesses"].get<uint64_t>(), 10000u);
+  EXPECT_EQ(r.report["race_check"]["unattributed_accesses"].get<uint64_t>(), 0u);
   EXPECT_GT(r.report["race_check"]["sync_events"]["lock"].get<uint64_t>(), 0u);
   EXPECT_TRUE(r.report["races"].empty()) << r.report["races"].dump(2);
 }
