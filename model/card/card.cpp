@@ -23,9 +23,7 @@ class Card::CardHal : public Hal {
   void store32(uint64_t addr, uint32_t v) override {
     HalCall g(c_);
     // A buffer given back to the hardware (a free-ring entry): a hand-off, like a release.
-    if (g.th && addr >= cardmap::FREE_RING_BASE && addr < cardmap::FREE_RING_BASE + c_.threads_.size() * cardmap::RING_STRIDE &&
-        (addr - cardmap::FREE_RING_BASE) % cardmap::RING_STRIDE >= cardmap::FREE_RING_ENTRIES_OFFSET)
-      g.th->race_sync(race::Sync::Buffer, cardmap::PKT_MEM_BASE + v, true);
+    if (g.th && fw::ring::is_free_entry(addr)) g.th->race_sync(race::Sync::Buffer, cardmap::PKT_MEM_BASE + v, true);
     c_.cur_->store32(addr, v);
   }
   void bus_write(uint32_t addr, const uint32_t* words, size_t n) override {

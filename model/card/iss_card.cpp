@@ -318,9 +318,7 @@ void IssCard::pkt_write(unsigned ctx, HwThread& th, uint32_t addr, uint32_t valu
     if (size != 4 || a % 4)
       return device_error(ctx, std::to_string(size) + "-byte ring access at " + hex(addr) + " (ring words are aligned words)");
     // A free-ring entry (not the producer index): the buffer goes back to the hardware.
-    if (race_ && a >= cardmap::FREE_RING_BASE && a < cardmap::TX_RING_BASE &&
-        (a - cardmap::FREE_RING_BASE) % cardmap::RING_STRIDE >= cardmap::FREE_RING_ENTRIES_OFFSET)
-      race_->release(ctx, race::Sync::Buffer, cardmap::PKT_MEM_BASE + value);
+    if (race_ && fw::ring::is_free_entry(a)) race_->release(ctx, race::Sync::Buffer, cardmap::PKT_MEM_BASE + value);
     return th.store32(a, value);
   }
   th.pkt_access(a, true);

@@ -116,7 +116,7 @@ void Detector::report(const Slot& prior, uint64_t g, uint8_t mask, Tid t, bool w
   ++races_total_;
   const uint32_t here = pc_id(pc);
   const uint64_t key = uint64_t{prior.pc} << 32 | here;
-  if (!race_pairs_.emplace(key, true).second || races_.size() >= kMaxRaces) return;
+  if (!race_pairs_.insert(key).second || races_.size() >= kMaxRaces) return;
   unsigned first = 0;
   while (!(mask & (1u << first))) ++first;
   Race r;

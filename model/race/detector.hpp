@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace dfc::race {
@@ -120,7 +121,7 @@ class Detector {
   std::vector<uint64_t> pcs_;  // pc id -> pc (id 0: a location that did not fit)
   std::unordered_map<uint64_t, uint32_t> pc_ids_;
   std::vector<Race> races_;
-  std::unordered_map<uint64_t, bool> race_pairs_;  // (pc id, pc id) seen
+  std::unordered_set<uint64_t> race_pairs_;  // (pc id, pc id) seen
   uint64_t races_total_ = 0, accesses_ = 0, skipped_reads_ = 0;
   uint64_t sync_[static_cast<size_t>(Sync::kCount)] = {};
 };

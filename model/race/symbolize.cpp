@@ -50,15 +50,16 @@ std::string hex(uint64_t v) {
 
 HostSymbols::HostSymbols(const std::vector<uint64_t>& pcs, const std::vector<uint64_t>& addrs) {
   const uint64_t bias = load_bias();
+  // This process's file, by name: "/proc/self/exe" would be addr2line's and nm's own.
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return;  // unnamed: the report shows addresses
+  const std::string exe(self, static_cast<size_t>(len));
   std::set<uint64_t> want(pcs.begin(), pcs.end());
   for (uint64_t a : addrs)
     if (const Allocation b = allocation_of(a); b.site) want.insert(b.site);
   if (!want.empty()) {
-    std::string cmd = "addr2line -C -f -e /proc/self/exe";
-    // /proc/self/exe would be addr2line's own: name this process's file.
-    char self[4096];
-    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0) cmd = "addr2line -C -f -e '" + std::string(self, static_cast<size_t>(len)) + "'";
+    std::string cmd = "addr2line -C -f -e '" + exe + "'";
     for (uint64_t pc : want) cmd += " " + hex(pc - bias);
     std::istringstream in(run(cmd + " 2>/dev/null"));
     std::string fn, where;
@@ -69,10 +70,7 @@ HostSymbols::HostSymbols(const std::vector<uint64_t>& pcs, const std::vector<uin
       code_[pc] = s;
     }
   }
-  char self[4096];
-  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (len <= 0) return;
-  std::istringstream nm(run("nm -C -S --defined-only '" + std::string(self, static_cast<size_t>(len)) + "' 2>/dev/null"));
+  std::istringstream nm(run("nm -C -S --defined-only '" + exe + "' 2>/dev/null"));
   std::string line;
   while (std::getline(nm, line)) {
     std::istringstream l(line);

@@ -33,6 +33,12 @@ constexpr uint64_t free_producer(unsigned ctx) { return cardmap::FREE_RING_BASE 
 constexpr uint64_t free_entry(unsigned ctx, uint64_t index) {
   return free_producer(ctx) + cardmap::FREE_RING_ENTRIES_OFFSET + 4 * (index % cardmap::FREE_RING_SLOTS);
 }
+// An entry of some context's free-buffer ring (not its producer index): a word through which the
+// driver hands a buffer back to the hardware.
+constexpr bool is_free_entry(uint64_t addr) {
+  return addr >= cardmap::FREE_RING_BASE && addr < cardmap::TX_RING_BASE &&
+         (addr - cardmap::FREE_RING_BASE) % cardmap::RING_STRIDE >= cardmap::FREE_RING_ENTRIES_OFFSET;
+}
 constexpr uint64_t tx_desc(unsigned ctx, uint32_t slot) {
   return cardmap::TX_RING_BASE + ctx * cardmap::RING_STRIDE + uint64_t{slot} * cardmap::TX_DESC_BYTES;
 }
