@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "dfc/hal/card_map.hpp"
 #include "wave.hpp"
@@ -38,7 +39,15 @@ void IngressDma::stage(uint64_t t, uint64_t next_timer_ps) {
       return;
     }
     s.ctx = s.p.unit == Unit::Control ? control_ctx_ : dist_.target(dist_.hash(s.p));
-    staged_.push_back(std::move(s));
+    // Staged packets stay in arrival order: the port delays monitored frames behind its MAC
+    // (line rate) but not DTCP, which has its own interface, so a request pulled after a
+    // backlogged frame can arrive before it. admit() takes them from the front and advance()
+    // sleeps until a ring's first staged arrival: out of order, the request would wait for
+    // the frame while its thread woke for it again and again at one time (a livelock).
+    const uint64_t at = s.p.t_arrival_ps;
+    auto pos = staged_.end();
+    while (pos != staged_.begin() && std::prev(pos)->p.t_arrival_ps > at) --pos;
+    staged_.insert(pos, std::move(s));
   }
 }
 

@@ -193,4 +193,30 @@ TEST_F(IngressTest, ControlFramesGoToTheControlThreadDataToTheDataThread) {
   EXPECT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::End);
 }
 
+// The port delays monitored frames behind its line rate, not DTCP (its own interface): a request
+// pulled after a backlog of frames can arrive before them. The control thread must get it at
+// its own arrival time, not when the backlog's frame arrives; with the staged packets out of
+// arrival order the control thread was told to wait for the request, found it not admitted
+// (the frame ahead of it had not arrived), and woke again at the same time for ever.
+TEST_F(IngressTest, ARequestBehindABackloggedFrameIsTakenAtItsOwnArrival) {
+  const uint64_t w = line_ps(1518, prof.ingress_bps);  // about 1.2 us per frame
+  src.left = {frame(1, 1514, 0), frame(2, 1514, 0), frame(3, 1514, 0), frame(4, 200, 1'000, Unit::Control)};
+  build();
+  Packet p;
+  uint64_t until = 0;
+  // At 1.5 us frame 1 (arrives at w) and the request (1 ns) are in; frames 2 and 3 are not.
+  const uint64_t t = w + 300'000;
+  ASSERT_LT(t, 2 * w);
+  ASSERT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
+  EXPECT_EQ(p.id, 4u);
+  EXPECT_EQ(p.t_arrival_ps, 1'000u);
+  // Nothing more for the control ring: it sleeps until the last staged arrival, in the future.
+  ASSERT_EQ(dma->take(0, t, UINT64_MAX, p, until), IngressDma::Take::Wait);
+  EXPECT_GT(until, t);
+  ASSERT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::Packet);
+  EXPECT_EQ(p.id, 1u);
+  ASSERT_EQ(dma->take(1, t, UINT64_MAX, p, until), IngressDma::Take::Wait);
+  EXPECT_EQ(until, 2 * w);  // frame 2, behind frame 1 on the line
+}
+
 }  // namespace
