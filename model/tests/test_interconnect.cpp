@@ -1,7 +1,9 @@
 // The Interconnect on its own, with a recording stub behind each of its target sockets: it
 // routes every range of the generated address map to its block and refuses the rest, and it
 // prices each transaction as arbitration + data beats at the fabric clock, with overlapping
-// requests waiting for each other. Expected times are computed from the profile's parameters.
+// requests on the same ring waiting for each other: the descriptor rings travel on the message
+// ring (or stay in a core's own message station), everything else on the data ring. Expected
+// times are computed from the profile's parameters.
 #include <gtest/gtest.h>
 
 #include <iterator>
@@ -30,9 +32,12 @@ class InterconnectTest : public ::testing::Test {
   }
   // Issues a transaction of `bytes` at t_ps straight into the interconnect (its multi-socket
   // binds callbacks only at the end of elaboration); returns its completion time.
-  uint64_t issue(uint64_t addr, uint32_t bytes, uint64_t t_ps, tlm::tlm_response_status* st = nullptr) {
+  // `initiator`: a hardware thread's firmware context, or the DMA engines (no tag).
+  uint64_t issue(uint64_t addr, uint32_t bytes, uint64_t t_ps, tlm::tlm_response_status* st = nullptr,
+                 int initiator = kDmaInitiator) {
     std::vector<unsigned char> data(bytes);
     tlm::tlm_generic_payload gp;
+    if (initiator != kDmaInitiator) gp.set_extension(new InitiatorId(initiator));
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(addr);
     gp.set_data_ptr(data.data());
@@ -42,6 +47,7 @@ class InterconnectTest : public ::testing::Test {
     sc_core::sc_time d = sc_core::sc_time::from_value(t_ps);
     ic.b_transport(0, gp, d);
     if (st) *st = gp.get_response_status();
+    if (initiator != kDmaInitiator) gp.free_all_extensions();
     return d.value();  // SystemC time is 0
   }
   // Arbitration and address phase, then one beat per bus width of data.
@@ -120,10 +126,16 @@ TEST_F(InterconnectTest, ServiceIsArbitrationPlusOneBeatPerBusWidth) {
   EXPECT_EQ(ic.wait_ps(), 0u);
   std::vector<Usage> u;
   ic.usage(u);
-  ASSERT_EQ(u.size(), 1u);
+  ASSERT_EQ(u.size(), 3u);
   EXPECT_EQ(u[0].name, "interconnect");
   EXPECT_EQ(u[0].busy_ps, ic.busy_ps());
   EXPECT_EQ(u[0].kind, Usage::Kind::MemorySystem);
+  EXPECT_EQ(u[1].name, "data_ring");
+  EXPECT_EQ(u[1].busy_ps, service(64) + service(1) + service(17));
+  EXPECT_EQ(u[2].name, "message_ring");
+  EXPECT_EQ(u[2].busy_ps, 0u);
+  EXPECT_EQ(u[1].kind, Usage::Kind::Detail);
+  EXPECT_EQ(u[2].kind, Usage::Kind::Detail);
 }
 
 TEST_F(InterconnectTest, OverlappingRequestsWaitForEachOtherOthersDoNot) {
@@ -137,6 +149,54 @@ TEST_F(InterconnectTest, OverlappingRequestsWaitForEachOtherOthersDoNot) {
   EXPECT_EQ(issue(cardmap::PKT_MEM_BASE, 64, t / 2), t / 2 + s);
   EXPECT_EQ(ic.wait_ps(), 2 * s);  // the second and the third each waited one service
   EXPECT_EQ(ic.busy_ps(), 5 * s);
+}
+
+// The driver's descriptor words (a receive descriptor, a free-buffer entry, a transmit
+// descriptor) written by the DMA engines are messages: they take the message ring, priced like
+// the data ring, and do not wait behind data-ring traffic that overlaps them in time.
+TEST_F(InterconnectTest, DescriptorRingsTravelOnTheMessageRingNotTheDataRing) {
+  const uint64_t t = 10'000'000, s64 = service(64), s4 = service(4);
+  EXPECT_EQ(issue(cardmap::PKT_MEM_BASE, 64, t), t + s64);  // a frame into its buffer: data ring
+  EXPECT_EQ(issue(cardmap::RX_RING_BASE + 4, 4, t), t + s4);  // its descriptor at the same time
+  EXPECT_EQ(issue(cardmap::FREE_RING_BASE + 64, 4, t), t + 2 * s4);  // behind the descriptor
+  EXPECT_EQ(issue(cardmap::TX_RING_BASE, 16, t + 100 * s64), t + 100 * s64 + service(16));
+  EXPECT_EQ(ic.data_ring_busy_ps(), s64);
+  EXPECT_EQ(ic.message_ring_busy_ps(), 2 * s4 + service(16));
+  EXPECT_EQ(ic.busy_ps(), std::max(s64, 2 * s4 + service(16)));
+  EXPECT_EQ(ic.wait_ps(), s4);  // only the free-ring word waited (for the descriptor)
+  EXPECT_EQ(ic.data_ring_transactions(), 1u);
+  EXPECT_EQ(ic.message_ring_transactions(), 3u);
+  EXPECT_EQ(hits(decode::Target::Memory), 4u);  // all of them reached the memory
+}
+
+// A hardware thread's own receive and transmit rings are its core's message-station buckets:
+// taking a descriptor occupies no ring (only the memory behind it prices the access). The same
+// words of a context on another core, and its own free-buffer ring (messages to the MAC), do.
+TEST_F(InterconnectTest, AThreadsOwnCoresRingsAreItsMessageStation) {
+  const auto tpc = static_cast<int>(prof.threads_per_core);
+  ASSERT_EQ(tpc, 4);
+  const int ctx = 5;  // core 1, thread 1
+  const uint64_t rx_own = cardmap::RX_RING_BASE + 4 * cardmap::RING_STRIDE;    // context 4: core 1
+  const uint64_t tx_own = cardmap::TX_RING_BASE + 7 * cardmap::RING_STRIDE;    // context 7: core 1
+  const uint64_t rx_other = cardmap::RX_RING_BASE + 8 * cardmap::RING_STRIDE;  // context 8: core 2
+  const uint64_t free_own = cardmap::FREE_RING_BASE + 5 * cardmap::RING_STRIDE + 64;
+  const uint64_t t = 10'000'000, s4 = service(4);
+  EXPECT_EQ(issue(rx_own + 4, 4, t, nullptr, ctx), t);  // no ring time at all
+  EXPECT_EQ(issue(tx_own + 4, 4, t, nullptr, ctx), t);
+  EXPECT_EQ(ic.busy_ps(), 0u);
+  EXPECT_EQ(ic.station_accesses(), 2u);
+  EXPECT_EQ(issue(rx_other + 4, 4, 2 * t, nullptr, ctx), 2 * t + s4);
+  EXPECT_EQ(issue(free_own, 4, 3 * t, nullptr, ctx), 3 * t + s4);
+  EXPECT_EQ(ic.message_ring_busy_ps(), 2 * s4);
+  EXPECT_EQ(ic.data_ring_busy_ps(), 0u);
+  // The same core's packet buffer is memory: the data ring.
+  EXPECT_EQ(issue(cardmap::PKT_MEM_BASE, 38, 4 * t, nullptr, ctx), 4 * t + service(38));
+  EXPECT_EQ(ic.data_ring_busy_ps(), service(38));
+  EXPECT_EQ(hits(decode::Target::Memory), 5u);
+  // ms400 at 500 MHz, 8 B per cycle, 2 cycles per access: a descriptor word 3 cycles, a 38-byte
+  // header 7 cycles.
+  EXPECT_EQ(s4, 6'000u);
+  EXPECT_EQ(service(38), 14'000u);
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST(ModelEmergent, BigFramesWithThreeCopiesAreBoundByTheEgress) {
 // Flow-local 64-byte traffic (1000 flows, each on its own thread; no criterion matches, so no
 // lock on the packet path) offered above what either card carries (a 40 Gbit/s ingress). At
 // the profile's interconnect (500 MHz, an assumption: docs/model.md §3) the shared fabric, not
-// the cores, limits 8 cores (docs/model.md §5); with it made 8x faster (a what-if) the cores are
+// the cores, limits 8 cores (its data ring: docs/model.md §5); with it made 8x faster (a what-if) the cores are
 // the limit, and 7 data cores carry at least 1.8x what 3 do.
 nlohmann::json flow_local(const std::string& sets, const std::string& tag) {
   return run("--config '" + kScen + "configs/one-source.conf' --dtcp '" + kScen +
