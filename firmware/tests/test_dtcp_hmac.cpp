@@ -41,6 +41,52 @@ TEST(DtcpHmac, Rfc2202Vectors) {
   EXPECT_EQ(n, 7);
 }
 
+// The same vectors through one HmacKey per key (pads compressed once), each key used twice:
+// a MAC must leave the key's state as it found it.
+TEST(DtcpHmac, Rfc2202VectorsWithPrecomputedKey) {
+  std::string text;
+  if (!read_file(vectors_dir() + "/hmac-sha1-rfc2202.txt", text))
+    GTEST_SKIP() << "shared data not found at " << vectors_dir() << " (DFC_SHARED_DATA)";
+  std::istringstream in(text);
+  std::string key, data, digest;
+  int n = 0;
+  while (in >> key >> data >> digest) {
+    const dfc::dtcp::HmacKey k(unhex(key));
+    EXPECT_EQ(dfc::dtcp::to_hex(k.mac(unhex(data))), digest) << "vector " << n + 1;
+    EXPECT_EQ(dfc::dtcp::to_hex(k.mac(unhex(data))), digest) << "vector " << n + 1 << ", key used again";
+    ++n;
+  }
+  EXPECT_EQ(n, 7);
+}
+
+// RFC 2202 §3, all seven HMAC-SHA1 cases, written here so they run without ../shared: keys
+// shorter than, equal to and longer than a block, data of one and of two blocks.
+TEST(DtcpHmac, Rfc2202AllCasesBuiltin) {
+  struct Case {
+    std::string key, data, digest;
+  };
+  const std::string big_key(80, '\xaa');
+  const Case cases[] = {
+      {std::string(20, '\x0b'), "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00"},
+      {"Jefe", "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+      {std::string(20, '\xaa'), std::string(50, '\xdd'), "125d7342b9ac11cd91a39af48aa17b4f63f175d3"},
+      {unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd'),
+       "4c9007f4026250c6bc8414f9bf50c86c2d7235da"},
+      {std::string(20, '\x0c'), "Test With Truncation", "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04"},
+      {big_key, "Test Using Larger Than Block-Size Key - Hash Key First", "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+      {big_key, "Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data",
+       "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    ++n;
+    EXPECT_EQ(dfc::dtcp::hmac_sha1_hex(c.key, c.data), c.digest) << "case " << n;
+    const dfc::dtcp::HmacKey k(c.key);
+    EXPECT_EQ(dfc::dtcp::to_hex(k.mac(c.data)), c.digest) << "case " << n;
+    EXPECT_EQ(dfc::dtcp::to_hex(k.mac(c.data)), c.digest) << "case " << n << ", key used again";
+  }
+}
+
 TEST(DtcpHmac, Rfc2202Case1Builtin) {
   // Also without the shared data: RFC 2202 test case 2 ("Jefe").
   EXPECT_EQ(dfc::dtcp::hmac_sha1_hex("Jefe", "what do ya want for nothing?"),
@@ -57,6 +103,8 @@ void check_draft_message(const char* file, const char* digest) {
   EXPECT_EQ(m->auth, digest);
   EXPECT_TRUE(dfc::dtcp::verify(*m, msg, "secret"));
   EXPECT_FALSE(dfc::dtcp::verify(*m, msg, "Secret"));
+  EXPECT_TRUE(dfc::dtcp::verify(*m, msg, dfc::dtcp::HmacKey("secret")));
+  EXPECT_FALSE(dfc::dtcp::verify(*m, msg, dfc::dtcp::HmacKey("Secret")));
   // Recompute over exactly the raw bytes before the Authentication-Info line.
   EXPECT_EQ(dfc::dtcp::hmac_sha1_hex("secret", std::string_view(msg).substr(0, m->signed_len)), digest);
   EXPECT_EQ(m->method, "ADD");
@@ -81,6 +129,29 @@ TEST(DtcpHmac, SignProducesCleanVector) {
   EXPECT_EQ(s, body + "Authentication-Info: feaa174889b402f7bc8dd90db1f062ec9bb3849c\r\n\r\n");
   EXPECT_TRUE(dfc::dtcp::parse_and_verify(s, "secret"));
   EXPECT_FALSE(dfc::dtcp::parse_and_verify(s, "secreT"));
+}
+
+// Signing with a precomputed key, in place or on a copy, and through the builder, gives the
+// bytes signing with the key's text gives; verifying with it accepts them and refuses others.
+TEST(DtcpHmac, PrecomputedKeySignsAndVerifiesAsTheKeyText) {
+  const std::string body = "NOOP DTCP/0.7\r\nCsource-ID: csrc_a\r\nSeq: 7\r\n";
+  const dfc::dtcp::HmacKey key("secret"), other("secreT");
+  const std::string want = dfc::dtcp::sign(body, "secret");
+  EXPECT_EQ(dfc::dtcp::sign(body, key), want);
+  std::string in_place = body;
+  dfc::dtcp::append_signature(in_place, key);
+  EXPECT_EQ(in_place, want);
+  auto b = dfc::dtcp::MessageBuilder::request("NOOP", {0, 7});
+  b.add("Csource-ID", "csrc_a").add("Seq", uint64_t{7});
+  EXPECT_EQ(b.signed_text("secret"), want);
+  EXPECT_EQ(b.take_signed(key), want);
+  EXPECT_EQ(b.text(), "");  // moved out
+  auto m = dfc::dtcp::parse_message(want);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(dfc::dtcp::verify(*m, want, key));
+  EXPECT_FALSE(dfc::dtcp::verify(*m, want, other));
+  EXPECT_TRUE(dfc::dtcp::parse_and_verify(want, key));
+  EXPECT_FALSE(dfc::dtcp::parse_and_verify(want, other));
 }
 
 TEST(DtcpHmac, UppercaseHexAcceptedWrongLengthRejected) {

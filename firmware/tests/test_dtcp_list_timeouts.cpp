@@ -1,5 +1,6 @@
 // LIST (single and multi-packet), timeouts and their notifications, hit accounting,
 // DuplicatesDropped, congestion, counters.
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -107,6 +108,62 @@ TEST_F(ServerTest, ListMultiPacketNeverSplitsEntries) {
   for (int i = 0; i < n; ++i) EXPECT_EQ(nums[static_cast<size_t>(i)], i + 1);
   EXPECT_EQ(ids.size(), static_cast<size_t>(n));
   EXPECT_EQ(srv.counters().replies_sent, static_cast<uint64_t>(n) + 1);
+}
+
+// A multi-packet LIST's bytes, each packet rebuilt here from what the criteria were given: the
+// status line, whole entries in order, Timestamp and Seq, then the signature; each packet holds
+// as many entries as fit in 1,400 bytes. Times past 2^32 ns and a 20-digit value take the
+// formatting's 64-bit paths.
+TEST_F(ServerTest, ListPacketsAreTheEntriesByteForByte) {
+  hal.epoch_ms = 1767225600000ull;  // 2026-01-01 00:00:00.000 at time 0
+  const int n = 23;
+  std::vector<uint32_t> ids;
+  std::vector<std::string> added;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t t = 1'000'000'000ull + static_cast<uint64_t>(i) * 250'000'123ull;  // 1 s .. 6.5 s
+    hal.advance_to(t);
+    const uint64_t ms = t / 1'000'000;
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "2026-01-01 00:00:%02u.%03u", static_cast<unsigned>(ms / 1000), static_cast<unsigned>(ms % 1000));
+    added.emplace_back(ts);
+    ids.push_back(add_ok(cs1, {{"Source-Address", "10.0.0." + std::to_string(i)}, {"Dest-Address", "10.1.0.0/16"},
+                               {"Protocol", "6"}, {"Dest-Port", "1000-2000"}, {"Timeout-Idle", "600"},
+                               {"Timeout-Packets", "18446744073709551615"}, {"Cdest-ID", "cd1"}}));
+  }
+  hal.advance_to(9'000'000'000ull);
+  const uint64_t seq = ++seq1;
+  deliver(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, seq));
+  std::vector<std::string> entries;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t t = 1'000'000'000ull + static_cast<uint64_t>(i) * 250'000'123ull;
+    const uint64_t left = (t + 600'000'000'000ull - 9'000'000'000ull + 999'999'999ull) / 1'000'000'000ull;
+    entries.push_back("Criteria-Count: " + std::to_string(n) + "\r\nCriteria-Num: " + std::to_string(i + 1) +
+                      "\r\nCsource-ID: cs1\r\nCsource-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nCriteria-ID: " +
+                      std::to_string(ids[static_cast<size_t>(i)]) + "\r\nTimestamp: " + added[static_cast<size_t>(i)] +
+                      "\r\nSource-Address: 10.0.0." + std::to_string(i) +
+                      "\r\nDest-Address: 10.1.0.0/16\r\nProtocol: 6\r\nDest-Port: 1000-2000\r\nTimeout-Idle: 600"
+                      "\r\nTimeout-Packets: 18446744073709551615\r\nRemaining-Idle: " + std::to_string(left) +
+                      "\r\nRemaining-Packets: 18446744073709551615\r\nAverage-Bandwidth: 0\r\nMatching-Packets: 0"
+                      "\r\nMatching-Bytes: 0\r\nNum-Refresh: 0\r\nLast-Refresh: " + added[static_cast<size_t>(i)] + "\r\n");
+  }
+  const std::string head = "DTCP/0.7 200 OK\r\n";
+  const std::string tail = "Timestamp: 2026-01-01 00:00:09.000\r\nSeq: " + std::to_string(seq) + "\r\n";
+  const size_t signature = std::string("Authentication-Info: \r\n\r\n").size() + 40;
+  std::vector<std::string> expected;
+  std::string body;
+  for (const std::string& e : entries) {
+    if (!body.empty() && head.size() + body.size() + e.size() + tail.size() + signature > 1400) {
+      expected.push_back(dfc::dtcp::sign(head + body + tail, cs1.key));
+      body.clear();
+    }
+    body += e;
+  }
+  expected.push_back(dfc::dtcp::sign(head + body + tail, cs1.key));
+  ASSERT_GT(expected.size(), 2u);
+  ASSERT_EQ(hal.sent.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_EQ(std::string(hal.sent[i].data.begin(), hal.sent[i].data.end()), expected[i]) << "packet " << i;
+  hal.sent.clear();
 }
 
 TEST_F(ServerTest, IdleTimeoutFromLastHitWithNotification) {

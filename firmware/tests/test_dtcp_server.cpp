@@ -396,6 +396,28 @@ TEST_F(ServerTest, DeleteByIdsRangesDestinationAndStaticRule) {
   (void)c;
 }
 
+// `2-2` is a range (docs/dtcp-conformance.md): it selects the criterion if this source has it and
+// nothing otherwise, where the single id `2` must exist (431, nothing changed).
+TEST_F(ServerTest, RangeOfOneIdSelectsWhatExists) {
+  const uint32_t a = add_ok(cs1, kBasic);
+  const std::string gone = std::to_string(a + 100);
+  Message r = request(cs1, "DELETE", {{"Criteria-ID", gone}});
+  EXPECT_EQ(r.status, 431);
+  r = request(cs1, "DELETE", {{"Criteria-ID", gone + "-" + gone}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.get("Criteria-Count").value_or(""), "0");
+  r = request(cs1, "REFRESH", {{"Criteria-ID", gone + "-" + gone}, {"Timeout-Idle", "5"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.get("Criteria-Count").value_or(""), "0");
+  EXPECT_EQ(request(cs1, "LIST", {{"Criteria-ID", gone + "-" + gone}}).status, 200);
+  EXPECT_EQ(request(cs1, "LIST", {{"Criteria-ID", gone}}).status, 431);
+  const std::string id = std::to_string(a);
+  r = request(cs1, "DELETE", {{"Criteria-ID", id + "-" + id}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.get("Criteria-Count").value_or(""), "1");
+  EXPECT_EQ(srv.active_criteria(), 0u);
+}
+
 TEST_F(ServerTest, IsolationBetweenControlSources) {
   uint32_t a = add_ok(cs1, kBasic);
   uint32_t s = add_ok(cs1, {{"Flags", "Static"}, {"Cdest-ID", "cd1"}});

@@ -47,6 +47,24 @@ TEST(PortableHmac, MatchesOpenSslOnRandomKeysAndMessages) {
   }
 }
 
+// One precomputed key for many messages (as the server keeps one per control source), the
+// messages at every offset from an aligned start (the big-endian image loads aligned blocks as
+// words and others byte by byte).
+TEST(PortableHmac, PrecomputedKeyMatchesOpenSslOnManyMessages) {
+  std::mt19937 rng(20261207);
+  for (int i = 0; i < 60; ++i) {
+    const std::string key = random_bytes(rng, rng() % 101);
+    const dfc::dtcp::HmacKey k(key);
+    for (int j = 0; j < 40; ++j) {
+      const size_t offset = rng() % 4;
+      const std::string buf = random_bytes(rng, offset + rng() % 301);
+      const std::string msg = buf.substr(offset);
+      ASSERT_EQ(dfc::dtcp::to_hex(k.mac(std::string_view(buf).substr(offset))), dfc::dtcp::to_hex(openssl_hmac(key, msg)))
+          << "key " << key.size() << " bytes, message " << msg.size() << " bytes at offset " << offset;
+    }
+  }
+}
+
 TEST(PortableHmac, KnownAnswer) {
   // FIPS 180 "abc" and RFC 2202 test case 2, written here so the check runs without ../shared.
   EXPECT_EQ(dfc::dtcp::to_hex(dfc::dtcp::sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");

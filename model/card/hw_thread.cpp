@@ -124,13 +124,16 @@ void HwThread::transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* dat
 
 void HwThread::mem(uint64_t addr, uint32_t bytes, bool write) {
   if (bytes == 0) return;
-  // A load of the criteria sequence counter orders this thread against the control plane that
-  // writes it: as before a lock, the thread first synchronises, so that every modification
-  // earlier in simulated time has happened in the host too and the value read (the rule map
-  // behind it) is the one in force at this thread's time. Without it a thread running ahead of
-  // the control thread read the rule map as it was before a deletion that, in simulated time,
-  // came first (churn-10m-smoke: unexpected copies, more the longer the quantum).
-  if (!write && addr == cardmap::CRITERIA_SEQ && card_.threads_.size() > 1) sync();
+  // A load of the criteria sequence counter or version orders this thread against the control
+  // plane that writes them: as before a lock, the thread first synchronises, so that every
+  // modification earlier in simulated time has happened in the host too and the value read
+  // (the rule map behind it) is the one in force at this thread's time. Without it a thread
+  // running ahead of the control thread read the rule map as it was before a deletion that, in
+  // simulated time, came first (churn-10m-smoke: unexpected copies, more the longer the
+  // quantum), or took its flow-table entry for current under the version before an ADD that
+  // had already been answered (churn-10m: a missing copy just after the reply).
+  if (!write && (addr == cardmap::CRITERIA_SEQ || addr == cardmap::CRITERIA_VERSION) && card_.threads_.size() > 1)
+    sync();
   if (addr < cardmap::DRAM_BASE) {
     // Packet memory: uncached (the DMA engines write it); writes are posted.
     uint32_t left = bytes;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -9,6 +10,7 @@
 #include "card.hpp"
 #include "dfc/hal/card_map.hpp"
 #include "dfc/hal/classifier_abi.hpp"
+#include "dfc/hal/hal.hpp"
 #include "dfc/hal/iss_abi.hpp"
 #include "hw_thread.hpp"
 #include "iss/abi_io.hpp"
@@ -37,6 +39,27 @@ std::string short_hex(uint64_t v) {
 // The epoch the card's HAL gives the host firmware (card.cpp CardHal): same timestamps.
 constexpr uint64_t kEpochMs = 1767225600000ull;
 
+// Fault injection (docs/race-check.md, "Removing a critical section"): DFC_FAULT_SKIP_LOCK names
+// the critical section a test image leaves out; it goes into the image's variable
+// dfc_fault_skip_lock before any context runs. The product image has no such variable: a
+// selection for it is an error, not a run that silently removes nothing.
+void select_fault(const iss::ElfImage& image, iss::IssMemory& mem) {
+  const char* env = std::getenv("DFC_FAULT_SKIP_LOCK");
+  if (env == nullptr || *env == '\0') return;
+  const std::string v(env);
+  const std::optional<iss::ElfSymbol> sym = image.find("dfc_fault_skip_lock");
+  if (!sym)
+    throw std::invalid_argument("DFC_FAULT_SKIP_LOCK=" + v + " is set, but " + image.path() +
+                                " has no fault-injection hook (no symbol dfc_fault_skip_lock): run "
+                                "bin/dfc_firmware_fault.elf, or unset the variable");
+  bool known = false;
+  std::string sites;
+  for (const char* s : fault::kLockSites) known |= v == s, sites += std::string(" ") + s;
+  if (!known || v.size() >= sym->size)
+    throw std::invalid_argument("DFC_FAULT_SKIP_LOCK=" + v + " names no critical section; the sites are:" + sites);
+  mem.write(sym->addr, v.c_str(), v.size() + 1);
+}
+
 }  // namespace
 
 IssCard::IssCard(Card& card, const IssImageSpec& spec, const fw::FirmwareOptions& fwo, unsigned contexts)
@@ -50,6 +73,7 @@ IssCard::IssCard(Card& card, const IssImageSpec& spec, const fw::FirmwareOptions
       iss::ElfImage::load(spec.elf_path, cardmap::ISS_DRAM_WINDOW, cardmap::ISS_WINDOW_BYTES));
   mem_ = std::make_unique<iss::IssMemory>();
   mem_->load(*image_);
+  select_fault(*image_, *mem_);
   iss_ = std::make_unique<iss::MipsIss>(*image_, *mem_, contexts, /*packet_window=*/false);
   iss_->enable_profile();  // one add per block: report.json iss.functions
   iss_->map_device(abi::CLS_BASE, cardmap::CLS_CONTEXTS * cardmap::CLS_CTX_STRIDE, this);

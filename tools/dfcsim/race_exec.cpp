@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
@@ -18,6 +20,15 @@ char** g_argv = nullptr;
 void remember_arguments(int argc, char** argv) { g_argc = argc, g_argv = argv; }
 
 void hand_race_check_over(const tb::SimOptions& o) {
+  // A lock removed for a mutation run exists only in the race checker's build (and in a fault
+  // image): without --race-check the host firmware would run with every lock, and the run would
+  // pass for one that removed it.
+  const char* skip = std::getenv("DFC_FAULT_SKIP_LOCK");
+  if (skip && *skip && !o.race_check && o.firmware.empty() && !race::host_instrumented())
+    std::fprintf(stderr,
+                 "dfcsim: warning: DFC_FAULT_SKIP_LOCK=%s removes nothing here: only the race checker's "
+                 "build (--race-check) or a fault image (--firmware) has the hook (docs/race-check.md)\n",
+                 skip);
   if (!o.race_check || !o.firmware.empty() || race::host_instrumented()) return;
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);

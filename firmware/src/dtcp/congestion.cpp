@@ -9,18 +9,12 @@
 namespace dfc::dtcp {
 using namespace detail;
 
-// The test image dfc_firmware_no_packet_lock.elf (firmware/image/CMakeLists.txt) calls the
-// accounting below without the criteria lock, so that several data threads update the same
-// counters unlocked and the race checker reports it. Its deletions still take the lock there:
-// the image must live long enough to report the race, not fall over in a half-removed map.
-// In the product build the caller holds the lock and this is nothing.
-#ifdef DFC_RACE_NO_PACKET_LOCK
-#define DFC_TEST_IMAGE_LOCK HwLock test_image_lock(hal_, cardmap::HW_LOCK_CRITERIA)
-#else
-#define DFC_TEST_IMAGE_LOCK \
-  do {                      \
-  } while (false)
-#endif
+// With the packet path's accounting lock removed (fault injection, hal.hpp: the site
+// "process"), the accounting below runs unlocked, so that several data threads update
+// the same counters and the race checker reports it. Its deletions still take the lock then: the
+// firmware must live long enough to report the race, not fall over in a half-removed map.
+// Otherwise the caller holds the lock and this is nothing.
+#define DFC_ACCOUNTING_RELOCK DFC_FAULT_RELOCK(hal_, cardmap::HW_LOCK_CRITERIA, "process")
 
 void Server::account_hit(fw::RuleId id, uint32_t bytes) {
   auto it = by_rule_.find(id);
@@ -35,11 +29,11 @@ void Server::account_hit(fw::RuleId id, uint32_t bytes) {
   if (!c.is_static) {
     const uint32_t cid = c.id;
     if (c.t_packets && c.matching_packets - c.pkts_base >= c.t_packets) {
-      DFC_TEST_IMAGE_LOCK;
+      DFC_ACCOUNTING_RELOCK;
       remove(cid, DeleteReason::TimeoutPackets, true);
       rearm();
     } else if (c.t_bytes && c.matching_bytes - c.bytes_base >= c.t_bytes) {
-      DFC_TEST_IMAGE_LOCK;
+      DFC_ACCOUNTING_RELOCK;
       remove(cid, DeleteReason::TimeoutBytes, true);
       rearm();
     }
@@ -57,7 +51,7 @@ void Server::account_copy(fw::RuleId id, uint32_t bytes) {
   cd.matched_bytes += bytes;
   const bool new_second = cd.rate.add(now_s, bytes);
   if (new_second && (cd.cfg->soft_limit || cd.cfg->hard_limit)) {
-    DFC_TEST_IMAGE_LOCK;
+    DFC_ACCOUNTING_RELOCK;
     check_congestion();
   }
 }

@@ -134,6 +134,7 @@ std::optional<std::vector<IntEntry>> parse_int_filter(std::string_view v, uint64
       lo = l == "*" ? std::optional<uint64_t>(0) : parse_u64(l);
       hi = r == "*" ? std::optional<uint64_t>(max) : parse_u64(r);
       if (l == "*" && r == "*") lo.reset();
+      ie.range = true;
     }
     if (!lo || !hi) {
       if (err) *err = "bad entry '" + std::string(e) + "'";

@@ -1,5 +1,7 @@
 #include "dfc/dtcp/message.hpp"
 
+#include <utility>
+
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/util/text.hpp"
 
@@ -74,13 +76,47 @@ void parse_first_line(Message& m) {
 }  // namespace
 
 std::string Version::str() const {
-  return "DTCP/" + std::to_string(major) + "." + std::to_string(minor);
+  std::string s;
+  append_to(s);
+  return s;
+}
+
+void Version::append_to(std::string& out) const {
+  out += "DTCP/";
+  if (major < 0) out += '-';
+  append_decimal(out, static_cast<uint64_t>(major < 0 ? -static_cast<int64_t>(major) : major));
+  out += '.';
+  if (minor < 0) out += '-';
+  append_decimal(out, static_cast<uint64_t>(minor < 0 ? -static_cast<int64_t>(minor) : minor));
+}
+
+void append_decimal(std::string& out, uint64_t v) {
+  char buf[20];
+  out.append(buf, format_decimal(buf, v));
+}
+
+size_t format_decimal(char* out, uint64_t v) {
+  char buf[20];
+  char* p = buf + sizeof buf;
+  while (v > 0xffffffffull) {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  auto w = static_cast<uint32_t>(v);
+  do {
+    *--p = static_cast<char>('0' + w % 10);
+    w /= 10;
+  } while (w);
+  const auto n = static_cast<size_t>(buf + sizeof buf - p);
+  for (size_t i = 0; i < n; ++i) out[i] = p[i];
+  return n;
 }
 
 
 const Param* Message::find(std::string_view name) const {
+  // Lengths first: most names differ in length, and the comparison is then not called.
   for (const Param& p : params)
-    if (iequals(p.name, name)) return &p;
+    if (p.name.size() == name.size() && iequals(p.name, name)) return &p;
   return nullptr;
 }
 
@@ -90,8 +126,13 @@ std::optional<std::string> Message::get(std::string_view name) const {
   return p->value;
 }
 
+// Room for a typical request's parameters from the start (no regrowth, each moving every
+// parameter parsed so far).
+constexpr size_t kTypicalParams = 16;
+
 std::optional<Message> parse_message(std::string_view bytes) {
   Message m;
+  m.params.reserve(kTypicalParams);
   size_t pos = 0;
   bool first = true;
   while (pos < bytes.size()) {
@@ -131,22 +172,30 @@ std::optional<Message> parse_message(std::string_view bytes) {
       m.signed_len = line_start;
       break;  // Authentication-Info is last; anything after it is ignored
     }
-    m.params.push_back(Param{std::string(name), std::string(value), std::string(line)});
+    m.params.push_back(Param{std::string(name), std::string(value)});
   }
   if (first) return std::nullopt;
   if (!m.has_auth) m.signed_len = bytes.size();
   return m;
 }
 
-bool verify(const Message& m, std::string_view bytes, std::string_view key) {
+bool verify(const Message& m, std::string_view bytes, const HmacKey& key) {
   if (!m.has_auth || m.signed_len > bytes.size()) return false;
-  return digest_equal_hex(m.auth, hmac_sha1(key, bytes.substr(0, m.signed_len)));
+  return digest_equal_hex(m.auth, key.mac(bytes.substr(0, m.signed_len)));
 }
 
-std::optional<Message> parse_and_verify(std::string_view bytes, std::string_view key) {
+bool verify(const Message& m, std::string_view bytes, std::string_view key) {
+  return verify(m, bytes, HmacKey(key));
+}
+
+std::optional<Message> parse_and_verify(std::string_view bytes, const HmacKey& key) {
   auto m = parse_message(bytes);
   if (!m || !verify(*m, bytes, key)) return std::nullopt;
   return m;
+}
+
+std::optional<Message> parse_and_verify(std::string_view bytes, std::string_view key) {
+  return parse_and_verify(bytes, HmacKey(key));
 }
 
 std::optional<std::string> unescape(std::string_view v) {
@@ -184,15 +233,30 @@ std::string escape(std::string_view v) {
   return out;
 }
 
+// Room for a typical reply or notification with its signature from the start: the text then
+// grows without being moved and copied at every doubling.
+constexpr size_t kTypicalMessage = 256;
+
 MessageBuilder MessageBuilder::request(std::string_view method, Version v) {
   MessageBuilder b;
-  b.text_ = std::string(method) + " " + v.str() + "\r\n";
+  b.text_.reserve(kTypicalMessage);
+  b.text_ += method;
+  b.text_ += ' ';
+  v.append_to(b.text_);
+  b.text_ += "\r\n";
   return b;
 }
 
 MessageBuilder MessageBuilder::status(Version v, int code, std::string_view reason) {
   MessageBuilder b;
-  b.text_ = v.str() + " " + std::to_string(code) + " " + std::string(reason) + "\r\n";
+  b.text_.reserve(kTypicalMessage);
+  v.append_to(b.text_);
+  b.text_ += ' ';
+  if (code < 0) b.text_ += '-';
+  append_decimal(b.text_, static_cast<uint64_t>(code < 0 ? -static_cast<int64_t>(code) : code));
+  b.text_ += ' ';
+  b.text_ += reason;
+  b.text_ += "\r\n";
   return b;
 }
 
@@ -205,9 +269,28 @@ MessageBuilder& MessageBuilder::add(std::string_view name, std::string_view valu
 }
 
 MessageBuilder& MessageBuilder::add(std::string_view name, uint64_t value) {
-  return add(name, std::to_string(value));
+  append_decimal(open_line(name), value);
+  return end_line();
+}
+
+std::string& MessageBuilder::open_line(std::string_view name) {
+  text_ += name;
+  text_ += ": ";
+  return text_;
+}
+
+MessageBuilder& MessageBuilder::end_line() {
+  text_ += "\r\n";
+  return *this;
 }
 
 std::string MessageBuilder::signed_text(std::string_view key) const { return sign(text_, key); }
+
+std::string MessageBuilder::take_signed(const HmacKey& key) {
+  append_signature(text_, key);
+  std::string out = std::move(text_);
+  text_.clear();
+  return out;
+}
 
 }  // namespace dfc::dtcp

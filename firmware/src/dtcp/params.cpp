@@ -1,5 +1,6 @@
-// The DTCP parameter table (which request may carry which parameter), reason phrases, and the
-// parsing of Flags and Timeout-* values shared by the request handlers.
+// The DTCP parameter table (which request may carry which parameter), reason phrases, the
+// parsing of Flags and Timeout-* values shared by the request handlers, and the timestamps
+// every reply and notification carries.
 #include "server_internal.hpp"
 
 #include <array>
@@ -35,8 +36,10 @@ constexpr std::array<ParamDef, 37> kParams{{
 }};
 
 const ParamDef* param_def(std::string_view name) {
+  // Lengths first: every request's every parameter is looked up here, and most rows differ
+  // from it in length (no call to compare them).
   for (const auto& d : kParams)
-    if (iequals(d.name, name)) return &d;
+    if (d.name.size() == name.size() && iequals(d.name, name)) return &d;
   return nullptr;
 }
 
@@ -117,6 +120,81 @@ const char* reason_phrase(int s) {
     case code::JTapFailure: return "JTap-Failure";
     default: return "Unknown";
   }
+}
+
+namespace {
+
+// days since 1970-01-01 -> civil date (H. Hinnant's algorithm)
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  int64_t era;
+  unsigned doe;
+  if (z >= 0 && z <= 0x7fffffff) {  // every date of this card's life: 32-bit arithmetic
+    const auto z32 = static_cast<uint32_t>(z);
+    const uint32_t era32 = z32 / 146097;
+    era = era32;
+    doe = z32 - era32 * 146097;
+  } else {
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = static_cast<unsigned>(z - era * 146097);
+  }
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+}
+
+}  // namespace
+
+std::string Server::timestamp(uint64_t ns) const {
+  std::string s;
+  append_timestamp(s, ns);
+  return s;
+}
+
+void Server::append_timestamp(std::string& s, uint64_t ns) const {
+  char buf[kTimestampMax];
+  s.append(buf, format_timestamp(buf, ns));
+}
+
+// Written into the caller's buffer field by field: every reply and notification carries one or
+// more (a LIST entry two), and temporaries per field cost the image hundreds of instructions
+// each. Days and the milliseconds into the day come from one 64-bit division; the rest fits
+// 32 bits (a 64-bit division is a library call on the 32-bit card).
+size_t Server::format_timestamp(char* out, uint64_t ns) const {
+  constexpr uint64_t kMsPerDay = 86'400'000;
+  // The first 4.29 s of a run fit 32 bits: a hardware division instead of a library call.
+  const uint64_t since = ns <= 0xffffffffull ? static_cast<uint32_t>(ns) / 1'000'000u : ns / 1'000'000ull;
+  const uint64_t ms = hal_.epoch_ms_at_reset() + since;
+  const uint64_t days = ms / kMsPerDay;
+  const auto msd = static_cast<uint32_t>(ms - days * kMsPerDay);
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(static_cast<int64_t>(days), y, mo, d);
+  const uint32_t sod = msd / 1000;
+  const uint32_t msr = msd % 1000;
+  char* p = out;
+  if (y < 0) *p++ = '-';
+  p += format_decimal(p, y < 0 ? 0 - static_cast<uint64_t>(y) : static_cast<uint64_t>(y));
+  const auto put2 = [&p](char sep, unsigned v) {
+    p[0] = sep;
+    p[1] = static_cast<char>('0' + v / 10);
+    p[2] = static_cast<char>('0' + v % 10);
+    p += 3;
+  };
+  put2('-', mo);
+  put2('-', d);
+  put2(' ', sod / 3600);
+  put2(':', (sod / 60) % 60);
+  put2(':', sod % 60);
+  p[0] = '.';
+  p[1] = static_cast<char>('0' + msr / 100);
+  p[2] = static_cast<char>('0' + (msr / 10) % 10);
+  p[3] = static_cast<char>('0' + msr % 10);
+  return static_cast<size_t>(p + 4 - out);
 }
 
 // ---------------------------------------------------------------------------------------------

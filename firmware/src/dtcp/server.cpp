@@ -8,29 +8,10 @@
 
 // The server's core: construction, the security pipeline of every datagram, the method table
 // that dispatches requests to their handlers (handlers.cpp), replies and notifications,
-// criterion removal and timers, restart, and the reports. Congestion is in congestion.cpp, the parameter table in params.cpp.
+// criterion removal and timers, restart, and the reports. Congestion is in congestion.cpp, the
+// parameter table and the timestamps in params.cpp.
 namespace dfc::dtcp {
 using namespace detail;
-
-namespace {
-
-// days since 1970-01-01 -> civil date (H. Hinnant's algorithm)
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
-
-std::string two(unsigned v) { return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10); }
-
-}  // namespace
 
 Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls)
     : Server(cfg, hal, cls, Options{}) {}
@@ -51,6 +32,7 @@ Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls
       s->group = &g;
       s->group_index = gi;
       s->cfg = &c;
+      s->key = HmacKey(c.shared_key);
       cs_.push_back(std::move(s));
     }
     for (const auto& d : g.content_destinations) {
@@ -63,22 +45,6 @@ Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls
 }
 
 Server::~Server() = default;
-
-std::string Server::timestamp(uint64_t ns) const {
-  const uint64_t ms = hal_.epoch_ms_at_reset() + ns / 1'000'000ull;
-  const uint64_t secs = ms / 1000;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(static_cast<int64_t>(secs / 86400), y, mo, d);
-  const uint64_t sod = secs % 86400;
-  const unsigned msr = static_cast<unsigned>(ms % 1000);
-  std::string s = std::to_string(y) + "-" + two(mo) + "-" + two(d) + " " + two(static_cast<unsigned>(sod / 3600)) +
-                  ":" + two(static_cast<unsigned>((sod / 60) % 60)) + ":" + two(static_cast<unsigned>(sod % 60)) + ".";
-  s.push_back(static_cast<char>('0' + msr / 100));
-  s.push_back(static_cast<char>('0' + (msr / 10) % 10));
-  s.push_back(static_cast<char>('0' + msr % 10));
-  return s;
-}
 
 bool Server::authorized(const CsState& cs, const Packet& p) {
   if (p.dst_port != cs.cfg->service_port) return false;
@@ -98,11 +64,14 @@ Server::CdState* Server::cdest(const CsState& cs, std::string_view id) {
   return nullptr;
 }
 
-void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string data) {
+// The signed text goes into the packet as one block copy (a copy between char and uint8_t
+// iterators would go byte by byte).
+void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data) {
   Packet p;
   p.unit = Unit::Control;
   p.link = LinkType::RawIp;
-  p.data.assign(data.begin(), data.end());
+  const auto* d = reinterpret_cast<const uint8_t*>(data.data());
+  p.data.assign(d, d + data.size());
   p.src_ip = control_addr_;
   p.src_port = src_port;
   p.dst_ip = ip;
@@ -154,7 +123,7 @@ bool Server::flush_transmit(size_t max_messages) {
       hal_.work(Hal::Work::ControlByte, p.data.size());
       if (!hal_.transmit(std::move(p))) {
         // The server's counters are written under the lock (rare: the transmit queue refused).
-        HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
+        HwLock l(hal_, cardmap::HW_LOCK_CRITERIA, "flush_transmit.tx_dropped");
         ++counters_.tx_dropped;
       }
     }
@@ -177,8 +146,9 @@ void Server::notify(CsState& cs, int status, const Params& params) {
   }
   auto b = MessageBuilder::status(cs.notif_version, status, reason_phrase(status));
   for (const auto& [n, v] : params) b.add(n, v);
-  b.add("Timestamp", timestamp(hal_.now_ns()));
-  const std::string text = b.signed_text(cs.cfg->shared_key);
+  append_timestamp(b.open_line("Timestamp"), hal_.now_ns());
+  b.end_line();
+  const std::string text = b.take_signed(cs.key);
   for (const auto& t : cs.cfg->notification_targets) {
     ++counters_.notifications_sent;
     transmit_to(t.address, t.port, cs.cfg->service_port, text);
@@ -221,7 +191,7 @@ void Server::on_datagram(const Packet& p) {
     return;
   }
   // 3. Authentication over the raw bytes before Authentication-Info.
-  if (!verify(*m, bytes, cs->cfg->shared_key)) {
+  if (!verify(*m, bytes, cs->key)) {
     ++counters_.bad_authentication;
     ++cs->c.response_invalid_authentication;
     return;
@@ -253,11 +223,8 @@ const Server::MethodDef* Server::method_def(std::string_view method) {
       {"LIST", M_LIST, &C::list_requests, &C::list_failed, &C::list_success, &Server::do_list, true},
       {"NOOP", M_NOOP, &C::noop_requests, &C::noop_failed, &C::noop_success, &Server::do_noop, false},
   };
-  std::string upper(method);  // methods are case-insensitive
-  for (char& ch : upper)
-    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-  for (const MethodDef& md : kMethods)
-    if (upper == md.name) return &md;
+  for (const MethodDef& md : kMethods)  // methods are case-insensitive
+    if (iequals(method, md.name)) return &md;
   return nullptr;
 }
 
@@ -300,7 +267,7 @@ Server::Reply Server::check_request(Request& rq, const MethodDef* md) const {
     if (is_x_param(prm.name)) continue;  // unrecognised X- parameters are silently discarded
     const ParamDef* d = param_def(prm.name);
     if (!d) return Reply::error(code::NotImplemented, {{prm.name, prm.value}});
-    if ((d->methods & md->bit) == 0) return Reply::error(code::BadRequest, {{d->name, prm.value}});
+    if ((d->methods & md->bit) == 0) return Reply::error(code::BadRequest, {{std::string(d->name), prm.value}});
   }
   return Reply{};
 }
@@ -328,14 +295,16 @@ void Server::count_reply(CsState& cs, const MethodDef* md, int status) {
 void Server::send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq) {
   auto b = MessageBuilder::status(v, r.status, reason_phrase(r.status));
   for (const auto& [n, val] : r.params) b.add(n, val);
-  b.add("Timestamp", timestamp(hal_.now_ns()));
+  append_timestamp(b.open_line("Timestamp"), hal_.now_ns());
+  b.end_line();
   b.add("Seq", seq);
   ++counters_.reply_packets_sent;
   // Reply mirrors the request's 4-tuple.
   Packet out;
-  const std::string text = b.signed_text(cs.cfg->shared_key);
+  const std::string text = b.take_signed(cs.key);
+  const auto* d = reinterpret_cast<const uint8_t*>(text.data());
   out.unit = Unit::Control;
-  out.data.assign(text.begin(), text.end());
+  out.data.assign(d, d + text.size());
   out.src_ip = req.dst_ip;
   out.src_port = req.dst_port;
   out.dst_ip = req.src_ip;

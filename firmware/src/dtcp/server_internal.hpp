@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/util/text.hpp"
@@ -30,7 +31,7 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 enum MethodBit : uint8_t { M_ADD = 1, M_DEL = 2, M_REF = 4, M_LIST = 8, M_NOOP = 16 };
 
 struct ParamDef {
-  const char* name;
+  std::string_view name;  // a view: looking a name up must not measure every row (strlen)
   uint8_t methods;  // requests that may carry it; 0 = reply/notification only
 };
 
@@ -138,6 +139,7 @@ struct Server::CsState {
   const config::CaptureGroup* group = nullptr;
   uint32_t group_index = 0;
   const config::ControlSource* cfg = nullptr;
+  HmacKey key;  // cfg->shared_key with its pads compressed once: every verify and sign uses it
   SeqWindow seq;
   Version notif_version = kHighestVersion;  // the version the source last used
   ControlSourceCounters c;

@@ -103,7 +103,7 @@ void Pipeline::read_criteria(Core& c, Attempt&& attempt) {
       // A modification is under way, and its writer holds the lock: wait for it there
       // (taken and given back at once) rather than spin through the attempts.
       ++c.s.criteria_read_waits;
-      HwLock wait(hal_, cardmap::HW_LOCK_CRITERIA);
+      HwLock wait(hal_, cardmap::HW_LOCK_CRITERIA, "read_criteria.wait");
       continue;
     }
     // The attempt's reads may overlap a writer by design (the sequence check discards
@@ -197,6 +197,9 @@ void Pipeline::age_flows(unsigned slices) {
 
 size_t Pipeline::lookup(Core& c, const FlowKey& key) {
   const uint64_t now = hal_.now_ns();
+  // The version is a word the control thread writes: its load is declared (CRITERIA_VERSION) so
+  // that the platform orders it against an install or removal, as the sequence counter's is.
+  hal_.mem_read(cardmap::CRITERIA_VERSION, 4);
   const uint64_t version = cp_.criteria_version();  // one word; read before classifying
   hal_.work(Hal::Work::Hash);
   const size_t h = FlowKeyHash{}(key);
@@ -422,23 +425,17 @@ void Pipeline::process(const Packet& p) {
   send_copies(c, p, pp);
   // Accounting last, under the lock: it may delete criteria (packet/byte timeouts). A
   // criterion deleted by another core since resolve() is no longer looked up or counted.
-#ifndef DFC_RACE_NO_PACKET_LOCK
+  // With this section removed (fault injection, hal.hpp; the test image
+  // dfc_firmware_no_packet_lock.elf) several data threads update the same criterion and
+  // destination counters unlocked, which the race checker must report. Its deletions
+  // (congestion.cpp) and its 598 notifications (tell_dropped) still lock then, so that the
+  // firmware runs on to report the race instead of falling over in a half-changed map.
   HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
-#else
-  // The test image dfc_firmware_no_packet_lock.elf (firmware/image/CMakeLists.txt) leaves
-  // this guard out: several data threads then update the same criterion and destination
-  // counters unlocked, which the race checker must report (never defined in the product
-  // build). Its deletions (congestion.cpp) and its 598 notifications (tell_dropped) still
-  // lock, so that the image runs on to report the race instead of falling over in a
-  // half-changed map.
-#endif
   const uint32_t ip_len = static_cast<uint32_t>(pp.ip_length);
   for (const Pick& pk : c.picks) {
     if (pk.carried) cp_.account_copy(pk.rule, ip_len);  // destination bandwidth: once per copy
     if (!pk.dropped) continue;
-#ifdef DFC_RACE_NO_PACKET_LOCK
-    HwLock told(hal_, cardmap::HW_LOCK_CRITERIA);  // the test image: notifications stay locked
-#endif
+    DFC_FAULT_RELOCK(hal_, cardmap::HW_LOCK_CRITERIA, "process");
     tell_dropped(c, pk);
   }
   for (RuleId r : c.matched) {

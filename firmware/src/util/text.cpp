@@ -32,11 +32,13 @@ std::string lower(std::string_view s) {
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
+  // Equal bytes (nearly all, names are mostly written as defined) cost one comparison; two
+  // different bytes are equal only as the two cases of one letter (they differ in 0x20 alone).
   for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    const unsigned lx = x | 0x20u;
+    if (lx != (y | 0x20u) || lx < 'a' || lx > 'z') return false;
   }
   return true;
 }
@@ -46,8 +48,11 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
   uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
-    const auto d = static_cast<uint64_t>(c - '0');
-    if (v > (~0ull - d) / 10) return std::nullopt;
+    const auto d = static_cast<unsigned>(c - '0');
+    // Overflow checked against the constant bounds of 2^64-1 (1844674407370955161|5): a
+    // division per digit would be a 64-bit library call on the 32-bit card.
+    constexpr uint64_t kTenth = ~0ull / 10;
+    if (v > kTenth || (v == kTenth && d > ~0ull % 10)) return std::nullopt;
     v = v * 10 + d;
   }
   return v;

@@ -37,6 +37,7 @@ struct IntEntry {
   uint64_t lo = 0, hi = 0;
   bool wildcard = false;
   bool neg = false;
+  bool range = false;  // written lo-hi (even `2-2`): selects what exists, never unknown
 };
 
 // nullopt + *err on a malformed list. allow_v6=false rejects IPv6 entries (DTCP/0.6).

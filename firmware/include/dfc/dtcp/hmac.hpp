@@ -13,6 +13,21 @@ namespace dfc::dtcp {
 using Digest = std::array<uint8_t, 20>;
 
 Digest sha1(std::string_view data);
+
+// One HMAC-SHA1 key with its inner and outer pads already compressed (the SHA-1 states after
+// the 64-byte block key^ipad and key^opad, RFC 2104's precomputation). A key is set up once
+// (the server: when a control source is configured); each MAC then costs the message's blocks
+// and the outer hash's one, not two more blocks for the pads. Holds no copy of the key.
+class HmacKey {
+ public:
+  HmacKey() : HmacKey(std::string_view{}) {}  // the empty key
+  explicit HmacKey(std::string_view key);
+  Digest mac(std::string_view data) const;
+
+ private:
+  std::array<uint32_t, 5> inner_{}, outer_{};
+};
+
 Digest hmac_sha1(std::string_view key, std::string_view data);
 std::string to_hex(const Digest& d);
 std::string hmac_sha1_hex(std::string_view key, std::string_view data);
@@ -20,9 +35,14 @@ std::string hmac_sha1_hex(std::string_view key, std::string_view data);
 // Constant-time comparison of a received hex digest (any case) with the expected one.
 bool digest_equal_hex(std::string_view received_hex, const Digest& expected);
 
-// Client/server helper: returns message_without_auth + "Authentication-Info: <hex>\r\n\r\n".
-// message_without_auth must already end with the CRLF of its last line (the Seq line for
-// requests, the Timestamp line for notifications); it is hashed exactly as given.
+// Signs message in place: appends "Authentication-Info: <hex>\r\n\r\n" over the message as it
+// stands. message must already end with the CRLF of its last line (the Seq line for requests,
+// the Timestamp line for notifications); it is hashed exactly as given.
+void append_signature(std::string& message, const HmacKey& key);
+
+// Client/server helper: returns message_without_auth + "Authentication-Info: <hex>\r\n\r\n"
+// (append_signature on a copy).
 std::string sign(std::string_view message_without_auth, std::string_view key);
+std::string sign(std::string_view message_without_auth, const HmacKey& key);
 
 }  // namespace dfc::dtcp

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dfc/dtcp/hmac.hpp"
 #include "dfc/util/text.hpp"
 
 namespace dfc::dtcp {
@@ -18,7 +19,6 @@ namespace dfc::dtcp {
 struct Param {
   std::string name;   // as written
   std::string value;  // trailing whitespace removed; escapes NOT decoded (see unescape)
-  std::string line;   // the raw line without its line terminator (for 400 echoes)
 };
 
 struct Version {
@@ -28,7 +28,14 @@ struct Version {
     return a.major != b.major ? a.major < b.major : a.minor < b.minor;
   }
   std::string str() const;  // "DTCP/0.7"
+  void append_to(std::string& out) const;  // the same text, appended (no temporaries)
 };
+
+// v in decimal appended to out, digit by digit: no temporary string, and 32-bit divisions
+// whenever v fits (a 64-bit division is a library call on the 32-bit card).
+void append_decimal(std::string& out, uint64_t v);
+// The same digits written at out (room for 20), their count returned.
+size_t format_decimal(char* out, uint64_t v);
 
 struct Message {
   std::string first_line;        // without terminator, trailing whitespace removed
@@ -54,10 +61,12 @@ struct Message {
 std::optional<Message> parse_message(std::string_view bytes);
 
 // Verifies the message's Authentication-Info with key over bytes[0, signed_len).
+bool verify(const Message& m, std::string_view bytes, const HmacKey& key);
 bool verify(const Message& m, std::string_view bytes, std::string_view key);
 
 // Parse + verify, for clients reading replies and notifications. nullopt if unparsable or the
 // signature does not verify.
+std::optional<Message> parse_and_verify(std::string_view bytes, const HmacKey& key);
 std::optional<Message> parse_and_verify(std::string_view bytes, std::string_view key);
 
 using util::iequals;  // dfc/util/text.hpp
@@ -74,9 +83,15 @@ class MessageBuilder {
   static MessageBuilder status(Version v, int code, std::string_view reason);
   MessageBuilder& add(std::string_view name, std::string_view value);
   MessageBuilder& add(std::string_view name, uint64_t value);
+  // `name: ` appended; the caller writes the value into the returned text, then end_line().
+  // For values formatted in place (timestamps), without a temporary string.
+  std::string& open_line(std::string_view name);
+  MessageBuilder& end_line();
   const std::string& text() const { return text_; }  // unsigned text so far
   size_t size() const { return text_.size(); }
   std::string signed_text(std::string_view key) const;  // text + Authentication-Info + CRLF CRLF
+  // The same, signed in place and moved out (no copy of the text); the builder is left empty.
+  std::string take_signed(const HmacKey& key);
  private:
   std::string text_;
 };

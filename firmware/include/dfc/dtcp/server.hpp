@@ -267,12 +267,15 @@ class Server {
   int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err);
 
   void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
-  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string data);
+  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data);
   void notify(CsState& cs, int status, const std::vector<std::pair<std::string, std::string>>& params);
   void remove(uint32_t id, DeleteReason why, bool notify_timeout);
   void rearm();
   std::optional<uint64_t> deadline(const Criterion& c) const;
   std::string timestamp(uint64_t ns) const;
+  void append_timestamp(std::string& out, uint64_t ns) const;  // the same text, appended
+  static constexpr size_t kTimestampMax = 48;  // room format_timestamp needs (any 64-bit year)
+  size_t format_timestamp(char* out, uint64_t ns) const;       // the same text, its length
   CdState* cdest(const CsState& cs, std::string_view id);
   static bool authorized(const CsState& cs, const Packet& p);
   void duplicates_dropped(CsState& cs);

@@ -117,17 +117,101 @@ inline void Hal::store32(uint64_t, uint32_t) {
   raise<std::logic_error>("this HAL has no descriptor memory (store32)");
 }
 
-// RAII holder for a hardware semaphore.
+// Fault injection: one critical section removed at run time, to prove that each one matters
+// (docs/race-check.md "Removing a critical section"). Only builds compiled with
+// DFC_FAULT_INJECTION have the hook: the race checker's host firmware (dfcsim-race) and the test
+// images dfc_firmware_fault.elf / dfc_firmware_no_packet_lock.elf. The product firmware (the
+// plain host build, dfc_firmware.elf) has none. Each HwLock names its site; the selection is the
+// environment variable DFC_FAULT_SKIP_LOCK on the host, the image variable dfc_fault_skip_lock
+// (which the card fills from the same variable at load) in the image.
+namespace fault {
+// Every critical section (docs/firmware-concurrency.md §5): the names a selection may take.
+// image.heap is the image runtime's allocator semaphore. (Its 64-bit atomics' semaphore is not
+// a site: the firmware makes no 64-bit atomic operation, docs/firmware-concurrency.md §5.)
+// A site is the name of the function that holds the lock (__builtin_FUNCTION(), HwLock's default)
+// or, for a function's second lock, a name given where it is taken.
+inline constexpr const char* kLockSites[] = {
+    "process",                    // Pipeline::process: the hit accounting of a matching packet
+    "read_criteria.wait",         // Pipeline::read_criteria: wait for a writer (taken, given back)
+    "read_criteria",              // Pipeline::read_criteria: the locked read after failed attempts
+    "add_cores",                  // Pipeline::add_cores: per-core state made at run time
+    "on_control",                 // Firmware::on_control: one DTCP request
+    "on_monitored",               // Firmware::on_monitored: the input-rate window's close
+    "on_timer",                   // Firmware::on_timer: timeouts, congestion, aging deadline
+    "restart",                    // Firmware::restart
+    "flush_transmit",             // Server::flush_transmit: one deferred message popped
+    "flush_transmit.tx_dropped",  // Server::flush_transmit: a refused transmit counted
+    "image.heap",                 // the image's allocator (firmware/image/heap.cpp)
+};
+// The longest selection the image's variable holds (terminator included).
+inline constexpr unsigned kSiteBytes = 32;
+#ifdef DFC_FAULT_INJECTION
+// True when `site` is the selected critical section (firmware/src/fw/fault_injection.cpp).
+bool lock_skipped(const char* site);
+#endif
+}  // namespace fault
+
+// The fault-injection HwLock is another type (its own inline namespace): a translation unit
+// compiled without the hook that links with one compiled with it uses its own, never the other's.
+#ifdef DFC_FAULT_INJECTION
+inline namespace fault_injection {
+#endif
+// RAII holder for a hardware semaphore. `site` names the critical section (fault::kLockSites):
+// the function that takes the lock unless given.
 class HwLock {
  public:
-  HwLock(Hal& h, unsigned lock) : h_(h), lock_(lock) { h_.lock_acquire(lock_); }
+#ifdef DFC_FAULT_INJECTION
+  HwLock(Hal& h, unsigned lock, const char* site = __builtin_FUNCTION())
+      : h_(h), lock_(lock), skip_(fault::lock_skipped(site)) {
+    if (!skip_) h_.lock_acquire(lock_);
+  }
+  ~HwLock() {
+    if (!skip_) h_.lock_release(lock_);
+  }
+#else
+  HwLock(Hal& h, unsigned lock, const char* /*site*/ = nullptr) : h_(h), lock_(lock) { h_.lock_acquire(lock_); }
   ~HwLock() { h_.lock_release(lock_); }
+#endif
   HwLock(const HwLock&) = delete;
   HwLock& operator=(const HwLock&) = delete;
 
  private:
   Hal& h_;
   unsigned lock_;
+#ifdef DFC_FAULT_INJECTION
+  bool skip_;
+#endif
 };
+#ifdef DFC_FAULT_INJECTION
+}  // namespace fault_injection
+#endif
+
+// Inside a removed critical section: the few operations that must stay locked for the run to go
+// on and report the race (a criterion's deletion: a half-changed map would crash the firmware
+// first) take the lock themselves when `site` is the one removed. Nothing in other builds, where
+// the caller holds the lock.
+#ifdef DFC_FAULT_INJECTION
+class FaultRelock {
+ public:
+  FaultRelock(Hal& h, unsigned lock, const char* site) : h_(h), lock_(lock), on_(fault::lock_skipped(site)) {
+    if (on_) h_.lock_acquire(lock_);
+  }
+  ~FaultRelock() {
+    if (on_) h_.lock_release(lock_);
+  }
+  FaultRelock(const FaultRelock&) = delete;
+  FaultRelock& operator=(const FaultRelock&) = delete;
+
+ private:
+  Hal& h_;
+  unsigned lock_;
+  bool on_;
+};
+#define DFC_FAULT_RELOCK(hal, lock, site) FaultRelock dfc_fault_relock_(hal, lock, site)
+#else
+#define DFC_FAULT_RELOCK(hal, lock, site) \
+  do {                                    \
+  } while (false)
+#endif
 
 }  // namespace dfc
