@@ -48,6 +48,9 @@ class CheckerSink {
 // install_slack_ps: ScoreboardConfig::install_slack_ps (the card model's temporal decoupling:
 // how much later than its reply a criterion's clocks may have started). It does not let a packet
 // taken after the reply be decided on the old criteria (docs/scoreboard.md "Time").
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps = 0);
+// classifier_depth: ScoreboardConfig::classifier_depth (the profile's classifier.depth; 0 = not
+// told, the criteria-capacity answers 550/500 are then not predicted).
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps = 0,
+                                                  uint64_t classifier_depth = 0);
 
 }  // namespace dfc::tb

@@ -53,12 +53,34 @@ struct ScoreboardConfig {
   // removal window of a packet: the card changes its criteria before it replies, so a packet
   // taken after the reply left is decided on the new criteria (docs/scoreboard.md).
   uint64_t install_slack_ps = 0;
+  // Online: how long the check waits for the card's reply to a request before it takes the
+  // request as unanswered. DTCP runs over UDP and sets no reply deadline of its own; a control
+  // source that has no reply when its retransmit timer fires (2 s: dtcpctl's default per
+  // attempt; the card model's rings are sized on "sources retransmit only after seconds")
+  // gives the request up, so a reply later than that answers nothing the source waits for.
+  uint64_t reply_limit_ps = 2'000'000'000'000;  // 2 s
+  // Online: the most packets held back behind an unanswered request; past it the oldest such
+  // request stops holding the check (memory stays bounded whatever the card's reply time).
+  size_t hold_max_packets = 262'144;
   // Congestion prediction (docs/scoreboard.md "Congestion"): the card evaluates its limits at
   // least once per evaluation period (documented: once a second), so a crossing the reference
   // predicts must be notified within the second it happens in + one period + timeout_window;
   // rates within +-congestion_band (fraction) of a limit are ambiguous (either outcome passes).
   uint64_t congestion_period_ps = 1'000'000'000'000;  // 1 s
   double congestion_band = 0.02;
+  // Criteria capacity (docs/scoreboard.md "Answers", dtcp-conformance §6 and §13.7): an ADD is
+  // 550 (500 in DTCP/0.6) when its filter's cross product exceeds max_terms_per_criterion, when
+  // max_criteria (0 = none) criteria are in force, when the classifier (classifier_depth
+  // entries, the card profile's classifier.depth; 0 = not told: capacity answers are then
+  // 200 or 550 unjudged) cannot hold its entries, or, with more than one control source
+  // configured, when the source's entries would exceed max_source_share_percent of the table.
+  uint64_t classifier_depth = 0;
+  uint64_t max_terms_per_criterion = 1024;
+  uint64_t max_criteria = 0;
+  uint32_t max_source_share_percent = 50;
+  // Control sources configured, every group's (an id in two groups counts twice, unlike
+  // csources); 0 = csources.size() (a configuration built by hand).
+  size_t control_sources = 0;
 
   // The destination key a content-destination id of a control source's request names (its own
   // group's destination), or "" when that group has no such destination.
@@ -122,12 +144,16 @@ class Scoreboard {
 
   // Online checking (docs/scoreboard.md "Online"): the caller promises that events are
   // reported in ingress order, and that when a packet or request with arrival time t is
-  // reported, everything the card did for earlier arrivals (replies, copies, drops) has been
-  // reported. Each packet is then checked once the latest reported arrival passes its time
-  // by lag_ps, and forgotten: memory is bounded by the window, not by the run. lag_ps must
-  // cover timeout_window_ps (a 680/599 up to W after a packet affects it) and install_slack_ps.
+  // reported, everything the card did for earlier packets (copies, drops) has been reported.
+  // A reply may come any time after its request. Each packet is checked once the latest
+  // reported arrival passes its time by lag_ps and no DTCP request that arrived before it is
+  // still waiting for the card's reply (the oldest unanswered request holds the check back
+  // until its reply, its ingress drop, reply_limit_ps, or hold_max_packets held packets), and
+  // is then forgotten: memory is bounded by the window, not by the run. lag_ps must cover
+  // timeout_window_ps (a 680/599 up to W after a packet affects it) and install_slack_ps.
   void set_online(uint64_t lag_ps);
-  // Packets waiting to be checked (online: bounded by the traffic in lag_ps) and the peak.
+  // Packets waiting to be checked (online: bounded by the traffic in lag_ps, or in the time an
+  // unanswered request holds the check, at most hold_max_packets) and the peak.
   size_t pending() const;
   size_t pending_peak() const;
 

@@ -59,6 +59,16 @@ bool known_param(const std::string& n) {
   return reply_only.count(n) > 0;
 }
 
+// A capacity answer the reference decided otherwise is its own failure: the card answered 550
+// where the reference predicts something else (wrong 550), or otherwise to an ADD the
+// reference says cannot fit (missing 550); 500 in DTCP/0.6.
+std::string mismatch_kind(const Answer& a, int seen) {
+  const int full_code = a.minor == 6 ? 500 : 550;
+  if (seen == full_code) return "wrong " + std::to_string(full_code);
+  if (a.cap == Cap::Full) return "missing " + std::to_string(full_code);
+  return "wrong status";
+}
+
 }  // namespace
 
 // Reads what the parsed Message drops: the raw first line, the parameter names in order, lines
@@ -149,11 +159,14 @@ void Scoreboard::Impl::predict_answer(size_t qi) {
   }
   a = predict_method(q, static_cast<int>(minor));
   a.judged = true;
+  a.minor = static_cast<int>(minor);
+  a.before_reply = q.reply < 0;
 }
 
 // Syntax and semantics of an authenticated request of a supported version (§4 of the
 // conformance table): every fault found is an acceptable answer (the protocol does not order
-// them); none: 200 (an ADD may also meet a full table: 550, 500 in DTCP/0.6).
+// them); none: 200, or for an ADD 550 (500 in DTCP/0.6) when the reference's criteria in force
+// and the configured limits leave no room (scoreboard_capacity.cpp), either when they leave it open.
 Answer Scoreboard::Impl::predict_method(const Request& q, int minor) {
   Answer a;
   std::set<int> err;
@@ -195,7 +208,14 @@ Answer Scoreboard::Impl::predict_method(const Request& q, int minor) {
   }
   a.codes = {200};
   a.why = "well-formed";
-  if (method == "ADD") a.codes.push_back(minor == 6 ? 500 : 550), a.why = "well-formed (table capacity unknown)";
+  if (method == "ADD") {
+    // Capacity is judged after the faults (a faulty ADD gets its fault's status, full or not).
+    const int full_code = minor == 6 ? 500 : 550;
+    a.cap = predict_capacity(q, a.cap_why);
+    if (a.cap == Cap::Full) a.codes = {full_code};
+    else if (a.cap != Cap::Fits) a.codes.push_back(full_code);
+    a.why = "well-formed; " + a.cap_why;
+  }
   if (method == "NOOP")
     if (auto v = m.get("flags"))
       for (const auto& f : split_commas(*v))
@@ -343,19 +363,21 @@ void Scoreboard::Impl::predict_selector(const Request& q, int minor, bool requir
   bool maybe = false;
   for (const auto& e : *ids) {
     if (e.neg) err.insert(501);
-    // A range of one id (`2-2`) names that id like a single one (the card's reading; dtcp.md
-    // leaves it open, docs/scoreboard.md "Answers").
-    if (e.neg || e.wildcard || e.lo != e.hi) continue;
+    // Only a single id can be unknown: a range, even of one id (`2-2`), selects whatever exists
+    // in it (dtcp.md's DELETE: "for ranges, whatever exists in the inclusive range is deleted").
+    if (e.neg || e.form != ref::IntEntry::Single) continue;
     Pres best = Pres::Absent;
     if (auto it = crits_by_id.find({q.cs, e.lo}); it != crits_by_id.end())
       for (size_t ci : it->second) {
-        const Pres p = presence(crits[ci], q.t, true).p;
+        Pres p = presence(crits[ci], q.t, true).p;
+        if (p == Pres::Present && may_expire_before_reply(crits[ci], q)) p = Pres::Ambiguous;
         if (p == Pres::Present || (p == Pres::Ambiguous && best == Pres::Absent)) best = p;
       }
     if (best == Pres::Absent) err.insert(431);
     if (best == Pres::Ambiguous) maybe = true;
   }
-  // A single id whose criterion may have just timed out or been deleted: 200 or 431.
+  // A single id whose criterion may have just timed out or been deleted, or may expire before
+  // the card handles the request (by its reply): 200 or 431.
   if (maybe && err.empty()) err.insert(200), err.insert(431);
 }
 
@@ -415,9 +437,10 @@ void Scoreboard::Impl::judge_answers() {
       continue;
     }
     if (seen < 0) answer_error("missing reply", req, codes_text(a.codes) + " (" + a.why + ")", "sent no reply");
-    else if (!ok) answer_error("wrong status", req, codes_text(a.codes) + " (" + a.why + ")", "answered " + seen_key);
+    else if (!ok) answer_error(mismatch_kind(a, seen), req, codes_text(a.codes) + " (" + a.why + ")", "answered " + seen_key);
   }
   out["unjudged"] = answers_unjudged;
+  capacity_coverage(out["capacity"]);
   judge_notifications(out["notifications"]);
   out["mismatches"] = answer_mismatches;
 }

@@ -174,6 +174,7 @@ void read_source(const Node& n, const std::string& group, ScoreboardConfig& s) {
   // An id configured in several groups: the first one, the source the testbench's scripts speak
   // for (docs/dtcp-conformance.md §13.2), whose key signs their requests.
   s.csources.emplace(n.words[1], c);
+  ++s.control_sources;
 }
 
 void read_destination(const Node& n, const std::string& group, ScoreboardConfig& s, bool qualify) {

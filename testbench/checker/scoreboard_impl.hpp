@@ -3,6 +3,7 @@
 //                              comparison of predicted with emitted copies;
 //   scoreboard_predictor.cpp — the reference: criteria from DTCP, presence windows and each
 //                              packet's predicted copies;
+//   scoreboard_control.cpp   — DELETE/REFRESH: selection over [request, reply], Criteria-Count;
 //   scoreboard_match.cpp     — the indexed match (MatchIndex, the per-flow cache);
 //   scoreboard_timeouts.cpp  — packet/byte counts, 390 checks, timeouts never notified;
 //   scoreboard_congestion.cpp — the reference's own 10-s destination rates and its prediction
@@ -85,14 +86,32 @@ struct Request {
   RawRequest raw;
   size_t bytes_hash = 0;  // of the text as sent: a drop report names the request by it
   std::string dropped;    // why the card dropped it at ingress ("" = delivered)
+  // Online: why the check stopped waiting for its reply ("" = it did not stop: answered, or
+  // never waited for); a reply matched to it later is an error.
+  std::string released;
 };
 // The answer the reference predicts for one request: no reply (a silent drop, dtcp.md §1.6)
 // or one of `codes` (several when the request has several faults and the protocol does not
-// order them, or when only the card's table capacity can decide: 550).
+// order them, or when the card's criteria capacity is left open: 200 or 550).
+// What the reference decides about a well-formed ADD's capacity (scoreboard_capacity.cpp).
+enum class Cap { None, Fits, Full, Either, Unknown };
 struct Answer {
   bool judged = false, silent = false;
   std::vector<int> codes;
   std::string why;
+  // Predicted (online, while the check waited for the reply) before the reply's time was
+  // known: an ADD/DELETE/REFRESH is predicted again once it is (criteria may expire before it).
+  bool before_reply = false;
+  int minor = -1;  // the request's DTCP minor version, once its method was judged
+  Cap cap = Cap::None;  // a well-formed ADD: can the card hold it (why: cap_why)
+  std::string cap_why;
+};
+// A criterion's classifier entries as the reference bounds them: hi == kNoBound when its
+// filter's encoding (ranges, negations) is not one the reference counts exactly.
+struct Entries {
+  static constexpr uint64_t kNoBound = ~uint64_t{0};
+  uint64_t lo = 0, hi = 0;
+  uint64_t terms = 0, terms_hi = 0;  // the filter's terms (cross product; with exclusions: up to terms_hi)
 };
 struct Reply {
   uint64_t t = 0, call = 0;
@@ -190,6 +209,12 @@ struct Candidate {
 struct ControlSelection {
   uint64_t definite = 0, maybe = 0;
   std::vector<size_t> chosen, definite_idx;
+  // in force at the request but may have expired on their own before the card handled it
+  // (between the request and its reply): counted in `maybe`
+  std::vector<size_t> expiring;
+  // expiring ones the reply's count cannot settle: a DELETE deletes them (gone after the
+  // reply either way); a REFRESH refreshes them with their count left ambiguous (count_window)
+  std::vector<size_t> undecided;
 };
 
 struct Outcome {
@@ -367,6 +392,11 @@ struct Scoreboard::Impl {
   void control_reply(size_t reply_idx);
   void control_notification(size_t n_idx);
   void pump(uint64_t upto);  // replays queued events with t <= upto
+  // Online: is request qi (at the head of the replay) still owed a reply the check must wait for?
+  bool awaiting_reply(size_t qi);
+  uint64_t held_requests = 0, hold_peak_ps = 0;  // requests that held the check; longest wait
+  size_t last_held = ~size_t{0};
+  std::map<std::string, uint64_t> hold_released;  // why a request stopped holding unanswered
   void ingress(uint64_t t);  // online: an arrival was reported
   void compare_packet(const Pkt& p, const Outcome& o);
   std::optional<std::string> check_copy(const CopyRec& c, const Pkt& p) const;
@@ -384,6 +414,8 @@ struct Scoreboard::Impl {
   void on_request_event(size_t req_idx);
   void on_delete_or_refresh(const Request& r, bool is_delete);
   bool select_for_control(const Request& q, const std::string& where, bool is_delete, sbi::ControlSelection& s);
+  bool may_expire_before_reply(const Crit& c, const Request& q) const;
+  void expired_before_reply(Crit& c, const Request& q) const;
   void check_criteria_count(const Request& q, const Reply& rp, const std::string& where, const std::string& count,
                             sbi::ControlSelection& s);
   void refresh_criterion(Crit& c, const Request& q, const Reply& rp) const;
@@ -446,6 +478,12 @@ struct Scoreboard::Impl {
   void predict_add(const Request& q, int minor, std::set<int>& err);
   void predict_selector(const Request& q, int minor, bool required, std::set<int>& err);
   void refresh_timeouts(const Request& q, std::set<int>& err);
+  // scoreboard_capacity.cpp: 550 (500 in DTCP/0.6) from the reference's own criteria in force
+  sbi::Cap predict_capacity(const Request& q, std::string& why);
+  std::vector<size_t> cap_live;  // criteria not yet gone for good (arrivals only move forward)
+  size_t cap_scanned = 0;        // crits[0, cap_scanned) have been put in cap_live
+  std::vector<std::optional<sbi::Entries>> cap_entries;  // per criterion, computed once
+  void capacity_coverage(json& out) const;
   void record_dup_drops(const Pkt& p, const Outcome& o);
   void judge_answers();
   void judge_notifications(json& notes);

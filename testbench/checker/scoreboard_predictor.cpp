@@ -189,10 +189,25 @@ void Scoreboard::Impl::resolve_notification(Notification& n) {
 // A request in ingress order: an ADD's criterion starts (its clocks run from somewhere between
 // the request and the reply); DELETE and REFRESH act on the criteria in force.
 void Scoreboard::Impl::on_request_event(size_t qi) {
-  predict_answer(qi);
+  // Online, the answer may already be predicted (awaiting_reply, at the same point of the replay).
+  if (qi >= answers.size() || !answers[qi].judged) predict_answer(qi);
   const Request& q = requests[qi];
   if (!q.msg || q.msg->is_status || q.reply < 0) return;
-  if (replies[static_cast<size_t>(q.reply)].msg->status != 200) return;
+  if (sbi::Answer& a = answers[qi]; a.before_reply &&
+      (q.msg->method == "DELETE" || q.msg->method == "REFRESH" || q.msg->method == "ADD")) {
+    const int minor = a.minor;
+    a = predict_method(q, minor);  // no side effect for these methods
+    a.judged = true, a.minor = minor;
+  }
+  const int status = replies[static_cast<size_t>(q.reply)].msg->status;
+  if (status == 431 && (q.msg->method == "DELETE" || q.msg->method == "REFRESH")) {
+    // Not found when the card handled it: the criteria it names that may have expired since
+    // the request did expire before the reply (those certainly in force make it a wrong status).
+    sbi::ControlSelection s;
+    if (select_for_control(q, "", q.msg->method == "DELETE", s) && s.definite == 0)
+      for (size_t i : s.expiring) expired_before_reply(crits[i], q);
+  }
+  if (status != 200) return;
   if (q.msg->method == "ADD") {
     auto ci = crit_of_req.find(qi);
     if (ci == crit_of_req.end()) return;
@@ -204,138 +219,6 @@ void Scoreboard::Impl::on_request_event(size_t qi) {
     on_delete_or_refresh(q, true);
   } else if (q.msg->method == "REFRESH") {
     on_delete_or_refresh(q, false);
-  }
-}
-
-void Scoreboard::Impl::on_delete_or_refresh(const Request& q, bool is_delete) {
-  const Reply& rp = replies[static_cast<size_t>(q.reply)];
-  const std::string where = q.msg->method + " from " + q.cs + " at " + us(q.t) + " (answered 200): ";
-  sbi::ControlSelection s;
-  if (!select_for_control(q, where, is_delete, s)) return;
-  if (auto cnt = rp.msg->get("criteria-count")) check_criteria_count(q, rp, where, *cnt, s);
-  json& k = cov["dtcp"];
-  if (is_delete) {
-    bump(k, "criteria_deleted", s.chosen.size());
-    for (size_t i : s.chosen) {
-      Crit& c = crits[i];
-      if (!c.del_start) c.del_start = q.t, c.del_end = std::max(q.t, rp.t);  // removed before the reply
-    }
-    return;
-  }
-  bump(k, "criteria_refreshed", s.chosen.size());
-  for (size_t i : s.chosen) refresh_criterion(crits[i], q, rp);
-}
-
-// The criteria of the request's source its selector (Criteria-ID list or Cdest-ID) names,
-// among those in force or ambiguous when it arrived. False (and an error) when the model
-// cannot read the selector.
-bool Scoreboard::Impl::select_for_control(const Request& q, const std::string& where, bool is_delete,
-                                          sbi::ControlSelection& s) {
-  const ref::Message& m = *q.msg;
-  std::optional<std::vector<ref::IntEntry>> ids;
-  std::vector<std::string> cdests;
-  if (auto v = m.get("criteria-id")) {
-    ids = ref::parse_int_list(*v, ~0ull, nullptr);
-    if (!ids) {
-      error(where + "model cannot parse Criteria-ID '" + *v + "'");
-      return false;
-    }
-  } else if (auto d = m.get("cdest-id")) {
-    cdests = split_commas(*d);
-    for (auto& x : cdests)
-      if (auto k = cfg.cdest_key(q.cs, x); !k.empty()) x = k;
-  } else {
-    error(where + "no Criteria-ID or Cdest-ID selector");
-    return false;
-  }
-  bool with_static = false;
-  if (auto v = m.get("flags"))
-    for (const auto& f : split_commas(*v))
-      if (lower(f) == "static") with_static = true;
-  for (size_t i = 0; i < crits.size(); ++i) {
-    const Crit& c = crits[i];
-    if (c.cs != q.cs) continue;
-    const Presence pr = presence(c, q.t, true);
-    if (pr.p == Pres::Absent) continue;
-    bool sel = false;
-    if (ids) {
-      sel = ref::field_matches(*ids, c.id);
-    } else {
-      for (const auto& d : c.cdests) sel = sel || std::find(cdests.begin(), cdests.end(), d) != cdests.end();
-    }
-    if (!sel) continue;
-    if (is_delete && c.is_static && !with_static) continue;
-    if (!is_delete && c.is_static) {  // REFRESH cannot touch timeouts of a STATIC criterion
-      ++s.definite;
-      continue;
-    }
-    (pr.p == Pres::Present ? s.definite : s.maybe) += 1;
-    if (pr.p == Pres::Present) s.definite_idx.push_back(i);
-    s.chosen.push_back(i);
-  }
-  return true;
-}
-
-// The reply's Criteria-Count against the selection: out of range, it is judged again after
-// the reply (Ev kind 3); in range with ambiguous criteria, it settles some of them.
-void Scoreboard::Impl::check_criteria_count(const Request& q, const Reply& rp, const std::string& where,
-                                            const std::string& count, sbi::ControlSelection& s) {
-  auto n = ref::parse_uint(count, ~0ull);
-  if (!n) {
-    error(where + "Criteria-Count " + count + " is not a number");
-  } else if (*n < s.definite || *n > s.definite + s.maybe) {
-    // The card handled the request at some time up to its reply: judge again then.
-    pending_counts.push_back({where, count, q.t, *n, s.definite, s.maybe, s.definite_idx});
-    const uint64_t at = std::max(q.t, rp.t) + cfg.install_slack_ps;
-    queue.emplace(std::make_pair(at, calls), sbi::Ev{at, calls, 3, pending_counts.size() - 1});
-    ++calls;
-  } else if (s.maybe) {
-    // The count settles selected criteria whose packet/byte count may have run out
-    // (count_window): none of the uncertain ones was in force (n == definite), so those
-    // timed out; all were (n == definite + maybe), so they had not. In between the model
-    // cannot tell which: those stay undecided and this request leaves them untouched.
-    const bool none = *n == s.definite, all = *n == s.definite + s.maybe;
-    std::vector<size_t> kept;
-    for (size_t i : s.chosen) {
-      Crit& c = crits[i];
-      const bool counted_out = c.count_amb_t.has_value() &&
-                               std::find(s.definite_idx.begin(), s.definite_idx.end(), i) == s.definite_idx.end();
-      if (counted_out && none) {
-        c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = q.t;
-        continue;
-      }
-      if (counted_out && !all) continue;
-      kept.push_back(i);
-    }
-    s.chosen.swap(kept);
-  }
-}
-
-// A REFRESH (200) replaces the timeouts it names and restarts them from the request.
-void Scoreboard::Impl::refresh_criterion(Crit& c, const Request& q, const Reply& rp) const {
-  const ref::Message& m = *q.msg;
-  auto set = [&](const char* name, uint64_t max, uint64_t& out) -> bool {
-    if (auto v = m.get(name)) {
-      auto n = ref::parse_uint(*v, max);
-      if (n) out = *n;
-      return n.has_value();
-    }
-    return false;
-  };
-  const uint64_t t_hi = std::max(q.t, rp.t) + cfg.install_slack_ps;
-  if (set("timeout-total", 99999, c.to_total)) c.total_base = q.t, c.total_base_hi = t_hi;
-  if (set("timeout-idle", 99999, c.to_idle)) c.idle_base = q.t, c.idle_base_hi = t_hi;
-  const bool pk = set("timeout-packets", ~0ull, c.to_packets), by = set("timeout-bytes", ~0ull, c.to_bytes);
-  if (pk || by) {
-    // Packets counted before this reset in the model but done after the request arrived
-    // may have been counted after the reset on the card.
-    c.reset_lo = q.t, c.reset_hi = t_hi;
-    c.pk_over = c.by_over = c.pk_under = c.by_under = 0;
-    for (const auto& [done, bytes] : c.recent)
-      if (done >= q.t) ++c.pk_under, c.by_under += bytes;
-    c.count_amb_t.reset();
-    if (pk) c.n_packets = 0;
-    if (by) c.n_bytes = 0;
   }
 }
 
@@ -515,15 +398,20 @@ void Scoreboard::Impl::count_packet(const Pkt& p, const std::vector<size_t>& pre
     if (c.is_static) continue;
     count_hit(c, p);
   }
-  // A packet in a criterion's install window: whether the card counted it is as uncertain
-  // as whether the criterion was in force, whichever way the resolution went.
+  // A packet in a criterion's install or removal window: whether the card counted it is as
+  // uncertain as whether the criterion was in force, whichever way the resolution went (the
+  // copy to a destination may be another criterion's).
   for (const Candidate& a : ambiguous) {
     Crit& c = crits[a.ci];
     const bool in = std::find(present.begin(), present.end(), a.ci) != present.end();
     const std::string why = a.pr.why;
-    if (why == "install_window") {
+    if (why == "install_window" || why == "removal_window") {
       (in ? c.pk_over : c.pk_under) += 1;
       (in ? c.by_over : c.by_under) += p.pp.ip_len;
+      // Counted on the card, this packet may have run the count out (its 390 is then due).
+      const bool pk = c.to_packets && c.n_packets + c.pk_under >= c.to_packets;
+      if (!in && !c.gone && !c.is_static && !c.count_amb_t && (pk || (c.to_bytes && c.n_bytes + c.by_under >= c.to_bytes)))
+        c.count_amb_t = p.t, c.count_amb_kind = pk ? "packets" : "bytes";
     } else if (why == "count_window" && !in && !c.gone && c.count_amb_t) {
       // The card's copies say it was no longer in force: its count had run out.
       c.gone = true, c.gone_reason = c.count_amb_kind, c.gone_t = *c.count_amb_t, c.gone_t_hi = p.t_done;

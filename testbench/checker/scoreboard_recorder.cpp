@@ -140,6 +140,10 @@ void Scoreboard::Impl::control_reply(size_t ri) {
   if (pick < 0) return;  // a continuation of a multi-packet LIST reply, or a reply to nothing we saw
   Request& q = requests[static_cast<size_t>(pick)];
   q.reply = static_cast<int>(ri);
+  if (!q.released.empty())
+    error("reply to DTCP request '" + q.raw.first_line + "' from " + q.cs + " at " + us(q.t) + " came at " +
+          us(rp.t) + ", after the online check had stopped waiting for it (" + q.released +
+          "): the packets after it were judged as if it was never answered");
   list.erase(std::find(list.begin(), list.end(), static_cast<size_t>(pick)));
   if (q.msg && !q.msg->is_status && q.msg->method == "ADD" && rp.msg->status == 200)
     build_criterion(static_cast<size_t>(pick));
@@ -194,10 +198,37 @@ void Scoreboard::Impl::ingress(uint64_t t) {
   prev_ingress = std::max(prev_ingress, t);
 }
 
+// A request's effect is known only from its reply (its status; the install or removal window
+// ends at the reply's time): online, the oldest request still owed one holds back every event
+// after it, so no packet is judged while a request that arrived before it is unanswered.
+// Bounded: a request the card dropped at ingress or that the reference predicts no reply for
+// (a silent drop) holds nothing; one unanswered for reply_limit_ps after its arrival, or while
+// hold_max_packets packets wait behind it, is released and replayed as unanswered.
+bool Scoreboard::Impl::awaiting_reply(size_t qi) {
+  if (!online || finished) return false;
+  Request& q = requests[qi];
+  if (q.reply >= 0 || !q.dropped.empty()) return false;
+  // Every earlier event is replayed, so the answer predicted now is the one the replay uses.
+  if (qi >= answers.size() || !answers[qi].judged) predict_answer(qi);
+  if (answers[qi].silent) return false;
+  const char* why = prev_ingress >= q.t + cfg.reply_limit_ps ? "no reply within the reply limit"
+                    : pkts.size() >= cfg.hold_max_packets  ? "hold_max_packets packets held behind it"
+                                                           : nullptr;
+  if (why) {
+    q.released = why;
+    ++hold_released[why];
+    return false;
+  }
+  if (prev_ingress > q.t) hold_peak_ps = std::max(hold_peak_ps, prev_ingress - q.t);
+  if (qi != last_held) ++held_requests, last_held = qi;
+  return true;
+}
+
 void Scoreboard::Impl::pump(uint64_t upto) {
   watermark = std::max(watermark, upto);
   while (!queue.empty() && queue.begin()->first.first <= upto) {
     const Ev e = queue.begin()->second;
+    if (e.kind == 0 && awaiting_reply(e.idx)) break;
     queue.erase(queue.begin());
     congestion_advance(e.t);
     if (e.kind == 0) {
@@ -370,7 +401,12 @@ Scoreboard::Result Scoreboard::finish() {
   m.pump(~0ull);
   m.final_checks();
   m.cov["ambiguous_packets"] = m.res.ambiguous_packets;
-  m.cov["online"] = {{"enabled", m.online}, {"lag_ps", m.lag_ps}, {"pending_peak", m.pending_peak}};
+  m.cov["online"] = {{"enabled", m.online},
+                     {"lag_ps", m.lag_ps},
+                     {"pending_peak", m.pending_peak},
+                     {"held_by_requests", m.held_requests},
+                     {"hold_peak_ps", m.hold_peak_ps},
+                     {"released_unanswered", m.hold_released}};
   m.res.coverage = m.cov;
   m.res.pass = m.res.error_count == 0;
   return m.res;

@@ -50,9 +50,11 @@ class ScoreboardSink : public CheckerSink {
 
 }  // namespace
 
-std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps) {
+std::unique_ptr<CheckerSink> make_scoreboard_sink(const std::string& config_text, uint64_t install_slack_ps,
+                                                  uint64_t classifier_depth) {
   ScoreboardConfig c = ScoreboardConfig::parse(config_text);
   c.install_slack_ps = install_slack_ps;
+  c.classifier_depth = classifier_depth;
   return std::make_unique<ScoreboardSink>(c);
 }
 

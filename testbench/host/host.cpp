@@ -109,7 +109,9 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   // time. Two quanta after a reply bound that window (docs/scoreboard.md).
   const uint64_t contexts = uint64_t{std::max(1u, m.prof.cores)} * std::max(1u, m.prof.threads_per_core);
   const auto slack = contexts > 1 ? static_cast<uint64_t>(2 * m.prof.quantum_ns * 1000) : 0;
-  m.checker = make_scoreboard_sink(m.opt.sim.config_text, slack);
+  // The table's depth is the card's (its profile), like the configuration: the reference judges
+  // 550 (table full, per-source share) from its own count of the criteria in force.
+  m.checker = make_scoreboard_sink(m.opt.sim.config_text, slack, m.prof.classifier_depth);
   // DFC_CHECKER_THREAD=0 keeps it inline (for a debugger, or to measure what the thread buys)
   const char* env = std::getenv("DFC_CHECKER_THREAD");
   if (m.opt.checker_thread && !(env && std::string(env) == "0"))

@@ -129,6 +129,20 @@ TEST(ScoreboardAnswers, UnknownCriteriaIdFollowsTheReferencesCriteria) {
   EXPECT_TRUE(run("cs1", 5, 431));
 }
 
+// `5-5` is a range (docs/dtcp-conformance.md): it selects what exists, so it is never unknown.
+TEST(ScoreboardAnswers, ARangeOfOneIdIsNeverUnknown) {
+  auto run = [](const std::string& ids, int answered) {
+    Bench b;
+    b.add(0, "cs1", "Dest-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic, 4);
+    b.exchange(1 * kMs, "LIST", "cs1", "Criteria-ID: " + ids + "\r\n", answered, "");
+    return b.finish().pass;
+  };
+  EXPECT_TRUE(run("5-5", 200));
+  EXPECT_FALSE(run("5-5", 431));
+  EXPECT_TRUE(run("5", 431));
+  EXPECT_TRUE(run("4-4", 200));
+}
+
 // With keys, the security layer is predicted: bad signature, replayed or stale Seq and an
 // unknown control source get no reply; a reply to any of them fails.
 TEST(ScoreboardAnswers, SilentDropsArePredicted) {
@@ -248,4 +262,147 @@ TEST(ScoreboardAnswers, RefreshThatLeavesNoTimeoutIs433) {
   EXPECT_FALSE(run("Timeout-Idle: 0\r\n", 200));
   EXPECT_TRUE(run("Timeout-Idle: 0\r\nTimeout-Total: 30\r\n", 200));
   EXPECT_FALSE(run("Timeout-Idle: 0\r\nTimeout-Total: 30\r\n", 433));
+}
+
+// Criteria capacity (scoreboard_capacity.cpp): 550 (500 in DTCP/0.6) is predicted from the
+// reference's own criteria in force and the configured limits, not taken from the card.
+namespace {
+
+const std::string kOneEntry = "Cdest-ID: cd1\r\n" + kStatic;  // + Dest-Address: one entry per address
+
+std::string dest(int i) { return "Dest-Address: 10.0.0." + std::to_string(i) + "\r\n"; }
+
+ScoreboardConfig depth(uint64_t d, bool two_sources = true) {
+  ScoreboardConfig c = config();
+  if (!two_sources) c.csources.erase("cs2");
+  c.classifier_depth = d;
+  return c;
+}
+
+}  // namespace
+
+// Two control sources, 8 entries, 50 %: cs1 may hold 4 entries. Its fifth is 550 (the card
+// answering 200 is a missing 550), while cs2's first still fits (550 there is a wrong 550).
+TEST(ScoreboardAnswers, PerSourceShareIsPredicted) {
+  auto run = [](int fifth, int other, bool online = false) {
+    Bench b(depth(8));
+    if (online) b.sb.set_online(2 * kMs);
+    for (int i = 1; i <= 4; ++i) b.add(i * kUs * 100, "cs1", dest(i) + kOneEntry, static_cast<uint64_t>(i));
+    b.add(kMs, "cs1", dest(5) + kOneEntry, 5, fifth);
+    b.add(2 * kMs, "cs2", dest(6) + kOneEntry, 6, other);
+    return b.finish();
+  };
+  const auto ok = run(550, 200);
+  EXPECT_TRUE(ok.pass);
+  EXPECT_EQ(ok.coverage["answers"]["capacity"]["full"], 1);
+  EXPECT_EQ(ok.coverage["answers"]["capacity"]["fits"], 5);
+  EXPECT_EQ(ok.coverage["answers"]["replies"]["550"]["predicted"], 1);
+  const auto missing = run(200, 200);
+  EXPECT_FALSE(missing.pass);
+  EXPECT_TRUE(answer_error(missing, "missing 550: 'ADD DTCP/0.7' Seq 5 from cs1"));
+  EXPECT_TRUE(answer_error(missing, "predicted 550"));
+  EXPECT_TRUE(answer_error(missing, "answered 200"));
+  EXPECT_TRUE(run(550, 200, true).pass);
+  EXPECT_TRUE(answer_error(run(200, 200, true), "missing 550: 'ADD DTCP/0.7' Seq 5 from cs1"));
+  const auto wrong = run(550, 550);
+  EXPECT_FALSE(wrong.pass);
+  EXPECT_TRUE(answer_error(wrong, "wrong 550: 'ADD DTCP/0.7' Seq 1 from cs2"));
+  EXPECT_TRUE(answer_error(wrong, "predicted 200"));
+}
+
+// A deletion the reference saw frees the share; entries are counted per term (two
+// destination addresses: two entries); a single source may use the whole table.
+TEST(ScoreboardAnswers, TableAndShareFollowTheReferencesCriteria) {
+  auto after_delete = [](int answered) {
+    Bench b(depth(8));
+    for (int i = 1; i <= 4; ++i) b.add(i * kUs * 100, "cs1", dest(i) + kOneEntry, static_cast<uint64_t>(i));
+    b.exchange(kMs, "DELETE", "cs1", "Criteria-ID: 2\r\nFlags: Static\r\n", 200, "Criteria-Count: 1\r\n");
+    b.add(2 * kMs, "cs1", dest(5) + kOneEntry, 5, answered);
+    return b.finish().pass;
+  };
+  EXPECT_TRUE(after_delete(200));
+  EXPECT_FALSE(after_delete(550));
+  auto alone = [](int answered) {  // one source, 4 entries: 1 + 2 fit, then 2 more do not
+    Bench b(depth(4, false));
+    b.add(0, "cs1", dest(1) + kOneEntry, 1);
+    b.add(kMs, "cs1", "Dest-Address: 10.0.0.2,10.0.0.3\r\n" + kOneEntry, 2);
+    b.add(2 * kMs, "cs1", "Dest-Address: 10.0.1.0/24,10.0.2.0/24\r\n" + kOneEntry, 3, answered);
+    return b.finish().pass;
+  };
+  EXPECT_TRUE(alone(550));
+  EXPECT_FALSE(alone(200));
+}
+
+// Too many terms is 550 whatever the table (33 x 32 = 1056 > 1024); DTCP/0.6 answers 500.
+TEST(ScoreboardAnswers, TooManyTermsIs550And500InDtcp06) {
+  std::string src = "Source-Address: ", dst = "Dest-Address: ";
+  for (int i = 0; i < 33; ++i) src += (i ? "," : "") + std::string("10.1.0.") + std::to_string(i);
+  for (int i = 0; i < 32; ++i) dst += (i ? "," : "") + std::string("10.2.0.") + std::to_string(i);
+  const std::string params = src + "\r\n" + dst + "\r\n" + kOneEntry;
+  for (int answered : {550, 200}) {
+    Bench b;  // classifier depth not told: only the term limit is certain
+    b.add(0, "cs1", params, 1, answered);
+    const auto r = b.finish();
+    EXPECT_EQ(r.pass, answered == 550);
+  }
+  for (int answered : {500, 550, 200}) {
+    Bench b;
+    b.sb.on_request(0, "cs1", "ADD DTCP/0.6\r\n" + params + "Csource-ID: cs1\r\nSeq: 1\r\n\r\n");
+    b.sb.on_reply(10 * kUs, "cs1", Bench::reply(answered, 1, answered == 200 ? "Criteria-ID: 1\r\n" : ""));
+    const auto r = b.finish();
+    EXPECT_EQ(r.pass, answered == 500) << answered;
+    if (answered != 500) {
+      EXPECT_TRUE(answer_error(r, "missing 500: 'ADD DTCP/0.6'")) << answered;
+    }
+  }
+}
+
+// A criterion that may time out between the ADD's arrival and its reply leaves the share open:
+// 200 and 550 both pass, and the coverage says why. Without the classifier depth, as before.
+TEST(ScoreboardAnswers, CapacityLeftOpenByTimingOrUnknownDepth) {
+  // Online, the ADD is predicted while the check waits for its reply, and again once the
+  // reply's time is known (packets arrive in between).
+  auto run = [](int answered, uint64_t d, bool online = false) {
+    Bench b(depth(d));
+    if (online) b.sb.set_online(2 * kMs);
+    b.add(0, "cs1", dest(1) + "Cdest-ID: cd1\r\nTimeout-Total: 1\r\n", 1);
+    for (int i = 2; i <= 4; ++i) b.add(i * kUs * 100, "cs1", dest(i) + kOneEntry, static_cast<uint64_t>(i));
+    b.sb.on_request(kS - 50 * kUs, "cs1", b.request("ADD", "cs1", dest(5) + kOneEntry));
+    for (uint64_t t = kS - 40 * kUs; t < kS + 40 * kUs; t += 10 * kUs) b.packet(t, flow("10.9.9.9", "10.9.9.8"));
+    b.sb.on_reply(kS + 50 * kUs, "cs1", Bench::reply(answered, b.seq["cs1"], answered == 200 ? "Criteria-ID: 5\r\n" : ""));
+    b.packet(kS + 20 * kMs, flow("10.9.9.9", "10.9.9.8"));
+    return b.finish();
+  };
+  for (uint64_t d : {uint64_t{8}, uint64_t{0}})
+    for (int answered : {200, 550})
+      for (bool online : {false, true}) {
+        const auto r = run(answered, d, online);
+        EXPECT_TRUE(r.pass) << d << " " << answered << " online " << online;
+        const auto& cap = r.coverage["answers"]["capacity"];
+        EXPECT_EQ(cap[d ? "either" : "unknown_depth"], d ? 1 : 5) << cap.dump();
+        if (d) {
+          EXPECT_NE(cap["either_why"].dump().find("may expire or be deleted before the reply"), std::string::npos);
+        }
+      }
+  EXPECT_FALSE(run(550, 16).pass);  // with room for it either way, 550 is wrong
+  EXPECT_FALSE(run(550, 16, true).pass);
+}
+
+// In force at the ADD's arrival, but its Timeout-Total falls before the (slow) reply: the card
+// may have handled the ADD after it expired, so the share is open; with a fast reply it is not.
+TEST(ScoreboardAnswers, ACriterionExpiringBeforeTheReplyLeavesTheShareOpen) {
+  auto run = [](int answered, uint64_t reply_delay) {
+    Bench b(depth(8));
+    b.add(0, "cs1", dest(1) + "Cdest-ID: cd1\r\nTimeout-Total: 1\r\n", 1);
+    for (int i = 2; i <= 4; ++i) b.add(i * kUs * 100, "cs1", dest(i) + kOneEntry, static_cast<uint64_t>(i));
+    b.add(kS - 5 * kMs, "cs1", dest(5) + kOneEntry, 5, answered, reply_delay);
+    b.packet(kS + 20 * kMs, flow("10.9.9.9", "10.9.9.8"));
+    return b.finish();
+  };
+  EXPECT_TRUE(run(200, 10 * kMs).pass);
+  EXPECT_TRUE(run(550, 10 * kMs).pass);
+  EXPECT_TRUE(run(550, 10 * kUs).pass);
+  const auto r = run(200, 10 * kUs);
+  EXPECT_FALSE(r.pass);
+  EXPECT_TRUE(answer_error(r, "missing 550"));
 }

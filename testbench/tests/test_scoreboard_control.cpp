@@ -269,7 +269,11 @@ TEST(ScoreboardDroppedRequests, UnmatchedOrLateDropIsAnError) {
     EXPECT_TRUE(control_has_error(r, "never reported as a request"));
   }
   {
-    Bench b;
+    // Unanswered, the NOOP holds the online check until the reply limit; then it is replayed
+    // (as unanswered) and a drop reported after that cannot be taken back.
+    ScoreboardConfig c = config();
+    c.reply_limit_ps = 3 * kMs;
+    Bench b(c);
     b.sb.set_online(2 * kMs);
     const std::string noop = b.request("NOOP", "cs1", "");
     b.sb.on_request(0, "cs1", noop);
