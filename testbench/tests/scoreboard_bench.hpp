@@ -158,4 +158,11 @@ inline FlowSpec flow(const std::string& src, const std::string& dst, uint8_t pro
 
 inline const std::string kStatic = "Flags: Static\r\n";
 
+// Does any of the run's errors contain `what`?
+inline bool has_error(const dfc::tb::Scoreboard::Result& r, const std::string& what) {
+  for (const auto& e : r.errors)
+    if (e.find(what) != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace sbtest

@@ -15,12 +15,6 @@ namespace {
 
 constexpr double kBitsPerCopy = 110 * 8 / 10.0;  // 88
 
-bool has_error(const Scoreboard::Result& r, const std::string& what) {
-  for (const auto& e : r.errors)
-    if (e.find(what) != std::string::npos) return true;
-  return false;
-}
-
 // n packets from src, 1 ms apart from t0, each copied to cd1.
 void burst(Bench& b, uint64_t t0, int n, const std::string& src) {
   for (int i = 0; i < n; ++i) b.copy(b.packet(t0 + static_cast<uint64_t>(i) * kMs, flow(src, "10.0.0.99")), "cd1");

@@ -176,12 +176,6 @@ ScoreboardConfig keyed_cs1() {
   return c;
 }
 
-bool control_has_error(const Scoreboard::Result& r, const std::string& what) {
-  for (const auto& e : r.errors)
-    if (e.find(what) != std::string::npos) return true;
-  return false;
-}
-
 }  // namespace
 
 TEST(ScoreboardDroppedRequests, DroppedAddIsNotInstalledAndOwesNoReply) {
@@ -199,7 +193,7 @@ TEST(ScoreboardDroppedRequests, DroppedAddIsNotInstalledAndOwesNoReply) {
     }
     auto r = b.finish();
     EXPECT_TRUE(r.pass);
-    EXPECT_FALSE(control_has_error(r, "missing reply"));
+    EXPECT_FALSE(has_error(r, "missing reply"));
     EXPECT_EQ(r.dropped_requests, 1u);
     const auto& dr = r.coverage["dtcp"]["dropped_requests"];
     EXPECT_EQ(dr["count"], 1);
@@ -235,7 +229,7 @@ TEST(ScoreboardDroppedRequests, DroppedDeleteLeavesTheCriterionInForce) {
     EXPECT_TRUE(r.pass);
     EXPECT_EQ(r.matched_copies, 5u);
     EXPECT_EQ(r.missing_copies, 0u);
-    EXPECT_FALSE(control_has_error(r, "missing reply"));
+    EXPECT_FALSE(has_error(r, "missing reply"));
     EXPECT_EQ(r.coverage["dtcp"]["dropped_requests"]["by_method"]["DELETE"], 1);
   }
 }
@@ -253,7 +247,7 @@ TEST(ScoreboardDroppedRequests, DroppedRequestUsesNoSeq) {
   for (uint64_t t = 1 * kMs; t < 5 * kMs; t += kMs) b.copy(b.packet(t, flow("10.0.0.1", "10.0.0.3")), "cd1");
   auto r = b.finish();
   EXPECT_TRUE(r.pass);
-  EXPECT_FALSE(control_has_error(r, "already used"));
+  EXPECT_FALSE(has_error(r, "already used"));
   EXPECT_EQ(r.coverage["dtcp"]["reply_status"]["ADD 200"], 1);
   EXPECT_EQ(r.coverage["dtcp"]["reply_status"].count("ADD no_reply"), 0u);
 }
@@ -266,7 +260,7 @@ TEST(ScoreboardDroppedRequests, UnmatchedOrLateDropIsAnError) {
     b.sb.on_request_dropped(0, "cs1", b.request("NOOP", "cs1", ""), "rx_ring_full");
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(control_has_error(r, "never reported as a request"));
+    EXPECT_TRUE(has_error(r, "never reported as a request"));
   }
   {
     // Unanswered, the NOOP holds the online check until the reply limit; then it is replayed
@@ -281,7 +275,7 @@ TEST(ScoreboardDroppedRequests, UnmatchedOrLateDropIsAnError) {
     b.sb.on_request_dropped(0, "cs1", noop, "rx_ring_full");
     auto r = b.finish();
     EXPECT_FALSE(r.pass);
-    EXPECT_TRUE(control_has_error(r, "after the scoreboard had replayed it"));
-    EXPECT_FALSE(control_has_error(r, "missing reply"));  // reported once, as the late drop
+    EXPECT_TRUE(has_error(r, "after the scoreboard had replayed it"));
+    EXPECT_FALSE(has_error(r, "missing reply"));  // reported once, as the late drop
   }
 }

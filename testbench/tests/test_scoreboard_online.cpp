@@ -85,11 +85,6 @@ struct SlowCard {
     b.sb.on_reply(at, cs, Bench::reply(200, b.seq[cs], params));
   }
 };
-bool has_error(const Scoreboard::Result& r, const std::string& what) {
-  for (const auto& e : r.errors)
-    if (e.find(what) != std::string::npos) return true;
-  return false;
-}
 }  // namespace
 
 // ADD at 1 ms answered at 9 ms; the card installed it at 5 ms. The online check waits for the
