@@ -149,12 +149,6 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 }  // namespace
 
-std::string Server::timestamp(uint64_t ns) const {
-  std::string s;
-  append_timestamp(s, ns);
-  return s;
-}
-
 void Server::append_timestamp(std::string& s, uint64_t ns) const {
   char buf[kTimestampMax];
   s.append(buf, format_timestamp(buf, ns));

@@ -272,8 +272,7 @@ class Server {
   void remove(uint32_t id, DeleteReason why, bool notify_timeout);
   void rearm();
   std::optional<uint64_t> deadline(const Criterion& c) const;
-  std::string timestamp(uint64_t ns) const;
-  void append_timestamp(std::string& out, uint64_t ns) const;  // the same text, appended
+  void append_timestamp(std::string& out, uint64_t ns) const;  // "YYYY-MM-DD HH:MM:SS.mmm", appended
   static constexpr size_t kTimestampMax = 48;  // room format_timestamp needs (any 64-bit year)
   size_t format_timestamp(char* out, uint64_t ns) const;       // the same text, its length
   CdState* cdest(const CsState& cs, std::string_view id);
