@@ -37,6 +37,8 @@ WHY = [("why_reasons_tests", None)]
 REGRESS = [("regress_tests", None)]
 RFC = [("rfc2544_tests", None)]
 PCAP = [("tools_cli_tests", None), ("traffic_tests", None)]
+# The race checker on churn, host mode: its dfcsim-race build is the mutated firmware.
+RACE = ("race_check_tests", "RaceCheck.HostModeChurnIsRaceFree")
 EGRESS = [("model_egress_tests", None), ("model_block_timing_tests", None)]
 SEMA = [("model_semaphores_tests", None), ("model_semaphore_exclusion_tests", None)]
 ICON = [("model_interconnect_tests", None), ("model_block_timing_tests", None)]
@@ -176,7 +178,7 @@ _MUTANTS = [
     # --- locks (the firmware's criteria lock)
     ("control-without-criteria-lock", "locks", "firmware/src/fw/firmware.cpp",
      "    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);\n    server_->on_datagram(p);", "    server_->on_datagram(p);",
-     [FW, DEFAULT], "a DTCP datagram handled without taking the criteria lock"),
+     [FW, DEFAULT, RACE], "a DTCP datagram handled without taking the criteria lock"),
     ("lookup-fallback-without-lock", "locks", "firmware/src/fw/pipeline.cpp",
      "  ++c.s.criteria_read_fallbacks;\n  HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);\n",
      "  ++c.s.criteria_read_fallbacks;\n", [FW, DEFAULT],
@@ -216,9 +218,9 @@ _MUTANTS = [
     ("pcap-sll2-refused", "pcap", "testbench/stimulus/pcap_io.cpp",
      "if (dlt_ == DLT_EN10MB || dlt_ == kDltLinuxSll || dlt_ == kDltLinuxSll2) {",
      "if (dlt_ == DLT_EN10MB || dlt_ == kDltLinuxSll) {", PCAP, "Linux cooked v2 captures refused"),
-    ("pcap-raw-101-refused", "pcap", "testbench/stimulus/pcap_io.cpp",
-     "dlt_ == 14 || dlt_ == 101 || dlt_ == 228", "dlt_ == 14 || dlt_ == 228", PCAP,
-     "LINKTYPE_RAW (101) captures refused"),
+    ("pcap-raw-refused", "pcap", "testbench/stimulus/pcap_io.cpp",
+     "dlt_ == DLT_RAW || dlt_ == 12 || dlt_ == 14 || dlt_ == 101 || dlt_ == 228",
+     "dlt_ == 14 || dlt_ == 228", PCAP, "raw-IP captures (LINKTYPE_RAW, handed over as DLT_RAW) refused"),
     # --- the checker's own predictions (testbench/checker)
     ("checker-install-window-slack", "checker", "testbench/checker/scoreboard_predictor.cpp",
      "  c.install_end = std::max(q.t, rp.t);", "  c.install_end = std::max(q.t, rp.t) + 20'000'000;", SB,

@@ -276,6 +276,35 @@ TEST(Cli, LinuxCookedCapturesReplay) {
   }
 }
 
+// The same 20 UDP packets in a raw-IP capture (no link header): LINKTYPE_RAW (101, which libpcap
+// hands over as DLT_RAW) and LINKTYPE_IPV4 (228), as `tcpdump -i tun0` or an IP-level tap writes.
+void write_raw_ip(const std::string& path, int linktype) {
+  std::ofstream f(path, std::ios::binary);
+  put32(f, 0xa1b2c3d4), put16(f, 2), put16(f, 4), put32(f, 0), put32(f, 0), put32(f, 65535),
+      put32(f, uint32_t(linktype));
+  for (int i = 0; i < 20; ++i) {
+    const std::string dst = i % 2 == 0 ? "10.1.1." + std::to_string(i + 2) : "172.16.0.1";
+    const auto ip = dfc::tb::DtcpPcap::udp_packet("192.168.1.1", 4000, dst, 53, std::string(40, 'x'));
+    put32(f, 1700000000), put32(f, uint32_t(i * 1000)), put32(f, uint32_t(ip.size())), put32(f, uint32_t(ip.size()));
+    f.write(reinterpret_cast<const char*>(ip.data()), static_cast<std::streamsize>(ip.size()));
+  }
+}
+
+TEST(Cli, RawIpCapturesReplay) {
+  TmpDir d("rawip");
+  for (int linktype : {101, 228}) {
+    const std::string p = d / ("r" + std::to_string(linktype) + ".pcap");
+    write_raw_ip(p, linktype);
+    const RunOut r = run_pcap(d, p, "");
+    ASSERT_EQ(r.rc, 0) << "link type " << linktype << ": " << r.out;
+    EXPECT_EQ(r.report["packets_in"], 20) << linktype;
+    EXPECT_EQ(r.report["copies_sent"], 10) << linktype;
+    EXPECT_EQ(r.copy_ps.size(), 10u) << linktype;
+    EXPECT_NEAR(span_ms(r), 18.0, 0.5) << "original timing: copies of packets 0..18, 1 ms apart";
+    EXPECT_TRUE(r.report["scoreboard"]["pass"].get<bool>()) << r.report["scoreboard"].dump();
+  }
+}
+
 TEST(Cli, TcpreplayControls) {
   TmpDir d("replay");
   const std::string p = d / "c.pcap";
