@@ -20,10 +20,29 @@ std::vector<const CoverageBin*> MergedCoverage::holes() const {
   return h;
 }
 
+namespace {
+// Leaves that are a run's settings, not counts (the scoreboard's capacity limits): summing the
+// classifier depths of 25 runs gives a depth no card has, so the merge keeps the largest.
+bool is_setting(const std::string& key) {
+  static const char* const kSettings[] = {"classifier_depth", "max_criteria", "max_source_share_percent",
+                                          "max_terms_per_criterion"};
+  for (const char* k : kSettings)
+    if (key == k) return true;
+  return false;
+}
+}  // namespace
+
 void merge_counters(json& a, const json& b) {
   if (b.is_object()) {
     if (!a.is_object()) a = json::object();
-    for (auto it = b.begin(); it != b.end(); ++it) merge_counters(a[it.key()], it.value());
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      json& to = a[it.key()];
+      if (is_setting(it.key()) && it.value().is_number() && to.is_number()) {
+        if (it.value().get<double>() > to.get<double>()) to = it.value();
+      } else {
+        merge_counters(to, it.value());
+      }
+    }
   } else if (b.is_number()) {
     if (a.is_number_unsigned() && b.is_number_unsigned())
       a = a.get<uint64_t>() + b.get<uint64_t>();

@@ -30,7 +30,8 @@ struct MergedCoverage {
 };
 
 // Adds b's numeric leaves into a (objects merged key by key; numbers summed; other values
-// kept from the first report that had them).
+// kept from the first report that had them). Settings reported beside the counts (the
+// scoreboard's capacity limits: classifier_depth, max_criteria, ...) keep their largest value.
 void merge_counters(nlohmann::json& a, const nlohmann::json& b);
 
 // Merges <dir>/report.json of every run directory and evaluates the plan.

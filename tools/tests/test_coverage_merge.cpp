@@ -31,6 +31,16 @@ TEST(CoverageMerge, SumsCountersAcrossRuns) {
   EXPECT_EQ(a["s"], "first");
 }
 
+TEST(CoverageMerge, SettingsKeepTheirLargestValueNotTheSum) {
+  json a = {{"capacity", {{"classifier_depth", 2048u}, {"max_source_share_percent", 50u}, {"fits", 10u}}}};
+  dfc::tools::merge_counters(a, json{{"capacity", {{"classifier_depth", 4096u}, {"max_source_share_percent", 50u},
+                                                   {"fits", 5u}}}});
+  dfc::tools::merge_counters(a, json{{"capacity", {{"classifier_depth", 1024u}, {"fits", 1u}}}});
+  EXPECT_EQ(a["capacity"]["classifier_depth"], 4096u);
+  EXPECT_EQ(a["capacity"]["max_source_share_percent"], 50u);
+  EXPECT_EQ(a["capacity"]["fits"], 16u) << "counts beside them are still summed";
+}
+
 TEST(CoverageMerge, BinsHitByAnyRunAreCoveredOthersAreHoles) {
   const fs::path root = fs::temp_directory_path() / ("dfc_cov_merge_" + std::to_string(::getpid()));
   fs::remove_all(root);
