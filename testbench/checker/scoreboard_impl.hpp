@@ -360,6 +360,9 @@ struct Scoreboard::Impl {
   bool copy_drops_given = false;
   size_t pending_peak = 0;
   uint64_t t_last = 0;
+  // The longest time the card took over one packet so far (taken to done): how far past a
+  // packet's done time another packet still in the card may have been taken.
+  uint64_t max_proc_ps = 0;
 
   // reference match
   sbi::MatchIndex index;
@@ -415,6 +418,9 @@ struct Scoreboard::Impl {
   void on_delete_or_refresh(const Request& r, bool is_delete);
   bool select_for_control(const Request& q, const std::string& where, bool is_delete, sbi::ControlSelection& s);
   bool may_expire_before_reply(const Crit& c, const Request& q) const;
+  // Whether packets still in the card when p was done (taken before p's done time, done after
+  // it, so not yet counted here) may have run c's packet/byte count out before p's lookup.
+  bool count_may_run_out_in_flight(const Crit& c, const Pkt& p) const;
   void expired_before_reply(Crit& c, const Request& q) const;
   void check_criteria_count(const Request& q, const Reply& rp, const std::string& where, const std::string& count,
                             sbi::ControlSelection& s);

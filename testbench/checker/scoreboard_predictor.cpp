@@ -289,6 +289,12 @@ void Scoreboard::Impl::classify_hits(const Pkt& p, std::vector<Candidate>& defin
       }
       continue;
     }
+    if (pr.p == Pres::Present && count_may_run_out_in_flight(c, p)) {
+      // The card counts a hit while it handles the packet, not when it is done with it: a
+      // packet taken before this one was done may have run the count out first.
+      ambiguous.push_back({ci, Presence{Pres::Ambiguous, true, "count_in_flight"}});
+      continue;
+    }
     (pr.p == Pres::Present ? definite : ambiguous).push_back({ci, pr});
   }
 }

@@ -60,6 +60,7 @@ void Scoreboard::on_packet(const Packet& p, uint64_t t_taken_ps, uint64_t t_done
   k.t = std::max(p.t_arrival_ps, t_taken_ps), k.call = m.calls++, k.id = p.id;
   k.t_done = std::max(k.t, t_done_ps);
   m.t_last = std::max(m.t_last, k.t);
+  m.max_proc_ps = std::max(m.max_proc_ps, k.t_done - k.t);
   if (!m.pkt_call.emplace(p.id, k.call).second) {
     m.error("packet id " + std::to_string(p.id) + " reported twice (at " + us(m.pkts[m.pkt_call[p.id]].t) + " and " +
             us(k.t) + "): ids must be unique; the later one is ignored");

@@ -25,6 +25,25 @@ void Scoreboard::Impl::count_hit(Crit& c, const Pkt& p) {
   check(c.to_bytes, c.n_bytes, c.by_over, c.by_under, "bytes");
 }
 
+bool Scoreboard::Impl::count_may_run_out_in_flight(const Crit& c, const Pkt& p) const {
+  if ((!c.to_packets && !c.to_bytes) || c.gone || c.count_amb_t || c.is_static) return false;
+  uint64_t n = c.n_packets + c.pk_under, b = c.n_bytes + c.by_under;
+  // The queue is in done order from p on; a packet done later than p.t_done + max_proc_ps was
+  // taken after p was done.
+  for (auto it = queue.begin(); it != queue.end() && it->first.first <= p.t_done + max_proc_ps; ++it) {
+    if (it->second.kind != 2) continue;
+    const auto pk = pkts.find(it->second.idx);
+    if (pk == pkts.end()) continue;
+    const Pkt& q = pk->second;
+    if (q.call == p.call || q.t >= p.t_done || q.pp.kind != ref::ParsedPacket::Ip || dropped.count(q.id) ||
+        !ref::filter_matches(c.f, q.pp.h))
+      continue;
+    ++n, b += q.pp.ip_len;
+    if ((c.to_packets && n >= c.to_packets) || (c.to_bytes && b >= c.to_bytes)) return true;
+  }
+  return false;
+}
+
 void Scoreboard::Impl::check_timeout_notification(Notification& n, size_t ni) {
   const uint64_t W = cfg.timeout_window_ps;
   json& t = cov["timeouts"];

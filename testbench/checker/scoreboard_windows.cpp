@@ -17,6 +17,8 @@ std::pair<uint64_t, uint64_t> Scoreboard::Impl::window_of(const Crit& c, const s
   if (why == "timeout_window")
     if (auto d = c.deadline()) return {*d > W ? *d - W : 0, *c.deadline(true) + W};
   if (why == "count_window") return {c.count_amb_t.value_or(c.gone_t), c.gone_t_hi};
+  // Packets taken before the one replayed was done, and done after it (max_proc_ps later at most).
+  if (why == "count_in_flight" && replaying) return {replaying->t, replaying->t_done + max_proc_ps};
   return {0, 0};
 }
 

@@ -115,6 +115,41 @@ TEST(Scoreboard, TimeoutPacketsAndBytesAreExact) {
   }
 }
 
+// The card counts a hit while it handles the packet: with Timeout-Packets 2, packet B (the
+// second hit) is taken at 110 us and done at 130 us; packet C, taken at 112 us and done at
+// 115 us, is judged before B is counted here, but on the card B may have run the count out
+// before C's lookup. C without a copy is excused (count_in_flight); when B was taken only after
+// C was done, C's copy was due.
+TEST(Scoreboard, AHitStillInTheCardMayRunTheCountOut) {
+  auto run = [](uint64_t b_taken, bool c_copied) {
+    Bench b;
+    b.add(0, "cs1", "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\nTimeout-Packets: 2\r\n", 1);
+    auto pkt = [&](uint64_t arrival, uint64_t taken, uint64_t done, bool copied) {
+      Packet p = dfc::tb::build_packet(flow("10.0.0.1", "10.0.0.2"), b.next_id);
+      p.id = b.next_id++;
+      p.t_arrival_ps = arrival;
+      b.sb.on_packet(p, taken, done);
+      if (copied) b.copy(p, "cd1", done - arrival);
+    };
+    pkt(100 * kUs, 100 * kUs, 101 * kUs, true);             // A: the first hit
+    pkt(111 * kUs, 112 * kUs, 115 * kUs, c_copied);         // C (reported when done: before B)
+    pkt(b_taken - kUs, b_taken, 130 * kUs, true);           // B: the second hit
+    pkt(200 * kUs, 200 * kUs, 201 * kUs, false);            // after both: gone
+    return b.finish();
+  };
+  const auto in_flight = run(110 * kUs, false);
+  EXPECT_TRUE(in_flight.pass);
+  EXPECT_EQ(in_flight.ambiguous_packets, 1u);
+  ASSERT_EQ(in_flight.excused.size(), 1u) << in_flight.excused.dump();
+  EXPECT_EQ(in_flight.excused[0]["reason"], "count_in_flight");
+  EXPECT_EQ(in_flight.excused[0]["window_ps"][0], 112 * kUs);
+  EXPECT_EQ(in_flight.excused[0]["window_ps"][1], 115 * kUs + 20 * kUs) << "done + the longest handling (B's)";
+  EXPECT_TRUE(run(110 * kUs, true).pass) << "or C was looked up first: its copy is right too";
+  const auto later = run(116 * kUs, false);
+  EXPECT_FALSE(later.pass) << "B was taken after C was done: C's copy was due";
+  EXPECT_EQ(later.missing_copies, 1u);
+}
+
 TEST(Scoreboard, EarlyPacketTimeoutIsCaughtDespiteItsNotification) {
   // A card deleting a Timeout-Packets 3 criterion after 2 packets (and saying so with a 390
   // right away) must fail: the 390 opens no ambiguity window for packet/byte timeouts.
