@@ -297,7 +297,7 @@ void Scoreboard::Impl::compare_packet(const Pkt& p, const Outcome& o) {
     }
     ++res.missing_copies;
     error("packet " + std::to_string(id) + " cdest " + d + ": missing copy (matching " + o.matched +
-          "; no drop event names this copy)");
+          "; no drop event names this copy; taken at " + us(p.t) + ", done at " + us(p.t_done) + ")");
   }
 }
 
