@@ -99,7 +99,7 @@ void boot() {
   r->stats_addr = b.stats_addr;
   r->stats_bytes = b.stats_bytes;
   const unsigned contexts = std::max(b.driver_contexts, std::min(plat_read(cardmap::PLAT_CONTEXTS), iss::kMaxContexts));
-  r->hal = std::make_unique<MmioHal>(contexts);
+  r->hal = std::make_unique<MmioHal>(contexts, b.features);
   const config::DfcConfig cfg = config::parse_config(text, "<boot block>");
   r->fw = std::make_unique<fw::Firmware>(cfg, *r->hal, options_from(b));
   g_run = r;

@@ -88,7 +88,29 @@ std::string ip_text(const iss::IpWords& w) {
   return s;
 }
 
-MmioHal::MmioHal(unsigned contexts) : ctx_(contexts) {}
+MmioHal::MmioHal(unsigned contexts, uint32_t features)
+    : ctx_(contexts), engine_(features & iss::kFeatureSecurityEngine), sync_(features & iss::kFeatureSync) {}
+
+// The loads of the criteria sequence counter and version order a data thread against the control
+// thread that writes them: on a host that offers it, PLAT_SYNC first (docs/model.md §2).
+void MmioHal::mem_read(uint64_t addr, uint32_t /*bytes*/) {
+  if (sync_ && (addr == cardmap::CRITERIA_SEQ || addr == cardmap::CRITERIA_VERSION)) plat_write(cardmap::PLAT_SYNC, 1);
+}
+
+bool MmioHal::hmac_sha1(const uint8_t* key, const uint8_t* data, size_t n, uint8_t* digest) {
+  if (!engine_) return false;
+  const uint32_t regs = cardmap::SEC_BASE + core_id() * cardmap::SEC_CTX_STRIDE;
+  // The key block and the message are in memory before the request goes (the engine reads them).
+  __asm__ volatile("" ::: "memory");
+  *mmio(regs + cardmap::SEC_KEY) = addr_of(key);
+  *mmio(regs + cardmap::SEC_SRC) = addr_of(data);
+  *mmio(regs + cardmap::SEC_LEN) = static_cast<uint32_t>(n);
+  *mmio(regs + cardmap::SEC_DST) = addr_of(digest);  // sends
+  const bool done = *mmio(regs + cardmap::SEC_STATUS) == 1;
+  // The engine wrote the digest behind the compiler's back.
+  __asm__ volatile("" ::: "memory");
+  return done;
+}
 
 MmioHal::PerContext& MmioHal::mine() {
   const unsigned id = core_id();

@@ -85,6 +85,17 @@ class Card::CardHal : public Hal {
     if (g.th) g.th->race_sync(race::Sync::Lock, lock, true);
     c_.cur_->lock_release(lock);
   }
+  // The security engine (SecurityEngine): the host firmware's strings have no card address, so
+  // the engine's DMA is priced at SEC_HOST_DATA (key block, digest, message).
+  bool hmac_sha1(const uint8_t* key, const uint8_t* data, size_t n, uint8_t* digest) override {
+    if (!c_.sec_.present()) return false;
+    HalCall g(c_);
+    const SecurityEngine::Addresses at{cardmap::SEC_HOST_DATA, cardmap::SEC_HOST_DATA + 128, cardmap::SEC_HOST_DATA + 64};
+    const SecurityEngine::Answer a = c_.sec_.hmac(c_.cur_->local_ps(), key, data, n, at);
+    std::copy(a.digest.begin(), a.digest.end(), digest);
+    c_.cur_->accelerator_wait(a.done_ps);
+    return true;
+  }
   void race_hint(RaceHint h) override {
     if (c_.race_) c_.cur_->race_hint(h);
   }
@@ -113,7 +124,7 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
            FirmwareFactory make_fw, IngressSource& src, Sink on_copy, Sink on_control, uint64_t drain_ps,
            const IssImageSpec* image)
     : sc_module(n), prof_(prof), ic_("interconnect", prof_), mem_("memory", prof_),
-      classifier_("classifier", std::move(dev), prof_), sems_("semaphores"),
+      classifier_("classifier", std::move(dev), prof_), sems_("semaphores"), sec_("security", prof_),
       ingress_port_("ingress_port", prof_, src, stats_), ingress_dma_("ingress_dma", prof_, ingress_port_, stats_, std::max(1u, prof_.cores) * std::max(1u, prof_.threads_per_core), 0,
                    distribution()),
       egress_dma_("egress_dma"), egress_port_("egress_port", prof_), on_copy_(std::move(on_copy)),
@@ -128,11 +139,12 @@ Card::Card(sc_core::sc_module_name n, const CardProfile& prof, std::unique_ptr<C
   ingress_dma_.socket.bind(ic_.target);
   ingress_dma_.mem_port.bind(mem_.dma_port);
   egress_dma_.socket.bind(ic_.target);
+  sec_.socket.bind(ic_.target);  // the security engine reads and writes memory as a DMA engine
   classifier_.sync_all = prof_.schedule_seed != 0;
   build_cores();
   blocks_ = {&ingress_port_, &ingress_dma_};
   for (auto& c : cores_) blocks_.push_back(c.get());
-  blocks_.insert(blocks_.end(), {&classifier_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
+  blocks_.insert(blocks_.end(), {&classifier_, &sec_, &ic_, &mem_, &sems_, &egress_dma_, &egress_port_});
   cur_ = threads_.front();
   hal_ = std::make_unique<CardHal>(*this);
   // Before the firmware is built: in host mode its allocations are then known to the checker.

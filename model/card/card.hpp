@@ -8,6 +8,7 @@
 //                   ▼                                                │  └▶ ClassifierTarget (per-core
 //            EgressDma ─▶ EgressPort ─▶ unit 2                       │      contexts, own clock)
 //                                                                    └──▶ HwSemaphores
+//            SecurityEngine (HMAC-SHA1, Hal::hmac_sha1 / the image's SEC_* registers) ─▶ Interconnect (its DMA)
 //
 // Every block is its own module in its own file (block.hpp: what they share) and a Block, so
 // the card reaches them all alike for waveforms, utilisation and statistics. Blocks talk through
@@ -45,6 +46,7 @@
 #include "memory.hpp"
 #include "profile.hpp"
 #include "race/detector.hpp"
+#include "security_engine.hpp"
 #include "semaphores.hpp"
 #include "wave.hpp"
 #include "usage_sampler.hpp"
@@ -172,6 +174,7 @@ class Card : public sc_core::sc_module {
   MemorySubsystem mem_;
   ClassifierTarget classifier_;
   HwSemaphores sems_;
+  SecurityEngine sec_;
   IngressPort ingress_port_;
   IngressDma ingress_dma_;
   EgressDma egress_dma_;

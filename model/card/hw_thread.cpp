@@ -220,6 +220,13 @@ void HwThread::lock_acquire(unsigned lock) {
   if (at > t) st_.lock_ps += at - t;
 }
 
+void HwThread::accelerator_wait(uint64_t until_ps) {
+  const uint64_t t = local_ps();
+  if (until_ps <= t || booting()) return;
+  st_.classifier_ps += until_ps - t;
+  advance_to(until_ps);
+}
+
 void HwThread::lock_release(unsigned lock) {
   uint32_t v = 0;
   reg(tlm::TLM_WRITE_COMMAND, cardmap::HW_SEM_BASE + 4 * lock, &v, 1);

@@ -49,6 +49,9 @@ class HwThread : public sc_core::sc_module {
   void reg(tlm::tlm_command cmd, uint64_t addr, uint32_t* words, size_t n);
   void lock_acquire(unsigned lock);
   void lock_release(unsigned lock);
+  // Waits (issuing nothing) until an accelerator's answer at until_ps: the security engine's.
+  // Counted as the classifier's stall kind, the accelerators' (StallTimes has no other).
+  void accelerator_wait(uint64_t until_ps);
 
   uint64_t final_ps() const { return final_ps_; }
   bool finished() const { return finished_; }
@@ -76,6 +79,9 @@ class HwThread : public sc_core::sc_module {
   // From a device callback: prices the instructions the slice retired so far, so that the
   // access happens at the thread's true local time.
   void iss_catch_up();
+  // The image asks for a synchronisation (PLAT_SYNC): done after the slice, before its next
+  // instruction (the slice ends at the next block).
+  void iss_sync() { sync(); }
   // The image's semaphore read: true when this thread now holds `lock` (never waits).
   bool iss_try_lock(unsigned lock);
   // A packet-memory access of the image outside the rings (buffers): priced per line as an

@@ -1,6 +1,7 @@
 #include "iss_card.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -79,10 +80,15 @@ IssCard::IssCard(Card& card, const IssImageSpec& spec, const fw::FirmwareOptions
   iss_->map_device(abi::CLS_BASE, cardmap::CLS_CONTEXTS * cardmap::CLS_CTX_STRIDE, this);
   iss_->map_device(cardmap::HW_SEM_BASE, 4096, this);
   iss_->map_device(cardmap::PLATFORM_BASE, cardmap::PLATFORM_BYTES, this);
+  iss_->map_device(cardmap::SEC_BASE, cardmap::SEC_BYTES, this);
   iss_->map_device(cardmap::ISS_PKT_WINDOW, cardmap::ISS_WINDOW_BYTES, this);
   ctx_.assign(contexts, Ctx{});
   frame_at_.assign(contexts, iss::MipsIss::Counters{});
   boot_block_ = iss::write_boot_block(*mem_, fwo, spec.config_text, spec.restart_reason);
+  // What this card offers beyond every host's platform registers (not the firmware's options, so
+  // written here; every other host leaves the word zero): its security engine, PLAT_SYNC.
+  const uint32_t features = iss::kFeatureSync | (card_.sec_.present() ? iss::kFeatureSecurityEngine : 0);
+  mem_->write32(boot_block_ + static_cast<uint32_t>(offsetof(iss::BootBlock, features)), features);
   if (spec.gdb_port >= 0) gdb_ = std::make_unique<iss::GdbServer>(*iss_, *mem_, static_cast<uint16_t>(spec.gdb_port));
 }
 
@@ -165,6 +171,8 @@ uint32_t IssCard::read(unsigned ctx, uint32_t addr, unsigned size) {
       device_error(ctx, std::to_string(size) + "-byte read at " + hex(addr) + " (registers are words)");
       return 0;
     }
+    if (addr >= cardmap::SEC_BASE && addr < cardmap::SEC_BASE + cardmap::SEC_BYTES)
+      return sec_read(ctx, th, addr - cardmap::SEC_BASE);
     if (addr >= cardmap::PLATFORM_BASE) return plat_read(ctx, th, addr - cardmap::PLATFORM_BASE);
     if (addr >= cardmap::HW_SEM_BASE) return sem_read(ctx, th, addr);
     uint32_t v = 0;
@@ -184,6 +192,8 @@ void IssCard::write(unsigned ctx, uint32_t addr, uint32_t value, unsigned size) 
   try {
     if (addr >= cardmap::ISS_PKT_WINDOW) return pkt_write(ctx, th, addr, value, size);
     if (size != 4) return device_error(ctx, std::to_string(size) + "-byte write at " + hex(addr) + " (registers are words)");
+    if (addr >= cardmap::SEC_BASE && addr < cardmap::SEC_BASE + cardmap::SEC_BYTES)
+      return sec_write(ctx, th, addr - cardmap::SEC_BASE, value);
     if (addr >= cardmap::PLATFORM_BASE) return plat_write(ctx, th, addr - cardmap::PLATFORM_BASE, value);
     if (addr >= cardmap::HW_SEM_BASE) return sem_write(ctx, th, addr);
     th.reg(tlm::TLM_WRITE_COMMAND, addr, &value, 1);
@@ -261,6 +271,12 @@ void IssCard::plat_write(unsigned ctx, HwThread& th, uint32_t reg, uint32_t v) {
     case cardmap::PLAT_DOORBELL: doorbell(ctx, th, v); return;
     case cardmap::PLAT_WORK:
       if ((v >> 24) < kKinds) c.units[v >> 24] += v & 0xffffff;
+      return;
+    case cardmap::PLAT_SYNC:
+      // The image is about to load the criteria sequence counter or version: as the host
+      // firmware's load (HwThread::mem), the thread synchronises first (several threads only), so
+      // every change of the rule map earlier in simulated time has happened (docs/model.md §2).
+      if (card_.threads_.size() > 1) th.iss_sync();
       return;
     case cardmap::PLAT_RACE_HINT:  // written whether or not the checker runs
       if (v > 1) return device_error(ctx, "PLAT_RACE_HINT value " + std::to_string(v) + " (0: a read attempt begins, 1: it ends)");

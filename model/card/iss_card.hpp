@@ -8,6 +8,10 @@
 //  * semaphores are try-locks (docs/iss.md): a refused read ends the slice, and the thread
 //    sleeps until the holder releases (HwSemaphores::try_acquire);
 //  * the classifier windows are ClassifierTarget transactions;
+//  * the security registers (SEC_*, one set per thread) send HMAC requests to the card's
+//    SecurityEngine, which reads the key block and the message from the ISS memory and writes
+//    the digest there; the SEC_STATUS read is where the thread waits for the answer
+//    (iss_card_security.cpp);
 //  * the whole packet window is a device: ring words go to the memory's timed words (so a
 //    descriptor the ingress DMA writes at a frame's arrival is seen only from then on), and
 //    buffer bytes live in the ISS memory, priced per line as uncached packet-memory reads and
@@ -19,6 +23,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -153,6 +158,10 @@ class IssCard : public iss::IssDevice, private iss::IssAccessObserver {
     int refused = -1;
     uint32_t copies = 0;  // copies this context's current frame sent
     uint64_t units[kKinds] = {};  // work the image declared for its current frame (PLAT_WORK)
+    // The security engine's registers (SEC_*) and the answer to the last request sent.
+    uint32_t sec_key = 0, sec_src = 0, sec_len = 0;
+    uint64_t sec_done_ps = 0;
+    bool sec_sent = false;
   };
   uint32_t plat_read(unsigned ctx, HwThread& th, uint32_t reg);
   void plat_write(unsigned ctx, HwThread& th, uint32_t reg, uint32_t v);
@@ -160,6 +169,10 @@ class IssCard : public iss::IssDevice, private iss::IssAccessObserver {
   void sem_write(unsigned ctx, HwThread& th, uint32_t addr);
   uint32_t pkt_read(unsigned ctx, HwThread& th, uint32_t addr, unsigned size);
   void pkt_write(unsigned ctx, HwThread& th, uint32_t addr, uint32_t value, unsigned size);
+  uint32_t sec_read(unsigned ctx, HwThread& th, uint32_t off);
+  void sec_write(unsigned ctx, HwThread& th, uint32_t off, uint32_t value);
+  // The card address of `n` bytes at an image address (the DRAM or packet window), or nullopt.
+  std::optional<uint64_t> card_address(uint32_t addr, uint64_t n) const;
   void access(unsigned ctx, const iss::IssAccess& a) override;  // the race checker's DRAM accesses
   void doorbell(unsigned ctx, HwThread& th, uint32_t record);
   void device_error(unsigned ctx, const std::string& what);

@@ -55,6 +55,12 @@ struct CardProfile {
   double classifier_issue_cycles = 1;
   double classifier_reg_cycles = 2;  // register access inside the block
   uint32_t classifier_depth = 4096;
+  // Security engine (security_engine.hpp): 1 = the card has one (the firmware's HMAC-SHA1 goes
+  // to it), 0 = none (the firmware computes the MAC itself). One SHA-1 core at security_hz,
+  // security_cycles_per_block per 64-byte block.
+  uint64_t security_engine = 0;
+  double security_hz = 500e6;
+  double security_cycles_per_block = 82;
   // Flow-table entries for the whole card (split over the cores' tables); at most 2M: one
   // core's table region is FLOW_TABLE_CORE_STRIDE = 256 MiB of 128-byte buckets.
   size_t flow_table_entries = 65536;

@@ -143,8 +143,8 @@ TEST(Card, UtilisationListsEveryBlocksResourcesByKind) {
   const Observed& o = simulation();
   std::vector<std::string> names;
   for (const auto& [k, v] : o.utilisation) names.push_back(k);
-  EXPECT_EQ(names, (std::vector<std::string>{"core0", "interconnect", "memory", "classifier", "ingress", "egress",
-                                             "data_ring", "message_ring", "dram", "packet_memory"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"core0", "interconnect", "memory", "classifier", "security", "ingress",
+                                             "egress", "data_ring", "message_ring", "dram", "packet_memory"}));
   // Window: first monitored arrival (the first frame's line time) to the last handler's end.
   const double span = double(o.stats.monitor_last_done_ps - o.stats.monitor_first_arrival_ps);
   EXPECT_DOUBLE_EQ(o.utilisation[0].second, double(o.stats.core_busy_ps[0]) / span);

@@ -348,13 +348,16 @@ TEST_F(FirmwareImage, TheProfileSaysWhereTheDtcpPathsInstructionsGo) {
   double per_request = 0;
   for (const json& f : d["functions"]) per_request += f["per_packet"].get<double>();
   EXPECT_LE(per_request, mean * (1 + 1e-9));
-  // What a request spends most on is DTCP code, which the flow-table hits never run.
+  // What a request spends most on includes DTCP code, which the flow-table hits never run (with
+  // the security engine signing, the C runtime's memcpy can come first: both paths call it).
   const json& dtop = d["functions"], &htop = pp["hit"]["functions"];
   ASSERT_GE(dtop.size(), 3u);
   ASSERT_FALSE(htop.empty());
   std::set<std::string> hit_names;
   for (const json& f : htop) hit_names.insert(f["function"].get<std::string>());
-  EXPECT_EQ(hit_names.count(dtop[0]["function"].get<std::string>()), 0u) << dtop[0];
+  size_t dtcp_only = 0;
+  for (size_t i = 0; i < 3; ++i) dtcp_only += hit_names.count(dtop[i]["function"].get<std::string>()) == 0;
+  EXPECT_GE(dtcp_only, 2u) << dtop;
   bool dtcp_code = false;
   for (size_t i = 0; i < 3; ++i) dtcp_code |= dtop[i]["function"].get<std::string>().rfind("dfc::dtcp::", 0) == 0;
   EXPECT_TRUE(dtcp_code) << dtop;

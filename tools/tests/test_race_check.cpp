@@ -293,12 +293,15 @@ void expect_races_in(const Outcome& r, const Mutant& m) {
   EXPECT_TRUE(named) << m.code << " in no race: " << r.report["races"].dump(2);
 }
 
-// Host mode: about a second each, in the default suite.
+// Host mode: one to nine seconds each, in the default suite. on_control on churn-10m-smoke.json:
+// since the security engine's answer is waited for inside the request's handling, churn.json's
+// data threads meet a criteria map half-changed by an unlocked request and the firmware stops
+// (map::at) before the run reports, as the image does on churn.
 class RaceMutantHost : public testing::TestWithParam<Mutant> {};
 TEST_P(RaceMutantHost, TheScenarioFailsWithRaces) { expect_races_in(run_mutant(GetParam(), ""), GetParam()); }
 const Mutant kHostMutants[] = {
     {"process", "churn.json", "account_hit"},
-    {"on_control", "churn.json", "dtcp::Server"},
+    {"on_control", "churn-10m-smoke.json", "dtcp::Server"},
     {"flush_transmit", "churn.json", "deque"},
 };
 INSTANTIATE_TEST_SUITE_P(Sites, RaceMutantHost, testing::ValuesIn(kHostMutants), site_name);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dfc/hal/hal.hpp"
+
 namespace dfc::dtcp {
 namespace {
 using State = std::array<uint32_t, 5>;
@@ -173,6 +175,7 @@ HmacKey::HmacKey(std::string_view key) {
   } else if (!key.empty()) {
     std::memcpy(k, key.data(), key.size());
   }
+  std::memcpy(block_.data(), k, sizeof k);
   uint8_t pad[64];
   for (size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<uint8_t>(k[i] ^ 0x36);
   Sha1 inner;
@@ -185,6 +188,12 @@ HmacKey::HmacKey(std::string_view key) {
 }
 
 Digest HmacKey::mac(std::string_view data) const {
+  Digest d;
+  if (engine_ && engine_->hmac_sha1(block_.data(), bytes(data), data.size(), d.data())) return d;
+  return mac_software(data);
+}
+
+Digest HmacKey::mac_software(std::string_view data) const {
   Sha1 inner(inner_, 1);
   inner.update(bytes(data), data.size());
   inner.finish_state();

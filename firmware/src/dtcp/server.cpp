@@ -33,6 +33,7 @@ Server::Server(const config::DfcConfig& cfg, Hal& hal, fw::ClassifierDriver& cls
       s->group_index = gi;
       s->cfg = &c;
       s->key = HmacKey(c.shared_key);
+      s->key.use_engine(&hal_);  // the card's security engine, when it has one
       cs_.push_back(std::move(s));
     }
     for (const auto& d : g.content_destinations) {

@@ -33,6 +33,9 @@ class Firmware::TimerMux : public Hal {
   void lock_acquire(unsigned lock) override { hal_.lock_acquire(lock); }
   void lock_release(unsigned lock) override { hal_.lock_release(lock); }
   void race_hint(RaceHint hint) override { hal_.race_hint(hint); }
+  bool hmac_sha1(const uint8_t* key, const uint8_t* data, size_t n, uint8_t* digest) override {
+    return hal_.hmac_sha1(key, data, n, digest);
+  }
   uint32_t load32(uint64_t addr) override { return hal_.load32(addr); }
   void store32(uint64_t addr, uint32_t v) override { hal_.store32(addr, v); }
   Packet* rx_frame(uint64_t buf_addr) override { return hal_.rx_frame(buf_addr); }

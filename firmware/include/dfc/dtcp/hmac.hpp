@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+namespace dfc {
+class Hal;
+}
+
 namespace dfc::dtcp {
 
 using Digest = std::array<uint8_t, 20>;
@@ -17,15 +21,25 @@ Digest sha1(std::string_view data);
 // One HMAC-SHA1 key with its inner and outer pads already compressed (the SHA-1 states after
 // the 64-byte block key^ipad and key^opad, RFC 2104's precomputation). A key is set up once
 // (the server: when a control source is configured); each MAC then costs the message's blocks
-// and the outer hash's one, not two more blocks for the pads. Holds no copy of the key.
+// and the outer hash's one, not two more blocks for the pads. It also keeps the key block K
+// (the key zero-padded to 64 bytes, or its SHA-1 if longer): what a card's security engine
+// takes (Hal::hmac_sha1), which pads the key itself.
 class HmacKey {
  public:
   HmacKey() : HmacKey(std::string_view{}) {}  // the empty key
   explicit HmacKey(std::string_view key);
+  // MACs go to the card's security engine through `hal` (null: never). A card without one
+  // answers "no engine" and the MAC is computed here, as without an engine. The server sets it
+  // once, when it builds the key, before any thread reads the key.
+  void use_engine(Hal* hal) { engine_ = hal; }
   Digest mac(std::string_view data) const;
+  // The software MAC, whatever the engine: the reference the engine is checked against.
+  Digest mac_software(std::string_view data) const;
 
  private:
   std::array<uint32_t, 5> inner_{}, outer_{};
+  alignas(4) std::array<uint8_t, 64> block_{};
+  Hal* engine_ = nullptr;
 };
 
 Digest hmac_sha1(std::string_view key, std::string_view data);

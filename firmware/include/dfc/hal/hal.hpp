@@ -93,6 +93,15 @@ class Hal {
   // content destination; nothing is sent.
   virtual void copy_dropped(const Packet& /*copy*/, const char* /*reason*/) {}
 
+  // The card's security engine (docs/model.md, SecurityEngine): HMAC-SHA1 of data[0, n) under
+  // the 64-byte key block `key` (RFC 2104's K: the key zero-padded, or its SHA-1 if longer),
+  // written to digest[0, 20); the calling thread waits for the engine's answer. Returns false
+  // when this host has no engine: the firmware then computes the MAC itself (dtcp/hmac.cpp,
+  // which stays the reference and the path of every HAL without one).
+  virtual bool hmac_sha1(const uint8_t* /*key*/, const uint8_t* /*data*/, size_t /*n*/, uint8_t* /*digest*/) {
+    return false;
+  }
+
   // The firmware context the current handler runs on: the hardware thread, numbered
   // core * threads_per_core + thread (0 on single-threaded hosts).
   virtual unsigned core_id() const { return 0; }

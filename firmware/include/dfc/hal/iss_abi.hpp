@@ -87,6 +87,13 @@ static_assert(sizeof(IpWords) == 20, "IpWords is five words");
 // two words, low first.
 constexpr uint32_t kBootMagic = 0x44464342;  // "DFCB"
 constexpr uint32_t kBootVersion = 1;
+// BootBlock::features. kFeatureSecurityEngine: the card has a security engine (card_map.hpp
+// SEC_*), the firmware's HMAC-SHA1 goes to it (else the image computes the MAC itself).
+// kFeatureSync: the host takes PLAT_SYNC, which the image writes before it loads the criteria
+// sequence counter or version (MmioHal::mem_read), so the host can order those loads in simulated
+// time as it does the host-compiled firmware's (docs/model.md §2).
+constexpr uint32_t kFeatureSecurityEngine = 1u << 0;
+constexpr uint32_t kFeatureSync = 1u << 1;
 struct BootBlock {
   uint32_t magic;            // kBootMagic
   uint32_t version;          // kBootVersion
@@ -108,7 +115,10 @@ struct BootBlock {
   uint32_t rx_ring_entries, tx_ring_entries, buffers_per_context;  // DriverOptions
   uint32_t stats_addr;       // where the image writes its statistics record (kEventStats); 0: none
   uint32_t stats_bytes;      // the room there
-  uint32_t reserved[5];      // zero
+  // What the host offers beyond the platform registers every host has (kFeature*); 0 (every
+  // host that leaves the word zero): nothing more.
+  uint32_t features;
+  uint32_t reserved[4];      // zero
 };
 static_assert(sizeof(BootBlock) == 32 * 4, "BootBlock is 32 words");
 
