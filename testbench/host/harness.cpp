@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "card.hpp"
+#include "card_engine.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
 #include "report/replay_summary.hpp"
@@ -146,7 +147,7 @@ std::vector<Packet> plan_control(const RunOptions& opt, const config::DfcConfig&
 // A pcap replay's asked-for and actual rates (report.json "replay", a summary line before the
 // "simulated ..." one).
 void add_replay(const RunOptions& opt, Host& host, json& report, std::string& summary) {
-  const model::CardStats& cs = host.card().stats();
+  const model::CardStats cs = host.engine().stats();
   ReplayFigures f;
   f.timing = opt.pcap_timing == "line-rate" ? "line-rate"
              : opt.replay.pps > 0           ? "pps"
@@ -204,7 +205,8 @@ RunResult run_simulation(const RunOptions& opt) {
   // Over time (wave_host.hpp); the DTCP exchange from the run's own dtcp.pcap.
   DtcpTimeline dtcp;
   dtcp.read_pcap((std::filesystem::path(opt.sim.out_dir) / "dtcp.pcap").string());
-  report["timeline"] = card_timeline(host.card(), report, &dtcp);
+  // The usage timeline is the timing card's sampler (a SystemC process): the fast card has none.
+  if (host.engine().timing()) report["timeline"] = card_timeline(host.card(), report, &dtcp);
   std::string summary = host.summary(report);
   if (!opt.pcap_in.empty()) add_replay(opt, host, report, summary);
   RunResult res{report, summary, check_expectations(opt.expect, report)};

@@ -75,6 +75,9 @@ Host::Host(const config::DfcConfig& cfg, HostOptions opt) : impl_(std::make_uniq
   fs::create_directories(m.opt.sim.out_dir);
   m.dlog.open(fs::path(m.opt.sim.out_dir) / "dtcp.log", std::ios::binary);
   if (!m.dlog) throw RunFailure(m.opt.sim.out_dir + "/dtcp.log: cannot create file");
+  if (const std::string why = fast_mode_conflict(m.opt.sim); !why.empty()) throw std::invalid_argument(why);
+  if (m.opt.sim.model != "timing" && m.opt.sim.model != "fast")
+    throw std::invalid_argument("card model '" + m.opt.sim.model + "': use timing or fast");
   if (m.opt.sim.gdb_port >= 0 && m.opt.sim.firmware.empty())
     throw std::runtime_error("--gdb debugs a firmware image: give it with --firmware (e.g. --firmware "
                              "build/bin/dfc_firmware.elf)");
@@ -124,7 +127,11 @@ const model::CardProfile& Host::profile() const { return impl_->prof; }
 const config::DfcConfig& Host::config() const { return impl_->cfg; }
 const std::string& Host::classifier_name() const { return impl_->cls_name; }
 fw::Firmware& Host::firmware() { return *impl_->fw; }
-model::Card& Host::card() { return *impl_->card; }
+CardEngine& Host::engine() { return *impl_->engine; }
+model::Card& Host::card() {
+  if (!impl_->card) throw std::logic_error("the fast card model has no SystemC card (this needs --mode timing)");
+  return *impl_->card;
+}
 uint64_t Host::monitored_in() const { return impl_->monitored; }
 uint64_t Host::monitored_bytes_in() const { return impl_->monitored_bytes; }
 
@@ -137,7 +144,7 @@ void Host::register_endpoint(const std::string& ip_port, const std::string& csou
 void Host::on_ingress(const Packet& p, const std::string& note) {
   Impl& m = *impl_;
   // Entries older than both the last arrival and every running core's time are final.
-  if (!m.opt.realtime) m.flush_log_before(m.card ? std::min(m.watermark_ps, m.card->cores_time_floor_ps()) : 0);
+  if (!m.opt.realtime) m.flush_log_before(m.engine ? std::min(m.watermark_ps, m.engine->cores_time_floor_ps()) : 0);
   m.watermark_ps = p.t_arrival_ps;
   if (p.unit == Unit::Monitor) {
     ++m.monitored;
@@ -238,43 +245,18 @@ void Host::Impl::on_copy(const Packet& p, uint64_t t_ps, const std::function<voi
   if (tap) tap(p, t_ps, n);
 }
 
-void Host::build(model::IngressSource& src) {
-  Impl& m = *impl_;
-  // max-duplicates comes from the configuration inside the firmware itself.
-  const fw::FirmwareOptions fwo = m.prof.firmware_options();
-  // Restart markers (scenario events, serve's SIGHUP) reach the firmware as Firmware::restart().
-  auto make_fw = [&m, fwo](Hal& hal) {
-    auto f = std::make_unique<fw::Firmware>(m.cfg, hal, fwo);
-    m.fw = f.get();
-    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), m.opt.restart_reason));
-  };
-  model::ClassifierOptions copt =
-      classifier_wave_options(m.opt.sim.wave, m.opt.sim.out_dir, m.opt.sim.classifier, m.prof.classifier_hz);
-  // A divergence found inside a core's SC_THREAD stops the simulation (no exception there).
-  copt.on_divergence = [](const std::string&) { sc_core::sc_stop(); };
-  std::unique_ptr<model::ClassifierDevice> dev =
-      model::make_classifier(m.opt.sim.classifier, m.prof.classifier_depth, copt);
-  m.cls_name = dev->name();
-  auto on_copy = [this](const Packet& p, uint64_t t) { impl_->on_copy(p, t, copy_tap); };
-  auto on_control = [this](const Packet& p, uint64_t t) { impl_->on_control(p, t, control_tap); };
-  // --firmware: the image on the card's instruction-set simulators instead of make_fw's firmware.
-  std::optional<model::IssImageSpec> image;
-  if (!m.opt.sim.firmware.empty())
-    image = model::IssImageSpec{m.opt.sim.firmware, m.opt.sim.config_text, m.opt.restart_reason, m.opt.sim.gdb_port};
-  m.card = std::make_unique<model::Card>("card", m.prof, std::move(dev), make_fw, src, on_copy, on_control,
-                                         m.opt.drain_ps, image ? &*image : nullptr);
-  if (image) m.card->set_restart_marker(is_restart_marker);
-  m.card->set_realtime(m.opt.realtime);
+// The hooks every card model reports through (the event order of host.hpp), on either card.
+template <class HostImpl, class CardT>
+void wire_card(Host& host, HostImpl& m, CardT& card) {
   // Batch runs: the card pulls ahead of arrivals; the host observes each at its admission.
-  if (!m.opt.realtime) m.card->set_arrival_sink([this](const Packet& p) { on_ingress(p); });
-  open_card_wave(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
-  m.card->set_drop_sink([this, &m](const Packet& p, const char* why) {
+  if (!m.opt.realtime) card.set_arrival_sink([&host](const Packet& p) { host.on_ingress(p); });
+  card.set_drop_sink([&host, &m](const Packet& p, const char* why) {
     if (p.unit != Unit::Monitor) {
       // A request the firmware never saw: on_ingress reported it as it arrived (before the
       // card admitted it), so the checker takes it back; dtcp.log says so under the request.
       if (is_restart_marker(p)) return;
       const std::string bytes(p.data.begin(), p.data.end());
-      const std::string cs = request_csource(*this, m, p, bytes);
+      const std::string cs = request_csource(host, m, p, bytes);
       m.checker->on_request_dropped(p.t_arrival_ps, cs, bytes, why);
       m.log(p.t_arrival_ps, 0,
             "# " + fmt_time_ps(p.t_arrival_ps) + " " + (cs.empty() ? "?" : cs) + " " + p.src_ip + ":" +
@@ -287,7 +269,7 @@ void Host::build(model::IngressSource& src) {
     m.checker->on_packet_dropped(p.id, why);
     m.series.add(m.s_dropped, p.t_arrival_ps);
   });
-  m.card->set_copy_drop_sink([&m](const Packet& copy, const char* why) {
+  card.set_copy_drop_sink([&m](const Packet& copy, const char* why) {
     // Image mode: the firmware's own drop counters stay inside the image; count what it reports
     // (a full transmit ring) and what the card refuses, as the host firmware counts both.
     if (!m.fw) {
@@ -297,19 +279,66 @@ void Host::build(model::IngressSource& src) {
     if (m.why_log) m.why_log->on_copy_dropped(copy, why);
     m.checker->on_copy_dropped(copy, why);
   });
-  m.card->set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
+  card.set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
     if (p.unit != Unit::Monitor) return;
     m.checker->on_packet(p, start, done);  // its copies are in already
     m.series.add(m.s_achieved, done);
     if (m.why_log) m.why_log->on_processed(p.id, start, done);
   });
+}
+
+void Host::build(model::IngressSource& src) {
+  Impl& m = *impl_;
+  const bool fast = m.opt.sim.model == "fast";
+  if (fast && m.opt.realtime)
+    throw std::invalid_argument("--mode fast: the fast card does not run in real time (serve) yet; use --mode timing");
+  // max-duplicates comes from the configuration inside the firmware itself.
+  const fw::FirmwareOptions fwo = m.prof.firmware_options();
+  // Restart markers (scenario events, serve's SIGHUP) reach the firmware as Firmware::restart().
+  auto make_fw = [&m, fwo](Hal& hal) {
+    auto f = std::make_unique<fw::Firmware>(m.cfg, hal, fwo);
+    m.fw = f.get();
+    return std::unique_ptr<fw::FirmwareApp>(std::make_unique<RestartableFirmware>(std::move(f), m.opt.restart_reason));
+  };
+  model::ClassifierOptions copt =
+      classifier_wave_options(m.opt.sim.wave, m.opt.sim.out_dir, m.opt.sim.classifier, m.prof.classifier_hz);
+  // A divergence found inside a core's SC_THREAD stops the simulation (no exception there); the
+  // fast card stops its loop.
+  copt.on_divergence = [&m](const std::string&) {
+    if (m.fast_card)
+      m.fast_card->stop();
+    else
+      sc_core::sc_stop();
+  };
+  std::unique_ptr<model::ClassifierDevice> dev =
+      model::make_classifier(m.opt.sim.classifier, m.prof.classifier_depth, copt);
+  m.cls_name = dev->name();
+  auto on_copy = [this](const Packet& p, uint64_t t) { impl_->on_copy(p, t, copy_tap); };
+  auto on_control = [this](const Packet& p, uint64_t t) { impl_->on_control(p, t, control_tap); };
+  if (fast) {
+    m.fast_card = std::make_unique<fast::FastCard>(m.prof, std::move(dev), make_fw, src, on_copy, on_control, m.opt.drain_ps);
+    m.engine = std::make_unique<CardEngineOf<fast::FastCard>>(*m.fast_card);
+    wire_card(*this, m, *m.fast_card);
+  } else {
+    // --firmware: the image on the card's instruction-set simulators instead of make_fw's firmware.
+    std::optional<model::IssImageSpec> image;
+    if (!m.opt.sim.firmware.empty())
+      image = model::IssImageSpec{m.opt.sim.firmware, m.opt.sim.config_text, m.opt.restart_reason, m.opt.sim.gdb_port};
+    m.card = std::make_unique<model::Card>("card", m.prof, std::move(dev), make_fw, src, on_copy, on_control,
+                                           m.opt.drain_ps, image ? &*image : nullptr);
+    if (image) m.card->set_restart_marker(is_restart_marker);
+    m.card->set_realtime(m.opt.realtime);
+    m.engine = std::make_unique<CardEngineOf<model::Card>>(*m.card);
+    open_card_wave(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
+    wire_card(*this, m, *m.card);
+  }
   if (m.why_log) m.fw->set_packet_trace([&m](const fw::PacketTrace& tr) { m.why_log->on_trace(tr); });
 }
 
 void Host::run() {
   Impl& m = *impl_;
   m.card_wall0 = m.last_progress = HostClock::now();
-  sc_core::sc_start();
+  m.engine->run();
   // A lockstep divergence stopped the simulation (sc_stop, see build()); the run still reports
   // what it did up to there, and the command turns ClassifierLockstep::first_divergence() into
   // its exit code. Nothing is thrown: after SystemC's coroutine switches, AddressSanitizer

@@ -40,6 +40,8 @@ struct CardProfile;
 
 namespace dfc::tb {
 
+class CardEngine;
+
 struct HostOptions {
   SimOptions sim;                 // configuration, profile, classifier, outputs (run and serve alike)
   uint64_t drain_ps = 0;          // simulated time after the last arrival
@@ -100,6 +102,9 @@ class Host {
 
   const std::string& classifier_name() const;  // after build()
   fw::Firmware& firmware();
+  // The card that ran, whichever model (after build()).
+  CardEngine& engine();
+  // The timing card (SystemC); throws std::logic_error in fast mode (SimOptions::model).
   model::Card& card();
   uint64_t monitored_in() const;
   uint64_t monitored_bytes_in() const;  // their bytes as captured (link header on)

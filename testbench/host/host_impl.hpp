@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "card.hpp"
+#include "card_engine.hpp"
+#include "fast_card.hpp"
 #include "dfc/config/config.hpp"
 #include "iss/abi_io.hpp"
 #include "host/host.hpp"
@@ -79,7 +81,10 @@ struct Host::Impl {
   nlohmann::json criteria_added = nlohmann::json::array();
 
   fw::Firmware* fw = nullptr;
-  std::unique_ptr<model::Card> card;
+  // The card that runs: the timing card (card) or the fast one (fast_card), behind engine.
+  std::unique_ptr<model::Card> card;  // null in fast mode
+  std::unique_ptr<fast::FastCard> fast_card;
+  std::unique_ptr<CardEngine> engine;
   std::string cls_name;
   HostClock::time_point last_progress;
   bool progress_shown = false;

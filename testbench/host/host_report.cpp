@@ -150,7 +150,7 @@ iss::FirmwareCounters Host::Impl::host_counters() const {
 }
 
 void Host::Impl::report_firmware(json& r, json& drops, const iss::FirmwareCounters& c) const {
-  const model::CardStats& cs = card->stats();
+  const model::CardStats cs = engine->stats();
   const fw::PipelineStats& ps = c.pipeline;
   r["bytes_in"] = ps.bytes_in;
   for (const auto& [why, n] : ps.not_intercepted) drops["not_intercepted_" + why] = n;
@@ -178,7 +178,7 @@ void Host::Impl::report_firmware(json& r, json& drops, const iss::FirmwareCounte
 }
 
 json Host::Impl::report_accounting(const iss::FirmwareCounters& c) const {
-  const model::CardStats& cs = card->stats();
+  const model::CardStats cs = engine->stats();
   const fw::PipelineStats& ps = c.pipeline;
   AccountingInputs ai;
   ai.packets_in = cs.monitor_offered;
@@ -237,10 +237,11 @@ void Host::Impl::report_counters(json& r, json& drops) const {
 json Host::report() {
   Impl& m = *impl_;
   m.wall_s = std::chrono::duration<double>(HostClock::now() - m.wall0).count();
-  const model::CardStats& cs = m.card->stats();
+  const model::CardStats cs = m.engine->stats();
   json r;
   r["scenario"] = {{"name", m.opt.name}, {"config", m.opt.sim.config_name}, {"profile", m.prof.name},
                    {"classifier", m.cls_name}};
+  r["model"] = m.engine->model();  // which card model ran: "timing" or "fast" (docs/fast-mode.md)
   r["packets_in"] = cs.monitor_offered;  // monitored packets that arrived at unit 1
   r["control_requests"] = cs.control_packets;
   // Requests the card dropped at ingress (their thread's ring or every buffer full): never seen
@@ -260,7 +261,7 @@ json Host::report() {
   m.report_counters(r, drops);
   if (m.opt.sim.classifier == "lockstep")  // the run stopped there (the command exits 1)
     if (auto d = model::ClassifierLockstep::first_divergence()) r["classifier"]["lockstep_divergence"] = *d;
-  if (m.opt.sim.wave.on()) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
+  if (m.opt.sim.wave.on() && m.card) r["wave"] = wave_report(*m.card, m.opt.sim.wave, m.opt.sim.out_dir);
   const double sim_s = double(cs.end_ps) / 1e12;
   const double offered_s = double(cs.monitor_last_arrival_ps - cs.monitor_first_arrival_ps) / 1e12;
   const double done_s = double(cs.monitor_last_done_ps - cs.monitor_first_arrival_ps) / 1e12;
@@ -281,9 +282,9 @@ json Host::report() {
   {
     // Busy fraction of every block over the measurement window, and the busiest one.
     json u = json::object();
-    for (const auto& [k, v] : m.card->utilisation()) u[k] = v;
+    for (const auto& [k, v] : m.engine->utilisation()) u[k] = v;
     r["utilisation"] = u;
-    r["bottleneck"] = m.card->bottleneck();
+    r["bottleneck"] = m.engine->bottleneck();
     json pj = json::object();
     for (const auto& [k, v] : m.prof.values()) pj[k] = v;
     r["profile"] = pj;
@@ -298,17 +299,19 @@ json Host::report() {
   m.checker_summary = sb["summary"].get<std::string>();
   m.checker_errors = sb["errors"];
   r["latency"] = m.latency.to_json();
-  if (json race = race_report(*m.card); !race.is_null()) r.update(race);
+  if (m.card)
+    if (json race = race_report(*m.card); !race.is_null()) r.update(race);
   r["timeseries"] = m.series.to_json(cs.monitor_first_arrival_ps, cs.end_ps);
   return r;
 }
 
 std::string Host::summary(const json& r) const {
   const Impl& m = *impl_;
-  const model::CardStats& cs = m.card->stats();
+  const model::CardStats cs = m.engine->stats();
   const uint64_t entries = r["classifier"].value("entries_used", uint64_t{0});
   std::ostringstream sum;
-  sum << "dfcsim: " << m.prof.name << " card, " << m.cls_name << " classifier\n";
+  sum << "dfcsim: " << m.prof.name << " card, " << m.cls_name << " classifier"
+      << (m.card ? "" : ", fast model") << "\n";
   sum << "  DTCP: " << cs.control_packets << " request(s), " << m.replies << " repl"
       << (m.replies == 1 ? "y" : "ies") << ", " << m.notifications << " notification(s)";
   if (m.bad_signatures) sum << ", " << m.bad_signatures << " with a BAD signature";

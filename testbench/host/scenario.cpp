@@ -200,11 +200,11 @@ void check_known_keys(const json& j) {
                                               "pcap",        "pcap_timing", "profile",  "classifier",
                                               "drain_ms",    "expect",      "timeline", "churn",
                                               "set",         "schedule_seed", "firmware",
-                                              "race_check"};
+                                              "race_check",  "mode"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
       throw FieldError(it.key(), "unknown key (description, config, dtcp, traffic, pcap, pcap_timing, profile, "
-                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed, firmware, race_check)");
+                                 "classifier, drain_ms, expect, timeline, churn, set, schedule_seed, firmware, race_check, mode)");
 }
 
 // The string value of key k, "" when absent.
@@ -258,6 +258,11 @@ void read_card_settings(const json& j, const fs::path& dir, RunOptions& o) {
   if (j.contains("race_check")) {
     if (!j["race_check"].is_boolean()) throw FieldError("race_check", "must be true or false");
     o.sim.race_check = j["race_check"].get<bool>();
+  }
+  if (j.contains("mode")) {
+    o.sim.model = str_of(j, "mode");
+    if (o.sim.model != "timing" && o.sim.model != "fast")
+      throw FieldError("mode", "'" + o.sim.model + "' is not a card model: \"timing\" or \"fast\" (docs/fast-mode.md)");
   }
   if (j.contains("classifier")) {
     o.sim.classifier = str_of(j, "classifier");

@@ -28,9 +28,26 @@ struct SimOptions {
   // --race-check / "race_check": the happens-before race checker over the firmware's shared memory
   // (docs/race-check.md); host mode needs the dfcsim-race build (dfcsim re-runs itself as it).
   bool race_check = false;
+  // --mode / "mode": which card model runs: "timing" (model/card, SystemC/TLM) or "fast"
+  // (model/fast, docs/fast-mode.md). report.json says which under "model".
+  std::string model = "timing";
   std::string out_dir = "out";
   WaveOptions wave;  // --wave vcd|fst [--wave-window]: card.<fmt> and classifier.<fmt> in out_dir
   bool quiet = false;
 };
+
+// What the fast card model cannot do (it has no SystemC card, no instruction-set simulator and
+// no race checker): "" when `o` may run in fast mode, else the message naming the option that
+// needs --mode timing.
+inline std::string fast_mode_conflict(const SimOptions& o) {
+  if (o.model != "fast") return "";
+  std::string what;
+  if (!o.firmware.empty()) what = "--firmware (the firmware image on the instruction-set simulators)";
+  else if (o.race_check) what = "--race-check (the race checker)";
+  else if (o.wave.on()) what = "--wave (card waveforms on SystemC time)";
+  else if (o.gdb_port >= 0) what = "--gdb (the image's debugger)";
+  if (what.empty()) return "";
+  return what + " needs the timing card: use --mode timing (the default), or drop that option to run --mode fast";
+}
 
 }  // namespace dfc::tb

@@ -26,6 +26,7 @@ _dfc_complete() {
   # Values of the options whose values are a fixed set or files.
   case $prev in
     --classifier) mapfile -t COMPREPLY < <(compgen -W "rtl model lockstep" -- "$cur"); return 0 ;;
+    --mode) mapfile -t COMPREPLY < <(compgen -W "timing fast" -- "$cur"); return 0 ;;
     --wave) mapfile -t COMPREPLY < <(compgen -W "vcd fst" -- "$cur"); return 0 ;;
     --pcap-timing) mapfile -t COMPREPLY < <(compgen -W "capture line-rate" -- "$cur"); return 0 ;;
     --profile) mapfile -t COMPREPLY < <(compgen -W "ms3 ms400" -- "$cur"; compgen -f -- "$cur"); return 0 ;;

@@ -271,6 +271,7 @@ struct RegressOpts {
   unsigned seeds = 0, jobs = 1;
   unsigned schedule_seeds = 0;  // also schedule seeds 1..N per run (0: the card's own schedule only)
   bool race_check = false;
+  std::string mode;  // --mode: every run's card model ("" = each run's own: the scenario's or timing)
   bool slurm = false;
   dfc::tools::SlurmOptions sl;
 };
@@ -298,7 +299,7 @@ std::vector<RegressTask> plan_tasks(const RegressOpts& o, const std::string& sel
         t.out = fs::absolute(fs::path(o.out) / t.name).string();
         t.cmd = shell_quote(self) + " run " + shell_quote(e.scenario) + " --seed " + std::to_string(s) +
                 (k ? " --schedule-seed " + std::to_string(k) : "") + (o.race_check ? " --race-check" : "") +
-                " --out " + shell_quote(t.out) + " -q";
+                (o.mode.empty() ? "" : " --mode " + o.mode) + " --out " + shell_quote(t.out) + " -q";
         tasks.push_back(std::move(t));
       }
   }
@@ -423,6 +424,9 @@ void add_regress_subcommand(CLI::App& app, const char* argv0) {
                   "hardware threads); a failure names the seed to rerun")
       ->check(CLI::Range(1u, 100000u));
   cmd->add_flag("--race-check", o->race_check, "run every entry with the race checker (docs/race-check.md)");
+  cmd->add_option("--mode", o->mode,
+                  "card model of every run: timing or fast (as for run; default: each scenario's own, else timing)")
+      ->check(CLI::IsMember({"timing", "fast"}));
   cmd->add_option("--junit", o->junit, "write JUnit XML here");
   cmd->add_option("--list", o->list, "regression list (default: testbench/regress.list, or the installed one)")
       ->check(CLI::ExistingFile);

@@ -28,7 +28,7 @@ using dfc::common::shell_quote;
 
 struct Opts {
   std::string self, profile, config, dtcp, traffic, sizes, tests = "throughput,latency", out = "out/rfc2544",
-                                                             classifier, firmware;
+                                                             classifier, firmware, mode;
   std::vector<std::string> sets;
   double trial_ms = 20, resolution = 0.01;
   unsigned max_trials = 16;
@@ -59,6 +59,7 @@ json run_trial(const Opts& o, const r2544::Trial& t) {
   for (const auto& s : o.sets) cmd += " --set " + shell_quote(s);
   if (!o.classifier.empty()) cmd += " --classifier " + shell_quote(o.classifier);
   if (!o.firmware.empty()) cmd += " --firmware " + shell_quote(o.firmware);
+  if (!o.mode.empty()) cmd += " --mode " + o.mode;
   const dfc::common::CommandResult child = dfc::common::run_command(cmd);
   if (!child.started) throw dfc::tb::RunFailure("cannot start a trial: " + cmd);
   const int rc = child.exit_code();
@@ -107,6 +108,7 @@ int rfc2544_command(Opts& o) {
     doc["profile"] = o.profile.empty() ? dfc::tb::SimOptions().profile : o.profile;
     doc["profile_sets"] = o.sets;
     if (!o.firmware.empty()) doc["firmware"] = o.firmware;
+    doc["model"] = o.mode.empty() ? "timing" : o.mode;
     doc["config"] = o.config;
     doc["dtcp"] = o.dtcp;
     const fs::path js = fs::path(o.out) / "rfc2544.json", html = fs::path(o.out) / "report.html";
@@ -153,6 +155,8 @@ void add_rfc2544_subcommand(CLI::App& app, const char* argv0) {
   cmd->add_option("--firmware", o->firmware,
                   "every trial runs this firmware image on the card's instruction-set simulators (as for run)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--mode", o->mode, "card model of every trial: timing (default) or fast (as for run; docs/fast-mode.md)")
+      ->check(CLI::IsMember({"timing", "fast"}));
   cmd->add_option("--out", o->out, "output directory (rfc2544.json, report.html, trials/; default out/rfc2544)");
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines and tables");
   cmd->callback([o]() {

@@ -70,6 +70,8 @@ dfc::tb::RunOptions run_options(const RunCli& c) {
 int run_command(const RunCli& c) {
   try {
     const dfc::tb::RunOptions o = run_options(c);
+    // Before the race checker's re-run: the fast card cannot take what only the timing card has.
+    if (const std::string why = dfc::tb::fast_mode_conflict(o.sim); !why.empty()) throw std::invalid_argument(why);
     hand_race_check_over(o.sim);
     const auto res = dfc::tb::run_simulation(o);
     if (report_lockstep_divergence("dfcsim")) return kExitRunFailure;  // RTL != model: run-time failure

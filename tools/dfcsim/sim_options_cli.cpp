@@ -65,6 +65,10 @@ SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const st
         return std::string();
       })
       ->needs(wave);
+  mode_opt_ = sub->add_option("--mode", cli_.model,
+                              "card model: timing (the SystemC/TLM card, default) or fast (a plain-C++ event loop "
+                              "with the same firmware and profile, much faster; docs/fast-mode.md)")
+                  ->check(CLI::IsMember({"timing", "fast"}));
   sub->add_option("--out", cli_.out_dir, "output directory (" + outputs + ")");
   sub->add_flag("-q,--quiet", cli_.quiet, quiet);
 }
@@ -80,6 +84,7 @@ void SimOptionsCli::apply(tb::SimOptions& o) const {
   for (const auto& kv : cli_.profile_sets) o.profile_sets.push_back(kv);
   if (schedule_seed_opt_->count()) o.schedule_seed = schedule_seed_;
   if (!cli_.classifier.empty()) o.classifier = cli_.classifier;
+  if (mode_opt_->count()) o.model = cli_.model;
   if (!cli_.firmware.empty()) o.firmware = cli_.firmware;
   if (gdb_opt_->count()) o.gdb_port = gdb_port_;
   if (cli_.race_check) o.race_check = true;

@@ -1,5 +1,5 @@
 // The options every simulation takes (dfc::tb::SimOptions: --config, --profile, --set,
-// --schedule-seed, --classifier, --wave, --wave-window, --wave-signals, --out, -q), added to `run` and `serve`
+// --schedule-seed, --classifier, --mode, --wave, --wave-window, --wave-signals, --out, -q), added to `run` and `serve`
 // by one function so both spell and check them alike.
 #pragma once
 #include <CLI/CLI.hpp>
@@ -34,6 +34,7 @@ class SimOptionsCli {
   CLI::Option* gdb_opt_ = nullptr;
   CLI::Option* config_ = nullptr;
   CLI::Option* schedule_seed_opt_ = nullptr;
+  CLI::Option* mode_opt_ = nullptr;
 };
 
 // Creates the options on `sub`; the returned object outlives the parse (callbacks hold it).

@@ -69,6 +69,8 @@ expect --pcap-in "$dfcsim" run --pcap
 expect --copies-to "$dfcsim" serve --cop
 reject --copies-to "$dfcsim" run --cop
 expect lockstep "$dfcsim" run --classifier l
+expect fast "$dfcsim" run --mode f
+expect --mode "$dfcsim" regress --mo
 expect list "$dtcpctl" l
 expect listen "$dtcpctl" --json li
 expect --dst-addr "$dtcpctl" add --dst
