@@ -235,7 +235,7 @@ STEPS += [
          shown="It is `docs/examples/dfc.conf` in the source tree", checks=[lambda root: realtime_config_is_file(root)]),
     dict(name="rt.serve", guide="realtime", start="serve", cmd=SERVE, clean=["out"], ready="dfcsim serve: ready",
          out=[lit("dfcsim serve: ms400 card, rtl classifier, real time"),
-              lit("  DTCP on udp 127.0.0.1:2400 for cs1 (loopback presented as 10.36.41.1)"),
+              r"^  DTCP on udp 127\.0\.0\.1:2400 for cs1 \(loopback presented as 10\.36\.41\.1\); receive buffer \d+ KiB",
               lit("  notifications of cs1 -> udp 127.0.0.1:2100"),
               lit("  copies -> out/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card"),
               lit("dfcsim serve: ready")]),
@@ -277,7 +277,7 @@ STEPS += [
          checks=[file_has("out/dtcp.log", r"^# \d+\.\d{6} us cs1 10\.36\.41\.1:\d+ \(from 127\.0\.0\.1:\d+\) -> card "
                                           r"127\.0\.0\.1:\d+ request$"),
                  file_has("out/dtcp.log", r"^# \d+\.\d{6} us card 127\.0\.0\.1:\d+ -> 10\.36\.41\.1:\d+ \(sent to "
-                                          r"127\.0\.0\.1:\d+\) reply$")],
+                                          r"127\.0\.0\.1:\d+ at \d+\.\d+ us wall\) reply$")],
          json={"out/report.json": {"mode": "serve", "stopped_by": "SIGTERM", "serve.presented_from_loopback": positive,
                                    "realtime.late_events": None, "copies_per_destination.cd1.copies": positive}}),
     dict(name="rt.copies-tshark", guide="realtime", tool="tshark", shown="tshark -r out/cdest-cd1.pcap",

@@ -2,10 +2,14 @@
 
 #include <boost/asio.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <iomanip>
@@ -20,6 +24,8 @@
 #include "common/text.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
+#include "host/serve_realtime.hpp"
+#include "host/serve_rx.hpp"
 #include "report/timeline.hpp"
 #include "restart_event.hpp"
 #include "wave_host.hpp"
@@ -34,8 +40,15 @@ using nlohmann::json;
 
 namespace {
 
-constexpr uint64_t kMaxBlockPs = 50'000'000'000ull;  // 50 ms: the longest one blocking wait
+// The longest one blocking wait. SystemC time stands still while the source blocks, so every
+// other hardware thread that wakes after it sees its own time behind the wall clock by up to
+// this: kept well under the lag bound so that an idle card never counts as late.
+constexpr uint64_t kMaxBlockPs = 2'000'000'000ull;
 constexpr uint64_t kFlushEveryPs = 500'000'000'000ull;
+constexpr uint64_t kWarnCheckEveryPs = 250'000'000'000ull;
+// Receive buffer asked for each service-port socket: room for a burst of a few thousand
+// requests (loopback charges about 1-2 KiB of buffer per datagram) while the model is busy.
+constexpr int kRcvBufBytes = 8 << 20;
 
 // The live ingress: UDP sockets for unit 0, a traffic timeline (or a pcap) for unit 1, both
 // against the wall clock.
@@ -45,8 +58,6 @@ class LiveSource : public model::IngressSource {
     explicit Port(asio::io_context& io) : sock(io) {}
     uint16_t port = 0;
     udp::socket sock;
-    udp::endpoint from;
-    std::array<char, 65536> buf{};
     std::vector<const config::ControlSource*> sources;
     uint64_t datagrams = 0;
   };
@@ -55,7 +66,8 @@ class LiveSource : public model::IngressSource {
              unroutable = 0, copies_out = 0, copy_send_errors = 0;
   };
   LiveSource(const config::DfcConfig& cfg, const ServeOptions& opt, Host& h)
-      : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP), opt_(opt), host_(h) {
+      : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP), opt_(opt), host_(h),
+        rt_(static_cast<uint64_t>(opt.max_lag_ms * 1e9)) {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (!ec) stop_reason_ = sig == SIGINT ? "SIGINT" : "SIGTERM", stop_ = true;
     });
@@ -100,10 +112,13 @@ class LiveSource : public model::IngressSource {
         p->sources.push_back(&cs);
       }
     if (ports_.empty()) throw std::runtime_error("the configuration has no control-source: nothing to serve");
-    for (auto& p : ports_) arm(*p);
+    std::vector<int> fds;
+    for (auto& p : ports_) fds.push_back(p->sock.native_handle());
+    rx_ = std::make_unique<ControlRx>(fds, kRcvBufBytes);
     if (opt.duration_s > 0) end_ps_ = static_cast<uint64_t>(opt.duration_s * 1e12);
     t0_ = std::chrono::steady_clock::now();
   }
+  ~LiveSource() override { rx_->stop(); }
 
   void set_traffic(std::unique_ptr<MonitoredStream> traffic, uint64_t start_ps) {
     traffic_ = std::move(traffic);
@@ -117,7 +132,16 @@ class LiveSource : public model::IngressSource {
   const std::string& control_address() const { return control_addr_; }
   uint64_t traffic_packets() const { return traffic_out_; }
   const std::string& input_error() const { return input_error_; }
-  const DtcpTimeline& dtcp() const { return dtcp_; }  // report.json "timeline"  // "" unless the traffic input failed
+  const DtcpTimeline& dtcp() const { return dtcp_; }  // report.json "timeline"
+  const ControlRx& rx() const { return *rx_; }
+  RealtimeAccount& realtime() { return rt_; }
+  // Called every quarter second while serving (serve's lag warning).
+  void set_warn_check(std::function<void(uint64_t now_ps)> f) { warn_check_ = std::move(f); }
+  uint64_t socket_drops() const {
+    uint64_t n = 0;
+    for (uint64_t d : rx_->kernel_drops()) n += d;
+    return n;
+  }
 
   uint64_t wall_ps() const {
     return static_cast<uint64_t>(
@@ -125,27 +149,44 @@ class LiveSource : public model::IngressSource {
            1000;
   }
 
+  // Hands the card the earliest due packet: DTCP datagrams at their receive time, traffic at its
+  // replay time, in time order; traffic the host can no longer offer within the lag bound is
+  // skipped and counted (serve_realtime.hpp). Nothing due: waits (a datagram wakes it) until
+  // the next traffic packet, the card's next timer or kMaxBlockPs, and reports the card idle.
   Next next(Packet& out, uint64_t next_timer_ps, uint64_t& idle_until_ps) override {
+    if (!started_) start();
     for (;;) {
       io_.restart();
       io_.poll();
+      absorb();
       uint64_t now = wall_ps();
-      if (periodic_ && now >= next_periodic_) periodic_(), next_periodic_ = now + kFlushEveryPs;
+      housekeeping(now);
       if (!stop_ && end_ps_ && now >= end_ps_) stop_ = true, stop_reason_ = "duration";
       if (stop_) return Next::End;
-      if (!pending_.empty()) {
+      const Packet* t = peek_traffic();
+      while (t && rt_.too_late(t->t_arrival_ps, now)) {
+        rt_.on_host_late(t->t_arrival_ps, now);
+        have_peek_ = false;
+        t = peek_traffic();
+      }
+      if (!pending_.empty() && (!t || pending_.front().first.t_arrival_ps <= t->t_arrival_ps)) {
         out = std::move(pending_.front().first);
-        out.t_arrival_ps = last_ = std::max(last_, std::min(out.t_arrival_ps, now));
+        const uint64_t due = out.t_arrival_ps;
+        rt_.on_offered(due, now);
+        // Behind an idle step that already covered its receive time (microseconds): then.
+        if (last_ > due) rt_.on_shifted(last_ - due);
+        out.t_arrival_ps = last_ = std::max(last_, due);
         host_.on_ingress(out, pending_.front().second);
-        dtcp_.on_request(out.t_arrival_ps, out.src_ip + ":" + std::to_string(out.src_port),
+        dtcp_.on_request(due, out.src_ip + ":" + std::to_string(out.src_port),
                          std::string(out.data.begin(), out.data.end()));
         pending_.pop_front();
         return Next::Packet;
       }
-      const Packet* t = peek_traffic();
       if (t && t->t_arrival_ps <= now) {
         out = std::move(peek_);
         have_peek_ = false;
+        rt_.on_offered(out.t_arrival_ps, now);
+        if (last_ > out.t_arrival_ps) rt_.on_shifted(last_ - out.t_arrival_ps);
         out.t_arrival_ps = last_ = std::max(last_, out.t_arrival_ps);
         ++traffic_out_;
         host_.on_ingress(out);
@@ -156,11 +197,16 @@ class LiveSource : public model::IngressSource {
       if (next_timer_ps != UINT64_MAX) deadline = std::min(deadline, next_timer_ps);
       if (end_ps_) deadline = std::min(deadline, end_ps_);
       if (deadline > now) {
-        io_.restart();
-        io_.run_one_for(std::chrono::nanoseconds((deadline - now) / 1000));
+        rx_->wait_until(t0_ + std::chrono::nanoseconds(deadline / 1000));
+        absorb();
         now = wall_ps();
       }
-      if (pending_.empty() && !stop_) {
+      // Nothing may arrive before the idle step: what is in the socket buffers (stamped before
+      // now) goes in first.
+      rx_->drain_now();
+      absorb();
+      // A traffic packet due meanwhile goes in at its own time, not behind an idle step.
+      if (pending_.empty() && !stop_ && !(t && t->t_arrival_ps <= now)) {
         idle_until_ps = last_ = std::max(last_, now);
         return Next::Idle;
       }
@@ -168,9 +214,11 @@ class LiveSource : public model::IngressSource {
   }
 
   // A packet the card sends on unit 0: a reply (back to the real requester) or a notification.
-  // Returns the note for dtcp.log: where it went, or why it did not.
+  // Returns the note for dtcp.log: where it went and when it really left (wall clock since the
+  // start, which is simulated time when the host keeps up), or why it did not.
   std::string send(const Packet& p, const std::string& bytes, bool is_reply) {
-    dtcp_.on_sent(sc_core::sc_time_stamp().value(), p.dst_ip + ":" + std::to_string(p.dst_port), bytes);
+    const uint64_t left = wall_ps();
+    dtcp_.on_sent(left, p.dst_ip + ":" + std::to_string(p.dst_port), bytes);
     Port* from = ports_.front().get();
     for (auto& q : ports_)
       if (q->port == p.src_port) from = q.get();
@@ -191,14 +239,17 @@ class LiveSource : public model::IngressSource {
       ++c_.unroutable;
       return " (unroutable: address family)";
     }
-    from->sock.send_to(asio::buffer(bytes), to, 0, ec);
+    // The plain system call: the receive thread reads the same socket meanwhile.
+    const ssize_t n = ::sendto(from->sock.native_handle(), bytes.data(), bytes.size(), 0, to.data(), to.size());
     const std::string dest = to.address().to_string() + ":" + std::to_string(to.port());
-    if (ec) {
+    if (n < 0) {
       ++c_.send_errors;
-      return " (send to " + dest + " failed: " + ec.message() + ")";
+      return " (send to " + dest + " failed: " + std::strerror(errno) + ")";
     }
     ++(is_reply ? c_.replies_out : c_.notifications_out);
-    return " (sent to " + dest + ")";
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(3) << double(left) / 1e6;
+    return " (sent to " + dest + " at " + o.str() + " us wall)";
   }
 
   // A copy live as a jmirror datagram (see serve.hpp). No-op without copies_to.
@@ -228,19 +279,36 @@ class LiveSource : public model::IngressSource {
     });
   }
 
-  void arm(Port& p) {
-    p.sock.async_receive_from(asio::buffer(p.buf), p.from, [this, &p](const boost::system::error_code& ec, size_t n) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) on_datagram(p, n);
-      arm(p);
-    });
+  // The clock starts with the card (its first step), not at construction: the card's own
+  // pacing starts then too, so the receive times are on the card's time axis.
+  void start() {
+    started_ = true;
+    t0_ = std::chrono::steady_clock::now();
+    rx_->start(t0_);
   }
 
-  void on_datagram(Port& p, size_t n) {
+  // Received datagrams into pending_, kept in receive-time order (the receive thread and
+  // drain_now() can each hold a few when they queue them).
+  void absorb() {
+    if (!rx_->take(rxq_)) return;
+    for (auto& d : rxq_) on_datagram(*ports_[d.port], d);
+    rxq_.clear();
+    std::stable_sort(pending_.begin(), pending_.end(),
+                     [](const auto& a, const auto& b) { return a.first.t_arrival_ps < b.first.t_arrival_ps; });
+  }
+
+  void housekeeping(uint64_t now) {
+    if (periodic_ && now >= next_periodic_) periodic_(), next_periodic_ = now + kFlushEveryPs;
+    if (warn_check_ && now >= next_warn_check_) warn_check_(now), next_warn_check_ = now + kWarnCheckEveryPs;
+  }
+
+  void on_datagram(Port& p, const RxDatagram& d) {
     ++c_.datagrams_in;
     ++p.datagrams;
-    const std::string bytes(p.buf.data(), n);
-    const auto sender = p.from.address();
+    const std::string& bytes = d.bytes;
+    udp::endpoint from;
+    std::memcpy(from.data(), &d.from, std::min<size_t>(d.from_len, from.capacity()));
+    const auto sender = from.address();
     std::string src = sender.to_string();
     if (sender.is_loopback()) {
       const std::string id = csource_of(bytes);
@@ -259,15 +327,15 @@ class LiveSource : public model::IngressSource {
     pk.link = LinkType::RawIp;
     pk.data.assign(bytes.begin(), bytes.end());
     pk.src_ip = src;
-    pk.src_port = p.from.port();
+    pk.src_port = from.port();
     pk.dst_ip = control_addr_;
     pk.dst_port = p.port;
     pk.id = ++control_seq_;
-    pk.t_arrival_ps = wall_ps();
-    routes_[src + ":" + std::to_string(pk.src_port)] = p.from;
+    pk.t_arrival_ps = d.t_ps;
+    routes_[src + ":" + std::to_string(pk.src_port)] = from;
     // dtcp.log names the presented endpoint; the note names the real sender.
     const std::string note = src != sender.to_string()
-                                 ? " (from " + sender.to_string() + ":" + std::to_string(p.from.port()) + ")"
+                                 ? " (from " + sender.to_string() + ":" + std::to_string(from.port()) + ")"
                                  : std::string();
     pending_.emplace_back(std::move(pk), note);
   }
@@ -307,10 +375,14 @@ class LiveSource : public model::IngressSource {
   std::unique_ptr<udp::socket> copy_sock_;
   udp::endpoint copies_to_;
   std::string control_addr_, stop_reason_ = "", input_error_;
-  bool stop_ = false;
-  uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0;
+  bool stop_ = false, started_ = false;
+  uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0, next_warn_check_ = 0;
   std::chrono::steady_clock::time_point t0_;
   std::function<void()> periodic_;
+  std::function<void(uint64_t)> warn_check_;
+  std::unique_ptr<ControlRx> rx_;  // the service-port sockets' receive thread
+  std::deque<RxDatagram> rxq_;
+  RealtimeAccount rt_;
   Counters c_;
   DtcpTimeline dtcp_;
   // traffic (a lazy stream: one packet looked ahead)
@@ -377,12 +449,19 @@ std::unique_ptr<MonitoredStream> open_serve_traffic(const ServeOptions& opt) {
 void print_banner(const ServeOptions& opt, const config::DfcConfig& cfg, Host& host, const LiveSource& source) {
   std::cout << "dfcsim serve: " << host.profile().name << " card, " << host.classifier_name()
             << " classifier, real time\n";
-  for (const auto& p : source.ports()) {
+  for (size_t i = 0; i < source.ports().size(); ++i) {
+    const auto& p = source.ports()[i];
     std::cout << "  DTCP on udp " << opt.listen << ":" << p->port << " for";
     for (auto* cs : p->sources)
       std::cout << " " << cs->id
                 << (cs->source_addresses.empty() ? "" : " (loopback presented as " + cs->source_addresses.front() + ")");
-    std::cout << "\n";
+    // The kernel reports twice the usable size (its bookkeeping); less than asked: rmem_max.
+    const int got = source.rx().rcvbuf_bytes()[i];
+    std::cout << "; receive buffer " << got / 1024 << " KiB"
+              << (got < 2 * kRcvBufBytes ? " (asked " + std::to_string(kRcvBufBytes / 1024) +
+                                               " KiB: the kernel's net.core.rmem_max caps it)"
+                                         : "")
+              << "\n";
   }
   for (const auto& g : cfg.capture_groups)
     for (const auto& cs : g.control_sources)
@@ -394,8 +473,22 @@ void print_banner(const ServeOptions& opt, const config::DfcConfig& cfg, Host& h
             << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
 }
 
+// The stop line's real-time summary: how late the host offered packets, what it could not
+// offer, what the kernel dropped, how far the model fell behind.
+std::string realtime_line(const json& rt) {
+  std::ostringstream o;
+  const json lag = rt.value("offer_lag", json::object());
+  o << std::fixed << std::setprecision(3) << "offer lag p50 " << lag.value("p50_us", 0.0) / 1e3 << " ms, p99 "
+    << lag.value("p99_us", 0.0) / 1e3 << " ms, max " << lag.value("max_us", 0.0) / 1e3 << " ms; "
+    << rt.value("host_late_packets", uint64_t{0}) << " host-late packet(s) (more than "
+    << rt.value("lag_bound_s", 0.0) * 1e3 << " ms); " << rt.value("control_socket_drops", uint64_t{0})
+    << " DTCP datagram(s) lost in the socket buffer; model behind by up to " << rt.value("max_lag_s", 0.0) * 1e3
+    << " ms (" << rt.value("late_events", uint64_t{0}) << " late event(s))";
+  return o.str();
+}
+
 // serve's own report fields (everything else is the host's report, as in `run`).
-void add_serve_fields(json& r, const ServeOptions& opt, Host& host, const LiveSource& source) {
+void add_serve_fields(json& r, const ServeOptions& opt, Host& host, LiveSource& source) {
   const model::CardStats& cs = host.card().stats();
   r["mode"] = "serve";
   r["stopped_by"] = source.stop_reason();
@@ -413,16 +506,36 @@ void add_serve_fields(json& r, const ServeOptions& opt, Host& host, const LiveSo
                 {"copies_to", opt.copies_to}, {"jmirror_copies_sent", lc.copies_out},
                 {"jmirror_send_errors", lc.copy_send_errors},
                 {"traffic_packets", source.traffic_packets()}};
-  r["realtime"] = {{"late_events", cs.realtime_late_events}, {"max_lag_s", double(cs.realtime_max_lag_ps) / 1e12}};
+  json rt = source.realtime().to_json();
+  rt["late_events"] = cs.realtime_late_events;
+  rt["max_lag_s"] = double(cs.realtime_max_lag_ps) / 1e12;
+  const std::vector<uint64_t> drops = source.rx().kernel_drops();
+  uint64_t total = 0;
+  json rcvbuf = json::array();
+  for (size_t i = 0; i < drops.size(); ++i) {
+    total += drops[i];
+    rcvbuf.push_back(source.rx().rcvbuf_bytes()[i]);
+  }
+  rt["control_socket_drops"] = total;
+  rt["control_rcvbuf_bytes"] = rcvbuf;
+  rt["control_queue_peak"] = source.rx().queue_peak();
+  const std::string why = not_real_time_reason(rt);
+  rt["real_time"] = why.empty();
+  rt["not_real_time"] = why;
+  r["realtime"] = rt;
 }
 
 void print_stopped(const json& r, const ServeOptions& opt, const LiveSource& source) {
+  const json& rt = r["realtime"];
   std::cout << "dfcsim serve: stopped (" << source.stop_reason() << ") after " << std::fixed << std::setprecision(3)
             << r["wall_time_s"].get<double>() << " s: " << source.counters().datagrams_in << " DTCP datagram(s) in, "
             << r["dtcp"]["replies"].get<uint64_t>() << " repl" << (r["dtcp"]["replies"] == 1 ? "y" : "ies") << ", "
             << r["dtcp"]["notifications"].get<uint64_t>() << " notification(s); " << r["packets_in"].get<uint64_t>()
             << " packets in, " << r["copies_sent"].get<uint64_t>() << " copies\n"
-            << "  scoreboard: " << (r["scoreboard"].value("pass", false) ? "PASS" : "FAIL") << "\n"
+            << "  scoreboard: " << (r["scoreboard"].value("pass", false) ? "PASS" : "FAIL")
+            << (rt.value("real_time", true) ? "" : " (not real time: " + rt.value("not_real_time", std::string()) + ")")
+            << "\n"
+            << "  real time: " << realtime_line(rt) << "\n"
             << "  report: " << (fs::path(opt.sim.out_dir) / "report.json").string() << "\n";
 }
 
@@ -459,6 +572,12 @@ json serve(const ServeOptions& opt) {
     return source.send(p, bytes, is_reply);
   };
   host.build(source);
+  // The card counts its own lag against the same bound the source uses for host-late packets.
+  host.card().set_realtime(true, static_cast<uint64_t>(opt.max_lag_ms * 1e9));
+  source.set_warn_check([&](uint64_t now) {
+    const model::CardStats cs = host.card().stats();
+    source.realtime().maybe_warn(now, source.socket_drops(), cs.realtime_late_events, cs.realtime_max_lag_ps);
+  });
 
   if (!opt.sim.quiet) print_banner(opt, cfg, host, source);
   std::cout << "dfcsim serve: ready" << std::endl;

@@ -22,9 +22,12 @@
 //    content destination's 1-based position in the configuration, 4-byte session id = the
 //    copy's sequence number for that destination, then the original IP packet (the copy without
 //    its outer IP-IP header).
-// Time: simulated time = wall time since start (Card::set_realtime). The live source blocks on
-// the sockets until the next traffic packet, the card's next timer deadline or 50 ms,
-// whichever comes first, so criterion timeouts fire on time.
+// Time: simulated time = wall time since start (Card::set_realtime). A receive thread drains
+// the sockets as datagrams arrive (host/serve_rx.hpp); each request enters the card at its
+// kernel receive time. The live source waits until the next traffic packet, the card's next
+// timer deadline, a datagram or 2 ms, whichever comes first, so criterion timeouts fire on time.
+// When the host cannot keep up, late traffic is skipped and counted apart from the card's drops
+// (host/serve_realtime.hpp), a warning goes to stderr, and the stop line and report say so.
 // It ends on SIGINT/SIGTERM or after duration_s, then writes out_dir/report.json.
 #pragma once
 #include <cstdint>
@@ -51,6 +54,9 @@ struct ServeOptions {
   double traffic_start_s = 0;
   double duration_s = 0;  // 0: until SIGINT/SIGTERM
   std::string card_control_address;  // unit-0 address presented to the firmware ("" = listen)
+  // The lag bound: a packet handed to the card more than this after it was due is late; late
+  // traffic is not offered but counted as host-late (host/serve_realtime.hpp).
+  double max_lag_ms = 10;
 };
 
 // Runs until a signal or the duration; returns the report (also written to report.json).

@@ -265,6 +265,12 @@ void destinations(std::ostringstream& o, const json& r) {
 
 }  // namespace
 
+namespace html {
+// report.json "realtime" (a serve run): lag, host-late packets, socket drops; "" without it
+// (report_html_realtime.cpp).
+std::string realtime_html(const json& report);
+}  // namespace html
+
 std::string render_report_html(const json& r) {
   std::ostringstream o;
   o << "<!DOCTYPE html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
@@ -272,6 +278,7 @@ std::string render_report_html(const json& r) {
     << kStyle << "</style></head><body>";
   header(o, r);
   utilisation(o, r);
+  o << html::realtime_html(r);  // serve only
   if (r.contains("timeline")) o << html::timeline_html(r["timeline"]);
   if (r.contains("iss")) o << html::iss_html(r["iss"]);
   o << html::race_html(r);

@@ -38,6 +38,10 @@ void add_serve_subcommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   sub->add_option("--duration", opt->duration_s, "stop after S seconds (0: run until SIGINT/SIGTERM)")
       ->check(CLI::Range(0.0, 1e7))->capture_default_str();
+  sub->add_option("--max-lag", opt->max_lag_ms,
+                  "lag bound in ms: traffic the host could only offer later than this after its due time is not "
+                  "offered to the card but counted as host-late (report.json realtime.host_late_packets)")
+      ->check(CLI::Range(0.1, 60000.0))->capture_default_str();
   sub->add_option("--control-address", opt->card_control_address,
                   "unit-0 address the firmware sees as the request destination (default: --listen)");
   sub->callback([opt, sim]() {
