@@ -20,18 +20,20 @@ using nlohmann::json;
 using dfc::test::sh;
 using dfc::test::slurp;
 
-namespace {
-
-struct Case {
+// Outside the anonymous namespace, as the fixture below: in the unity build a test class whose
+// base names an anonymous-namespace type is an error (-Wsubobject-linkage).
+struct FastSaturationCase {
   const char* profile;
   const char* rate;
   int size;
 };
+using Case = FastSaturationCase;
 
 // Named in failure messages ("ms400 64 B").
 [[maybe_unused]] void PrintTo(const Case& k, std::ostream* os) { *os << k.profile << " " << k.size << " B"; }
 
-class FastSaturation : public ::testing::TestWithParam<Case> {};
+namespace {
+
 
 json run(const Case& k, const std::string& mode, const fs::path& out) {
   const std::string src = DFC_SOURCE_DIR;
@@ -47,6 +49,8 @@ json run(const Case& k, const std::string& mode, const fs::path& out) {
 double rel(double fast, double timing) { return timing != 0 ? std::fabs(fast / timing - 1.0) : std::fabs(fast); }
 
 }  // namespace
+
+class FastSaturation : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FastSaturation, AchievedRateAndLatencyAgree) {
   const Case k = GetParam();
