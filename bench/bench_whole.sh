@@ -5,6 +5,7 @@
 #
 #   bench/bench_whole.sh [BUILD_DIR (default build)]          # everything, one command
 #   GOALS="P1 P4" REPEAT=1 P1_PACKETS="1000000" bench/bench_whole.sh
+#   MODE=fast GOALS="P1 P2 P3" bench/bench_whole.sh          # the fast card (docs/fast-mode.md)
 #
 # Goals (docs/performance.md, "Whole process"):
 #   P1  1k criteria, RTL, flow-local (100 flows, locality 0.9), 64 B; 1M and 10M packets:
@@ -30,6 +31,7 @@ root=$(cd "$here/.." && pwd)
 build=${1:-$root/build}
 dfcsim=$build/bin/dfcsim
 repeat=${REPEAT:-3}
+mode=${MODE:-timing}  # --mode of every dfcsim run (P1-P3, P7; I1 needs timing)
 goals=${GOALS:-P1 P2 P3 P4 P7}
 p1_packets=${P1_PACKETS:-1000000 10000000}
 p2_packets=${P2_PACKETS:-1000000}
@@ -67,7 +69,7 @@ whole() {
   local goal=$1 label=$2 packets=$3 dtcp=$4 cls=$5 traffic=$6
   shift 6
   local cmd=("$dfcsim" run -q --config "$scen/configs/one-source.conf" --dtcp "$dtcp" --profile ms400 "$@"
-             --classifier "$cls" --traffic "$traffic" --packets "$packets" --out "$tmp/out")
+             --mode "$mode" --classifier "$cls" --traffic "$traffic" --packets "$packets" --out "$tmp/out")
   local best_wall="" best_rss="" sb="" acc="" rc
   for ((i = 0; i < repeat; ++i)); do
     rm -rf "$tmp/out"
@@ -112,7 +114,8 @@ for g in $goals; do
           done
           echo "$line" | awk -F'|' -v cls=$cls '{gsub(/ /, "", $5); printf "| P4 | DTCP ADD, random priorities in random order, %s classifier, depth%s | %s ADDs | | | **%s ADDs / wall s** (%s / CPU s), %s entry moves / ADD | | %s replies 200 | `bench_dtcp_add --classifier %s --rounds 5 --order random` |\n", cls, $3, $5, $6, $7, $8, $9, cls}'
         done ;;
-    I1) for n in ${I1_PACKETS:-100000}; do
+    I1) [ "$mode" = timing ] || { echo "| I1 | needs MODE=timing (the image runs on the timing card) | | | | | | | |"; continue; }
+        for n in ${I1_PACKETS:-100000}; do
           whole I1 "1k criteria, RTL, flow-local, firmware image" "$n" "$scen/dtcp/1k-criteria.dtcp" rtl "$local_traffic" \
             --firmware "$build/bin/dfc_firmware.elf"
         done ;;
