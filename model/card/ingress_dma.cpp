@@ -174,7 +174,13 @@ void IngressDma::admit_to_ring(Staged& s) {
   const uint32_t slot = static_cast<uint32_t>(tail_[ctx] % dopt_.rx_ring_entries);
   const uint64_t desc = fw::ring::rx_desc(ctx, slot);
   const char* drop = nullptr;
-  if (read32(desc + 4, t) & cardmap::RX_DESC_OWN)
+  // The ring is full when the slot is still the firmware's, or when the DMA's own descriptors
+  // not taken yet fill it: those of a burst arriving together land after their arrival time
+  // (they cross the interconnect), so the slot's ownership read at the arrival cannot show them,
+  // and without the count a burst longer than the ring overwrote descriptors the driver never
+  // saw (their frames then waited for ever, and the thread polled for them at every step).
+  const bool own = (read32(desc + 4, t) & cardmap::RX_DESC_OWN) != 0;
+  if (own || desc_times_[ctx].size() >= dopt_.rx_ring_entries)
     drop = "rx_ring_full";
   else if (consumer_[ctx] == read32(fw::ring::free_producer(ctx), t))
     drop = "ingress_buffer_full";
