@@ -190,30 +190,7 @@ Card::~Card() {
   if (race_ && race::host_gate().det == race_.get()) race::host_gate() = race::HostGate{};
 }
 
-Distribution Card::distribution() const {
-  // Validated here (not in the profile) because the keys depend on each other and `--set`
-  // applies them one at a time.
-  const unsigned cores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);
-  if (uint64_t{cores} * tpc > cardmap::CLS_CONTEXTS)
-    throw ProfileError("cores=" + std::to_string(cores) + " x threads_per_core=" + std::to_string(tpc) +
-                       ": the classifier has " + std::to_string(cardmap::CLS_CONTEXTS) +
-                       " lookup contexts (one per hardware thread); use at most that many threads");
-  if (prof_.control_cores < 1 || prof_.control_cores > cores)
-    throw ProfileError("control_cores=" + std::to_string(prof_.control_cores) + ": must be 1 .. cores (" +
-                       std::to_string(cores) + "); core 0 runs DTCP and the timers");
-  if (prof_.control_cores + prof_.data_cores > cores)
-    throw ProfileError("control_cores=" + std::to_string(prof_.control_cores) + " + data_cores=" +
-                       std::to_string(prof_.data_cores) + " exceed cores=" + std::to_string(cores) +
-                       "; lower data_cores (0 means every core that is not a control core), e.g. --set data_cores=" +
-                       std::to_string(cores - prof_.control_cores));
-  std::vector<unsigned> targets;
-  const unsigned data = prof_.data_cores ? prof_.data_cores : cores - prof_.control_cores;
-  for (unsigned c = prof_.control_cores; c < prof_.control_cores + data; ++c)
-    for (unsigned t = 0; t < tpc; ++t) targets.push_back(c * tpc + t);
-  if (targets.empty())  // no data core: the control core's threads take the packets too
-    for (unsigned t = 0; t < tpc; ++t) targets.push_back(t);
-  return Distribution(prof_.hash_key == 3 ? Distribution::Key::Layer3 : Distribution::Key::Layer4, std::move(targets));
-}
+Distribution Card::distribution() const { return Distribution::of_profile(prof_); }
 
 void Card::build_cores() {
   const unsigned cores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);

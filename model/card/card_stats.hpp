@@ -17,6 +17,21 @@ namespace dfc::model {
 struct StallTimes {
   uint64_t compute_ps = 0, memory_ps = 0, lock_ps = 0, classifier_ps = 0, idle_ps = 0;
   uint64_t total() const { return compute_ps + memory_ps + lock_ps + classifier_ps + idle_ps; }
+  // A core's breakdown over [0, end_ps): its pipeline's issue-busy time is compute; the time it
+  // issues nothing is split over what its threads waited for (their summed stalls), in proportion.
+  static StallTimes of_core(uint64_t issue_busy_ps, uint64_t end_ps, const StallTimes& threads) {
+    StallTimes c;
+    c.compute_ps = issue_busy_ps < end_ps ? issue_busy_ps : end_ps;
+    const uint64_t rest = end_ps - c.compute_ps;
+    const double waits = double(threads.memory_ps + threads.lock_ps + threads.classifier_ps + threads.idle_ps);
+    if (waits > 0) {
+      c.memory_ps = static_cast<uint64_t>(double(rest) * double(threads.memory_ps) / waits);
+      c.lock_ps = static_cast<uint64_t>(double(rest) * double(threads.lock_ps) / waits);
+      c.classifier_ps = static_cast<uint64_t>(double(rest) * double(threads.classifier_ps) / waits);
+    }
+    c.idle_ps = rest - c.memory_ps - c.lock_ps - c.classifier_ps;
+    return c;
+  }
 };
 
 // One core: its role (profile keys control_cores / data_cores: "control", "data", "user"),

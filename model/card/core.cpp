@@ -59,15 +59,7 @@ void Core::add_stats(CardStats& st) const {
   }
   // The core's own breakdown: its pipeline issuing is compute; the time it issues nothing is
   // split over what its threads were waiting for, in proportion.
-  cs.core.compute_ps = std::min(issue_busy_ps_, end);
-  const uint64_t rest = end - cs.core.compute_ps;
-  const double waits = double(sum.memory_ps + sum.lock_ps + sum.classifier_ps + sum.idle_ps);
-  if (waits > 0) {
-    cs.core.memory_ps = static_cast<uint64_t>(double(rest) * double(sum.memory_ps) / waits);
-    cs.core.lock_ps = static_cast<uint64_t>(double(rest) * double(sum.lock_ps) / waits);
-    cs.core.classifier_ps = static_cast<uint64_t>(double(rest) * double(sum.classifier_ps) / waits);
-  }
-  cs.core.idle_ps = rest - cs.core.memory_ps - cs.core.lock_ps - cs.core.classifier_ps;
+  cs.core = StallTimes::of_core(issue_busy_ps_, end, sum);
   if (st.stalls.size() <= id_) st.stalls.resize(id_ + 1);
   st.stalls[id_] = std::move(cs);
 }

@@ -1,5 +1,10 @@
 #include "distribution.hpp"
 
+#include <string>
+
+#include "dfc/hal/card_map.hpp"
+#include "profile.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -86,6 +91,29 @@ uint32_t Distribution::hash(const Packet& p) const {
   h *= 0x7feb352du;
   h ^= h >> 15;
   return h;
+}
+
+Distribution Distribution::of_profile(const CardProfile& p) {
+  const unsigned cores = std::max(1u, p.cores), tpc = std::max(1u, p.threads_per_core);
+  if (uint64_t{cores} * tpc > cardmap::CLS_CONTEXTS)
+    throw ProfileError("cores=" + std::to_string(cores) + " x threads_per_core=" + std::to_string(tpc) +
+                       ": the classifier has " + std::to_string(cardmap::CLS_CONTEXTS) +
+                       " lookup contexts (one per hardware thread); use at most that many threads");
+  if (p.control_cores < 1 || p.control_cores > cores)
+    throw ProfileError("control_cores=" + std::to_string(p.control_cores) + ": must be 1 .. cores (" +
+                       std::to_string(cores) + "); core 0 runs DTCP and the timers");
+  if (p.control_cores + p.data_cores > cores)
+    throw ProfileError("control_cores=" + std::to_string(p.control_cores) + " + data_cores=" +
+                       std::to_string(p.data_cores) + " exceed cores=" + std::to_string(cores) +
+                       "; lower data_cores (0 means every core that is not a control core), e.g. --set data_cores=" +
+                       std::to_string(cores - p.control_cores));
+  std::vector<unsigned> targets;
+  const unsigned data = p.data_cores ? p.data_cores : cores - p.control_cores;
+  for (unsigned c = p.control_cores; c < p.control_cores + data; ++c)
+    for (unsigned t = 0; t < tpc; ++t) targets.push_back(c * tpc + t);
+  if (targets.empty())  // no data core: the control core's threads take the packets too
+    for (unsigned t = 0; t < tpc; ++t) targets.push_back(t);
+  return Distribution(p.hash_key == 3 ? Distribution::Key::Layer3 : Distribution::Key::Layer4, std::move(targets));
 }
 
 }  // namespace dfc::model

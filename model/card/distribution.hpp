@@ -14,11 +14,18 @@
 
 namespace dfc::model {
 
+struct CardProfile;
+
 class Distribution {
  public:
   enum class Key { Layer3 = 3, Layer4 = 4 };
   // targets: the firmware contexts (hardware threads) that take monitored packets, in order.
   Distribution(Key key, std::vector<unsigned> targets) : key_(key), targets_(std::move(targets)) {}
+  // The profile's: its data cores' hardware threads (or the control core's when it has none),
+  // keyed by hash_key. Validated here, not in the profile, because the keys (cores,
+  // threads_per_core, control_cores, data_cores) depend on each other and `--set` applies them
+  // one at a time: throws ProfileError with what to change. Both card models build theirs so.
+  static Distribution of_profile(const CardProfile& p);
   uint32_t hash(const Packet& p) const;
   unsigned target(uint32_t hash) const { return targets_[hash % targets_.size()]; }
   const std::vector<unsigned>& targets() const { return targets_; }

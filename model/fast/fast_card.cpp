@@ -18,31 +18,7 @@ constexpr uint64_t kNever = UINT64_MAX;
 constexpr size_t kLookahead = 64;
 }  // namespace
 
-model::Distribution FastCard::make_distribution() const {
-  // The timing card's rules (Card::distribution), validated the same way: the keys depend on
-  // each other and `--set` applies them one at a time.
-  const unsigned cores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);
-  if (uint64_t{cores} * tpc > cardmap::CLS_CONTEXTS)
-    throw model::ProfileError("cores=" + std::to_string(cores) + " x threads_per_core=" + std::to_string(tpc) +
-                              ": the classifier has " + std::to_string(cardmap::CLS_CONTEXTS) +
-                              " lookup contexts (one per hardware thread); use at most that many threads");
-  if (prof_.control_cores < 1 || prof_.control_cores > cores)
-    throw model::ProfileError("control_cores=" + std::to_string(prof_.control_cores) + ": must be 1 .. cores (" +
-                              std::to_string(cores) + "); core 0 runs DTCP and the timers");
-  if (prof_.control_cores + prof_.data_cores > cores)
-    throw model::ProfileError("control_cores=" + std::to_string(prof_.control_cores) + " + data_cores=" +
-                              std::to_string(prof_.data_cores) + " exceed cores=" + std::to_string(cores) +
-                              "; lower data_cores (0 means every core that is not a control core), e.g. --set "
-                              "data_cores=" + std::to_string(cores - prof_.control_cores));
-  std::vector<unsigned> targets;
-  const unsigned data = prof_.data_cores ? prof_.data_cores : cores - prof_.control_cores;
-  for (unsigned c = prof_.control_cores; c < prof_.control_cores + data; ++c)
-    for (unsigned t = 0; t < tpc; ++t) targets.push_back(c * tpc + t);
-  if (targets.empty())  // no data core: the control core's threads take the packets too
-    for (unsigned t = 0; t < tpc; ++t) targets.push_back(t);
-  return model::Distribution(prof_.hash_key == 3 ? model::Distribution::Key::Layer3 : model::Distribution::Key::Layer4,
-                             std::move(targets));
-}
+model::Distribution FastCard::make_distribution() const { return model::Distribution::of_profile(prof_); }
 
 void FastCard::build_threads() {
   const unsigned ncores = std::max(1u, prof_.cores), tpc = std::max(1u, prof_.threads_per_core);

@@ -35,15 +35,7 @@ model::CardStats FastCard::stats() const {
       cs.threads.push_back(t);
     }
     // As Core::add_stats: issuing is compute, the rest split over what the threads waited for.
-    cs.core.compute_ps = std::min(cores_[c].issue_busy_ps, end);
-    const uint64_t rest = end - cs.core.compute_ps;
-    const double waits = double(sum.memory_ps + sum.lock_ps + sum.classifier_ps + sum.idle_ps);
-    if (waits > 0) {
-      cs.core.memory_ps = static_cast<uint64_t>(double(rest) * double(sum.memory_ps) / waits);
-      cs.core.lock_ps = static_cast<uint64_t>(double(rest) * double(sum.lock_ps) / waits);
-      cs.core.classifier_ps = static_cast<uint64_t>(double(rest) * double(sum.classifier_ps) / waits);
-    }
-    cs.core.idle_ps = rest - cs.core.memory_ps - cs.core.lock_ps - cs.core.classifier_ps;
+    cs.core = model::StallTimes::of_core(cores_[c].issue_busy_ps, end, sum);
     s.stalls.push_back(std::move(cs));
   }
   for (unsigned i = 0; i < locks_.size(); ++i) {
