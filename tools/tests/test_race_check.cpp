@@ -263,9 +263,10 @@ TEST(RaceCheck, ProfileKeyOnThePlainBuildSaysWhatToDo) {
 // docs/race-check.md "Removing a critical section"): a scenario that reaches it then fails with races.
 // The sites not listed here cannot be shown by a run (firmware-concurrency.md §5 says why).
 struct Mutant {
-  const char* site;      // DFC_FAULT_SKIP_LOCK
-  const char* scenario;  // under testbench/scenarios
-  const char* code;      // a word the code of at least one race names
+  const char* site;        // DFC_FAULT_SKIP_LOCK
+  const char* scenario;    // under testbench/scenarios
+  const char* code;        // a word the code of at least one race names
+  const char* extra = "";  // more options of the run
 };
 void PrintTo(const Mutant& m, std::ostream* os) { *os << m.site; }
 std::string site_name(const testing::TestParamInfo<Mutant>& i) {
@@ -278,7 +279,8 @@ std::string site_name(const testing::TestParamInfo<Mutant>& i) {
 Outcome run_mutant(const Mutant& m, const std::string& firmware) {
   const std::string scen = std::string(DFC_SOURCE_DIR) + "/testbench/scenarios/" + m.scenario;
   const std::string fw = firmware.empty() ? "" : " --firmware '" + kBin + "/" + firmware + "'";
-  return run(kDfcsim, "'" + scen + "' -q --race-check" + fw, std::string("mutant-") + m.site + (fw.empty() ? "" : "-image"),
+  return run(kDfcsim, "'" + scen + "' -q --race-check " + m.extra + fw,
+             std::string("mutant-") + m.site + (fw.empty() ? "" : "-image"),
              false, std::string("DFC_FAULT_SKIP_LOCK=") + m.site);
 }
 
@@ -314,11 +316,13 @@ TEST_P(RaceMutantImage, TheScenarioFailsWithRaces) {
   if (!have_image("dfc_firmware_fault.elf")) GTEST_SKIP() << "the MIPS image was not built";
   expect_races_in(run_mutant(GetParam(), "dfc_firmware_fault.elf"), GetParam());
 }
-// on_control on restart.json: under churn's request rate the image's data threads meet a criteria
-// map half-changed by an unlocked request and the image stops (map::at) before the run reports.
+// on_control on churn's first 1 500 packets: further on, the image's data threads meet a criteria
+// map half-changed by an unlocked request and the image stops (map::at) before the run reports;
+// on the quieter scenarios (restart.json, three-sources, timeouts) no race shows since the
+// security engine shortened the requests.
 const Mutant kImageMutants[] = {
     {"process", "churn.json", "account_hit"},
-    {"on_control", "restart.json", "dtcp::Server"},
+    {"on_control", "churn.json", "dtcp::Server", "--packets 1500"},
     {"flush_transmit", "churn.json", "flush_transmit"},
     {"restart", "restart.json", "Server::restart"},
     {"image.heap", "churn.json", "free"},
