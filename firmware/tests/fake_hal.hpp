@@ -94,6 +94,11 @@ class FakeHal : public dfc::Hal {
     if (on_mem) on_mem(addr, true);
   }
   unsigned core_id() const override { return core; }
+  // No security engine: the firmware computes the MAC itself. The call is where it asks.
+  bool hmac_sha1(const uint8_t* /*key*/, const uint8_t* /*data*/, size_t /*n*/, uint8_t* /*digest*/) override {
+    if (on_hmac) on_hmac();
+    return false;
+  }
   void lock_acquire(unsigned lock) override {
     if (on_lock_acquire) on_lock_acquire(lock);
     if (lock >= cardmap::HW_LOCK_COUNT || held[lock]) ++lock_errors;
@@ -173,6 +178,7 @@ class FakeHal : public dfc::Hal {
   std::function<void(uint32_t addr)> on_bus_write;
   std::function<void(unsigned lock)> on_lock_acquire;
   std::function<void(const Packet&)> on_transmit;  // before the transmit is served
+  std::function<void()> on_hmac;  // a MAC asked of the security engine (which the fake HAL lacks)
   std::vector<RaceHint> race_hints;
   bool in_seq_read = false;
   uint64_t race_hint_errors = 0;

@@ -248,7 +248,8 @@ int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<ui
   return 0;
 }
 
-// LIST's entries packed into signed replies of at most max_payload bytes; an entry is never
+// LIST's entries packed into replies of at most max_payload bytes once signed (the server signs
+// each where it sends it, outside the criteria lock); an entry is never
 // split (an entry larger than the limit on its own goes alone). Nothing matched: one empty
 // reply. Each entry is written straight into the packet text it ends in, through a cursor
 // (the string's size runs ahead of it): no per-entry string copied in afterwards, and no
@@ -257,9 +258,9 @@ int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<ui
 // packet's text.
 class ReplyPacker {
  public:
-  ReplyPacker(std::string head, std::string tail, const HmacKey& key, size_t max_payload)
-      : head_(std::move(head)), tail_(std::move(tail)), key_(key), max_(max_payload),
-        overhead_(head_.size() + tail_.size() + std::string_view("Authentication-Info: \r\n\r\n").size() + 40) {
+  ReplyPacker(std::string head, std::string tail, size_t max_payload)
+      : head_(std::move(head)), tail_(std::move(tail)), max_(max_payload),
+        overhead_(head_.size() + tail_.size() + kSignatureBytes) {
     start(text_);
     len_ = text_.size();
   }
@@ -307,13 +308,11 @@ class ReplyPacker {
   void flush() {
     text_.resize(len_);
     text_ += tail_;
-    append_signature(text_, key_);
     packets_.push_back(std::move(text_));
     text_ = std::string();
     len_ = 0;
   }
   std::string head_, tail_;
-  const HmacKey& key_;
   size_t max_, overhead_;
   std::string text_;
   size_t len_ = 0;  // the text written so far: text_[0, len_)
@@ -444,31 +443,48 @@ Server::Reply Server::do_list(Request& rq) {
   std::vector<uint32_t> ids;
   Params err;
   if (int s = select_targets(cs, m, v, ids, err)) return Reply::error(s, err);
-  // Atomic snapshot: every packet is built before any is sent.
-  const uint64_t now = hal_.now_ns();
-  const uint64_t now_s = now / kNsPerSec;
+  // Atomic snapshot: the entries are copied here, under the criteria lock, and packed from the
+  // copy after it (format_list).
   hal_.work(Hal::Work::CriterionScan, cs.criteria.size());
+  rq.list = std::make_unique<ListJob>();
+  ListJob& job = *rq.list;
+  job.cs = &cs;
+  job.v = v;
+  job.seq = rq.seq;
+  job.now = hal_.now_ns();
+  job.want_crit = want_crit;
+  job.want_stats = want_stats;
+  job.rows.reserve(ids.size());
+  for (uint32_t id : ids) job.rows.push_back(*criteria_.at(id));
+  return r;
+}
+
+// Reads the job and the configuration (ids of the source and the destinations) only: runs
+// without the criteria lock.
+void Server::format_list(ListJob& job) const {
+  const CsState& cs = *job.cs;
+  const uint64_t now = job.now;
+  const uint64_t now_s = now / kNsPerSec;
   std::string head;
-  v.append_to(head);
+  job.v.append_to(head);
   head += " 200 ";
   head += reason_phrase(code::OK);
   head += "\r\n";
   std::string tail = "Timestamp: ";
   append_timestamp(tail, now);
   tail += "\r\nSeq: ";
-  append_decimal(tail, rq.seq);
+  append_decimal(tail, job.seq);
   tail += "\r\n";
-  ReplyPacker out(std::move(head), std::move(tail), cs.key, opt_.max_reply_payload);
+  ReplyPacker out(std::move(head), std::move(tail), opt_.max_reply_payload);
   // What every entry repeats, formatted once.
   const std::string csource_id = escape(cs.cfg->id);
   std::vector<std::string> cdest_ids;
-  if (!ids.empty())
+  if (!job.rows.empty())
     for (const auto& cd : cd_) cdest_ids.push_back(escape(cd->cfg->id));
-  const uint64_t total = ids.size();
+  const uint64_t total = job.rows.size();
   uint64_t num = 0;
   char ts[kTimestampMax];
-  for (uint32_t id : ids) {
-    const Criterion& c = *criteria_.at(id);
+  for (const Criterion& c : job.rows) {
     auto add = [&out](std::string_view n, std::string_view val) { out.put_line(n, val); };
     out.begin_entry();
     out.put_line("Criteria-Count", total);
@@ -478,13 +494,13 @@ Server::Reply Server::do_list(Request& rq) {
     out.put_line("Cdest-ID", cdest_ids[c.cd]);
     out.put_line("Criteria-ID", c.id);
     out.put_line("Timestamp", std::string_view(ts, format_timestamp(ts, c.added_ns)));
-    if (want_crit) {
+    if (job.want_crit) {
       for (const auto& [n, val] : c.filters) out.put_line(n, val);
       c.timeouts(add);
       if (c.is_static || c.send_async)
         out.put_line("Flags", c.is_static && c.send_async ? "Static,SendAsync" : c.is_static ? "Static" : "SendAsync");
     }
-    if (want_stats) {
+    if (job.want_stats) {
       c.remaining(now, add);
       out.put_line("Average-Bandwidth", c.rate.bps(now_s));
       out.put_line("Matching-Packets", c.matching_packets);
@@ -494,8 +510,7 @@ Server::Reply Server::do_list(Request& rq) {
     }
     out.end_entry();
   }
-  rq.packets = out.finish();
-  return r;
+  job.packets = out.finish();
 }
 
 Server::Reply Server::do_noop(Request& rq) {

@@ -157,6 +157,7 @@ const uint8_t* bytes(std::string_view s) { return reinterpret_cast<const uint8_t
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr std::string_view kAuthHead = "Authentication-Info: ";
 constexpr std::string_view kAuthTail = "\r\n\r\n";
+static_assert(kAuthHead.size() + 40 + kAuthTail.size() == kSignatureBytes);
 }  // namespace
 
 Digest sha1(std::string_view data) {
@@ -232,16 +233,22 @@ bool digest_equal_hex(std::string_view received_hex, const Digest& expected) {
 
 // The digest is taken before the string grows (growing may move its bytes), then the line is
 // written into the grown tail directly: no temporary strings.
-void append_signature(std::string& message, const HmacKey& key) {
-  const Digest d = key.mac(message);
+namespace {
+template <class Bytes>
+void append_signature_to(Bytes& message, const HmacKey& key) {
+  const Digest d = key.mac(std::string_view(reinterpret_cast<const char*>(message.data()), message.size()));
   const size_t at = message.size();
-  message.resize(at + kAuthHead.size() + 2 * d.size() + kAuthTail.size());
-  char* p = &message[at];
+  message.resize(at + kSignatureBytes);
+  auto* p = reinterpret_cast<char*>(&message[at]);
   std::memcpy(p, kAuthHead.data(), kAuthHead.size());
   p += kAuthHead.size();
   for (uint8_t b : d) *p++ = kHexDigits[b >> 4], *p++ = kHexDigits[b & 15];
   std::memcpy(p, kAuthTail.data(), kAuthTail.size());
 }
+}  // namespace
+
+void append_signature(std::string& message, const HmacKey& key) { append_signature_to(message, key); }
+void append_signature(std::vector<uint8_t>& message, const HmacKey& key) { append_signature_to(message, key); }
 
 std::string sign(std::string_view message_without_auth, const HmacKey& key) {
   std::string m;

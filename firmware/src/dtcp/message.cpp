@@ -286,6 +286,12 @@ MessageBuilder& MessageBuilder::end_line() {
 
 std::string MessageBuilder::signed_text(std::string_view key) const { return sign(text_, key); }
 
+std::string MessageBuilder::take() {
+  std::string out = std::move(text_);
+  text_.clear();
+  return out;
+}
+
 std::string MessageBuilder::take_signed(const HmacKey& key) {
   append_signature(text_, key);
   std::string out = std::move(text_);

@@ -65,33 +65,45 @@ Server::CdState* Server::cdest(const CsState& cs, std::string_view id) {
   return nullptr;
 }
 
-// The signed text goes into the packet as one block copy (a copy between char and uint8_t
-// iterators would go byte by byte).
-void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data) {
+// The text goes into the packet as one block copy (a copy between char and uint8_t iterators
+// would go byte by byte); it is signed with key when it is sent (send_out).
+void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data,
+                         const HmacKey& key) {
   Packet p;
   p.unit = Unit::Control;
   p.link = LinkType::RawIp;
   const auto* d = reinterpret_cast<const uint8_t*>(data.data());
+  p.data.reserve(data.size() + kSignatureBytes);  // signed in place when sent
   p.data.assign(d, d + data.size());
   p.src_ip = control_addr_;
   p.src_port = src_port;
   p.dst_ip = ip;
   p.dst_port = port;
-  send_out(std::move(p));
+  send_out(std::move(p), key);
 }
 
-void Server::send_out(Packet p) {
+void Server::send_out(Packet p, const HmacKey& key) {
   if (defer_tx_) {
     // The producers are the server's own calls, which all run under HW_LOCK_CRITERIA; the
     // count is published after the push, so a consumer that sees it non-zero finds the
-    // message under the lock.
-    outbox_.push_back(std::move(p));
+    // message under the lock. The key is the control source's, made once with the server
+    // and never written again: the consumer reads it without the lock.
+    outbox_.push_back(Outgoing{std::move(p), &key});
     queued_.fetch_add(1, std::memory_order_release);
     return;
   }
+  if (!sign_and_transmit(std::move(p), key)) ++counters_.tx_dropped;
+}
+
+// Signs the text (the digest covers every byte built so far) and transmits it; false if the
+// transmit queue refused it. It touches nothing shared: with deferred transmit flush_transmit
+// calls it outside the criteria lock (and counts a refusal under it); without, send_out calls
+// it where the message was built.
+bool Server::sign_and_transmit(Packet p, const HmacKey& key) {
+  append_signature(p.data, key);
   hal_.work(Hal::Work::ControlMessage);
   hal_.work(Hal::Work::ControlByte, p.data.size());
-  if (!hal_.transmit(std::move(p))) ++counters_.tx_dropped;
+  return hal_.transmit(std::move(p));
 }
 
 // Concurrency (docs/firmware-concurrency.md §4 rule 9 and §5): any core may call this, with
@@ -113,16 +125,16 @@ bool Server::flush_transmit(size_t max_messages) {
     for (; sent < max_messages; ++sent) {
       if (queued_.load(std::memory_order_acquire) == 0) break;  // drained: no lock to find out
       Packet p;
+      const HmacKey* key = nullptr;
       {
         HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
         if (outbox_.empty()) break;
-        p = std::move(outbox_.front());
+        p = std::move(outbox_.front().p);
+        key = outbox_.front().key;
         outbox_.pop_front();
         queued_.fetch_sub(1, std::memory_order_relaxed);
       }
-      hal_.work(Hal::Work::ControlMessage);
-      hal_.work(Hal::Work::ControlByte, p.data.size());
-      if (!hal_.transmit(std::move(p))) {
+      if (!sign_and_transmit(std::move(p), *key)) {
         // The server's counters are written under the lock (rare: the transmit queue refused).
         HwLock l(hal_, cardmap::HW_LOCK_CRITERIA, "flush_transmit.tx_dropped");
         ++counters_.tx_dropped;
@@ -149,56 +161,92 @@ void Server::notify(CsState& cs, int status, const Params& params) {
   for (const auto& [n, v] : params) b.add(n, v);
   append_timestamp(b.open_line("Timestamp"), hal_.now_ns());
   b.end_line();
-  const std::string text = b.take_signed(cs.key);
+  const std::string text = b.take();
   for (const auto& t : cs.cfg->notification_targets) {
     ++counters_.notifications_sent;
-    transmit_to(t.address, t.port, cs.cfg->service_port, text);
+    transmit_to(t.address, t.port, cs.cfg->service_port, text, cs.key);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-void Server::on_datagram(const Packet& p) {
-  ++counters_.control_packets;
+void Server::on_datagram(const Packet& p) { on_admitted(p, admit(p)); }
+
+// Reads the configuration's sources and keys (made with the server, never written again) and
+// the datagram; writes nothing shared (docs/firmware-concurrency.md §4 rule 11).
+Server::Admission Server::admit(const Packet& p) const {
   hal_.work(Hal::Work::ControlOp);
   hal_.work(Hal::Work::ControlByte, p.data.size());
+  Admission a;
   const std::string_view bytes(reinterpret_cast<const char*>(p.data.data()), p.data.size());
-  auto m = parse_message(bytes);
-  if (!m || m->is_status) {
-    ++counters_.not_dtcp;
-    return;
-  }
+  a.m = parse_message(bytes);
+  if (!a.m || a.m->is_status) return a;  // NotDtcp
   // 1. Known control source (by Csource-ID), and 2. the DFC PIC's address rules
   // (service-port, source-addresses compared as addresses, not as text). The same id may be
   // configured in several capture groups (distinguishable by port and address, validated):
   // the request belongs to the one whose rules it satisfies; if none does, it is counted as
   // unauthorized against the first of that name.
-  const Param* csp = m->find("Csource-ID");
+  const Param* csp = a.m->find("Csource-ID");
   std::optional<std::string> csid = csp ? unescape(csp->value) : std::nullopt;
-  CsState* cs = nullptr;
   CsState* named = nullptr;
   if (csid)
-    for (auto& s : cs_) {
+    for (const auto& s : cs_) {
       if (s->cfg->id != *csid) continue;
       if (!named) named = s.get();
-      if (!cs && authorized(*s, p)) cs = s.get();
+      if (!a.cs && authorized(*s, p)) a.cs = s.get();
     }
   if (!named) {
-    ++counters_.unknown_control_source;
-    return;
+    a.outcome = Admission::Outcome::UnknownSource;
+  } else if (!a.cs) {
+    a.outcome = Admission::Outcome::Unauthorized;
+    a.cs = named;
+  } else {
+    // 3. Authentication over the raw bytes before Authentication-Info.
+    a.outcome = verify(*a.m, bytes, a.cs->key) ? Admission::Outcome::Admitted : Admission::Outcome::BadAuthentication;
   }
-  if (!cs) {
-    ++counters_.unauthorized_control_source;
-    ++named->c.unauthorized_source;
-    return;
+  return a;
+}
+
+Server::Deferred::Deferred() = default;
+Server::Deferred::~Deferred() = default;
+Server::Deferred::Deferred(Deferred&&) noexcept = default;
+Server::Deferred& Server::Deferred::operator=(Deferred&&) noexcept = default;
+
+void Server::format_deferred(Deferred& d) const {
+  if (d.list) format_list(*d.list);
+}
+
+void Server::queue_deferred(Deferred& d) {
+  if (!d.list) return;
+  queue_list(*d.list);
+  d.list.reset();
+}
+
+void Server::queue_list(ListJob& job) {
+  for (const std::string& pk : job.packets) {
+    ++counters_.reply_packets_sent;
+    transmit_to(job.to_ip, job.to_port, job.from_port, pk, job.cs->key);
   }
-  // 3. Authentication over the raw bytes before Authentication-Info.
-  if (!verify(*m, bytes, cs->key)) {
-    ++counters_.bad_authentication;
-    ++cs->c.response_invalid_authentication;
-    return;
+}
+
+void Server::on_admitted(const Packet& p, const Admission& a, Deferred* later) {
+  ++counters_.control_packets;
+  CsState* cs = a.cs;
+  switch (a.outcome) {
+    case Admission::Outcome::NotDtcp: ++counters_.not_dtcp; return;
+    case Admission::Outcome::UnknownSource: ++counters_.unknown_control_source; return;
+    case Admission::Outcome::Unauthorized:
+      ++counters_.unauthorized_control_source;
+      ++cs->c.unauthorized_source;
+      return;
+    case Admission::Outcome::BadAuthentication:
+      ++counters_.bad_authentication;
+      ++cs->c.response_invalid_authentication;
+      return;
+    case Admission::Outcome::Admitted: break;
   }
+  const Message& m = *a.m;
   // 4. Sequence window.
-  const Param* seqp = m->find("Seq");
+  const Param* seqp = m.find("Seq");
   std::optional<uint64_t> seq = seqp ? parse_u64(seqp->value) : std::nullopt;
   SeqWindow::Result sr = seq ? cs->seq.check_and_record(*seq) : SeqWindow::Result::Stale;
   if (!SeqWindow::accepted(sr)) {
@@ -207,10 +255,10 @@ void Server::on_datagram(const Packet& p) {
     return;
   }
   if (!p.dst_ip.empty()) control_addr_ = p.dst_ip;
-  if (m->version && !(*m->version < kLowestVersion) && !(kHighestVersion < *m->version))
-    cs->notif_version = *m->version;
+  if (m.version && !(*m.version < kLowestVersion) && !(kHighestVersion < *m.version))
+    cs->notif_version = *m.version;
   if (sr == SeqWindow::Result::AcceptedRollover) notify(*cs, code::Rollover, {});
-  handle(*cs, p, *m, *seq);
+  handle(*cs, p, m, *seq, later);
 }
 
 // The method table: per request method, the parameters it may carry, its counters, its handler
@@ -229,7 +277,7 @@ const Server::MethodDef* Server::method_def(std::string_view method) {
   return nullptr;
 }
 
-void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq) {
+void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later) {
   ++cs.c.requests;
   const MethodDef* md = method_def(m.method);
   ++(cs.c.*(md ? md->requests : &ControlSourceCounters::other_requests));
@@ -240,9 +288,13 @@ void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq
   const bool ok = r.status == code::OK;
   ++counters_.replies_sent;
   if (ok && md->own_packets) {
-    for (auto& pk : rq.packets) {
-      ++counters_.reply_packets_sent;
-      transmit_to(p.src_ip, p.src_port, p.dst_port, std::move(pk));
+    ListJob& job = *rq.list;
+    job.to_ip = p.src_ip, job.to_port = p.src_port, job.from_port = p.dst_port;
+    if (later) {
+      later->list = std::move(rq.list);  // packed and queued by the caller, after the lock
+    } else {
+      format_list(job);
+      queue_list(job);
     }
   } else {
     send_reply(cs, p, rq.v, r, seq);
@@ -302,15 +354,16 @@ void Server::send_reply(CsState& cs, const Packet& req, Version v, const Reply& 
   ++counters_.reply_packets_sent;
   // Reply mirrors the request's 4-tuple.
   Packet out;
-  const std::string text = b.take_signed(cs.key);
+  const std::string text = b.take();
   const auto* d = reinterpret_cast<const uint8_t*>(text.data());
   out.unit = Unit::Control;
+  out.data.reserve(text.size() + kSignatureBytes);  // signed in place when sent
   out.data.assign(d, d + text.size());
   out.src_ip = req.dst_ip;
   out.src_port = req.dst_port;
   out.dst_ip = req.src_ip;
   out.dst_port = req.src_port;
-  send_out(std::move(out));
+  send_out(std::move(out), cs.key);
 }
 
 // ---------------------------------------------------------------------------------------------

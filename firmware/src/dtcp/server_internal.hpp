@@ -198,8 +198,23 @@ struct Server::Request {
   const Message& m;
   Version v;      // the version the reply uses
   uint64_t seq;
-  std::vector<std::string> packets;  // reply packets the handler signed itself (LIST)
+  std::unique_ptr<ListJob> list;     // LIST: the answer's snapshot, packed and sent by the server
   bool send_async = false;           // a NoOp (131) notification follows the reply (NOOP)
+};
+
+// A LIST answer: the selected criteria copied under the criteria lock (the atomic snapshot LIST
+// promises), packed into packets from the copy without the lock (format_list: the bulk of a
+// LIST's instructions, which the other cores' packet accounting no longer waits for), and
+// queued under the lock again (queue_list). docs/firmware-concurrency.md §4 rule 11.
+struct Server::ListJob {
+  const CsState* cs = nullptr;
+  Version v;
+  uint64_t seq = 0, now = 0;
+  bool want_crit = false, want_stats = false;
+  std::vector<Criterion> rows;       // copies: the originals may go once the lock is released
+  std::vector<std::string> packets;  // the packed answer, not yet signed (send_out signs)
+  std::string to_ip;                 // the reply mirrors the request's 4-tuple
+  uint16_t to_port = 0, from_port = 0;
 };
 
 // One row of the method table (server.cpp): a request method, its bit in the parameter table
@@ -211,7 +226,7 @@ struct Server::MethodDef {
   uint64_t ControlSourceCounters::*failed;     // counted when the reply is not 200
   uint64_t ControlSourceCounters::*succeeded;  // nullptr: successes are not counted per method
   Reply (Server::*handler)(Request& rq);
-  bool own_packets;  // the handler signs its reply packets itself (Request::packets)
+  bool own_packets;  // the handler answers with packets of its own (Request::list)
 };
 
 }  // namespace dfc::dtcp

@@ -137,10 +137,21 @@ void Firmware::on_packet(const Packet& p, bool control) {
 bool Firmware::on_poll() { return drv_ && drv_->poll(rx_handler_); }
 
 void Firmware::on_control(const Packet& p) {
+  // Parsing, the source's rules and the HMAC read only the configuration and the datagram:
+  // outside the lock (firmware-concurrency.md §4 rule 11).
+  const dtcp::Server::Admission a = server_->admit(p);
+  dtcp::Server::Deferred later;
   {
     HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-    server_->on_datagram(p);
+    server_->on_admitted(p, a, &later);
     eval_memory(mux_->now_ns());  // criteria may have been added or deleted
+  }
+  if (later.list) {
+    // A LIST answer: packed from its snapshot without the lock, queued under it. The control
+    // thread handles one request at a time, so it is queued before the next request's reply.
+    server_->format_deferred(later);
+    HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
+    server_->queue_deferred(later);
   }
   if (!opt_.control_tx_when_free) server_->flush_transmit();  // signed and sent outside the lock
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dfc {
 class Hal;
@@ -49,10 +50,15 @@ std::string hmac_sha1_hex(std::string_view key, std::string_view data);
 // Constant-time comparison of a received hex digest (any case) with the expected one.
 bool digest_equal_hex(std::string_view received_hex, const Digest& expected);
 
+// What a signature adds to a message: "Authentication-Info: " + 40 hex digits + CRLF CRLF.
+constexpr size_t kSignatureBytes = 21 + 40 + 4;
+
 // Signs message in place: appends "Authentication-Info: <hex>\r\n\r\n" over the message as it
 // stands. message must already end with the CRLF of its last line (the Seq line for requests,
 // the Timestamp line for notifications); it is hashed exactly as given.
 void append_signature(std::string& message, const HmacKey& key);
+// The same on a packet's bytes (the server signs a message where it sends it).
+void append_signature(std::vector<uint8_t>& message, const HmacKey& key);
 
 // Client/server helper: returns message_without_auth + "Authentication-Info: <hex>\r\n\r\n"
 // (append_signature on a copy).

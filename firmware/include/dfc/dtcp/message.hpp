@@ -92,6 +92,8 @@ class MessageBuilder {
   std::string signed_text(std::string_view key) const;  // text + Authentication-Info + CRLF CRLF
   // The same, signed in place and moved out (no copy of the text); the builder is left empty.
   std::string take_signed(const HmacKey& key);
+  // The unsigned text moved out (signed later, where it is sent); the builder is left empty.
+  std::string take();
  private:
   std::string text_;
 };

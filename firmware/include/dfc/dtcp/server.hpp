@@ -169,8 +169,39 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // A UDP datagram arrived on unit 0 (p.data = UDP payload; src/dst ip/port set).
+  // A UDP datagram arrived on unit 0 (p.data = UDP payload; src/dst ip/port set):
+  // on_admitted(p, admit(p)).
   void on_datagram(const Packet& p);
+
+  // ---- a datagram in two steps (docs/firmware-concurrency.md §4 rule 11) ----
+  // admit() runs the checks that read only the configuration and the datagram -- parsing, the
+  // control source by Csource-ID and its address rules, the HMAC -- and writes nothing shared,
+  // so the firmware runs it outside the criteria lock: the bulk of a request's instructions and
+  // its wait for the security engine then no longer stop every core's packet accounting.
+  // on_admitted() needs the lock: it counts the datagram (or its refusal), checks the Seq
+  // window and handles the request.
+  struct CsState;
+  struct Admission {
+    enum class Outcome { Admitted, NotDtcp, UnknownSource, Unauthorized, BadAuthentication };
+    Outcome outcome = Outcome::NotDtcp;
+    std::optional<Message> m;
+    CsState* cs = nullptr;  // Admitted, BadAuthentication: the source; Unauthorized: the first of that name
+  };
+  Admission admit(const Packet& p) const;
+  // What on_admitted may leave for after the lock: a LIST answer, snapshotted under it, to pack
+  // without it (format_deferred) and queue under it again (queue_deferred). Without `later`,
+  // on_admitted does both at once.
+  struct ListJob;
+  struct Deferred {
+    Deferred();
+    ~Deferred();
+    Deferred(Deferred&&) noexcept;
+    Deferred& operator=(Deferred&&) noexcept;
+    std::unique_ptr<ListJob> list;
+  };
+  void on_admitted(const Packet& p, const Admission& a, Deferred* later = nullptr);
+  void format_deferred(Deferred& d) const;  // reads the snapshot and the configuration only
+  void queue_deferred(Deferred& d);          // under the criteria lock
   // The Hal timer fired (or any time: expired criteria are removed, the timer re-armed).
   void on_timer();
 
@@ -241,7 +272,6 @@ class Server {
 
  private:
   struct Criterion;
-  struct CsState;
   struct CdState;
   struct Request;     // one request being handled (server_internal.hpp)
   struct Reply;
@@ -250,7 +280,9 @@ class Server {
   using Params = std::vector<std::pair<std::string, std::string>>;
 
   // Requests (server.cpp): the method table, the checks every request passes, the counters.
-  void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq);
+  void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later);
+  void format_list(ListJob& job) const;
+  void queue_list(ListJob& job);
   static const MethodDef* method_def(std::string_view method);
   Reply check_request(Request& rq, const MethodDef* md) const;
   void count_reply(CsState& cs, const MethodDef* md, int status);
@@ -267,7 +299,7 @@ class Server {
   int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err);
 
   void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
-  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data);
+  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data, const HmacKey& key);
   void notify(CsState& cs, int status, const std::vector<std::pair<std::string, std::string>>& params);
   void remove(uint32_t id, DeleteReason why, bool notify_timeout);
   void rearm();
@@ -297,7 +329,12 @@ class Server {
   uint64_t armed_at_ = ~0ull;
   std::string control_addr_ = "0.0.0.0";
   bool defer_tx_ = false;
-  std::deque<Packet> outbox_;          // built, not yet signed and sent (FIFO); under the lock
+  // A message built under the lock, signed at flush_transmit outside it (key: the source's).
+  struct Outgoing {
+    Packet p;  // data: the text up to the signature
+    const HmacKey* key;
+  };
+  std::deque<Outgoing> outbox_;        // built, not yet signed and sent (FIFO); under the lock
   std::atomic<uint32_t> queued_{0};    // outbox_.size(), for the lock-free "empty?" test
   std::atomic<uint32_t> tx_busy_{0};   // 1: a core is draining outbox_ (exchange: test-and-set)
   // Time-based deadlines (idle/total), a lazy min-heap of (deadline, criteria id): pushed
@@ -308,7 +345,8 @@ class Server {
   std::priority_queue<std::pair<uint64_t, uint32_t>, std::vector<std::pair<uint64_t, uint32_t>>,
                       std::greater<>> deadlines_;
   void push_deadline(const Criterion& c);
-  void send_out(Packet p);
+  void send_out(Packet p, const HmacKey& key);  // p.data: the text up to the signature
+  bool sign_and_transmit(Packet p, const HmacKey& key);
 };
 
 }  // namespace dfc::dtcp

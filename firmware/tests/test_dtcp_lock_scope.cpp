@@ -1,0 +1,144 @@
+// What a DTCP request does with the criteria lock held, and what it does without
+// (docs/firmware-concurrency.md §4 rules 9 and 11): admit() parses and authenticates without
+// writing shared state, the HMAC of every reply is computed at the flush (outside the lock),
+// and a LIST answer is a snapshot taken under the lock and packed after it.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dfc/hal/card_map.hpp"
+#include "dtcp_test_util.hpp"
+
+namespace dtcp_test {
+namespace {
+
+class LockScope : public ServerTest {
+ protected:
+  LockScope() {
+    srv.set_deferred_transmit(true);
+    hal.on_hmac = [this] {
+      ++macs;
+      macs_locked += hal.any_lock_held();
+    };
+  }
+  Packet datagram(const Src& s, const std::string& bytes) const {
+    Packet p;
+    p.unit = dfc::Unit::Control;
+    p.data.assign(bytes.begin(), bytes.end());
+    p.src_ip = s.ip;
+    p.src_port = s.port;
+    p.dst_ip = "10.1.0.0";
+    p.dst_port = port_of(s);
+    return p;
+  }
+  // As Firmware::on_control: admit without the lock, the request under it, a LIST answer
+  // packed without it and queued under it.
+  void on_control(const Packet& p, bool pack_between = true) {
+    const auto a = srv.admit(p);
+    dfc::dtcp::Server::Deferred later;
+    hal.lock_acquire(dfc::cardmap::HW_LOCK_CRITERIA);
+    srv.on_admitted(p, a, &later);
+    hal.lock_release(dfc::cardmap::HW_LOCK_CRITERIA);
+    if (!later.list) return;
+    if (between) between();
+    if (pack_between) srv.format_deferred(later);
+    hal.lock_acquire(dfc::cardmap::HW_LOCK_CRITERIA);
+    srv.queue_deferred(later);
+    hal.lock_release(dfc::cardmap::HW_LOCK_CRITERIA);
+  }
+  unsigned macs = 0, macs_locked = 0;
+  std::function<void()> between;  // another core, after the snapshot and before the packing
+};
+
+TEST_F(LockScope, AdmitWritesNothingAndTheRefusalIsCountedUnderTheLock) {
+  std::string tampered = build(cs1, "NOOP", {}, ++seq1);
+  tampered[0] = 'X';  // the signed bytes changed: the digest no longer matches
+  const Packet forged = datagram(cs1, tampered);
+  const auto before = srv.counters();
+  const auto a = srv.admit(forged);
+  EXPECT_EQ(a.outcome, dfc::dtcp::Server::Admission::Outcome::BadAuthentication);
+  EXPECT_EQ(srv.counters().control_packets, before.control_packets) << "admit counts nothing";
+  EXPECT_EQ(srv.counters().bad_authentication, before.bad_authentication);
+  EXPECT_EQ(macs, 1u) << "the HMAC is checked in admit";
+  EXPECT_EQ(macs_locked, 0u);
+  srv.on_admitted(forged, a);
+  EXPECT_EQ(srv.counters().control_packets, before.control_packets + 1);
+  EXPECT_EQ(srv.counters().bad_authentication, before.bad_authentication + 1);
+  EXPECT_EQ(srv.admit(datagram(csa, build(csa, "NOOP", {}, ++seqa))).outcome,
+            dfc::dtcp::Server::Admission::Outcome::Admitted);
+}
+
+TEST_F(LockScope, EveryReplyIsSignedAtTheFlushWithoutTheLock) {
+  const uint64_t s = ++seq1;
+  on_control(datagram(cs1, build(cs1, "NOOP", {{"Flags", "SendAsync"}}, s)));
+  EXPECT_EQ(macs, 1u) << "only the request's check so far: the reply and the 131 wait unsigned";
+  EXPECT_TRUE(srv.flush_transmit());
+  EXPECT_EQ(macs, 4u) << "the reply and the 131 to each of cs1's two targets, signed at the flush";
+  EXPECT_EQ(macs_locked, 0u) << "no HMAC with the criteria lock held";
+  const auto replies = collect(cs1);  // verifies every signature
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].get("Seq").value_or(""), std::to_string(s));
+  EXPECT_EQ(take_notes(cs1.key).size(), 2u) << "the 131 to both notification targets, each signed";
+  EXPECT_EQ(hal.lock_errors, 0u);
+}
+
+// The answer shows the table as it was when the request was handled, even if a criterion goes
+// (another core's packet timeout) before it is packed.
+TEST_F(LockScope, AListAnswerIsTheSnapshotTakenUnderTheLock) {
+  std::vector<uint32_t> ids;
+  for (int i = 1; i <= 3; ++i) {
+    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
+    srv.flush_transmit();
+    const auto r = collect(cs1);
+    ASSERT_EQ(r.size(), 1u);
+    ids.push_back(static_cast<uint32_t>(std::stoul(r[0].get("Criteria-ID").value_or("0"))));
+  }
+  bool deferred = false;
+  between = [&] {
+    deferred = true;
+    EXPECT_FALSE(hal.any_lock_held()) << "packed without the lock";
+    EXPECT_FALSE(srv.flush_transmit()) << "nothing of the answer is queued before it is packed";
+    EXPECT_TRUE(srv.delete_criterion(ids[1], dfc::dtcp::DeleteReason::Explicit));
+  };
+  const uint64_t s = ++seq1;
+  on_control(datagram(cs1, build(cs1, "LIST", {}, s)));
+  EXPECT_TRUE(deferred) << "the answer is left to pack after the lock";
+  EXPECT_TRUE(srv.flush_transmit());
+  const auto replies = collect(cs1);
+  ASSERT_EQ(replies.size(), 1u);
+  const Message& m = replies[0];
+  EXPECT_EQ(m.get("Seq").value_or(""), std::to_string(s));
+  EXPECT_EQ(m.get("Criteria-Count").value_or(""), "3") << "the deletion came after the snapshot";
+  std::vector<std::string> listed;
+  for (const auto& prm : m.params)
+    if (prm.name == "Criteria-ID") listed.push_back(prm.value);
+  EXPECT_EQ(listed, (std::vector<std::string>{std::to_string(ids[0]), std::to_string(ids[1]), std::to_string(ids[2])}));
+  EXPECT_EQ(macs_locked, 0u);
+  EXPECT_EQ(hal.lock_errors, 0u);
+}
+
+// Without a place to defer to (on_datagram, the unit tests' and single-core hosts' path) the
+// answer is packed and queued at once: the same bytes.
+TEST_F(LockScope, AListPackedAtOnceIsTheSameAnswer) {
+  for (int i = 1; i <= 2; ++i) {
+    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
+    srv.flush_transmit();
+  }
+  collect(cs1);
+  const uint64_t s1 = ++seq1;
+  on_control(datagram(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s1)));
+  srv.flush_transmit();
+  const auto deferred = hal.sent;
+  hal.sent.clear();
+  seq1 = s1 - 1;  // the same Seq again: the window was reset below
+  srv.reset_sequence("cs1");
+  deliver(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s1));
+  srv.flush_transmit();
+  ASSERT_EQ(hal.sent.size(), deferred.size());
+  for (size_t i = 0; i < deferred.size(); ++i) EXPECT_EQ(hal.sent[i].data, deferred[i].data) << "packet " << i;
+}
+
+}  // namespace
+}  // namespace dtcp_test
