@@ -454,8 +454,30 @@ Server::Reply Server::do_list(Request& rq) {
   job.now = hal_.now_ns();
   job.want_crit = want_crit;
   job.want_stats = want_stats;
-  job.rows.reserve(ids.size());
-  for (uint32_t id : ids) job.rows.push_back(*criteria_.at(id));
+  const uint64_t now_s = job.now / kNsPerSec;
+  job.rows.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Criterion& c = *criteria_.at(ids[i]);
+    ListJob::Row& row = job.rows[i];
+    row.id = c.id;
+    row.cd = c.cd;
+    row.added_ns = c.added_ns;
+    row.last_refresh_ns = c.refreshed ? c.last_refresh_ns : c.added_ns;
+    row.is_static = c.is_static;
+    row.send_async = c.send_async;
+    row.csource_address = c.csource_address;
+    if (want_crit) {
+      row.filters = c.filters;
+      c.timeouts([&row](const char* n, uint64_t val) { row.timeouts[row.n_timeouts++] = {n, val}; });
+    }
+    if (want_stats) {
+      c.remaining(job.now, [&row](const char* n, uint64_t val) { row.remaining[row.n_remaining++] = {n, val}; });
+      row.bps = c.rate.bps(now_s);
+      row.matching_packets = c.matching_packets;
+      row.matching_bytes = c.matching_bytes;
+      row.num_refresh = c.num_refresh;
+    }
+  }
   return r;
 }
 
@@ -464,7 +486,6 @@ Server::Reply Server::do_list(Request& rq) {
 void Server::format_list(ListJob& job) const {
   const CsState& cs = *job.cs;
   const uint64_t now = job.now;
-  const uint64_t now_s = now / kNsPerSec;
   std::string head;
   job.v.append_to(head);
   head += " 200 ";
@@ -484,8 +505,7 @@ void Server::format_list(ListJob& job) const {
   const uint64_t total = job.rows.size();
   uint64_t num = 0;
   char ts[kTimestampMax];
-  for (const Criterion& c : job.rows) {
-    auto add = [&out](std::string_view n, std::string_view val) { out.put_line(n, val); };
+  for (const ListJob::Row& c : job.rows) {
     out.begin_entry();
     out.put_line("Criteria-Count", total);
     out.put_line("Criteria-Num", ++num);
@@ -496,17 +516,17 @@ void Server::format_list(ListJob& job) const {
     out.put_line("Timestamp", std::string_view(ts, format_timestamp(ts, c.added_ns)));
     if (job.want_crit) {
       for (const auto& [n, val] : c.filters) out.put_line(n, val);
-      c.timeouts(add);
+      for (uint8_t i = 0; i < c.n_timeouts; ++i) out.put_line(c.timeouts[i].first, c.timeouts[i].second);
       if (c.is_static || c.send_async)
         out.put_line("Flags", c.is_static && c.send_async ? "Static,SendAsync" : c.is_static ? "Static" : "SendAsync");
     }
     if (job.want_stats) {
-      c.remaining(now, add);
-      out.put_line("Average-Bandwidth", c.rate.bps(now_s));
+      for (uint8_t i = 0; i < c.n_remaining; ++i) out.put_line(c.remaining[i].first, c.remaining[i].second);
+      out.put_line("Average-Bandwidth", c.bps);
       out.put_line("Matching-Packets", c.matching_packets);
       out.put_line("Matching-Bytes", c.matching_bytes);
       out.put_line("Num-Refresh", c.num_refresh);
-      out.put_line("Last-Refresh", std::string_view(ts, format_timestamp(ts, c.refreshed ? c.last_refresh_ns : c.added_ns)));
+      out.put_line("Last-Refresh", std::string_view(ts, format_timestamp(ts, c.last_refresh_ns)));
     }
     out.end_entry();
   }

@@ -396,7 +396,7 @@ void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
   if (notify_timeout && c->send_async) {
     const uint64_t now = hal_.now_ns();
     Params ps{{"Criteria-ID", std::to_string(c->id)}, {"Cdest-ID", escape(cd_[c->cd]->cfg->id)}};
-    auto add = [&](const char* name, std::string value) { ps.emplace_back(name, std::move(value)); };
+    auto add = [&](const char* name, uint64_t value) { ps.emplace_back(name, std::to_string(value)); };
     c->timeouts(add);
     c->remaining(now, add);
     notify(cs, code::TimeoutDelete, ps);

@@ -115,19 +115,19 @@ struct Server::Criterion {
   // Its Timeout-* parameters as specified, through add(name, value) (LIST, notifications).
   template <class F>
   void timeouts(F&& add) const {
-    if (t_idle) add("Timeout-Idle", std::to_string(t_idle));
-    if (t_total) add("Timeout-Total", std::to_string(t_total));
-    if (t_packets) add("Timeout-Packets", std::to_string(t_packets));
-    if (t_bytes) add("Timeout-Bytes", std::to_string(t_bytes));
+    if (t_idle) add("Timeout-Idle", t_idle);
+    if (t_total) add("Timeout-Total", t_total);
+    if (t_packets) add("Timeout-Packets", t_packets);
+    if (t_bytes) add("Timeout-Bytes", t_bytes);
   }
   // What is left of each timeout at now_ns (seconds rounded up), as Remaining-* parameters.
   template <class F>
   void remaining(uint64_t now_ns, F&& add) const {
-    auto secs = [&](uint64_t base, uint64_t t) {
+    auto secs = [&](uint64_t base, uint64_t t) -> uint64_t {
       const uint64_t dl = base + t * detail::kNsPerSec;
-      return std::to_string(dl > now_ns ? (dl - now_ns + detail::kNsPerSec - 1) / detail::kNsPerSec : 0);
+      return dl > now_ns ? (dl - now_ns + detail::kNsPerSec - 1) / detail::kNsPerSec : 0;
     };
-    auto left = [](uint64_t used, uint64_t t) { return std::to_string(used >= t ? 0 : t - used); };
+    auto left = [](uint64_t used, uint64_t t) -> uint64_t { return used >= t ? 0 : t - used; };
     if (t_idle) add("Remaining-Idle", secs(idle_base_ns, t_idle));
     if (t_total) add("Remaining-Total", secs(total_base_ns, t_total));
     if (t_packets) add("Remaining-Packets", left(matching_packets - pkts_base, t_packets));
@@ -211,7 +211,20 @@ struct Server::ListJob {
   Version v;
   uint64_t seq = 0, now = 0;
   bool want_crit = false, want_stats = false;
-  std::vector<Criterion> rows;       // copies: the originals may go once the lock is released
+  // One entry: what LIST shows of a criterion, copied (the original may go once the lock is
+  // released) and with its numbers worked out at the request's instant.
+  struct Row {
+    uint32_t id = 0;
+    size_t cd = 0;
+    uint64_t added_ns = 0, last_refresh_ns = 0;
+    bool is_static = false, send_async = false;
+    std::string csource_address;
+    Params filters;  // want_crit only
+    std::array<std::pair<const char*, uint64_t>, 4> timeouts{}, remaining{};
+    uint8_t n_timeouts = 0, n_remaining = 0;
+    uint64_t bps = 0, matching_packets = 0, matching_bytes = 0, num_refresh = 0;
+  };
+  std::vector<Row> rows;
   std::vector<std::string> packets;  // the packed answer, not yet signed (send_out signs)
   std::string to_ip;                 // the reply mirrors the request's 4-tuple
   uint16_t to_port = 0, from_port = 0;
