@@ -140,5 +140,63 @@ TEST_F(LockScope, AListPackedAtOnceIsTheSameAnswer) {
   for (size_t i = 0; i < deferred.size(); ++i) EXPECT_EQ(hal.sent[i].data, deferred[i].data) << "packet " << i;
 }
 
+// A multi-core card's way (Firmware::on_idle): the answer is handed over under the lock and
+// packed a few entries per call by whichever thread has time, one thread at a time; a request
+// handled meanwhile is answered first; the answer is the one packed at once.
+TEST_F(LockScope, AListAnswerIsPackedInChunksAndLaterRepliesDoNotWaitForIt) {
+  for (int i = 1; i <= 5; ++i) {
+    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
+    srv.flush_transmit();
+  }
+  collect(cs1);
+  const uint64_t s_list = ++seq1;
+  const Packet list = datagram(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s_list));
+  {
+    const auto a = srv.admit(list);
+    dfc::dtcp::Server::Deferred later;
+    hal.lock_acquire(dfc::cardmap::HW_LOCK_CRITERIA);
+    srv.on_admitted(list, a, &later);
+    ASSERT_TRUE(later.list);
+    srv.defer_list(later);
+    hal.lock_release(dfc::cardmap::HW_LOCK_CRITERIA);
+  }
+  const uint64_t s_noop = ++seq1;
+  on_control(datagram(cs1, build(cs1, "NOOP", {}, s_noop)));
+  EXPECT_TRUE(srv.flush_transmit());
+  auto first = collect(cs1);
+  ASSERT_EQ(first.size(), 1u) << "only the NOOP's reply: the answer is not packed yet";
+  EXPECT_EQ(first[0].get("Seq").value_or(""), std::to_string(s_noop));
+  // Five entries, two a call: three calls pack it, the last queues it. A second core that
+  // comes while one packs returns at once.
+  unsigned calls = 0, other_core = 0;
+  hal.on_lock_acquire = [&](unsigned) {
+    if (srv.pack_lists(2)) ++other_core;
+  };
+  while (srv.pack_lists(2)) {
+    ++calls;
+    if (calls < 3) {
+      EXPECT_FALSE(srv.flush_transmit()) << "nothing queued before the answer is whole";
+    }
+    ASSERT_LE(calls, 5u);
+  }
+  hal.on_lock_acquire = nullptr;
+  EXPECT_EQ(calls, 3u);
+  EXPECT_EQ(other_core, 0u);
+  EXPECT_TRUE(srv.flush_transmit());
+  const auto chunked = hal.sent;
+  const auto answer = collect(cs1);
+  ASSERT_FALSE(answer.empty());
+  EXPECT_EQ(answer[0].get("Seq").value_or(""), std::to_string(s_list));
+  EXPECT_EQ(answer[0].get("Criteria-Count").value_or(""), "5");
+  // The same request answered at once (the Seq window reset to take it again).
+  srv.reset_sequence("cs1");
+  deliver(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s_list));
+  srv.flush_transmit();
+  ASSERT_EQ(hal.sent.size(), chunked.size());
+  for (size_t i = 0; i < chunked.size(); ++i) EXPECT_EQ(hal.sent[i].data, chunked[i].data) << "packet " << i;
+  EXPECT_EQ(macs_locked, 0u);
+  EXPECT_EQ(hal.lock_errors, 0u);
+}
+
 }  // namespace
 }  // namespace dtcp_test

@@ -326,6 +326,11 @@ const Mutant kImageMutants[] = {
     {"flush_transmit", "churn.json", "flush_transmit"},
     {"restart", "restart.json", "Server::restart"},
     {"image.heap", "churn.json", "free"},
+    // The LIST answers handed from the control thread to the packers (firmware-concurrency.md
+    // §4 rule 11); in host mode the control thread packs its own answers at once (packing
+    // declares no work there), so no other thread meets them.
+    {"pack_lists.take", "churn.json", "pack_lists"},
+    {"pack_lists.queue", "churn.json", "dtcp::Server"},
 };
 INSTANTIATE_TEST_SUITE_P(Sites, RaceMutantImage, testing::ValuesIn(kImageMutants), site_name);
 

@@ -248,77 +248,6 @@ int select_ids(const Message& m, const std::set<uint32_t>& owned, std::vector<ui
   return 0;
 }
 
-// LIST's entries packed into replies of at most max_payload bytes once signed (the server signs
-// each where it sends it, outside the criteria lock); an entry is never
-// split (an entry larger than the limit on its own goes alone). Nothing matched: one empty
-// reply. Each entry is written straight into the packet text it ends in, through a cursor
-// (the string's size runs ahead of it): no per-entry string copied in afterwards, and no
-// string append per field (on the image each costs a call, its checks and a memcpy call,
-// several times the bytes it writes). An entry that does not fit moves once, to the next
-// packet's text.
-class ReplyPacker {
- public:
-  ReplyPacker(std::string head, std::string tail, size_t max_payload)
-      : head_(std::move(head)), tail_(std::move(tail)), max_(max_payload),
-        overhead_(head_.size() + tail_.size() + kSignatureBytes) {
-    start(text_);
-    len_ = text_.size();
-  }
-  void begin_entry() { entry_at_ = len_; }
-  void end_entry() {
-    const size_t body = entry_at_ - head_.size();
-    const size_t entry = len_ - entry_at_;
-    if (body == 0 || overhead_ + body + entry <= max_) return;
-    std::string next;
-    start(next);
-    next.append(text_, entry_at_, entry);
-    len_ = entry_at_;
-    flush();
-    text_ = std::move(next);
-    len_ = text_.size();
-  }
-  std::vector<std::string> finish() {
-    flush();
-    return std::move(packets_);
-  }
-
-  void put(std::string_view v) {
-    char* p = room(v.size());
-    // Byte copies (the text is at any offset), four a pass: a library copy costs a call and
-    // its alignment checks for the few bytes of a field.
-#pragma GCC unroll 4
-    for (size_t i = 0; i < v.size(); ++i) p[i] = v[i];
-    len_ += v.size();
-  }
-  void put_decimal(uint64_t v) { len_ += format_decimal(room(20), v); }
-  void put_line(std::string_view n, std::string_view v) { put(n), put(": "), put(v), put("\r\n"); }
-  void put_line(std::string_view n, uint64_t v) { put(n), put(": "), put_decimal(v), put("\r\n"); }
-
- private:
-  // Room for n more bytes at the cursor; the string grows ahead of the cursor: first to the
-  // packet's reserved capacity (one fill), then by doubling (an entry over the limit).
-  char* room(size_t n) {
-    if (text_.size() - len_ < n) text_.resize(std::max({len_ + n, 2 * text_.size(), text_.capacity()}));
-    return &text_[len_];
-  }
-  void start(std::string& t) const {
-    t.reserve(std::max(max_, overhead_));
-    t = head_;
-  }
-  void flush() {
-    text_.resize(len_);
-    text_ += tail_;
-    packets_.push_back(std::move(text_));
-    text_ = std::string();
-    len_ = 0;
-  }
-  std::string head_, tail_;
-  size_t max_, overhead_;
-  std::string text_;
-  size_t len_ = 0;  // the text written so far: text_[0, len_)
-  size_t entry_at_ = 0;
-  std::vector<std::string> packets_;
-};
 }  // namespace
 
 // The one target selection of DELETE, REFRESH and LIST: this source's criteria, narrowed by
@@ -482,36 +411,38 @@ Server::Reply Server::do_list(Request& rq) {
 }
 
 // Reads the job and the configuration (ids of the source and the destinations) only: runs
-// without the criteria lock.
-void Server::format_list(ListJob& job) const {
-  const CsState& cs = *job.cs;
-  const uint64_t now = job.now;
-  std::string head;
-  job.v.append_to(head);
-  head += " 200 ";
-  head += reason_phrase(code::OK);
-  head += "\r\n";
-  std::string tail = "Timestamp: ";
-  append_timestamp(tail, now);
-  tail += "\r\nSeq: ";
-  append_decimal(tail, job.seq);
-  tail += "\r\n";
-  ReplyPacker out(std::move(head), std::move(tail), opt_.max_reply_payload);
-  // What every entry repeats, formatted once.
-  const std::string csource_id = escape(cs.cfg->id);
-  std::vector<std::string> cdest_ids;
-  if (!job.rows.empty())
-    for (const auto& cd : cd_) cdest_ids.push_back(escape(cd->cfg->id));
+// without the criteria lock. Packs rows[next, next + max_entries); true when the answer is
+// whole (job.packets).
+bool Server::pack_list(ListJob& job, size_t max_entries) const {
+  if (!job.packer) {
+    std::string head;
+    job.v.append_to(head);
+    head += " 200 ";
+    head += reason_phrase(code::OK);
+    head += "\r\n";
+    std::string tail = "Timestamp: ";
+    append_timestamp(tail, job.now);
+    tail += "\r\nSeq: ";
+    append_decimal(tail, job.seq);
+    tail += "\r\n";
+    job.packer.emplace(std::move(head), std::move(tail), opt_.max_reply_payload);
+    // What every entry repeats, formatted once.
+    job.csource_id = escape(job.cs->cfg->id);
+    if (!job.rows.empty())
+      for (const auto& cd : cd_) job.cdest_ids.push_back(escape(cd->cfg->id));
+  }
+  detail::ReplyPacker& out = *job.packer;
   const uint64_t total = job.rows.size();
-  uint64_t num = 0;
   char ts[kTimestampMax];
-  for (const ListJob::Row& c : job.rows) {
+  const size_t end = job.next + std::min<size_t>(max_entries, job.rows.size() - job.next);
+  for (; job.next < end; ++job.next) {
+    const ListJob::Row& c = job.rows[job.next];
     out.begin_entry();
     out.put_line("Criteria-Count", total);
-    out.put_line("Criteria-Num", ++num);
-    out.put_line("Csource-ID", csource_id);
+    out.put_line("Criteria-Num", job.next + 1);
+    out.put_line("Csource-ID", job.csource_id);
     out.put_line("Csource-Address", c.csource_address.empty() ? std::string_view("0.0.0.0") : std::string_view(c.csource_address));
-    out.put_line("Cdest-ID", cdest_ids[c.cd]);
+    out.put_line("Cdest-ID", job.cdest_ids[c.cd]);
     out.put_line("Criteria-ID", c.id);
     out.put_line("Timestamp", std::string_view(ts, format_timestamp(ts, c.added_ns)));
     if (job.want_crit) {
@@ -530,7 +461,10 @@ void Server::format_list(ListJob& job) const {
     }
     out.end_entry();
   }
+  if (job.next < job.rows.size()) return false;
   job.packets = out.finish();
+  job.packer.reset();
+  return true;
 }
 
 Server::Reply Server::do_noop(Request& rq) {

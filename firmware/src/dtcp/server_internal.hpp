@@ -17,6 +17,7 @@
 #include "dfc/dtcp/message.hpp"
 #include "dfc/dtcp/server.hpp"
 #include "dfc/util/text.hpp"
+#include "reply_packer.hpp"
 
 namespace dfc::dtcp {
 namespace detail {
@@ -225,6 +226,11 @@ struct Server::ListJob {
     uint64_t bps = 0, matching_packets = 0, matching_bytes = 0, num_refresh = 0;
   };
   std::vector<Row> rows;
+  // Packing, in chunks (Server::pack_list): rows[0, next) are in the packer.
+  std::optional<detail::ReplyPacker> packer;
+  size_t next = 0;
+  std::string csource_id;               // escaped once per answer
+  std::vector<std::string> cdest_ids;   // likewise, by destination index
   std::vector<std::string> packets;  // the packed answer, not yet signed (send_out signs)
   std::string to_ip;                 // the reply mirrors the request's 4-tuple
   uint16_t to_port = 0, from_port = 0;

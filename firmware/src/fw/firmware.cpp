@@ -147,11 +147,15 @@ void Firmware::on_control(const Packet& p) {
     eval_memory(mux_->now_ns());  // criteria may have been added or deleted
   }
   if (later.list) {
-    // A LIST answer: packed from its snapshot without the lock, queued under it. The control
-    // thread handles one request at a time, so it is queued before the next request's reply.
-    server_->format_deferred(later);
+    // A LIST answer, packed from its snapshot without the lock. A multi-core card leaves it to
+    // whichever thread next has time (on_idle, a few entries at a time): the control thread
+    // goes on to the next request. Otherwise it is packed here and queued under the lock.
+    if (!opt_.control_tx_when_free) server_->format_deferred(later);
     HwLock l(*mux_, cardmap::HW_LOCK_CRITERIA);
-    server_->queue_deferred(later);
+    if (opt_.control_tx_when_free)
+      server_->defer_list(later);
+    else
+      server_->queue_deferred(later);
   }
   if (!opt_.control_tx_when_free) server_->flush_transmit();  // signed and sent outside the lock
 }
@@ -172,10 +176,13 @@ void Firmware::on_monitored(const Packet& p) {
   if (!opt_.control_tx_when_free) server_->flush_transmit();
 }
 
-// One message per call: the control core, between two requests, then goes on to the next
-// one instead of signing a whole long LIST answer first; the other cores and idle loops
-// send the rest, one each time round.
-bool Firmware::on_idle() { return server_->flush_transmit(1); }
+// One message and one chunk of a LIST answer per call: the control core, between two
+// requests, then goes on to the next one instead of signing or packing a whole long LIST
+// answer first; the other cores and idle loops do the rest, a little each time round.
+bool Firmware::on_idle() {
+  const bool sent = server_->flush_transmit(1);
+  return server_->pack_lists(kListEntriesPerIdle) || sent;
+}
 
 void Firmware::on_timer() {
   const uint64_t now = mux_->now_ns();

@@ -202,6 +202,14 @@ class Server {
   void on_admitted(const Packet& p, const Admission& a, Deferred* later = nullptr);
   void format_deferred(Deferred& d) const;  // reads the snapshot and the configuration only
   void queue_deferred(Deferred& d);          // under the criteria lock
+  // A multi-core card's way: the answer is handed to the server under the lock (defer_list),
+  // and whichever thread next finds time packs it, at most max_entries entries a call
+  // (pack_lists, without the lock; one thread at a time), and queues it when it is whole. The
+  // control thread then goes on to the next request, and no request waits behind more than
+  // one chunk of a long answer. A LIST answer may therefore leave after the replies to later
+  // requests. pack_lists returns true if it packed anything.
+  void defer_list(Deferred& d);  // under the criteria lock
+  bool pack_lists(size_t max_entries);
   // The Hal timer fired (or any time: expired criteria are removed, the timer re-armed).
   void on_timer();
 
@@ -215,7 +223,8 @@ class Server {
   // a time (an atomic exchange on a busy flag) pops each message under the lock and signs and
   // sends it outside; a core that finds another one sending does not wait for it, since that
   // one sends everything queued. So messages leave in the order the server produced them (a
-  // reply never overtakes the reply to an earlier request), nothing pushed meanwhile is left
+  // reply never overtakes the reply to an earlier request, except a LIST answer packed by
+  // pack_lists, which leaves when it is whole), nothing pushed meanwhile is left
   // behind, and no core stalls behind a long LIST. Off by default.
   void set_deferred_transmit(bool on) { defer_tx_ = on; }
   // Sends up to max_messages queued messages; true if it sent anything.
@@ -281,7 +290,8 @@ class Server {
 
   // Requests (server.cpp): the method table, the checks every request passes, the counters.
   void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later);
-  void format_list(ListJob& job) const;
+  void format_list(ListJob& job) const { pack_list(job, SIZE_MAX); }
+  bool pack_list(ListJob& job, size_t max_entries) const;  // true: packed whole
   void queue_list(ListJob& job);
   static const MethodDef* method_def(std::string_view method);
   Reply check_request(Request& rq, const MethodDef* md) const;
@@ -337,6 +347,9 @@ class Server {
   std::deque<Outgoing> outbox_;        // built, not yet signed and sent (FIFO); under the lock
   std::atomic<uint32_t> queued_{0};    // outbox_.size(), for the lock-free "empty?" test
   std::atomic<uint32_t> tx_busy_{0};   // 1: a core is draining outbox_ (exchange: test-and-set)
+  std::deque<std::unique_ptr<ListJob>> lists_;  // LIST answers to pack (FIFO); under the lock
+  std::atomic<uint32_t> lists_n_{0};   // lists_.size(), for the lock-free "empty?" test
+  std::atomic<uint32_t> packing_{0};   // 1: a core is packing lists_.front() (test-and-set)
   // Time-based deadlines (idle/total), a lazy min-heap of (deadline, criteria id): pushed
   // when a criterion is added or refreshed; an entry that no longer matches its criterion is
   // dropped (criterion gone, or a REFRESH pushed a newer one) or moved to the later deadline

@@ -150,6 +150,8 @@ inline constexpr const char* kLockSites[] = {
     "restart",                    // Firmware::restart
     "flush_transmit",             // Server::flush_transmit: one deferred message popped
     "flush_transmit.tx_dropped",  // Server::flush_transmit: a refused transmit counted
+    "pack_lists.take",            // Server::pack_lists: the front LIST answer looked at
+    "pack_lists.queue",           // Server::pack_lists: a packed LIST answer queued and popped
     "image.heap",                 // the image's allocator (firmware/image/heap.cpp)
 };
 // The longest selection the image's variable holds (terminator included).
