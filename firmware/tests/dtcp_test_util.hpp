@@ -123,7 +123,8 @@ class ServerTest : public ::testing::Test {
     return dfc::dtcp::sign(m, s.key);
   }
 
-  void deliver(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {
+  // The datagram a control source sends to the card's service port.
+  static Packet datagram(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {
     Packet p;
     p.unit = dfc::Unit::Control;
     p.data.assign(bytes.begin(), bytes.end());
@@ -131,7 +132,11 @@ class ServerTest : public ::testing::Test {
     p.src_port = s.port;
     p.dst_ip = "10.1.0.0";
     p.dst_port = dst_port;
-    srv.on_datagram(p);
+    return p;
+  }
+
+  void deliver(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {
+    srv.on_datagram(datagram(s, bytes, dst_port));
   }
 
   // Sends a request with the next Seq and returns the (single) verified reply; notifications

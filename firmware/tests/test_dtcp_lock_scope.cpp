@@ -23,16 +23,7 @@ class LockScope : public ServerTest {
       macs_locked += hal.any_lock_held();
     };
   }
-  Packet datagram(const Src& s, const std::string& bytes) const {
-    Packet p;
-    p.unit = dfc::Unit::Control;
-    p.data.assign(bytes.begin(), bytes.end());
-    p.src_ip = s.ip;
-    p.src_port = s.port;
-    p.dst_ip = "10.1.0.0";
-    p.dst_port = port_of(s);
-    return p;
-  }
+  Packet datagram(const Src& s, const std::string& bytes) const { return ServerTest::datagram(s, bytes, port_of(s)); }
   // As Firmware::on_control: admit without the lock, the request under it, a LIST answer
   // packed without it and queued under it.
   void on_control(const Packet& p, bool pack_between = true) {
@@ -47,6 +38,18 @@ class LockScope : public ServerTest {
     hal.lock_acquire(dfc::cardmap::HW_LOCK_CRITERIA);
     srv.queue_deferred(later);
     hal.lock_release(dfc::cardmap::HW_LOCK_CRITERIA);
+  }
+  // n criteria of cs1 (192.0.2.1 ..), added the firmware's way; their ids.
+  std::vector<uint32_t> add_criteria(int n) {
+    std::vector<uint32_t> ids;
+    for (int i = 1; i <= n; ++i) {
+      on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
+      srv.flush_transmit();
+      const auto r = collect(cs1);
+      EXPECT_EQ(r.size(), 1u);
+      ids.push_back(r.empty() ? 0 : static_cast<uint32_t>(std::stoul(r[0].get("Criteria-ID").value_or("0"))));
+    }
+    return ids;
   }
   unsigned macs = 0, macs_locked = 0;
   std::function<void()> between;  // another core, after the snapshot and before the packing
@@ -87,14 +90,7 @@ TEST_F(LockScope, EveryReplyIsSignedAtTheFlushWithoutTheLock) {
 // The answer shows the table as it was when the request was handled, even if a criterion goes
 // (another core's packet timeout) before it is packed.
 TEST_F(LockScope, AListAnswerIsTheSnapshotTakenUnderTheLock) {
-  std::vector<uint32_t> ids;
-  for (int i = 1; i <= 3; ++i) {
-    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
-    srv.flush_transmit();
-    const auto r = collect(cs1);
-    ASSERT_EQ(r.size(), 1u);
-    ids.push_back(static_cast<uint32_t>(std::stoul(r[0].get("Criteria-ID").value_or("0"))));
-  }
+  const std::vector<uint32_t> ids = add_criteria(3);
   bool deferred = false;
   between = [&] {
     deferred = true;
@@ -122,11 +118,7 @@ TEST_F(LockScope, AListAnswerIsTheSnapshotTakenUnderTheLock) {
 // Without a place to defer to (on_datagram, the unit tests' and single-core hosts' path) the
 // answer is packed and queued at once: the same bytes.
 TEST_F(LockScope, AListPackedAtOnceIsTheSameAnswer) {
-  for (int i = 1; i <= 2; ++i) {
-    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
-    srv.flush_transmit();
-  }
-  collect(cs1);
+  add_criteria(2);
   const uint64_t s1 = ++seq1;
   on_control(datagram(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s1)));
   srv.flush_transmit();
@@ -144,11 +136,7 @@ TEST_F(LockScope, AListPackedAtOnceIsTheSameAnswer) {
 // packed a few entries per call by whichever thread has time, one thread at a time; a request
 // handled meanwhile is answered first; the answer is the one packed at once.
 TEST_F(LockScope, AListAnswerIsPackedInChunksAndLaterRepliesDoNotWaitForIt) {
-  for (int i = 1; i <= 5; ++i) {
-    on_control(datagram(cs1, build(cs1, "ADD", {{"Cdest-ID", "cd1"}, {"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "60"}}, ++seq1)));
-    srv.flush_transmit();
-  }
-  collect(cs1);
+  add_criteria(5);
   const uint64_t s_list = ++seq1;
   const Packet list = datagram(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s_list));
   {
