@@ -36,7 +36,7 @@ class Criteria : public ControlPlaneView {
 };
 
 // 10.0.0.0/8 -> anything, UDP dport 53
-MatchTerm dns_term() {
+MatchTerm lf_dns_term() {
   MatchTerm t;
   t.family = MatchTerm::Family::V4;
   t.src.lo.lo = 0x0a000000;
@@ -48,7 +48,7 @@ MatchTerm dns_term() {
   return t;
 }
 
-Packet udp_packet(uint32_t src, uint16_t dport) {
+Packet lf_udp_packet(uint32_t src, uint16_t dport) {
   std::vector<uint8_t> d = {0x45, 0, 0, 36, 0, 0, 0, 0, 64, 17, 0, 0,
                             uint8_t(src >> 24), uint8_t(src >> 16), uint8_t(src >> 8), uint8_t(src),
                             192, 0, 2, 99, 0x30, 0x39, uint8_t(dport >> 8), uint8_t(dport), 0, 16, 0, 0,
@@ -81,7 +81,7 @@ struct SeqRig {
   // A control-plane modification as the DTCP server makes it: rule and criterion together.
   RuleId add(const std::string& cd) {
     ClassifierDriver::Update u(drv);
-    auto id = drv.install({dns_term()}, 5);
+    auto id = drv.install({lf_dns_term()}, 5);
     EXPECT_TRUE(id.has_value());
     cp.crit[*id] = CriterionView{uint32_t(cp.crit.size() + 1), "cs1", cd, 5, ++seq, 0};
     ++cp.version;
@@ -101,7 +101,7 @@ struct SeqRig {
   std::function<void(unsigned)> at_seq_read;
 };
 
-const Packet kMatching = udp_packet(0x0a000001, 53);
+const Packet kMatching = lf_udp_packet(0x0a000001, 53);
 
 }  // namespace
 
@@ -112,12 +112,12 @@ TEST(SequenceCounter, OddWhileAModificationIsUnderWayAndBracketsNest) {
   {
     ClassifierDriver::Update outer(drv);
     EXPECT_EQ(drv.sequence() % 2, 1u);
-    auto id = drv.install({dns_term()}, 1);  // brackets itself: nested, no bump
+    auto id = drv.install({lf_dns_term()}, 1);  // brackets itself: nested, no bump
     ASSERT_TRUE(id);
     EXPECT_EQ(drv.sequence(), 1u);
   }
   EXPECT_EQ(drv.sequence(), 2u);
-  auto id = drv.install({dns_term()}, 2);  // alone: its own bracket
+  auto id = drv.install({lf_dns_term()}, 2);  // alone: its own bracket
   EXPECT_EQ(drv.sequence(), 4u);
   drv.remove(*id);
   EXPECT_EQ(drv.sequence(), 6u);
@@ -134,7 +134,7 @@ TEST(SequenceCounter, OddWhileAModificationIsUnderWayAndBracketsNest) {
 TEST(LockFreeLookup, NoLockWithoutAConcurrentModification) {
   SeqRig r;
   r.add("cd1");
-  r.pl->process(udp_packet(0x0b000001, 53));  // miss, no rule: lookup only
+  r.pl->process(lf_udp_packet(0x0b000001, 53));  // miss, no rule: lookup only
   EXPECT_EQ(r.hal.lock_acquires, 0u);
   EXPECT_EQ(r.seq_reads, 2u) << "the lookup is validated by two reads of the counter";
   r.pl->process(kMatching);  // miss, one rule: lookup and translation lock-free, accounting locked
