@@ -119,5 +119,9 @@ TEST_F(Hil, ServeStopsCleanlyWhenAFifoEndsMidRecord) {
   EXPECT_EQ(r["incomplete"]["input"], "--pcap-in");
   EXPECT_NE(r["incomplete"]["error"].get<std::string>().find("record 5"), std::string::npos);
   EXPECT_EQ(r["stopped_by"], "pcap-in error");
-  EXPECT_EQ(r["packets_in"], 4) << "the whole records were replayed";
+  // Every whole record reached the card, or was counted as host-late: a host that cannot keep
+  // up skips what it can no longer offer in time (docs/user-guide-realtime.md; seen under ASan in CI: 2 of
+  // the 4 went in and 2 were counted late). Nothing is lost without a count.
+  const uint64_t late = r.contains("realtime") ? r["realtime"].value("host_late_packets", uint64_t{0}) : 0;
+  EXPECT_EQ(r["packets_in"].get<uint64_t>() + late, 4u) << "the whole records were replayed, or counted late: " << r.dump(1);
 }
