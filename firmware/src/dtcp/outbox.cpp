@@ -13,7 +13,7 @@ using namespace detail;
 // The text goes into the packet as one block copy (a copy between char and uint8_t iterators
 // would go byte by byte); it is signed with key when it is sent (send_out).
 void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data,
-                         const HmacKey& key) {
+                         const HmacKey& key, bool bulk) {
   Packet p;
   p.unit = Unit::Control;
   p.link = LinkType::RawIp;
@@ -24,16 +24,16 @@ void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port
   p.src_port = src_port;
   p.dst_ip = ip;
   p.dst_port = port;
-  send_out(std::move(p), key);
+  send_out(std::move(p), key, bulk);
 }
 
-void Server::send_out(Packet p, const HmacKey& key) {
+void Server::send_out(Packet p, const HmacKey& key, bool bulk) {
   if (defer_tx_) {
     // The producers are the server's own calls, which all run under HW_LOCK_CRITERIA; the
     // count is published after the push, so a consumer that sees it non-zero finds the
     // message under the lock. The key is the control source's, made once with the server
     // and never written again: the consumer reads it without the lock.
-    outbox_.push_back(Outgoing{std::move(p), &key});
+    (bulk ? bulk_ : outbox_).push_back(Outgoing{std::move(p), &key});
     queued_.fetch_add(1, std::memory_order_release);
     return;
   }
@@ -58,7 +58,8 @@ bool Server::sign_and_transmit(Packet p, const HmacKey& key) {
 //    that finds it set returns at once: no core stalls behind a long LIST.
 //  * Each message is popped under the criteria lock (the producers' lock; the deque is not
 //    safe to touch otherwise) and signed and transmitted outside it. One drainer pops in
-//    FIFO order, so messages leave in the order the server produced them.
+//    FIFO order, so messages leave in the order the server produced them -- except a LIST
+//    answer's packets (bulk_), which leave only when no other message waits (rule 12).
 //  * Nothing pushed meanwhile is left behind: the drainer looks at the count again after it
 //    clears the flag. A core that pushed and found the flag set did so before that clear
 //    (the flag's exchanges are ordered, acquire and release), so the drainer sees its message.
@@ -73,10 +74,11 @@ bool Server::flush_transmit(size_t max_messages) {
       const HmacKey* key = nullptr;
       {
         HwLock l(hal_, cardmap::HW_LOCK_CRITERIA);
-        if (outbox_.empty()) break;
-        p = std::move(outbox_.front().p);
-        key = outbox_.front().key;
-        outbox_.pop_front();
+        std::deque<Outgoing>& q = outbox_.empty() ? bulk_ : outbox_;
+        if (q.empty()) break;
+        p = std::move(q.front().p);
+        key = q.front().key;
+        q.pop_front();
         queued_.fetch_sub(1, std::memory_order_relaxed);
       }
       if (!sign_and_transmit(std::move(p), *key)) {
@@ -138,7 +140,7 @@ bool Server::pack_lists(size_t max_entries) {
 void Server::queue_list(ListJob& job) {
   for (const std::string& pk : job.packets) {
     ++counters_.reply_packets_sent;
-    transmit_to(job.to_ip, job.to_port, job.from_port, pk, job.cs->key);
+    transmit_to(job.to_ip, job.to_port, job.from_port, pk, job.cs->key, /*bulk=*/true);
   }
 }
 

@@ -309,7 +309,8 @@ class Server {
   int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err);
 
   void send_reply(CsState& cs, const Packet& req, Version v, const Reply& r, uint64_t seq);
-  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data, const HmacKey& key);
+  void transmit_to(const std::string& ip, uint16_t port, uint16_t src_port, std::string_view data, const HmacKey& key,
+                   bool bulk = false);
   void notify(CsState& cs, int status, const std::vector<std::pair<std::string, std::string>>& params);
   void remove(uint32_t id, DeleteReason why, bool notify_timeout);
   void rearm();
@@ -345,7 +346,10 @@ class Server {
     const HmacKey* key;
   };
   std::deque<Outgoing> outbox_;        // built, not yet signed and sent (FIFO); under the lock
-  std::atomic<uint32_t> queued_{0};    // outbox_.size(), for the lock-free "empty?" test
+  // LIST answers' packets (FIFO), sent only when outbox_ is empty: a one-packet reply or a
+  // notification does not wait behind a long LIST (firmware-concurrency.md §4 rule 12).
+  std::deque<Outgoing> bulk_;          // under the lock, as outbox_
+  std::atomic<uint32_t> queued_{0};    // outbox_.size() + bulk_.size(), for the lock-free "empty?" test
   std::atomic<uint32_t> tx_busy_{0};   // 1: a core is draining outbox_ (exchange: test-and-set)
   std::deque<std::unique_ptr<ListJob>> lists_;  // LIST answers to pack (FIFO); under the lock
   std::atomic<uint32_t> lists_n_{0};   // lists_.size(), for the lock-free "empty?" test
@@ -358,7 +362,7 @@ class Server {
   std::priority_queue<std::pair<uint64_t, uint32_t>, std::vector<std::pair<uint64_t, uint32_t>>,
                       std::greater<>> deadlines_;
   void push_deadline(const Criterion& c);
-  void send_out(Packet p, const HmacKey& key);  // p.data: the text up to the signature
+  void send_out(Packet p, const HmacKey& key, bool bulk = false);  // p.data: the text up to the signature
   bool sign_and_transmit(Packet p, const HmacKey& key);
 };
 
