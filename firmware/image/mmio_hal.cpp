@@ -60,11 +60,18 @@ iss::IpWords ip_words(const std::string& text) {
 std::string ip_text(const iss::IpWords& w) {
   std::string s;
   if (w.family == 4) {
+    // Into a buffer, then one string (fits its inline storage): every control packet's two
+    // addresses are formatted here.
+    char buf[16];
+    size_t n = 0;
     for (int i = 0; i < 4; ++i) {
-      if (i) s.push_back('.');
-      s += std::to_string((w.ip[0] >> (24 - 8 * i)) & 0xff);
+      if (i) buf[n++] = '.';
+      const unsigned b = (w.ip[0] >> (24 - 8 * i)) & 0xff;
+      if (b >= 100) buf[n++] = static_cast<char>('0' + b / 100);
+      if (b >= 10) buf[n++] = static_cast<char>('0' + b / 10 % 10);
+      buf[n++] = static_cast<char>('0' + b % 10);
     }
-    return s;
+    return std::string(buf, n);
   }
   if (w.family != 6) return s;
   uint32_t g[8];

@@ -186,5 +186,25 @@ TEST_F(LockScope, AListAnswerIsPackedInChunksAndLaterRepliesDoNotWaitForIt) {
   EXPECT_EQ(hal.lock_errors, 0u);
 }
 
+// A LIST answer of several packets waits in its own queue: a reply queued after it leaves first,
+// and the answer's packets then leave in order (firmware-concurrency.md §4 rule 12).
+TEST_F(LockScope, AReplyQueuedAfterALongListAnswerLeavesBeforeIt) {
+  add_criteria(40);
+  const uint64_t s_list = ++seq1;
+  on_control(datagram(cs1, build(cs1, "LIST", {{"Flags", "Both"}}, s_list)));
+  const uint64_t s_noop = ++seq1;
+  on_control(datagram(cs1, build(cs1, "NOOP", {}, s_noop)));
+  ASSERT_TRUE(srv.flush_transmit(1));
+  auto first = collect(cs1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].get("Seq").value_or(""), std::to_string(s_noop)) << "the NOOP's reply, queued last, leaves first";
+  srv.flush_transmit();
+  const auto answer = collect(cs1);
+  ASSERT_GT(answer.size(), 1u) << "40 criteria take several packets";
+  for (const auto& m : answer) EXPECT_EQ(m.get("Seq").value_or(""), std::to_string(s_list));
+  EXPECT_EQ(answer[0].get("Criteria-Count").value_or(""), "40");
+  EXPECT_EQ(hal.lock_errors, 0u);
+}
+
 }  // namespace
 }  // namespace dtcp_test

@@ -11,18 +11,6 @@
 namespace dfc::dtcp {
 using namespace detail;
 
-// An ADD's parameters once checked, and what the steps after the checks produce.
-struct Server::AddRequest {
-  unsigned flags = 0;
-  uint64_t priority = 1;  // default and minimum 1 (reference §1.8)
-  CdState* cd = nullptr;
-  Params filters;         // as given, canonical names (LIST echoes them)
-  TermsResult terms;
-  Timeouts timeouts;
-  uint32_t total_prio = 0;  // priority + the source's minimum-priority
-  fw::RuleId rule = 0;
-};
-
 namespace {
 
 // ADD's Flags, Priority and Action. 0, or the status with err filled.
@@ -115,8 +103,7 @@ int parse_add_timeouts(const Message& m, bool is_static, Timeouts& t, Params& er
 
 // The checks in the order their failures are reported: Cdest-ID present, Flags, Priority,
 // Action, the destination, the filters and the terms they make, the timeouts.
-int Server::parse_add(const Request& rq, AddRequest& a, Params& err) {
-  const Message& m = rq.m;
+int Server::parse_add(const Message& m, Version v, const CsState& cs, AddRequest& a, Params& err) const {
   const Param* cdp = m.find("Cdest-ID");
   if (!cdp) {
     err = {{"X-Missing-Parameter", "Cdest-ID"}};
@@ -124,14 +111,14 @@ int Server::parse_add(const Request& rq, AddRequest& a, Params& err) {
   }
   if (int s = parse_add_options(m, a.flags, a.priority, err)) return s;
   std::string cdid;
-  if (int s = parse_add_cdest(*cdp, rq.v, cdid, err)) return s;
-  a.cd = cdest(rq.cs, cdid);
+  if (int s = parse_add_cdest(*cdp, v, cdid, err)) return s;
+  a.cd = cdest(cs, cdid);
   if (!a.cd) {
     err = {{"Cdest-ID", cdp->value}};
     return code::UnknownCdest;
   }
   CriteriaSpec spec;
-  if (int s = parse_add_filters(m, rq.v, spec, a.filters, err)) return s;
+  if (int s = parse_add_filters(m, v, spec, a.filters, err)) return s;
   a.terms = build_terms(spec, opt_.max_terms_per_criterion);
   if (!a.terms.error.empty() && !a.terms.too_many) {  // too many terms: a capacity failure, later
     err.clear();
@@ -197,9 +184,12 @@ uint32_t Server::keep_criterion(Request& rq, AddRequest& a) {
 
 Server::Reply Server::do_add(Request& rq) {
   Reply r;
-  AddRequest a;
-  if (int s = parse_add(rq, a, r.params)) {
-    r.status = s;
+  // Parsed before the lock, with the checks (Server::prepare).
+  Admission::Prepared& pr = *rq.prep;
+  AddRequest& a = *pr.add;
+  if (pr.add_status) {
+    r.params = std::move(pr.add_err);
+    r.status = pr.add_status;
     return r;
   }
   // The rule and its criterion appear together for the packet path's lock-free readers

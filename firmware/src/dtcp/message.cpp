@@ -166,7 +166,7 @@ std::optional<Message> parse_message(std::string_view bytes) {
     ++j;
     while (j < line.size() && is_wsp(line[j])) ++j;
     std::string_view value = line.substr(j);
-    if (iequals(name, "Authentication-Info")) {
+    if (name.size() == 19 && iequals(name, "Authentication-Info")) {  // length first: one call per message
       m.has_auth = true;
       m.auth = std::string(value);
       m.signed_len = line_start;

@@ -57,7 +57,7 @@ bool Server::authorized(const CsState& cs, const Packet& p) {
   return false;
 }
 
-Server::CdState* Server::cdest(const CsState& cs, std::string_view id) {
+Server::CdState* Server::cdest(const CsState& cs, std::string_view id) const {
   // Unknown, or not in the source's allowed-destinations: both 430 (existence not revealed).
   const auto& allowed = cs.cfg->allowed_destinations;
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), id) == allowed.end()) return nullptr;
@@ -123,8 +123,29 @@ Server::Admission Server::admit(const Packet& p) const {
   } else {
     // 3. Authentication over the raw bytes before Authentication-Info.
     a.outcome = verify(*a.m, bytes, a.cs->key) ? Admission::Outcome::Admitted : Admission::Outcome::BadAuthentication;
+    if (a.outcome == Admission::Outcome::Admitted) prepare(a);
   }
   return a;
+}
+
+Server::Admission::Admission() = default;
+Server::Admission::~Admission() = default;
+Server::Admission::Admission(Admission&&) noexcept = default;
+Server::Admission& Server::Admission::operator=(Admission&&) noexcept = default;
+
+// 5. The request's checks, and an ADD's parameters and match terms: they read the message and
+// the configuration only, so they too run before the lock (rule 11). Wasted on a request the
+// sequence window then drops, which is rare; nothing is counted here.
+void Server::prepare(Admission& a) const {
+  auto pr = std::make_unique<Admission::Prepared>();
+  const Message& m = *a.m;
+  pr->md = method_def(m.method);
+  pr->check = check_request(m, pr->md, pr->v);
+  if (pr->check.status == code::OK && pr->md->handler == &Server::do_add) {
+    pr->add = std::make_unique<AddRequest>();
+    pr->add_status = parse_add(m, pr->v, *a.cs, *pr->add, pr->add_err);
+  }
+  a.prep = std::move(pr);
 }
 
 void Server::on_admitted(const Packet& p, const Admission& a, Deferred* later) {
@@ -157,7 +178,7 @@ void Server::on_admitted(const Packet& p, const Admission& a, Deferred* later) {
   if (m.version && !(*m.version < kLowestVersion) && !(kHighestVersion < *m.version))
     cs->notif_version = *m.version;
   if (sr == SeqWindow::Result::AcceptedRollover) notify(*cs, code::Rollover, {});
-  handle(*cs, p, m, *seq, later);
+  handle(*cs, p, m, *seq, later, *a.prep);
 }
 
 // The method table: per request method, the parameters it may carry, its counters, its handler
@@ -176,12 +197,14 @@ const Server::MethodDef* Server::method_def(std::string_view method) {
   return nullptr;
 }
 
-void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later) {
+void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later,
+                    Admission::Prepared& prep) {
   ++cs.c.requests;
-  const MethodDef* md = method_def(m.method);
+  // The checks were made before the lock (prepare): their outcome is used here.
+  const MethodDef* md = prep.md;
   ++(cs.c.*(md ? md->requests : &ControlSourceCounters::other_requests));
-  Request rq{cs, p, m, kHighestVersion, seq, {}, false};
-  Reply r = check_request(rq, md);
+  Request rq{cs, p, m, prep.v, seq, {}, false, &prep};
+  Reply r = std::move(prep.check);
   if (r.status == code::OK) r = (this->*md->handler)(rq);  // passed: md is a known method
   count_reply(cs, md, r.status);
   const bool ok = r.status == code::OK;
@@ -205,14 +228,13 @@ void Server::handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq
 // What every request passes before its handler runs, in the order failures are reported: the
 // request line, the version (which also picks the reply's version, rq.v), malformed lines, the
 // method, and every parameter known and allowed with it. A 200 Reply when all pass.
-Server::Reply Server::check_request(Request& rq, const MethodDef* md) const {
-  const Message& m = rq.m;
+Server::Reply Server::check_request(const Message& m, const MethodDef* md, Version& v) const {
   if (!m.first_line_ok || !m.version) return Reply::error(code::BadRequest, {{"X-Request-Line", m.first_line}});
   if (*m.version < kLowestVersion || kHighestVersion < *m.version) {
-    rq.v = *m.version < kLowestVersion ? kLowestVersion : kHighestVersion;  // the nearest we speak
+    v = *m.version < kLowestVersion ? kLowestVersion : kHighestVersion;  // the nearest we speak
     return Reply::error(code::VersionNotSupported, {{"X-Request-Line", m.first_line}});
   }
-  rq.v = *m.version;
+  v = *m.version;
   if (!m.bad_lines.empty()) return Reply::error(code::BadRequest, {{"X-Request-Line", m.bad_lines.front()}});
   if (!md) return Reply::error(code::NotImplemented, {{"X-Not-Implemented", m.method}});
   for (const Param& prm : m.params) {

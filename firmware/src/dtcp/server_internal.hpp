@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "dfc/dtcp/criteria.hpp"
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
 #include "dfc/dtcp/server.hpp"
@@ -201,6 +203,30 @@ struct Server::Request {
   uint64_t seq;
   std::unique_ptr<ListJob> list;     // LIST: the answer's snapshot, packed and sent by the server
   bool send_async = false;           // a NoOp (131) notification follows the reply (NOOP)
+  Admission::Prepared* prep = nullptr;  // the checks and an ADD's parse, made before the lock (admit)
+};
+
+// An ADD's parameters once checked, and what the steps after the checks produce.
+struct Server::AddRequest {
+  unsigned flags = 0;
+  uint64_t priority = 1;  // default and minimum 1 (reference §1.8)
+  CdState* cd = nullptr;
+  Params filters;         // as given, canonical names (LIST echoes them)
+  TermsResult terms;
+  detail::Timeouts timeouts;
+  uint32_t total_prio = 0;  // priority + the source's minimum-priority
+  fw::RuleId rule = 0;
+};
+
+// What admit() works out before the lock (Server::prepare): the method, the request's checks
+// (check_request) with the reply's version, and an ADD's parsed parameters and terms.
+struct Server::Admission::Prepared {
+  const MethodDef* md = nullptr;
+  Version v = kHighestVersion;
+  Reply check;
+  std::unique_ptr<AddRequest> add;  // ADD that passed the checks: parse_add's result
+  int add_status = 0;
+  Params add_err;
 };
 
 // A LIST answer: the selected criteria copied under the criteria lock (the atomic snapshot LIST

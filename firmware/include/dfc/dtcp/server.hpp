@@ -186,6 +186,14 @@ class Server {
     Outcome outcome = Outcome::NotDtcp;
     std::optional<Message> m;
     CsState* cs = nullptr;  // Admitted, BadAuthentication: the source; Unauthorized: the first of that name
+    // Admitted: what the request's checks (and an ADD's parameters and match terms) come to,
+    // worked out from the message and the configuration alone, for on_admitted to use.
+    struct Prepared;
+    std::unique_ptr<Prepared> prep;
+    Admission();
+    ~Admission();
+    Admission(Admission&&) noexcept;
+    Admission& operator=(Admission&&) noexcept;
   };
   Admission admit(const Packet& p) const;
   // What on_admitted may leave for after the lock: a LIST answer, snapshotted under it, to pack
@@ -289,12 +297,13 @@ class Server {
   using Params = std::vector<std::pair<std::string, std::string>>;
 
   // Requests (server.cpp): the method table, the checks every request passes, the counters.
-  void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later);
+  void handle(CsState& cs, const Packet& p, const Message& m, uint64_t seq, Deferred* later, Admission::Prepared& prep);
   void format_list(ListJob& job) const { pack_list(job, SIZE_MAX); }
   bool pack_list(ListJob& job, size_t max_entries) const;  // true: packed whole
   void queue_list(ListJob& job);
   static const MethodDef* method_def(std::string_view method);
-  Reply check_request(Request& rq, const MethodDef* md) const;
+  Reply check_request(const Message& m, const MethodDef* md, Version& v) const;
+  void prepare(Admission& a) const;
   void count_reply(CsState& cs, const MethodDef* md, int status);
   // The handlers (handlers.cpp), one per method.
   Reply do_add(Request& rq);
@@ -303,7 +312,7 @@ class Server {
   Reply do_list(Request& rq);
   Reply do_noop(Request& rq);
   // ADD's steps: its parameters, the capacity checks and the install, the new criterion.
-  int parse_add(const Request& rq, AddRequest& a, Params& err);
+  int parse_add(const Message& m, Version v, const CsState& cs, AddRequest& a, Params& err) const;
   int install_rule(CsState& cs, Version v, AddRequest& a, Params& err);
   uint32_t keep_criterion(Request& rq, AddRequest& a);
   int select_targets(const CsState& cs, const Message& m, Version v, std::vector<uint32_t>& ids, Params& err);
@@ -318,7 +327,7 @@ class Server {
   void append_timestamp(std::string& out, uint64_t ns) const;  // "YYYY-MM-DD HH:MM:SS.mmm", appended
   static constexpr size_t kTimestampMax = 48;  // room format_timestamp needs (any 64-bit year)
   size_t format_timestamp(char* out, uint64_t ns) const;       // the same text, its length
-  CdState* cdest(const CsState& cs, std::string_view id);
+  CdState* cdest(const CsState& cs, std::string_view id) const;  // reads the configuration only
   static bool authorized(const CsState& cs, const Packet& p);
   void duplicates_dropped(CsState& cs);
   uint32_t allocate_id();
