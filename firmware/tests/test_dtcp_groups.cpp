@@ -253,6 +253,37 @@ TEST_F(ShareTest, OneControlSourceCannotFillTheTable) {
   EXPECT_EQ(cs_stats("cs1").counters.response_max_criteria, 1u);
 }
 
+// The share in classifier entries (a 16-entry table: 8 for one source while others exist) is
+// kept as a running sum: a DELETE and a restart give the entries back.
+class EntryShareTest : public ServerTest {
+ protected:
+  EntryShareTest() : ServerTest(16, [] {
+    dfc::dtcp::Server::Options o;
+    o.max_criteria = 0;
+    return o;
+  }()) {}
+  uint32_t add_host(int i) {
+    return add_ok(cs1, {{"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}});
+  }
+  int add_status(int i) {
+    return request(cs1, "ADD", {{"Dest-Address", "192.0.2." + std::to_string(i)}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}}).status;
+  }
+};
+
+TEST_F(EntryShareTest, DeleteAndRestartGiveTheEntriesBack) {
+  std::vector<uint32_t> ids;
+  for (int i = 1; i <= 8; ++i) ids.push_back(add_host(i));
+  ASSERT_EQ(cls.entries_used(), 8u);
+  EXPECT_EQ(add_status(9), 550) << "one-entry criteria: the 9th passes half of 16";
+  EXPECT_EQ(request(cs1, "DELETE", {{"Criteria-ID", std::to_string(ids[0])}}).status, 200);
+  EXPECT_EQ(add_status(9), 200) << "the deleted criterion's entry is free again";
+  EXPECT_EQ(add_status(10), 550);
+  srv.restart("test");
+  collect(cs1);
+  for (int i = 1; i <= 8; ++i) EXPECT_EQ(add_status(i), 200) << "after the restart, criterion " << i;
+  EXPECT_EQ(add_status(9), 550);
+}
+
 class WrapTest : public ServerTest {
  protected:
   WrapTest() : ServerTest(1024, [] {

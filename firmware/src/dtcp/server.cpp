@@ -305,6 +305,7 @@ void Server::remove(uint32_t id, DeleteReason why, bool notify_timeout) {
   }
   CsState& cs = *cs_[c->cs];
   cs.criteria.erase(id);
+  cs.entries -= c->entries;
   --cd_[c->cd]->criteria;
   switch (why) {
     case DeleteReason::Explicit: ++cs.c.criteria_deleted; break;
@@ -425,7 +426,7 @@ void Server::restart(std::string_view alert_info) {
     by_rule_.clear();
   }
   deadlines_ = {};
-  for (auto& cs : cs_) cs->criteria.clear();
+  for (auto& cs : cs_) cs->criteria.clear(), cs->entries = 0;
   for (auto& cd : cd_) {
     cd->criteria = 0;
     cd->rate = RateWindow{};

@@ -99,6 +99,7 @@ struct Server::Criterion {
   size_t cd = 0;  // index into cd_
   fw::RuleId rule = 0;
   size_t terms = 0;
+  size_t entries = 0;  // classifier entries its rule takes (fixed from install to removal)
   fw::CriterionView view;
   bool is_static = false, send_async = false;
   uint64_t t_idle = 0, t_total = 0, t_packets = 0, t_bytes = 0;  // as specified (0 = none)
@@ -147,6 +148,7 @@ struct Server::CsState {
   Version notif_version = kHighestVersion;  // the version the source last used
   ControlSourceCounters c;
   std::set<uint32_t> criteria;  // ids owned
+  size_t entries = 0;           // classifier entries their rules take (the share check's sum)
   uint64_t add_rate_sec = ~0ull, add_rate_count = 0, add_rate_last = 0, add_rate_peak = 0;
   uint64_t dups_last_sent_ns = 0, dups_since_sent = 0;
   bool dups_ever_sent = false;
