@@ -131,7 +131,12 @@ std::optional<std::string> Message::get(std::string_view name) const {
 constexpr size_t kTypicalParams = 16;
 
 std::optional<Message> parse_message(std::string_view bytes) {
-  Message m;
+  std::optional<Message> m(std::in_place);
+  if (!parse_message(bytes, *m)) m.reset();
+  return m;
+}
+
+bool parse_message(std::string_view bytes, Message& m) {
   m.params.reserve(kTypicalParams);
   size_t pos = 0;
   bool first = true;
@@ -143,7 +148,7 @@ std::optional<Message> parse_message(std::string_view bytes) {
     pos = (nl == std::string_view::npos) ? bytes.size() : nl + 1;
     std::string_view line = rtrim(raw);
     if (first) {
-      if (line.empty()) return std::nullopt;
+      if (line.empty()) return false;
       m.first_line = std::string(line);
       parse_first_line(m);
       first = false;
@@ -174,9 +179,9 @@ std::optional<Message> parse_message(std::string_view bytes) {
     }
     m.params.push_back(Param{std::string(name), std::string(value)});
   }
-  if (first) return std::nullopt;
+  if (first) return false;
   if (!m.has_auth) m.signed_len = bytes.size();
-  return m;
+  return true;
 }
 
 bool verify(const Message& m, std::string_view bytes, const HmacKey& key) {

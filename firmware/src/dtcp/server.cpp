@@ -99,7 +99,8 @@ Server::Admission Server::admit(const Packet& p) const {
   hal_.work(Hal::Work::ControlByte, p.data.size());
   Admission a;
   const std::string_view bytes(reinterpret_cast<const char*>(p.data.data()), p.data.size());
-  a.m = parse_message(bytes);
+  a.m.emplace();
+  if (!parse_message(bytes, *a.m)) a.m.reset();
   if (!a.m || a.m->is_status) return a;  // NotDtcp
   // 1. Known control source (by Csource-ID), and 2. the DFC PIC's address rules
   // (service-port, source-addresses compared as addresses, not as text). The same id may be

@@ -59,6 +59,10 @@ struct Message {
 
 // nullopt only when there is no first line at all (empty datagram / starts with an empty line).
 std::optional<Message> parse_message(std::string_view bytes);
+// The same into m, a Message as default-constructed: false when there is no first line. For the
+// server, which parses every request in place rather than moving a Message out (each of its
+// strings a copy on the card).
+bool parse_message(std::string_view bytes, Message& m);
 
 // Verifies the message's Authentication-Info with key over bytes[0, signed_len).
 bool verify(const Message& m, std::string_view bytes, const HmacKey& key);
