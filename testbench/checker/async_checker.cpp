@@ -18,7 +18,7 @@ namespace {
 // the strings' and packets' storage: in steady state a call costs copies, not allocations.
 struct Call {
   enum Kind : uint8_t {
-    Request, RequestDropped, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops, End
+    Request, RequestDropped, RequestTaken, Reply, Notification, PacketDone, PacketDropped, Copy, CopyDropped, CopyDrops, End
   };
   Kind kind = Request;
   uint64_t t = 0, t2 = 0;
@@ -43,6 +43,10 @@ class AsyncChecker : public CheckerSink {
                           const std::string& reason) override {
     Call& c = next(Call::RequestDropped);
     c.t = t, c.a = cs, c.b = bytes, c.c = reason;
+  }
+  void on_request_taken(uint64_t t, const std::string& cs, const std::string& bytes, uint64_t taken) override {
+    Call& c = next(Call::RequestTaken);
+    c.t = t, c.a = cs, c.b = bytes, c.t2 = taken;
   }
   void on_reply(uint64_t t, const std::string& cs, const std::string& bytes) override {
     Call& c = next(Call::Reply);
@@ -147,6 +151,7 @@ class AsyncChecker : public CheckerSink {
     switch (c.kind) {
       case Call::Request: s.on_request(c.t, c.a, c.b); break;
       case Call::RequestDropped: s.on_request_dropped(c.t, c.a, c.b, c.c); break;
+      case Call::RequestTaken: s.on_request_taken(c.t, c.a, c.b, c.t2); break;
       case Call::Reply: s.on_reply(c.t, c.a, c.b); break;
       case Call::Notification: s.on_notification(c.t, c.a, c.b); break;
       case Call::PacketDone: s.on_packet(c.pkt, c.t, c.t2); break;

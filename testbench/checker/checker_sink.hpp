@@ -28,6 +28,11 @@ class CheckerSink {
   // changes, its Seq is not used.
   virtual void on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
                                   const std::string& reason) = 0;
+  // A core of the card took that request (same t_ps, csource and bytes) from its receive ring
+  // at t_taken_ps: the firmware acts on it from then on, not before. Optional (a card that does
+  // not report it leaves the request's effect to start at its arrival).
+  virtual void on_request_taken(uint64_t /*t_ps*/, const std::string& /*csource*/, const std::string& /*bytes*/,
+                                uint64_t /*t_taken_ps*/) {}
   virtual void on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
   virtual void on_notification(uint64_t t_ps, const std::string& csource, const std::string& bytes) = 0;
   // A monitored packet the card is done with; t_taken_ps: when a core took it from the

@@ -111,6 +111,11 @@ class Scoreboard {
   // (dtcp.dropped_requests) instead. A drop naming no reported request is an error.
   void on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
                           const std::string& reason);
+  // A core took that request (same t_ps, csource, bytes) at t_taken_ps: the request takes effect
+  // from then (its install or removal window opens there, docs/scoreboard.md "Time"). Reported
+  // before the online lag has passed its arrival; a later report, or one after its answer was
+  // predicted, leaves the request at its arrival (sound, only wider).
+  void on_request_taken(uint64_t t_ps, const std::string& csource, const std::string& bytes, uint64_t t_taken_ps);
   // The card's reply to a request of that control source (matched to the request by Seq, else
   // to its oldest unanswered request). Only requests answered 200 change the model.
   void on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes);
@@ -162,6 +167,7 @@ class Scoreboard {
     uint64_t packets = 0, predicted_copies = 0, matched_copies = 0, unexpected_copies = 0, missing_copies = 0,
              explained_missing = 0, byte_mismatches = 0;
     uint64_t dropped_requests = 0;   // DTCP requests the card dropped at ingress (never judged)
+    uint64_t requests_taken_later = 0;  // requests replayed from when a core took them (on_request_taken)
     uint64_t ambiguous_packets = 0;  // packets whose copies the model accepted either way
     std::vector<uint64_t> ambiguous_ids;  // the first 100 of them (per-packet report)
     // Every packet whose copies an ambiguity window excused (the card's copies differ from the

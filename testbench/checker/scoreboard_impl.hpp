@@ -79,7 +79,10 @@ struct RawRequest {
   bool has_auth = false, auth_ok = false, key_known = false;
 };
 struct Request {
-  uint64_t t = 0, call = 0;
+  // t: when the request takes effect: its arrival, or when a core took it if the card said so
+  // (on_request_taken, before the replay reached it); t_arrival: its arrival, always.
+  uint64_t t = 0, call = 0, t_arrival = 0;
+  bool taken = false;
   std::string cs;
   std::optional<ref::Message> msg;
   int reply = -1;  // index into replies
@@ -392,6 +395,7 @@ struct Scoreboard::Impl {
 
   // recorder
   void drop_request(uint64_t t, const std::string& cs, const std::string& bytes, const std::string& reason);
+  void request_taken(uint64_t t, const std::string& cs, const std::string& bytes, uint64_t t_taken);
   void control_reply(size_t reply_idx);
   void control_notification(size_t n_idx);
   void pump(uint64_t upto);  // replays queued events with t <= upto

@@ -24,7 +24,7 @@ size_t Scoreboard::pending_peak() const { return impl_->pending_peak; }
 void Scoreboard::on_request(uint64_t t_ps, const std::string& csource, const std::string& bytes) {
   Impl& m = *impl_;
   Request r;
-  r.t = t_ps, r.call = m.calls++, r.cs = csource, r.msg = ref::parse_message(bytes);
+  r.t = r.t_arrival = t_ps, r.call = m.calls++, r.cs = csource, r.msg = ref::parse_message(bytes);
   r.bytes_hash = std::hash<std::string>{}(bytes);
   m.scan_request(r, bytes);
   m.t_last = std::max(m.t_last, t_ps);
@@ -37,6 +37,10 @@ void Scoreboard::on_request(uint64_t t_ps, const std::string& csource, const std
 void Scoreboard::on_request_dropped(uint64_t t_ps, const std::string& csource, const std::string& bytes,
                                     const std::string& reason) {
   impl_->drop_request(t_ps, csource, bytes, reason);
+}
+void Scoreboard::on_request_taken(uint64_t t_ps, const std::string& csource, const std::string& bytes,
+                                  uint64_t t_taken_ps) {
+  impl_->request_taken(t_ps, csource, bytes, t_taken_ps);
 }
 void Scoreboard::on_reply(uint64_t t_ps, const std::string& csource, const std::string& bytes) {
   Impl& m = *impl_;
@@ -150,9 +154,30 @@ void Scoreboard::Impl::control_reply(size_t ri) {
     build_criterion(static_cast<size_t>(pick));
 }
 
+// A core took the request at t_taken: the firmware cannot act on it before, so it is replayed
+// from then (packets done in between are judged on the criteria before it). Only while it is
+// still waiting in the replay, its answer not yet predicted (predicting records its Seq);
+// otherwise it stays at its arrival, which is only a wider window (docs/scoreboard.md "Time").
+void Scoreboard::Impl::request_taken(uint64_t t, const std::string& cs, const std::string& bytes, uint64_t t_taken) {
+  const size_t h = std::hash<std::string>{}(bytes);
+  for (size_t i = requests.size(); i-- > 0;) {
+    Request& q = requests[i];
+    if (online && q.t_arrival < t) break;
+    if (q.t_arrival != t || q.cs != cs || q.bytes_hash != h || q.taken || !q.dropped.empty()) continue;
+    q.taken = true;
+    if (t_taken <= q.t || (i < answers.size() && answers[i].judged)) return;
+    if (!queue.erase({q.t, q.call})) return;  // already replayed
+    q.t = t_taken;
+    queue.emplace(std::make_pair(q.t, q.call), Ev{q.t, q.call, 0, i});
+    ++res.requests_taken_later;
+    return;
+  }
+}
+
 // A request the card dropped at ingress never reached its firmware: it is taken back before
 // the replay acts on it (its event leaves the queue, so it neither changes the criteria nor
 // uses its Seq, and no answer is predicted for it) and no reply may be matched to it.
+// (A request a core took is never dropped: its queue entry is found at its arrival.)
 void Scoreboard::Impl::drop_request(uint64_t t, const std::string& cs, const std::string& bytes,
                                    const std::string& reason) {
   ++res.dropped_requests;
@@ -161,8 +186,8 @@ void Scoreboard::Impl::drop_request(uint64_t t, const std::string& cs, const std
   // arrival order, so the scan stops at earlier arrivals).
   for (size_t i = requests.size(); i-- > 0;) {
     Request& q = requests[i];
-    if (online && q.t < t) break;
-    if (q.t != t || q.cs != cs || q.bytes_hash != h || !q.dropped.empty() || q.reply >= 0) continue;
+    if (online && q.t_arrival < t) break;
+    if (q.t_arrival != t || q.cs != cs || q.bytes_hash != h || !q.dropped.empty() || q.reply >= 0) continue;
     q.dropped = reason;
     auto& open = open_requests[cs];
     open.erase(std::remove(open.begin(), open.end(), i), open.end());
@@ -423,6 +448,7 @@ json Scoreboard::Result::to_json() const {
           {"explained_missing", explained_missing},
           {"byte_mismatches", byte_mismatches},
           {"dropped_requests", dropped_requests},
+          {"requests_taken_later", requests_taken_later},
           {"ambiguous_packets", ambiguous_packets},
           {"ambiguous_ids", ambiguous_ids},
           {"excused", excused},

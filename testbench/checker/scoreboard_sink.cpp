@@ -17,6 +17,9 @@ class ScoreboardSink : public CheckerSink {
     sb_.set_online(2 * c.timeout_window_ps + c.install_slack_ps);
   }
   void on_request(uint64_t t, const std::string& cs, const std::string& b) override { sb_.on_request(t, cs, b); }
+  void on_request_taken(uint64_t t, const std::string& cs, const std::string& b, uint64_t taken) override {
+    sb_.on_request_taken(t, cs, b, taken);
+  }
   void on_request_dropped(uint64_t t, const std::string& cs, const std::string& b, const std::string& why) override {
     sb_.on_request_dropped(t, cs, b, why);
   }

@@ -279,7 +279,14 @@ void wire_card(Host& host, HostImpl& m, CardT& card) {
     if (m.why_log) m.why_log->on_copy_dropped(copy, why);
     m.checker->on_copy_dropped(copy, why);
   });
-  card.set_done_sink([&m](const Packet& p, uint64_t start, uint64_t done) {
+  card.set_done_sink([&host, &m](const Packet& p, uint64_t start, uint64_t done) {
+    if (p.unit == Unit::Control) {
+      // When a core took a request: the checker replays it from then (docs/scoreboard.md "Time").
+      if (is_restart_marker(p)) return;
+      const std::string bytes(p.data.begin(), p.data.end());
+      m.checker->on_request_taken(p.t_arrival_ps, request_csource(host, m, p, bytes), bytes, start);
+      return;
+    }
     if (p.unit != Unit::Monitor) return;
     m.checker->on_packet(p, start, done);  // its copies are in already
     m.series.add(m.s_achieved, done);

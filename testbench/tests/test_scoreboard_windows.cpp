@@ -53,6 +53,35 @@ TEST(Scoreboard, PacketIsDecidedBetweenTakenAndDone) {
   EXPECT_FALSE(run(90 * kUs).pass) << "done before the ADD arrived: the copy cannot be right";
 }
 
+// A request takes effect from when a core took it (on_request_taken), not from its arrival:
+// a packet the card was done with before that is judged on the criteria before the ADD.
+TEST(Scoreboard, ARequestTakesEffectWhenACoreTookIt) {
+  const std::string params = "Source-Address: 10.0.0.1\r\nCdest-ID: cd1\r\n" + kStatic;
+  auto run = [&](bool report_taken, bool copy_early) {
+    Bench b;
+    const std::string req = b.request("ADD", "cs1", params);
+    b.sb.on_request(100 * kUs, "cs1", req);
+    Packet p = dfc::tb::build_packet(flow("10.0.0.1", "10.0.0.2"), b.next_id);
+    p.id = b.next_id++;
+    p.t_arrival_ps = 104 * kUs;
+    b.sb.on_packet(p, 104 * kUs, 108 * kUs);  // done before the control core took the ADD
+    if (copy_early) b.copy(p, "cd1", 3 * kUs);
+    if (report_taken) b.sb.on_request_taken(100 * kUs, "cs1", req, 110 * kUs);
+    b.sb.on_reply(120 * kUs, "cs1", Bench::reply(200, b.seq["cs1"], "Criteria-ID: 7\r\n"));
+    b.copy(b.packet(130 * kUs, flow("10.0.0.1", "10.0.0.2")), "cd1");
+    return b.finish();
+  };
+  const auto arrival = run(false, false);
+  EXPECT_TRUE(arrival.pass);
+  EXPECT_EQ(arrival.ambiguous_packets, 1u) << "from its arrival, the ADD may have applied to the packet";
+  const auto taken = run(true, false);
+  EXPECT_TRUE(taken.pass);
+  EXPECT_EQ(taken.ambiguous_packets, 0u) << "done before the core took the ADD: decided without it";
+  EXPECT_EQ(taken.requests_taken_later, 1u);
+  EXPECT_FALSE(run(true, true).pass) << "a copy of a packet done before the ADD was taken cannot be right";
+  EXPECT_TRUE(run(false, true).pass) << "without the take time the copy is excused";
+}
+
 TEST(Scoreboard, DeleteStopsCopiesAndChecksCount) {
   auto run = [](bool copy_after, const std::string& count) {
     Bench b;
