@@ -165,28 +165,56 @@ struct IntChoice {
   uint64_t lo, hi;
 };
 
+// A list that keeps up to N elements in place and more in a vector: a criterion's fields have
+// one or two choices nearly always, and every ADD builds seven of these lists (seven heap
+// allocations each taking the card's heap lock, firmware-concurrency.md §3).
+template <class T, size_t N>
+class SmallList {
+ public:
+  SmallList() = default;
+  explicit SmallList(const T& one) { push_back(one); }
+  void push_back(const T& v) {
+    if (n_ < N && spill_.empty()) {
+      inline_[n_++] = v;
+      return;
+    }
+    if (spill_.empty()) spill_.assign(inline_, inline_ + n_);
+    spill_.push_back(v);
+    ++n_;
+  }
+  const T* begin() const { return spill_.empty() ? inline_ : spill_.data(); }
+  const T* end() const { return begin() + n_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+
+ private:
+  T inline_[N]{};
+  size_t n_ = 0;
+  std::vector<T> spill_;
+};
+using AddrChoices = SmallList<AddrChoice, 2>;
+using IntChoices = SmallList<IntChoice, 4>;
+
 // Positive entries of a field; a wildcard (no entry, or a `*` entry) is one full choice.
-std::vector<AddrChoice> positives(const std::vector<AddrEntry>& es) {
-  std::vector<AddrChoice> out;
-  bool any = false;
+AddrChoices positives(const std::vector<AddrEntry>& es) {
+  AddrChoices out;
   for (const AddrEntry& e : es) {
     if (e.neg) continue;
-    if (e.family == Family::Any) any = true;
+    if (e.family == Family::Any) return AddrChoices(AddrChoice{Family::Any, {}, {}});
     out.push_back({e.family, e.lo, e.hi});
   }
-  if (out.empty() || any) return {AddrChoice{Family::Any, {}, {}}};
+  if (out.empty()) return AddrChoices(AddrChoice{Family::Any, {}, {}});
   return out;
 }
 
-std::vector<IntChoice> positives(const std::vector<IntEntry>& es, uint64_t max) {
-  std::vector<IntChoice> out;
-  bool any = false;
+IntChoices positives(const std::vector<IntEntry>& es, uint64_t max) {
+  IntChoices out;
   for (const IntEntry& e : es) {
     if (e.neg) continue;
-    if (e.wildcard) any = true;
+    if (e.wildcard) return IntChoices(IntChoice{0, max});
     out.push_back({e.lo, e.hi});
   }
-  if (out.empty() || any) return {IntChoice{0, max}};
+  if (out.empty()) return IntChoices(IntChoice{0, max});
   return out;
 }
 
@@ -222,8 +250,8 @@ const char* negated_wildcard_field(const CriteriaSpec& s) {
 // to those that can carry the constrained L4 fields.
 struct Choices {
   bool ports = false, icmp = false;  // L4 fields constrained: the terms need them
-  std::vector<AddrChoice> src, dst;
-  std::vector<IntChoice> proto, sport, dport, itype, icode;
+  AddrChoices src, dst;
+  IntChoices proto, sport, dport, itype, icode;
 
   explicit Choices(const CriteriaSpec& s)
       : ports(!s.sport.empty() || !s.dport.empty()), icmp(!s.icmp_type.empty() || !s.icmp_code.empty()),

@@ -143,7 +143,7 @@ void Server::prepare(Admission& a) const {
   pr->md = method_def(m.method);
   pr->check = check_request(m, pr->md, pr->v);
   if (pr->check.status == code::OK && pr->md->handler == &Server::do_add) {
-    pr->add = std::make_unique<AddRequest>();
+    pr->add.emplace();
     pr->add_status = parse_add(m, pr->v, *a.cs, *pr->add, pr->add_err);
   }
   a.prep = std::move(pr);

@@ -226,7 +226,7 @@ struct Server::Admission::Prepared {
   const MethodDef* md = nullptr;
   Version v = kHighestVersion;
   Reply check;
-  std::unique_ptr<AddRequest> add;  // ADD that passed the checks: parse_add's result
+  std::optional<AddRequest> add;  // ADD that passed the checks: parse_add's result (no allocation of its own)
   int add_status = 0;
   Params add_err;
 };
