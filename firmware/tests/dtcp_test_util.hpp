@@ -94,6 +94,18 @@ struct Src {
   uint16_t port = 5555;
 };
 
+// A request from s to the card's control address, as the card's receive path hands it over.
+inline Packet datagram_from(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {
+  Packet p;
+  p.unit = dfc::Unit::Control;
+  p.data.assign(bytes.begin(), bytes.end());
+  p.src_ip = s.ip;
+  p.src_port = s.port;
+  p.dst_ip = "10.1.0.0";
+  p.dst_port = dst_port;
+  return p;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   explicit ServerTest(uint32_t depth = 1024, dfc::dtcp::Server::Options opt = {})
@@ -125,14 +137,7 @@ class ServerTest : public ::testing::Test {
 
   // The datagram a control source sends to the card's service port.
   static Packet datagram(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {
-    Packet p;
-    p.unit = dfc::Unit::Control;
-    p.data.assign(bytes.begin(), bytes.end());
-    p.src_ip = s.ip;
-    p.src_port = s.port;
-    p.dst_ip = "10.1.0.0";
-    p.dst_port = dst_port;
-    return p;
+    return datagram_from(s, bytes, dst_port);
   }
 
   void deliver(const Src& s, const std::string& bytes, uint16_t dst_port = 2400) {

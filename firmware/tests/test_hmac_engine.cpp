@@ -109,14 +109,7 @@ TEST(HmacEngine, ServerVerifiesAndSignsThroughTheEngine) {
     hal.advance_to(1'000'000'000ull);
     const std::string req =
         dfc::dtcp::sign("ADD DTCP/0.7\r\nCdest-ID: cd1\r\nDest-Address: 10.0.0.77\r\nTimeout-Idle: 600\r\nCsource-ID: cs1\r\nSeq: 1001\r\n", "secret1");
-    dfc::Packet p;
-    p.unit = dfc::Unit::Control;
-    p.data.assign(req.begin(), req.end());
-    p.src_ip = "10.0.0.1";
-    p.src_port = 5555;
-    p.dst_ip = "10.1.0.0";
-    p.dst_port = 2400;
-    srv.on_datagram(p);
+    srv.on_datagram(dtcp_test::datagram_from({"cs1", "secret1", "10.0.0.1"}, req));
     if (corrupt) {
       EXPECT_TRUE(hal.sent.empty());
       EXPECT_EQ(srv.counters().bad_authentication, 1u);
