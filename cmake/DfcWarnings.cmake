@@ -2,15 +2,27 @@
 # sanitizer flags in a DFC_SANITIZE build. Every target of project code calls it; generated code
 # does not.
 function(dfc_warnings target)
-  if(DFC_SANITIZE_FLAGS)
+  # Test drivers: targets defined under a tests/ or dv/ directory.
+  get_target_property(dir ${target} SOURCE_DIR)
+  set(driver FALSE)
+  if(dir MATCHES "/(tests|dv)$")
+    set(driver TRUE)
+  endif()
+  # The sanitizers instrument the code under test (libraries and programs). Test drivers are
+  # compiled exactly as in the Release build and only linked with the sanitizer runtimes: CI's
+  # sanitizer build then takes them from ccache, and they were 57 % of its compile CPU
+  # (docs/performance.md, "CI"). What that gives up: UBSan checks of the drivers' own code, and
+  # in a driver binary an inline function the driver also instantiates may be its uninstrumented
+  # copy (the linker keeps one). Allocation errors are still caught everywhere (ASan replaces
+  # malloc for the whole process), and dfcsim, which the tools and docs tests run, is all
+  # instrumented.
+  if(DFC_SANITIZE_FLAGS AND NOT driver)
     target_compile_options(${target} PRIVATE ${DFC_SANITIZE_FLAGS})
   endif()
-  # Test drivers (targets defined under a tests/ or dv/ directory) compile at -O1, after the build
-  # type's -O3: they are half of the build's compile CPU (measured, docs/performance.md "CI"),
-  # while their run time is spent in the -O3 libraries they call. The sanitizer build sets -O1
-  # for everything already.
-  get_target_property(dir ${target} SOURCE_DIR)
-  if(DFC_TEST_OPT AND NOT DFC_SANITIZE_FLAGS AND dir MATCHES "/(tests|dv)$")
+  # Test drivers compile at -O1, after the build type's -O3: they are half of the build's compile
+  # CPU (measured, docs/performance.md "CI"), while their run time is spent in the -O3 libraries
+  # they call.
+  if(DFC_TEST_OPT AND driver)
     target_compile_options(${target} PRIVATE ${DFC_TEST_OPT})
   endif()
   if(DFC_UNITY)
@@ -28,7 +40,7 @@ function(dfc_warnings target)
       # Under -fsanitize=address,undefined GCC 12 reports std::regex's internal std::function
       # as maybe-uninitialized (a known false positive of the sanitizer instrumentation); it
       # stays a warning in the sanitizer build only.
-      if(DFC_SANITIZE)
+      if(DFC_SANITIZE AND NOT driver)
         target_compile_options(${target} PRIVATE -Wno-error=maybe-uninitialized)
       endif()
     endif()
