@@ -15,6 +15,7 @@
 
 #include "common/process.hpp"
 #include "host/harness.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 

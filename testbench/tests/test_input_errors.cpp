@@ -16,6 +16,7 @@
 #include "cli_test_util.hpp"
 #include "host/harness.hpp"
 #include "stimulus/pcap_io.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 using dfc::test::sh;

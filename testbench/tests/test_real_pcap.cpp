@@ -16,6 +16,7 @@
 
 #include "common/process.hpp"
 #include "stimulus/pcap_io.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 

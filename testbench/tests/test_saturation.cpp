@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_test_util.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 

@@ -14,6 +14,7 @@
 
 #include "common/file.hpp"
 #include "stimulus/pcap_io.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace dfc::hil {
 

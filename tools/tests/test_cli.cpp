@@ -22,6 +22,7 @@
 #include "cli_test_util.hpp"
 #include "report/dtcp_pcap.hpp"
 #include "stimulus/pcap_io.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -14,6 +14,7 @@
 #include "dfc/dtcp/hmac.hpp"
 #include "dfc/dtcp/message.hpp"
 #include "hil_fixture.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 using namespace dfc::hil;
 using Clock = std::chrono::steady_clock;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli_test_util.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace {
 namespace fs = std::filesystem;

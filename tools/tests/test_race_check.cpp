@@ -16,6 +16,7 @@
 #include <string>
 
 #include "cli_test_util.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace {
 namespace fs = std::filesystem;

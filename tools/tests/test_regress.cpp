@@ -16,6 +16,7 @@
 #include "cli_test_util.hpp"
 #include "common/text.hpp"
 #include "regress_slurm.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 using dfc::test::sh;

@@ -21,6 +21,7 @@
 #include "report/rfc2544.hpp"
 
 #include "cli_test_util.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace fs = std::filesystem;
 using nlohmann::json;

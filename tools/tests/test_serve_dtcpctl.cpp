@@ -18,6 +18,7 @@
 #include "hil_fixture.hpp"
 #include "stimulus/packet_builder.hpp"
 #include "stimulus/pcap_io.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 using namespace dfc::hil;
 using Clock = std::chrono::steady_clock;

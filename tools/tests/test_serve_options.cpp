@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hil_fixture.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 using namespace dfc::hil;
 

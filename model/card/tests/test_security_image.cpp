@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "host/harness.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 namespace {
 namespace fs = std::filesystem;

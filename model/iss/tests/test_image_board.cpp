@@ -22,6 +22,7 @@
 #include "dfc/fw/firmware.hpp"
 #include "fake_hal.hpp"
 #include "profile.hpp"
+#include "build_paths.hpp"  // DFCSIM_BIN and the other programs of bin/
 
 using namespace dfc;
 using dfc::iss::IssBoard;
