@@ -86,10 +86,21 @@ int memcmp(const void* a, const void* b, size_t n) {
   return 0;
 }
 
+// Lines of every DTCP message are found with it. Bytes up to a word boundary, then whole words
+// inside [s, s + n) (no load outside it: see memcpy) tested four bytes at a time, then bytewise
+// from the word that holds c (or the tail).
 void* memchr(const void* s, int c, size_t n) {
   const auto* p = static_cast<const unsigned char*>(s);
-  for (size_t i = 0; i < n; ++i)
-    if (p[i] == static_cast<unsigned char>(c)) return const_cast<unsigned char*>(p + i);
+  const auto b = static_cast<unsigned char>(c);
+  for (; n > 0 && !aligned(p); ++p, --n)
+    if (*p == b) return const_cast<unsigned char*>(p);
+  const uint32_t pattern = b * 0x01010101u;
+  for (; n >= 4; p += 4, n -= 4) {
+    const uint32_t x = *word(p) ^ pattern;  // a zero byte where the word holds b
+    if ((x - 0x01010101u) & ~x & 0x80808080u) break;
+  }
+  for (; n > 0; ++p, --n)
+    if (*p == b) return const_cast<unsigned char*>(p);
   return nullptr;
 }
 

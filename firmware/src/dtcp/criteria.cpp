@@ -167,12 +167,15 @@ struct IntChoice {
 
 // A list that keeps up to N elements in place and more in a vector: a criterion's fields have
 // one or two choices nearly always, and every ADD builds seven of these lists (seven heap
-// allocations each taking the card's heap lock, firmware-concurrency.md §3).
+// allocations each taking the card's heap lock, firmware-concurrency.md §3). Filled where it
+// lives and never copied; the in-place slots are not zeroed first (only [0, size) is read):
+// on the card both were a memset and a block copy per list, ten per ADD.
 template <class T, size_t N>
 class SmallList {
  public:
   SmallList() = default;
-  explicit SmallList(const T& one) { push_back(one); }
+  SmallList(const SmallList&) = delete;
+  SmallList& operator=(const SmallList&) = delete;
   void push_back(const T& v) {
     if (n_ < N && spill_.empty()) {
       inline_[n_++] = v;
@@ -182,40 +185,43 @@ class SmallList {
     spill_.push_back(v);
     ++n_;
   }
+  // Leaves only v (a wildcard replaces whatever choices came before it).
+  void assign_one(const T& v) {
+    spill_.clear();
+    inline_[0] = v;
+    n_ = 1;
+  }
   const T* begin() const { return spill_.empty() ? inline_ : spill_.data(); }
   const T* end() const { return begin() + n_; }
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
 
  private:
-  T inline_[N]{};
+  T inline_[N];
   size_t n_ = 0;
   std::vector<T> spill_;
 };
 using AddrChoices = SmallList<AddrChoice, 2>;
 using IntChoices = SmallList<IntChoice, 4>;
 
-// Positive entries of a field; a wildcard (no entry, or a `*` entry) is one full choice.
-AddrChoices positives(const std::vector<AddrEntry>& es) {
-  AddrChoices out;
+// Positive entries of a field into out (empty); a wildcard (no entry, or a `*` entry) is one
+// full choice.
+void positives(const std::vector<AddrEntry>& es, AddrChoices& out) {
   for (const AddrEntry& e : es) {
     if (e.neg) continue;
-    if (e.family == Family::Any) return AddrChoices(AddrChoice{Family::Any, {}, {}});
+    if (e.family == Family::Any) return out.assign_one(AddrChoice{Family::Any, {}, {}});
     out.push_back({e.family, e.lo, e.hi});
   }
-  if (out.empty()) return AddrChoices(AddrChoice{Family::Any, {}, {}});
-  return out;
+  if (out.empty()) out.assign_one(AddrChoice{Family::Any, {}, {}});
 }
 
-IntChoices positives(const std::vector<IntEntry>& es, uint64_t max) {
-  IntChoices out;
+void positives(const std::vector<IntEntry>& es, uint64_t max, IntChoices& out) {
   for (const IntEntry& e : es) {
     if (e.neg) continue;
-    if (e.wildcard) return IntChoices(IntChoice{0, max});
+    if (e.wildcard) return out.assign_one(IntChoice{0, max});
     out.push_back({e.lo, e.hi});
   }
-  if (out.empty()) return IntChoices(IntChoice{0, max});
-  return out;
+  if (out.empty()) out.assign_one(IntChoice{0, max});
 }
 
 bool carries_ports(uint64_t lo, uint64_t hi) {
@@ -254,10 +260,16 @@ struct Choices {
   IntChoices proto, sport, dport, itype, icode;
 
   explicit Choices(const CriteriaSpec& s)
-      : ports(!s.sport.empty() || !s.dport.empty()), icmp(!s.icmp_type.empty() || !s.icmp_code.empty()),
-        src(positives(s.src)), dst(positives(s.dst)), sport(positives(s.sport, 65535)),
-        dport(positives(s.dport, 65535)), itype(positives(s.icmp_type, 255)), icode(positives(s.icmp_code, 255)) {
-    for (const auto& p : positives(s.proto, 255)) {
+      : ports(!s.sport.empty() || !s.dport.empty()), icmp(!s.icmp_type.empty() || !s.icmp_code.empty()) {
+    positives(s.src, src);
+    positives(s.dst, dst);
+    positives(s.sport, 65535, sport);
+    positives(s.dport, 65535, dport);
+    positives(s.icmp_type, 255, itype);
+    positives(s.icmp_code, 255, icode);
+    IntChoices protos;
+    positives(s.proto, 255, protos);
+    for (const auto& p : protos) {
       if (ports && !carries_ports(p.lo, p.hi)) continue;
       if (icmp && !carries_icmp(p.lo, p.hi)) continue;
       proto.push_back(p);

@@ -50,8 +50,10 @@ int parse_add_cdest(const Param& cdp, Version v, std::string& id, Params& err) {
 // ADD's filter parameters into spec; filters keeps them as given. 0, or the status with err.
 int parse_add_filters(const Message& m, Version v, CriteriaSpec& spec, Params& filters, Params& err) {
   const bool v6 = !(v < kHighestVersion);
+  // Names as views: each is looked up, echoed or kept, and a char pointer would be measured
+  // (strlen) every time.
   struct AddrField {
-    const char* name;
+    std::string_view name;
     std::vector<AddrEntry> CriteriaSpec::*f;
   };
   for (const AddrField& af : {AddrField{"Source-Address", &CriteriaSpec::src}, AddrField{"Dest-Address", &CriteriaSpec::dst}}) {
@@ -60,14 +62,14 @@ int parse_add_filters(const Message& m, Version v, CriteriaSpec& spec, Params& f
     std::string e;
     auto entries = parse_ip_filter(fp->value, v6, &e);
     if (!entries) {
-      err = {{af.name, fp->value}, {"X-Error-Info", e}};
+      err = {{std::string(af.name), fp->value}, {"X-Error-Info", e}};
       return code::ImproperFilter;
     }
     spec.*(af.f) = std::move(*entries);
     filters.emplace_back(af.name, fp->value);
   }
   struct IntField {
-    const char* name;
+    std::string_view name;
     std::vector<IntEntry> CriteriaSpec::*f;
     uint64_t max;
   };
@@ -79,7 +81,7 @@ int parse_add_filters(const Message& m, Version v, CriteriaSpec& spec, Params& f
     std::string e;
     auto entries = parse_int_filter(fp->value, fld.max, &e);
     if (!entries) {
-      err = {{fld.name, fp->value}, {"X-Error-Info", e}};
+      err = {{std::string(fld.name), fp->value}, {"X-Error-Info", e}};
       return code::ImproperFilter;
     }
     spec.*(fld.f) = std::move(*entries);

@@ -15,17 +15,18 @@ std::string_view rtrim(std::string_view s) {
   return s;
 }
 
-std::vector<std::string_view> split_ws(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
+// The first max whitespace-separated tokens of s into out; their count. (A first line has two
+// or three tokens that matter: a fixed array, no allocation.)
+size_t split_ws(std::string_view s, std::string_view* out, size_t max) {
+  size_t n = 0, i = 0;
+  while (i < s.size() && n < max) {
     while (i < s.size() && is_wsp(s[i])) ++i;
     size_t j = i;
     while (j < s.size() && !is_wsp(s[j])) ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
+    if (j > i) out[n++] = s.substr(i, j - i);
     i = j;
   }
-  return out;
+  return n;
 }
 
 bool all_digits(std::string_view s) {
@@ -49,26 +50,28 @@ std::optional<Version> parse_version(std::string_view t) {
 }
 
 void parse_first_line(Message& m) {
-  auto toks = split_ws(m.first_line);
-  if (toks.empty()) return;
+  // Three tokens tell a request line (exactly two) from anything longer.
+  std::string_view toks[3];
+  const size_t n = split_ws(m.first_line, toks, 3);
+  if (n == 0) return;
   if (toks[0].size() >= 5 && toks[0].substr(0, 5) == "DTCP/") {
     // Status-Line = DTCP-Version SP Status-Code SP Reason-Phrase
-    if (toks.size() < 2 || toks[1].size() != 3 || !all_digits(toks[1])) return;
+    if (n < 2 || toks[1].size() != 3 || !all_digits(toks[1])) return;
     m.is_status = true;
-    m.version_text = std::string(toks[0]);
+    m.version_text.assign(toks[0]);
     m.version = parse_version(toks[0]);
     m.status = static_cast<int>(*util::parse_u64(toks[1]));  // 3 digits (checked above)
     size_t pos = static_cast<size_t>(toks[1].data() - m.first_line.data()) + 3;
     std::string_view r = std::string_view(m.first_line).substr(pos);
     while (!r.empty() && is_wsp(r.front())) r.remove_prefix(1);
-    m.reason = std::string(r);
+    m.reason.assign(r);
     m.first_line_ok = m.version.has_value();
     return;
   }
   // Request-Line = Method SP DTCP-Version
-  if (toks.size() != 2) return;
-  m.method = std::string(toks[0]);
-  m.version_text = std::string(toks[1]);
+  if (n != 2) return;
+  m.method.assign(toks[0]);
+  m.version_text.assign(toks[1]);
   m.version = parse_version(toks[1]);
   m.first_line_ok = true;  // a malformed version is reported as 400 by the server
 }
@@ -149,7 +152,7 @@ bool parse_message(std::string_view bytes, Message& m) {
     std::string_view line = rtrim(raw);
     if (first) {
       if (line.empty()) return false;
-      m.first_line = std::string(line);
+      m.first_line.assign(line);
       parse_first_line(m);
       first = false;
       continue;
@@ -173,11 +176,11 @@ bool parse_message(std::string_view bytes, Message& m) {
     std::string_view value = line.substr(j);
     if (name.size() == 19 && iequals(name, "Authentication-Info")) {  // length first: one call per message
       m.has_auth = true;
-      m.auth = std::string(value);
+      m.auth.assign(value);
       m.signed_len = line_start;
       break;  // Authentication-Info is last; anything after it is ignored
     }
-    m.params.push_back(Param{std::string(name), std::string(value)});
+    m.params.emplace_back(name, value);
   }
   if (first) return false;
   if (!m.has_auth) m.signed_len = bytes.size();

@@ -27,13 +27,15 @@ void Server::transmit_to(const std::string& ip, uint16_t port, uint16_t src_port
   send_out(std::move(p), key, bulk);
 }
 
-void Server::send_out(Packet p, const HmacKey& key, bool bulk) {
+void Server::send_out(Packet&& p, const HmacKey& key, bool bulk) {
   if (defer_tx_) {
     // The producers are the server's own calls, which all run under HW_LOCK_CRITERIA; the
     // count is published after the push, so a consumer that sees it non-zero finds the
     // message under the lock. The key is the control source's, made once with the server
     // and never written again: the consumer reads it without the lock.
-    (bulk ? bulk_ : outbox_).push_back(Outgoing{std::move(p), &key});
+    Outgoing& o = (bulk ? bulk_ : outbox_).emplace_back();  // moved once, into its place
+    o.p = std::move(p);
+    o.key = &key;
     queued_.fetch_add(1, std::memory_order_release);
     return;
   }
@@ -44,7 +46,7 @@ void Server::send_out(Packet p, const HmacKey& key, bool bulk) {
 // transmit queue refused it. It touches nothing shared: with deferred transmit flush_transmit
 // calls it outside the criteria lock (and counts a refusal under it); without, send_out calls
 // it where the message was built.
-bool Server::sign_and_transmit(Packet p, const HmacKey& key) {
+bool Server::sign_and_transmit(Packet&& p, const HmacKey& key) {
   append_signature(p.data, key);
   hal_.work(Hal::Work::ControlMessage);
   hal_.work(Hal::Work::ControlByte, p.data.size());

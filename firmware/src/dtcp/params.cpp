@@ -62,7 +62,7 @@ std::optional<unsigned> parse_flags(std::string_view v, unsigned allowed) {
 // Parses the Timeout-* parameters present. On error fills err with the offending parameter.
 bool parse_timeouts(const Message& m, Timeouts& t, Params& err) {
   struct Spec {
-    const char* name;
+    std::string_view name;  // a view: no strlen per lookup
     std::optional<uint64_t> Timeouts::*field;
     uint64_t max;
     size_t digits;
@@ -76,7 +76,7 @@ bool parse_timeouts(const Message& m, Timeouts& t, Params& err) {
     if (!p) continue;
     auto v = parse_u64(p->value);
     if (!v || p->value.size() > s.digits || *v > s.max) {
-      err = {{s.name, p->value}};
+      err = {{std::string(s.name), p->value}};
       return false;
     }
     t.*(s.field) = *v;

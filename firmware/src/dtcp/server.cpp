@@ -194,7 +194,7 @@ const Server::MethodDef* Server::method_def(std::string_view method) {
       {"NOOP", M_NOOP, &C::noop_requests, &C::noop_failed, &C::noop_success, &Server::do_noop, false},
   };
   for (const MethodDef& md : kMethods)  // methods are case-insensitive
-    if (iequals(method, md.name)) return &md;
+    if (md.name.size() == method.size() && iequals(method, md.name)) return &md;
   return nullptr;
 }
 

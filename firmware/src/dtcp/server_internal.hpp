@@ -267,7 +267,7 @@ struct Server::ListJob {
 // One row of the method table (server.cpp): a request method, its bit in the parameter table
 // (params.cpp), its counters and its handler.
 struct Server::MethodDef {
-  const char* name;
+  std::string_view name;  // a view: the lookup measures no row (strlen)
   detail::MethodBit bit;
   uint64_t ControlSourceCounters::*requests;
   uint64_t ControlSourceCounters::*failed;     // counted when the reply is not 200

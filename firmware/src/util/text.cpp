@@ -45,8 +45,19 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
   if (s.empty() || s.size() > 20) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
+  // The first nine digits in 32 bits (999 999 999 < 2^32, no overflow possible): a 64-bit
+  // multiply-add is several instructions on the 32-bit card, and nearly every number DTCP
+  // carries (ports, octets, Seq, timeouts) is that short.
+  uint32_t v32 = 0;
+  size_t i = 0;
+  for (; i < s.size() && i < 9; ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v32 = v32 * 10 + static_cast<uint32_t>(c - '0');
+  }
+  uint64_t v = v32;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
     if (c < '0' || c > '9') return std::nullopt;
     const auto d = static_cast<unsigned>(c - '0');
     // Overflow checked against the constant bounds of 2^64-1 (1844674407370955161|5): a

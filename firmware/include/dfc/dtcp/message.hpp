@@ -19,6 +19,10 @@ namespace dfc::dtcp {
 struct Param {
   std::string name;   // as written
   std::string value;  // trailing whitespace removed; escapes NOT decoded (see unescape)
+  Param() = default;
+  // Built in place from the message's bytes (emplace_back): a Param built and then moved would
+  // copy both strings twice on the card, where short strings live inside the string object.
+  Param(std::string_view n, std::string_view v) : name(n), value(v) {}
 };
 
 struct Version {

@@ -371,8 +371,10 @@ class Server {
   std::priority_queue<std::pair<uint64_t, uint32_t>, std::vector<std::pair<uint64_t, uint32_t>>,
                       std::greater<>> deadlines_;
   void push_deadline(const Criterion& c);
-  void send_out(Packet p, const HmacKey& key, bool bulk = false);  // p.data: the text up to the signature
-  bool sign_and_transmit(Packet p, const HmacKey& key);
+  // Packets pass by reference down to the HAL: each move of a Packet copies its address
+  // strings (kept inside the string objects) on the card.
+  void send_out(Packet&& p, const HmacKey& key, bool bulk = false);  // p.data: the text up to the signature
+  bool sign_and_transmit(Packet&& p, const HmacKey& key);
 };
 
 }  // namespace dfc::dtcp
