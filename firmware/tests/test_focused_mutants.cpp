@@ -39,6 +39,22 @@ TEST(FocusedHmac, OneWrongHexDigitAnywhereIsRejected) {
   }
 }
 
+// Bug: the byte-per-step table compare (hmac.cpp) taking a non-hex digit for a value, or
+// refusing upper-case digits.
+TEST(FocusedHmac, UpperCaseDigitsPassAndANonHexDigitAnywhereFails) {
+  const dfc::dtcp::Digest d = dfc::dtcp::hmac_sha1("k", "LIST DTCP/0.7\r\n");
+  std::string upper = dfc::dtcp::to_hex(d);
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return c >= 'a' && c <= 'f' ? char(c - 32) : c; });
+  EXPECT_TRUE(dfc::dtcp::digest_equal_hex(upper, d));
+  for (size_t i = 0; i < 40; ++i) {
+    for (char junk : {'g', 'G', ' ', '\0', ':', '/', '@', '`'}) {
+      std::string bad = dfc::dtcp::to_hex(d);
+      bad[i] = junk;
+      EXPECT_FALSE(dfc::dtcp::digest_equal_hex(bad, d)) << "'" << junk << "' at digit " << i;
+    }
+  }
+}
+
 TEST(FocusedHmac, LastDigitWrongInASignedMessageFailsVerification) {
   const std::string signed_msg = dfc::dtcp::sign("NOOP DTCP/0.7\r\nCsource-ID: a\r\nSeq: 7\r\n", "key");
   ASSERT_TRUE(dfc::dtcp::parse_and_verify(signed_msg, "key"));

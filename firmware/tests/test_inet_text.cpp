@@ -57,3 +57,28 @@ TEST(InetText, Ipv6AsInetPton) {
 }
 
 }  // namespace
+
+// parse_u64 takes its first nine digits in 32 bits and the rest in 64 (text.cpp): the values on
+// both sides of that switch and of 2^32 and 2^64, and a bad digit on either side.
+TEST(DecimalText, ParseU64AcrossThe32BitPartAndTheOverflowBound) {
+  using dfc::util::parse_u64;
+  EXPECT_EQ(parse_u64("0"), 0u);
+  EXPECT_EQ(parse_u64("999999999"), 999999999u);
+  EXPECT_EQ(parse_u64("1000000000"), 1000000000u);
+  EXPECT_EQ(parse_u64("4294967295"), 4294967295u);
+  EXPECT_EQ(parse_u64("4294967296"), 4294967296u);
+  EXPECT_EQ(parse_u64("0000000004294967296"), 4294967296u);
+  EXPECT_EQ(parse_u64("18446744073709551615"), ~0ull);
+  EXPECT_FALSE(parse_u64("18446744073709551616"));
+  EXPECT_FALSE(parse_u64("99999999999999999999"));
+  EXPECT_FALSE(parse_u64("184467440737095516150"));  // 21 digits
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_FALSE(parse_u64("12345678x"));
+  EXPECT_FALSE(parse_u64("1234567890x"));
+  EXPECT_FALSE(parse_u64("-1"));
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t v = rng() >> (rng() % 64);
+    EXPECT_EQ(parse_u64(std::to_string(v)), v) << v;
+  }
+}
