@@ -102,6 +102,9 @@ TEST(Driver, AFrameIsDeliveredOnceItsSlotHandedBackAndItsBufferReposted) {
   EXPECT_FALSE(r.drv->poll(r.h)) << "delivered once";
   EXPECT_EQ(r.got.size(), 1u);
   EXPECT_EQ(r.drv->rx_head(0), 1u);
+  // The frame's bytes are declared once (dfcsim calibrate prices the image's copy of them).
+  EXPECT_EQ(r.hal.worked(Hal::Work::FrameByte), 60u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::PacketLoop), 1u);
 }
 
 TEST(Driver, RingsWrapAround) {

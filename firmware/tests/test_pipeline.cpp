@@ -240,6 +240,12 @@ TEST(PipelineWork, DeclaresWorkAndMemoryInsteadOfCycles) {
   EXPECT_EQ(r.hal.worked(Hal::Work::MatchResolve), 1u);
   EXPECT_EQ(r.hal.worked(Hal::Work::CopyBuild), 1u);
   EXPECT_EQ(r.hal.worked(Hal::Work::HitAccount), 1u);
+  // The copy's bytes (outer header + the packet), declared once; the frame's own bytes are the
+  // driver's to declare (it takes the frame).
+  ASSERT_EQ(r.hal.sent.size(), 1u);
+  EXPECT_EQ(r.hal.worked(Hal::Work::CopyByte), r.hal.sent[0].data.size());
+  EXPECT_EQ(r.hal.worked(Hal::Work::CopyByte), p.data.size() + 20);
+  EXPECT_EQ(r.hal.worked(Hal::Work::FrameByte), 0u);
   EXPECT_GE(flow_reads(r.hal, 0), 1u);
   bool criterion_read = false, counter_write = false;
   for (const auto& m : r.hal.mem) {

@@ -59,6 +59,8 @@ const std::vector<Param>& params() {
       work("work.control_message", W::ControlMessage),
       work("work.criterion_scan", W::CriterionScan),
       work("work.packet_loop", W::PacketLoop),
+      work("work.frame_byte", W::FrameByte),
+      work("work.copy_byte", W::CopyByte),
       num("l1.bytes", &CardProfile::l1_bytes, 0, 1e9, true),
       num("l1.line", &CardProfile::l1_line, 8, 4096, true),
       num("l1.ways", &CardProfile::l1_ways, 1, 64, true),
@@ -167,7 +169,8 @@ const char* CardProfile::work_key(Hal::Work k) {
                                       "work.hash",         "work.key_compare",   "work.flow_insert",
                                       "work.classify_key", "work.match_resolve", "work.copy_build",
                                       "work.hit_account",  "work.control_byte",  "work.control_op",
-                                      "work.control_message", "work.criterion_scan"};
+                                      "work.control_message", "work.criterion_scan", "work.frame_byte",
+                                      "work.copy_byte"};
   static_assert(sizeof names / sizeof names[0] == static_cast<size_t>(Hal::Work::kCount), "one key per kind");
   return names[static_cast<size_t>(k)];
 }

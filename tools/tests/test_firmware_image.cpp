@@ -298,6 +298,9 @@ TEST_F(FirmwareImage, CalibrateWritesAProfileThatBringsTheHostModeNearerTheImage
   EXPECT_GT(pass, 100.0) << "the driver, the loop and the parse: hundreds of instructions a pass";
   const double request = per("work.control_op", "work.control_op") + per("work.control_byte", "work.control_op");
   EXPECT_GT(request, 10000.0) << "a signed DTCP request and its reply: tens of thousands of instructions";
+  // The per-byte kinds are declared (frames taken, copies built) and so measured.
+  EXPECT_GT(fitted.at("work.frame_byte").second, 300.0 * 64);
+  EXPECT_GT(fitted.at("work.copy_byte").second, 0.0);
   EXPECT_GT(cal["frames"].get<double>(), 1000.0);
   EXPECT_LT(cal["rms_cycles_per_pass"].get<double>(), cal["rms_of_the_passes"].get<double>());
   EXPECT_NE(p["sources"]["work.hash"].get<std::string>().find("measured"), std::string::npos);

@@ -368,6 +368,7 @@ void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
     copy.data = encapsulate_ipip(inner, pp.ip_length,
                                  OuterHeader{cfg_.copy_source, d.d.address, d.d.ttl, c.ip_id++});
     const size_t bytes = copy.data.size();
+    hal_.work(Hal::Work::CopyByte, bytes);  // the inner packet copied in (the image: and to its buffer)
     const bool sent = drv_ ? drv_->tx_post(std::move(copy)) : hal_.transmit(std::move(copy));
     if (c.trace) c.trace->copies.push_back({d.label, sent ? "sent" : "tx_queue_full"});
     if (sent) {

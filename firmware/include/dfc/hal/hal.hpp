@@ -67,6 +67,10 @@ class Hal {
     ControlOp,      // DTCP: one request's dispatch, source/Seq checks and table operation
     ControlMessage, // DTCP: build one reply or notification (headers, HMAC set-up, UDP)
     CriterionScan,  // DTCP: one criterion (or match term) examined by a table scan
+    FrameByte,      // per byte of a frame the driver takes (on the image the HAL copies it from
+                    // packet memory into the firmware's Packet; docs/iss.md, Calibration)
+    CopyByte,       // per byte of a copy built: its inner packet written after the outer header
+                    // (on the image also copied into its transmit buffer)
     kCount
   };
   virtual void work(Work /*kind*/, uint64_t /*n*/ = 1) {}
