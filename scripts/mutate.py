@@ -139,8 +139,8 @@ _MUTANTS = [
      "used -= r.slots.size();", "used -= 1;", [FW],
      "entries of a removed multi-entry rule leak"),
     # --- the card model and the testbench's accounting
-    ("card-ingress-drop-not-counted", "accounting", "model/card/ingress_dma.cpp",
-     "  else\n    ++st_.ingress_dropped_buffer;\n", "  else\n    st_.ingress_dropped_buffer += 0;\n", [CARD],
+    ("card-ingress-drop-not-counted", "accounting", "model/card/ingress_common.hpp",
+     "  else\n    ++st.ingress_dropped_buffer;\n", "  else\n    st.ingress_dropped_buffer += 0;\n", [CARD],
      "ingress-buffer drops not counted"),
     ("card-ingress-buffer-off-by-one", "accounting", "model/card/ingress_dma.cpp",
      "if (in_use_ >= capacity_)", "if (in_use_ > capacity_)", [CARD],

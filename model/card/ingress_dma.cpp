@@ -1,5 +1,7 @@
 #include "ingress_dma.hpp"
 
+#include "ingress_common.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -39,25 +41,12 @@ void IngressDma::stage(uint64_t t, uint64_t next_timer_ps) {
       return;
     }
     s.ctx = s.p.unit == Unit::Control ? control_ctx_ : dist_.target(dist_.hash(s.p));
-    // Staged packets stay in arrival order: the port delays monitored frames behind its MAC
-    // (line rate) but not DTCP, which has its own interface, so a request pulled after a
-    // backlogged frame can arrive before it. admit() takes them from the front and advance()
-    // sleeps until a ring's first staged arrival: out of order, the request would wait for
-    // the frame while its thread woke for it again and again at one time (a livelock).
-    const uint64_t at = s.p.t_arrival_ps;
-    auto pos = staged_.end();
-    while (pos != staged_.begin() && std::prev(pos)->p.t_arrival_ps > at) --pos;
-    staged_.insert(pos, std::move(s));
+    insert_in_arrival_order(staged_, std::move(s));  // ingress_common.hpp: why
   }
 }
 
 void IngressDma::count_drop(const Packet& p, const char* why) {
-  if (p.unit == Unit::Control)
-    ++st_.control_dropped;
-  else if (std::strcmp(why, "rx_ring_full") == 0)
-    ++st_.ingress_dropped_ring;
-  else
-    ++st_.ingress_dropped_buffer;
+  count_ingress_drop(st_, p, why);
   if (on_drop) on_drop(p, why);
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "block.hpp"
+#include "ingress_common.hpp"
 #include "dfc/hal/card_map.hpp"
 
 namespace dfc::fast {
@@ -75,19 +76,12 @@ void FastCard::stage() {
     s.hash = dist_.hash(p);
     s.ctx = p.unit == Unit::Control ? threads_.front().ctx : dist_.target(s.hash);
     // In arrival order (a DTCP request can arrive before a backlogged frame pulled earlier).
-    auto pos = staged_.end();
-    while (pos != staged_.begin() && std::prev(pos)->p.t_arrival_ps > p.t_arrival_ps) --pos;
-    staged_.insert(pos, std::move(s));
+    model::insert_in_arrival_order(staged_, std::move(s));
   }
 }
 
 void FastCard::count_drop(const Packet& p, const char* why) {
-  if (p.unit == Unit::Control)
-    ++stats_.control_dropped;
-  else if (std::strcmp(why, "rx_ring_full") == 0)
-    ++stats_.ingress_dropped_ring;
-  else
-    ++stats_.ingress_dropped_buffer;
+  model::count_ingress_drop(stats_, p, why);
   if (on_drop_) on_drop_(p, why);
 }
 
