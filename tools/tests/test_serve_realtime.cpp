@@ -81,8 +81,16 @@ TEST_F(Hil, ServeBurstOfAThousandRequestsIsAllAccountedFor) {
   const uint64_t fw = r["dtcp_server"]["control_packets"], card = r["control_requests_dropped"];
   EXPECT_EQ(in + kernel, 1000u) << "every datagram received or counted as a kernel drop";
   EXPECT_EQ(fw + card, in) << "every received datagram reached the firmware or is a counted card drop";
-  EXPECT_EQ(r["dtcp_server"]["bad_sequence"], 0);
-  EXPECT_EQ(r["dtcp_server"]["replies_sent"], fw) << "each request the firmware saw was answered";
+  // The card may drop part of a burst (its control ring full: counted above). Its Seq numbers are
+  // then gaps, and after more than 256 in a row every later one is too far ahead of the window
+  // (Juniper's +-256, ../shared/reference/dtcp.md §1.7): dropped silently and counted as a bad
+  // sequence, never answered. Which of the two happens depends on how the host spaced the burst.
+  const uint64_t bad_seq = r["dtcp_server"]["bad_sequence"];
+  if (bad_seq > 0) {
+    EXPECT_GT(card, 256u) << "out-of-window requests only after a run of card drops";
+  }
+  EXPECT_EQ(r["dtcp_server"]["replies_sent"].get<uint64_t>() + bad_seq, fw)
+      << "each request the firmware saw was answered, or counted as out of its Seq window";
   EXPECT_LT(rt["shifted_max_s"].get<double>(), rt["lag_bound_s"].get<double>()) << "requests kept their receive times";
   EXPECT_LE(static_cast<uint64_t>(replies), fw);
   EXPECT_GT(replies, 0);
