@@ -171,8 +171,11 @@ Packet* MmioHal::rx_frame(uint64_t buf_addr) {
   if (len > cardmap::PKT_BUF_BYTES - iss::kRxFrameOffset)
     raise<std::logic_error>("rx_frame: frame length " + std::to_string(len) + " exceeds the receive buffer");
   Packet& p = mine().frame;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(at + iss::kRxFrameOffset));
-  p.data.assign(bytes, bytes + len);
+  // Parsed where the DMA wrote it: the firmware reads only the lines it needs (headers; a copy's
+  // inner packet), as on silicon, not the whole frame copied out of packet memory first.
+  p.in_place = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(at + iss::kRxFrameOffset));
+  p.in_place_len = len;
+  p.data.clear();
   p.id = join(m->packet_id_lo, m->packet_id_hi);
   p.t_arrival_ps = join(m->t_arrival_ps_lo, m->t_arrival_ps_hi);
   p.unit = static_cast<Unit>(m->unit);

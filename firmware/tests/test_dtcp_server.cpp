@@ -36,6 +36,32 @@ TEST_F(ServerTest, AddReplyIsSignedMirroredAndTimestamped) {
   EXPECT_EQ(hal.cycles, 0u) << "the server declares its work, it carries no cycle constants";
 }
 
+// The image's HAL hands a request over where the DMA wrote it (Packet::in_place, `data` empty):
+// the server parses and authenticates it there, and the bytes declared are the request's.
+TEST_F(ServerTest, ARequestReadInPlaceIsAnsweredAsTheSameRequestOwned) {
+  const std::string bytes =
+      build(cs1, "ADD", {{"Dest-Address", "192.0.2.1"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}}, ++seq_of(cs1));
+  Packet p = datagram(cs1, bytes);
+  p.data.clear();
+  p.in_place = reinterpret_cast<const uint8_t*>(bytes.data());
+  p.in_place_len = bytes.size();
+  srv.on_datagram(p);
+  auto replies = collect(cs1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].first_line, "DTCP/0.7 200 OK");
+  EXPECT_EQ(srv.criteria().size(), 1u);
+  EXPECT_GE(hal.worked(dfc::Hal::Work::ControlByte), bytes.size());
+  // A corrupted byte in the frame is what the server reads, not a stale copy: silent, counted.
+  std::string bad = build(cs1, "ADD", {{"Dest-Address", "192.0.2.2"}, {"Timeout-Idle", "600"}, {"Cdest-ID", "cd1"}}, ++seq_of(cs1));
+  bad[bad.find("192.0.2.2")] = '8';
+  Packet q = datagram(cs1, "not these bytes");
+  q.in_place = reinterpret_cast<const uint8_t*>(bad.data());
+  q.in_place_len = bad.size();
+  srv.on_datagram(q);
+  EXPECT_TRUE(collect(cs1).empty());
+  EXPECT_EQ(srv.criteria().size(), 1u);
+}
+
 TEST_F(ServerTest, DraftPublishedAddAcceptedByteForByte) {
   std::ifstream f(std::string(DFC_SHARED_DATA) + "/vectors/dtcp-draft-add-published.msg", std::ios::binary);
   if (!f) GTEST_SKIP() << "shared data not found at " << DFC_SHARED_DATA << "/vectors (DFC_SHARED_DATA)";

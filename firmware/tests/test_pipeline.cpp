@@ -113,6 +113,29 @@ TEST(Pipeline, MatchingPacketIsCopiedInsideIpIpToItsDestination) {
   EXPECT_EQ(r.cp.hits.begin()->second, 1u);
 }
 
+// The image's HAL hands the firmware a frame where the DMA wrote it (Packet::in_place, `data`
+// empty): the pipeline reads it there -- the same copy, the same byte counts.
+TEST(Pipeline, AFrameReadInPlaceIsCopiedAsTheSameFrameOwned) {
+  Rig owned, viewed;
+  owned.add("cs1", "cd1", 1);
+  viewed.add("cs1", "cd1", 1);
+  const Packet p = udp_packet(0x0a010203, 53, 40);
+  const std::vector<uint8_t> frame = p.data;  // "packet memory"
+  Packet v = p;
+  v.data.clear();
+  v.in_place = frame.data();
+  v.in_place_len = frame.size();
+  ASSERT_EQ(v.length(), frame.size());
+  owned.pl->process(p);
+  viewed.pl->process(v);
+  ASSERT_EQ(viewed.hal.sent.size(), 1u);
+  ASSERT_EQ(owned.hal.sent.size(), 1u);
+  EXPECT_EQ(viewed.hal.sent[0].data, owned.hal.sent[0].data);
+  EXPECT_EQ(std::vector<uint8_t>(viewed.hal.sent[0].data.begin() + 20, viewed.hal.sent[0].data.end()), frame);
+  EXPECT_EQ(viewed.pl->stats().bytes_in, frame.size());
+  EXPECT_EQ(viewed.cp.bytes_by_rule, owned.cp.bytes_by_rule);
+}
+
 TEST(Pipeline, NonMatchingAndNonIpPacketsAreCountedNotCopied) {
   Rig r;
   r.add("cs1", "cd1", 1);

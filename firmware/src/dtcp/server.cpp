@@ -96,9 +96,9 @@ void Server::on_datagram(const Packet& p) { on_admitted(p, admit(p)); }
 // the datagram; writes nothing shared (docs/firmware-concurrency.md §4 rule 11).
 Server::Admission Server::admit(const Packet& p) const {
   hal_.work(Hal::Work::ControlOp);
-  hal_.work(Hal::Work::ControlByte, p.data.size());
+  hal_.work(Hal::Work::ControlByte, p.length());
   Admission a;
-  const std::string_view bytes(reinterpret_cast<const char*>(p.data.data()), p.data.size());
+  const std::string_view bytes(reinterpret_cast<const char*>(p.bytes()), p.length());
   a.m.emplace();
   if (!parse_message(bytes, *a.m)) a.m.reset();
   if (!a.m || a.m->is_status) return a;  // NotDtcp

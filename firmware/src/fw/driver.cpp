@@ -97,7 +97,7 @@ bool Driver::poll(const Handler& h) {
   // The handler runs while the buffer is still ours: the frame's bytes stay valid until the
   // buffer is re-posted below.
   if (const Packet* p = hal_.rx_frame(cardmap::PKT_MEM_BASE + offset)) {
-    hal_.work(Hal::Work::FrameByte, p->data.size());  // the image's HAL copied them (calibrate prices it)
+    hal_.work(Hal::Work::FrameByte, p->length());
     ++c.s.rx_packets;
     h(*p, (w1 & cardmap::RX_DESC_CONTROL) != 0);
   } else {

@@ -164,8 +164,8 @@ std::string_view to_string(ParseOutcome o) {
 }
 
 ParsedPacket parse_packet(const Packet& p) {
-  const uint8_t* d = p.data.data();
-  const size_t n = p.data.size();
+  const uint8_t* d = p.bytes();
+  const size_t n = p.length();
   size_t off = 0;
   uint16_t type = 0;
   if (p.link == LinkType::Ethernet) {

@@ -318,7 +318,7 @@ void Pipeline::resolve_rule(Core& c, RuleId r) {
 
 void Pipeline::send_copies(Core& c, const Packet& p, const ParsedPacket& pp) {
   c.s.copies_chosen += c.picks.size();
-  const uint8_t* inner = p.data.data() + pp.ip_offset;
+  const uint8_t* inner = p.bytes() + pp.ip_offset;
   c.group_copies.clear();
   for (size_t i = 0; i < c.picks.size(); ++i) {
     Pick& pk = c.picks[i];
@@ -393,7 +393,7 @@ void Pipeline::process(const Packet& p) {
   const uint32_t epoch = aging_epoch_.load(std::memory_order_acquire);
   if (c.aged_epoch != epoch) age_core(c, aging_slices_.load(std::memory_order_relaxed), epoch);
   ++c.s.packets_in;
-  c.s.bytes_in += p.data.size();
+  c.s.bytes_in += p.length();
   const ParsedPacket pp = parse_packet(p);
   if (pp.header_bytes) hal_.mem_read(p.buf_addr, pp.header_bytes);
   hal_.work(Hal::Work::HeaderByte, pp.header_bytes);

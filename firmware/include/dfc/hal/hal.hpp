@@ -67,8 +67,8 @@ class Hal {
     ControlOp,      // DTCP: one request's dispatch, source/Seq checks and table operation
     ControlMessage, // DTCP: build one reply or notification (headers, HMAC set-up, UDP)
     CriterionScan,  // DTCP: one criterion (or match term) examined by a table scan
-    FrameByte,      // per byte of a frame the driver takes (on the image the HAL copies it from
-                    // packet memory into the firmware's Packet; docs/iss.md, Calibration)
+    FrameByte,      // per byte of a frame the driver takes: work that scales with the whole
+                    // frame (the image parses it in place, so today ~0; docs/iss.md, Calibration)
     CopyByte,       // per byte of a copy built: its inner packet written after the outer header
                     // (on the image also copied into its transmit buffer)
     kCount

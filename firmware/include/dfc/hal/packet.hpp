@@ -3,6 +3,7 @@
 // metadata a MAC would attach. Kept deliberately plain so it crosses the TLM boundary by
 // pointer and the firmware never needs a SystemC type.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,16 @@ struct Packet {
   // Modelled address of the packet-memory buffer the ingress DMA wrote this packet to
   // (card_map.hpp PKT_MEM_BASE...); 0 on hosts without a packet memory (fake HAL).
   uint64_t buf_addr = 0;
+  // A received frame read where the ingress DMA wrote it (the image's HAL: the firmware parses
+  // packet memory in place, as on silicon, instead of copying the frame out first). Null: the
+  // bytes are `data`. The view is valid while the driver holds the receive buffer, which is the
+  // handler's whole run (fw::Driver::poll).
+  const uint8_t* in_place = nullptr;
+  size_t in_place_len = 0;
+
+  // The bytes to read, wherever they are. The firmware reads a received packet only through these.
+  const uint8_t* bytes() const { return in_place ? in_place : data.data(); }
+  size_t length() const { return in_place ? in_place_len : data.size(); }
 };
 
 }  // namespace dfc
