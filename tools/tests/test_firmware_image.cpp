@@ -195,8 +195,9 @@ TEST_F(FirmwareImage, AByteOrderSlipInTheParserIsCaughtInImageMode) {
   ASSERT_EQ(good.rc, 0) << good.out;
   EXPECT_GT(count(copies(host.dir)), 50u);
   EXPECT_EQ(copies(host.dir), copies(good.dir));
-  ASSERT_TRUE(bad.report.is_object()) << bad.out;  // a command-line run reports; a scenario's expect decides
+  ASSERT_TRUE(bad.report.is_object()) << bad.out;
   EXPECT_FALSE(bad.report["scoreboard"]["pass"].get<bool>());
+  EXPECT_EQ(bad.rc, 3) << "a failed scoreboard fails the run, scenario or not: " << bad.out;
   EXPECT_GT(bad.report["scoreboard"]["missing_copies"].get<uint64_t>(), 0u);
   EXPECT_NE(copies(host.dir), copies(bad.dir));
 }
