@@ -276,3 +276,20 @@ TEST(Scenarios, DtcpLogIsInTimeOrderAndComplete) {
   EXPECT_GT(requests, 300u);
   fs::remove_all(out);
 }
+
+// The scoreboard's verdict decides a run's exit code with or without a scenario file
+// (docs/user-guide.md "Exit codes"): absent, a failed scoreboard fails; `true` also requires one;
+// `false` waives it.
+TEST(Expectations, AFailedScoreboardFailsTheRunUnlessWaived) {
+  using nlohmann::json;
+  const json failed = {{"scoreboard", {{"pass", false}}}};
+  const json passed = {{"scoreboard", {{"pass", true}}}};
+  const json none = json::object();
+  EXPECT_EQ(dfc::tb::check_expectations(json::object(), failed).size(), 1u);
+  EXPECT_TRUE(dfc::tb::check_expectations(json::object(), passed).empty());
+  EXPECT_TRUE(dfc::tb::check_expectations(json::object(), none).empty());
+  EXPECT_EQ(dfc::tb::check_expectations({{"scoreboard", true}}, failed).size(), 1u);
+  EXPECT_EQ(dfc::tb::check_expectations({{"scoreboard", true}}, none).size(), 1u);
+  EXPECT_TRUE(dfc::tb::check_expectations({{"scoreboard", true}}, passed).empty());
+  EXPECT_TRUE(dfc::tb::check_expectations({{"scoreboard", false}}, failed).empty());
+}
