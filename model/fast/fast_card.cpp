@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "block.hpp"
 #include "ingress_common.hpp"
@@ -45,8 +46,34 @@ void FastCard::build_threads() {
   }
 }
 
+void FastCard::set_realtime(bool on, uint64_t max_lag_ps) {
+  realtime_ = on;
+  max_lag_ps_ = max_lag_ps;
+}
+
+// The timing card's pacing (model::Card::pace), at the fast card's arrivals.
+void FastCard::pace(uint64_t t_ps) {
+  using namespace std::chrono;
+  if (!wall_started_) {
+    wall_started_ = true;
+    wall0_ = steady_clock::now() - nanoseconds(t_ps / 1000);
+  }
+  const auto target = wall0_ + nanoseconds(t_ps / 1000);
+  const auto now = steady_clock::now();
+  if (now < target) {
+    std::this_thread::sleep_until(target);
+  } else {
+    const auto lag_ps = static_cast<uint64_t>(duration_cast<nanoseconds>(now - target).count()) * 1000;
+    stats_.realtime_max_lag_ps = std::max(stats_.realtime_max_lag_ps, lag_ps);
+    if (lag_ps > max_lag_ps_) ++stats_.realtime_late_events;
+  }
+}
+
 void FastCard::stage() {
-  while (!src_end_ && staged_.size() < kLookahead && idle_until_ <= floor_ps_) {
+  // A live source blocks until each packet is due: one ahead, or the card would wait in the
+  // source for packets it does not need yet while earlier ones sit unprocessed.
+  const size_t lookahead = realtime_ ? 1 : kLookahead;
+  while (!src_end_ && staged_.size() < lookahead && idle_until_ <= floor_ps_) {
     Staged s;
     uint64_t idle = 0;
     const model::IngressSource::Next r = src_.next(s.p, timer_at_ps_, idle);
@@ -157,6 +184,7 @@ void FastCard::run() {
     if (ta != kNever && ta <= bt) {
       floor_ps_ = std::max(floor_ps_, ta);
       apply_writes(ta);
+      if (realtime_) pace(ta);
       if (!staged_.empty() && staged_.front().p.t_arrival_ps <= ta) {
         admit(staged_.front());
         staged_.pop_front();

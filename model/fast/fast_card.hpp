@@ -10,6 +10,7 @@
 // (distribution.hpp), and the receive rings, buffer limits and drop reasons are the firmware
 // driver's, as in the timing card.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -56,6 +57,11 @@ class FastCard {
   void run();
   // Ends the run at the next event (a lockstep classifier's divergence).
   void stop() { stop_ = true; }
+  // A live source (serve): the ingress takes one packet ahead (the source blocks until each is
+  // due), and at every arrival the card's time is held against the wall clock as the timing
+  // card's is (model::Card::set_realtime): ahead, it waits; behind by more than max_lag_ps, a
+  // late event (stats: realtime_late_events, realtime_max_lag_ps).
+  void set_realtime(bool on, uint64_t max_lag_ps = 10'000'000'000ull);
   model::CardStats stats() const;
   // Busy fractions over the measurement window, named and ordered as model::Card's.
   std::vector<std::pair<std::string, double>> utilisation() const;
@@ -172,6 +178,10 @@ class FastCard {
   std::vector<char> held_;
   std::deque<Staged> staged_;
   bool src_end_ = false;
+  bool realtime_ = false, wall_started_ = false;
+  uint64_t max_lag_ps_ = 0;
+  std::chrono::steady_clock::time_point wall0_{};
+  void pace(uint64_t t_ps);
   uint64_t idle_until_ = 0, mac_free_ps_ = 0, ingress_busy_ps_ = 0;
   size_t in_use_ = 0;
   // Egress: the MAC's queue (service starts of queued copies) and line.

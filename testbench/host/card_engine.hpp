@@ -23,6 +23,8 @@ class CardEngine {
   virtual std::vector<std::pair<std::string, double>> utilisation() const = 0;
   virtual std::string bottleneck() const = 0;
   virtual uint64_t cores_time_floor_ps() const = 0;
+  // A live source (serve): the card holds its time against the wall clock and counts its lag.
+  virtual void set_realtime(bool on, uint64_t max_lag_ps) = 0;
   // The SystemC card, or null for the fast one.
   virtual model::Card* timing() { return nullptr; }
 };
@@ -43,6 +45,7 @@ class CardEngineOf final : public CardEngine {
   std::vector<std::pair<std::string, double>> utilisation() const override { return c_.utilisation(); }
   std::string bottleneck() const override { return c_.bottleneck(); }
   uint64_t cores_time_floor_ps() const override { return c_.cores_time_floor_ps(); }
+  void set_realtime(bool on, uint64_t max_lag_ps) override { c_.set_realtime(on, max_lag_ps); }
   model::Card* timing() override {
     if constexpr (std::is_same_v<C, model::Card>)
       return &c_;

@@ -297,8 +297,6 @@ void wire_card(Host& host, HostImpl& m, CardT& card) {
 void Host::build(model::IngressSource& src) {
   Impl& m = *impl_;
   const bool fast = m.opt.sim.model == "fast";
-  if (fast && m.opt.realtime)
-    throw std::invalid_argument("--mode fast: the fast card does not run in real time (serve) yet; use --mode timing");
   // max-duplicates comes from the configuration inside the firmware itself.
   const fw::FirmwareOptions fwo = m.prof.firmware_options();
   // Restart markers (scenario events, serve's SIGHUP) reach the firmware as Firmware::restart().

@@ -24,6 +24,7 @@
 #include "common/text.hpp"
 #include "dfc/config/config.hpp"
 #include "host/host.hpp"
+#include "host/card_engine.hpp"
 #include "host/serve_realtime.hpp"
 #include "host/serve_rx.hpp"
 #include "report/timeline.hpp"
@@ -45,6 +46,7 @@ namespace {
 // this: kept well under the lag bound so that an idle card never counts as late.
 constexpr uint64_t kMaxBlockPs = 2'000'000'000ull;
 constexpr uint64_t kFlushEveryPs = 500'000'000'000ull;
+constexpr uint64_t kPollEveryPs = 50'000'000ull;  // 50 us: a signal is seen well within a millisecond
 constexpr uint64_t kWarnCheckEveryPs = 250'000'000'000ull;
 // Receive buffer asked for each service-port socket: room for a burst of a few thousand
 // requests (loopback charges about 1-2 KiB of buffer per datagram) while the model is busy.
@@ -156,10 +158,16 @@ class LiveSource : public model::IngressSource {
   Next next(Packet& out, uint64_t next_timer_ps, uint64_t& idle_until_ps) override {
     if (!started_) start();
     for (;;) {
-      io_.restart();
-      io_.poll();
-      absorb();
       uint64_t now = wall_ps();
+      // The asio handlers (signals; the control datagrams come through the receive thread,
+      // absorbed below) every kPollEveryPs, not per packet: a poll is an epoll_wait system
+      // call, a third of the host's time at 1 Mpps.
+      if (now >= next_poll_) {
+        io_.restart();
+        io_.poll();
+        next_poll_ = now + kPollEveryPs;
+      }
+      absorb();
       housekeeping(now);
       if (!stop_ && end_ps_ && now >= end_ps_) stop_ = true, stop_reason_ = "duration";
       if (stop_) return Next::End;
@@ -376,7 +384,7 @@ class LiveSource : public model::IngressSource {
   udp::endpoint copies_to_;
   std::string control_addr_, stop_reason_ = "", input_error_;
   bool stop_ = false, started_ = false;
-  uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0, next_warn_check_ = 0;
+  uint64_t end_ps_ = 0, last_ = 0, control_seq_ = 0, next_periodic_ = 0, next_warn_check_ = 0, next_poll_ = 0;
   std::chrono::steady_clock::time_point t0_;
   std::function<void()> periodic_;
   std::function<void(uint64_t)> warn_check_;
@@ -473,23 +481,9 @@ void print_banner(const ServeOptions& opt, const config::DfcConfig& cfg, Host& h
             << "/cdest-<id>.pcap; stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP restarts the card\n";
 }
 
-// The stop line's real-time summary: how late the host offered packets, what it could not
-// offer, what the kernel dropped, how far the model fell behind.
-std::string realtime_line(const json& rt) {
-  std::ostringstream o;
-  const json lag = rt.value("offer_lag", json::object());
-  o << std::fixed << std::setprecision(3) << "offer lag p50 " << lag.value("p50_us", 0.0) / 1e3 << " ms, p99 "
-    << lag.value("p99_us", 0.0) / 1e3 << " ms, max " << lag.value("max_us", 0.0) / 1e3 << " ms; "
-    << rt.value("host_late_packets", uint64_t{0}) << " host-late packet(s) (more than "
-    << rt.value("lag_bound_s", 0.0) * 1e3 << " ms); " << rt.value("control_socket_drops", uint64_t{0})
-    << " DTCP datagram(s) lost in the socket buffer; model behind by up to " << rt.value("max_lag_s", 0.0) * 1e3
-    << " ms (" << rt.value("late_events", uint64_t{0}) << " late event(s))";
-  return o.str();
-}
-
 // serve's own report fields (everything else is the host's report, as in `run`).
 void add_serve_fields(json& r, const ServeOptions& opt, Host& host, LiveSource& source) {
-  const model::CardStats& cs = host.card().stats();
+  const model::CardStats cs = host.engine().stats();
   r["mode"] = "serve";
   r["stopped_by"] = source.stop_reason();
   const auto& lc = source.counters();
@@ -573,9 +567,9 @@ json serve(const ServeOptions& opt) {
   };
   host.build(source);
   // The card counts its own lag against the same bound the source uses for host-late packets.
-  host.card().set_realtime(true, static_cast<uint64_t>(opt.max_lag_ms * 1e9));
+  host.engine().set_realtime(true, static_cast<uint64_t>(opt.max_lag_ms * 1e9));
   source.set_warn_check([&](uint64_t now) {
-    const model::CardStats cs = host.card().stats();
+    const model::CardStats cs = host.engine().stats();
     source.realtime().maybe_warn(now, source.socket_drops(), cs.realtime_late_events, cs.realtime_max_lag_ps);
   });
 
@@ -585,7 +579,8 @@ json serve(const ServeOptions& opt) {
   host.run();
   json r = host.report();
   add_serve_fields(r, opt, host, source);
-  r["timeline"] = card_timeline(host.card(), r, &source.dtcp());
+  // The usage timeline is the timing card's sampler (a SystemC process): the fast card has none.
+  if (host.engine().timing()) r["timeline"] = card_timeline(host.card(), r, &source.dtcp());
   // Not thrown (after SystemC's stack switches, see tools/cli/exit_codes.hpp): the command
   // turns it into its one line and exit 2.
   if (!source.input_error().empty()) r["incomplete"] = {{"input", "--pcap-in"}, {"error", source.input_error()}};

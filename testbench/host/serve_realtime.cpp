@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <iomanip>
 #include <sstream>
 
 namespace dfc::tb {
@@ -86,6 +87,20 @@ std::string not_real_time_reason(const json& rt) {
   if (late) add(std::to_string(late) + " host-late packet(s) not offered");
   if (drops) add(std::to_string(drops) + " DTCP datagram(s) lost in the socket buffer");
   if (card_lag > bound) add("model up to " + ms_text(static_cast<uint64_t>(card_lag * 1e12)) + " behind");
+  return o.str();
+}
+
+// The stop line's real-time summary: how late the host offered packets, what it could not
+// offer, what the kernel dropped, how far the model fell behind.
+std::string realtime_line(const json& rt) {
+  std::ostringstream o;
+  const json lag = rt.value("offer_lag", json::object());
+  o << std::fixed << std::setprecision(3) << "offer lag p50 " << lag.value("p50_us", 0.0) / 1e3 << " ms, p99 "
+    << lag.value("p99_us", 0.0) / 1e3 << " ms, max " << lag.value("max_us", 0.0) / 1e3 << " ms; "
+    << rt.value("host_late_packets", uint64_t{0}) << " host-late packet(s) (more than "
+    << rt.value("lag_bound_s", 0.0) * 1e3 << " ms); " << rt.value("control_socket_drops", uint64_t{0})
+    << " DTCP datagram(s) lost in the socket buffer; model behind by up to " << rt.value("max_lag_s", 0.0) * 1e3
+    << " ms (" << rt.value("late_events", uint64_t{0}) << " late event(s))";
   return o.str();
 }
 

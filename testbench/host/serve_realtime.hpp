@@ -61,4 +61,7 @@ class RealtimeAccount {
 // "realtime" section.
 std::string not_real_time_reason(const nlohmann::json& realtime);
 
+// The stop line's real-time summary (offer lag, host-late packets, kernel drops, model lag).
+std::string realtime_line(const nlohmann::json& realtime);
+
 }  // namespace dfc::tb

@@ -50,6 +50,51 @@ std::string page(const fs::path& p) {
   return std::string((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());
 }
 
+
+// serve on the fast card (--mode fast, docs/fast-mode.md): the same live source, paced the same
+// way. A quiet run keeps real time, requests are answered, copies are checked, report.json says
+// which model ran; traffic beyond the host is host-late, never the card's drops.
+TEST_F(Hil, ServeOnTheFastCardKeepsRealTimeAndAnswers) {
+  start_serve({"--mode", "fast", "--traffic", "pps=2000,packets=100000,flows=4,match=1,match-dst=10.1.1.1",
+               "--max-lag", "2000"});
+  if (HasFatalFailure()) return;
+  const int s = udp_socket(0);
+  ASSERT_GE(s, 0);
+  const sockaddr_in to = loopback(service_port_);
+  send_to(s, signed_request("ADD", "Dest-Address: 10.1.1.1\r\nCdest-ID: cd1\r\nTimeout-Idle: 600\r\n", 1), to);
+  send_to(s, signed_request("NOOP", "", 2), to);
+  EXPECT_EQ(drain_replies(s, 500, 10), 2);
+  close(s);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const json r = stop_serve();
+  ASSERT_TRUE(r.contains("realtime")) << r.dump(1).substr(0, 2000);
+  EXPECT_EQ(r["model"], "fast");
+  EXPECT_FALSE(r.contains("timeline")) << "the usage timeline is the timing card's";
+  const json& rt = r["realtime"];
+  EXPECT_EQ(rt["host_late_packets"], 0) << rt.dump();
+  EXPECT_EQ(rt["real_time"], true) << rt.dump();
+  EXPECT_EQ(r["dtcp_server"]["control_packets"], 2);
+  EXPECT_GT(r["packets_in"].get<uint64_t>(), 0u);
+  EXPECT_GT(r["scoreboard"]["matched_copies"].get<uint64_t>(), 0u) << r["scoreboard"].dump().substr(0, 1000);
+  EXPECT_TRUE(r["scoreboard"]["pass"].get<bool>()) << r["scoreboard"].dump().substr(0, 2000);
+}
+
+TEST_F(Hil, ServeOnTheFastCardReportsOverloadAsHostLag) {
+  start_serve({"--mode", "fast", "--traffic", "pps=10000000,packets=2000000,flows=16", "--max-lag", "10"});
+  if (HasFatalFailure()) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the traffic's due times are past
+  const json r = stop_serve();
+  ASSERT_TRUE(r.contains("realtime")) << r.dump(1).substr(0, 2000);
+  const json& rt = r["realtime"];
+  const uint64_t late = rt["host_late_packets"], offered = r["packets_in"];
+  EXPECT_GT(late, 0u) << "10 Mpps is beyond real-time simulation: " << rt.dump();
+  EXPECT_EQ(offered + late, 2000000u) << "each traffic packet offered to the card or counted host-late";
+  EXPECT_EQ(r["drops"]["ingress_buffer_full"], 0) << "host lag is never charged to the card's buffer";
+  EXPECT_EQ(r["drops"]["rx_ring_full"], 0);
+  EXPECT_EQ(rt["real_time"], false);
+  EXPECT_TRUE(r["scoreboard"]["pass"].get<bool>());
+}
+
 }  // namespace
 
 // 1,000 signed ADDs back to back from one source: every one reaches the firmware or is counted
