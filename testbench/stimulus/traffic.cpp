@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -20,10 +21,23 @@ double parse_number(const std::string& key, const std::string& v) {
     else if (suffix == "m") x *= 1e6;
     else if (suffix == "g") x *= 1e9;
     else if (!suffix.empty()) throw std::invalid_argument("suffix");
+    if (!std::isfinite(x)) throw std::invalid_argument("not finite");  // nan passes every range check
     return x;
   } catch (const std::exception&) {
     throw std::invalid_argument("traffic spec: " + key + "=" + v + " is not a number (e.g. 10g, 0.5, 1e5)");
   }
+}
+
+// A count (packets, flows, seed): a whole number from 0 to max. A cast of a negative or huge
+// double is undefined, and packets=-5 became a run that never ended.
+uint64_t parse_count(const std::string& key, const std::string& v, double max) {
+  const double x = parse_number(key, v);
+  if (!(x >= 0) || x > max || x != std::floor(x)) {
+    std::ostringstream m;
+    m << "traffic spec: " << key << "=" << v << " must be a whole number from 0 to " << std::setprecision(16) << max;
+    throw std::invalid_argument(m.str());
+  }
+  return static_cast<uint64_t>(x);
 }
 
 std::vector<uint8_t> parse_protos(const std::string& v) {
@@ -101,9 +115,9 @@ std::string draw_addr(const AddrRange& r, std::mt19937_64& rng) {
 
 std::pair<uint16_t, uint16_t> parse_port_range(const std::string& s) {
   const size_t dash = s.find('-');
-  const auto lo = static_cast<long>(parse_number("port", s.substr(0, dash)));
-  const auto hi = dash == std::string::npos ? lo : static_cast<long>(parse_number("port", s.substr(dash + 1)));
-  if (lo < 0 || hi > 65535 || lo > hi) throw std::invalid_argument("traffic spec: bad port range " + s);
+  const auto lo = parse_count("port", s.substr(0, dash), 65535);
+  const auto hi = dash == std::string::npos ? lo : parse_count("port", s.substr(dash + 1), 65535);
+  if (lo > hi) throw std::invalid_argument("traffic spec: bad port range " + s);
   return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
 }
 
@@ -184,8 +198,8 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     if (k == "rate") t.rate_bps = parse_number(k, v);
     else if (k == "load") t.load = parse_number(k, v);
     else if (k == "size") { t.size = v; SizeModel check(v); }
-    else if (k == "packets") t.packets = static_cast<uint64_t>(parse_number(k, v));
-    else if (k == "flows") t.flows = static_cast<uint32_t>(parse_number(k, v));
+    else if (k == "packets") t.packets = parse_count(k, v, 1e15);
+    else if (k == "flows") t.flows = static_cast<uint32_t>(parse_count(k, v, 4294967295.0));
     else if (k == "locality") t.locality = parse_number(k, v);
     else if (k == "order") {
       if (v != "random" && v != "sweep")
@@ -194,7 +208,7 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
     }
     else if (k == "match") t.match = parse_number(k, v);
     else if (k == "ipv6") t.ipv6 = parse_number(k, v);
-    else if (k == "seed") t.seed = static_cast<uint64_t>(parse_number(k, v));
+    else if (k == "seed") t.seed = parse_count(k, v, 9007199254740992.0);  // 2^53: exact in a double
     else if (k == "nonip") t.nonip = parse_number(k, v);
     else if (k == "mpls") t.mpls = parse_number(k, v);
     else if (k == "frag") t.frag = parse_number(k, v);
@@ -208,7 +222,23 @@ TrafficSpec TrafficSpec::parse(const std::string& spec) {
                                   "' (rate, load, size, packets, flows, locality, order, match, ipv6, seed, nonip, mpls, frag, "
                                   "match-src, match-dst, match-proto, match-sport, match-dport)");
   }
-  if (have_match) t.match_templates.push_back(m);
+  if (have_match) {
+    // Checked now, not when the first matching flow is drawn mid-run.
+    const auto check = [](const char* key, const std::string& v, auto parse) {
+      try {
+        parse(v);
+      } catch (const std::exception& e) {
+        const std::string what = e.what();
+        throw std::invalid_argument(what.rfind("traffic spec", 0) == 0 ? what
+                                                                      : "traffic spec: " + std::string(key) + "=" + v + ": " + what);
+      }
+    };
+    check("match-src", m.src, parse_addr_range);
+    check("match-dst", m.dst, parse_addr_range);
+    check("match-sport", m.sport, parse_port_range);
+    check("match-dport", m.dport, parse_port_range);
+    t.match_templates.push_back(m);
+  }
   if (t.rate_bps <= 0) throw std::invalid_argument("traffic spec: rate must be positive");
   if (t.load <= 0 || t.load > 1) throw std::invalid_argument("traffic spec: load must be in (0, 1]");
   if (t.flows == 0) throw std::invalid_argument("traffic spec: flows must be at least 1");

@@ -147,6 +147,24 @@ TEST(Traffic, NonIpMplsAndFragmentsKeepTheIpStreamOfTheSeed) {
   EXPECT_THROW(TrafficSpec::parse("frag=2"), std::invalid_argument);
 }
 
+// Counts are whole numbers in range and every number is finite: packets=-5 used to wrap to 2^64
+// (a run that never ended) and load=nan passed every range check.
+TEST(Traffic, CountsAndNumbersOutOfRangeAreErrorsNotCasts) {
+  for (const char* bad : {"packets=-5", "packets=1.5", "packets=1e30", "flows=-1", "flows=5e9", "seed=-3",
+                          "seed=0.5", "load=nan", "rate=inf", "match=nan", "match-dport=-1", "match-dport=70000",
+                          "match-sport=1e30", "match-dst=10.1.1.300", "match-src=10.0.0.0/8-2001:db8::1"}) {
+    try {
+      TrafficSpec::parse(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("traffic spec"), std::string::npos) << bad << ": " << e.what();
+    }
+  }
+  for (const char* good : {"packets=0", "packets=1e5", "flows=4294967295", "seed=9007199254740992", "match-dport=65535"})
+    EXPECT_NO_THROW(TrafficSpec::parse(good)) << good;
+  EXPECT_EQ(TrafficSpec::parse("packets=2.5k").packets, 2500u);
+}
+
 // The lazy generator (what run and serve pull from) yields exactly generate_traffic's packets.
 TEST(Traffic, LazyGeneratorEqualsTheWholeTimeline) {
   const auto spec = TrafficSpec::parse("packets=3000,flows=40,locality=0.8,size=imix,ipv6=0.3,nonip=0.05,frag=0.1,seed=5");

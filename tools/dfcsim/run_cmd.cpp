@@ -51,7 +51,9 @@ dfc::tb::RunOptions run_options(const RunCli& c) {
     o = dfc::tb::load_scenario(c.scenario);
   } else if (c.sim->config_path().empty()) {
     if (!c.dtcp_path.empty() || !c.pcap_in.empty() || !c.traffic.empty())
-      throw std::runtime_error("--dtcp, --pcap-in and --traffic need --config (the default scenario brings its own)");
+      throw std::runtime_error(
+          "--dtcp, --pcap-in and --traffic need --config FILE (the default scenario brings its own): add one, "
+          "e.g. --config docs/examples/dfc.conf");
     o = dfc::tb::default_scenario();
   } else {
     c.sim->read_config(o.sim);
