@@ -81,6 +81,8 @@ TEST(InputErrors, ReplayOptionsSayWhatTheValueShouldBe) {
       {"--loop 2.5", "--loop: 2.5 is not a number of passes"},
       {"--packets 0", "--packets: 0 is not a packet count; give a whole number from 1 to 1099511627776"},
       {"--packets -3", "--packets: -3 is not a packet count"},
+      {"--schedule-seed -1", "--schedule-seed: -1 is not a seed: give a whole number of up to 19 digits"},
+      {"--schedule-seed 1.5", "--schedule-seed: 1.5 is not a seed"},
   };
   const std::string pcap = kSrc + "/firmware/fuzz/corpus/pcap/two_eth_records.pcap";
   const fs::path out = scratch("replay-options");

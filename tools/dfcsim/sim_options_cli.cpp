@@ -32,7 +32,14 @@ SimOptionsCli::SimOptionsCli(CLI::App* sub, const std::string& outputs, const st
   sub->add_option("--set", cli_.profile_sets, "override a profile parameter, KEY=VALUE (repeatable; keys: docs/model.md)")
       ->allow_extra_args(false);
   schedule_seed_opt_ =
-      sub->add_option("--schedule-seed", schedule_seed_, "perturb the cores' quanta and sync points (0 = none)");
+      sub->add_option("--schedule-seed", schedule_seed_, "perturb the cores' quanta and sync points (0 = none)")
+          ->check(CLI::Validator(  // CLI11 alone would wrap -1 to 2^64-1
+              [](std::string& v) {
+                return !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos
+                           ? std::string()
+                           : v + " is not a seed: give a whole number of up to 19 digits (0: no perturbation)";
+              },
+              "SEED"));
   sub->add_flag("--race-check", cli_.race_check,
                 "check the firmware's shared memory for data races (happens-before; docs/race-check.md): races go "
                 "to report.json and make the run exit 3");
