@@ -169,8 +169,10 @@ std::optional<Outcome> on_reply(const std::string& method, int a, Attempt& at, c
                                   " entries in " + std::to_string(at.packets) + " packet(s); missing Criteria-Num " +
                                   (shown ? miss.str() : std::string("(unknown)"))};
     }
+  std::ostringstream each;
+  each << c.timeout_s;  // 2, 0.2: not std::to_string's 2.000000
   throw Fail{kTimeout, "no reply from " + endpoint_text(server) + " after " + std::to_string(total) +
-                           " attempt(s) of " + std::to_string(c.timeout_s) + " s" +
+                           " attempt(s) of " + each.str() + " s" +
                            " (unknown control source, bad key, replayed Seq or no server: DTCP never answers those)"};
 }
 
