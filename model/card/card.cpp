@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <thread>
 
 #include "dfc/hal/card_map.hpp"
 #include "race/host_gate.hpp"
@@ -225,9 +224,9 @@ void Card::close_wave() {
 
 void Card::set_realtime(bool on, uint64_t max_lag_ps) {
   realtime_ = on;
-  max_lag_ps_ = max_lag_ps;
+  pacer_.set_max_lag(max_lag_ps);
   if (on)
-    ingress_dma_.pace = [this](uint64_t t) { pace(t); };
+    ingress_dma_.pace = [this](uint64_t t) { pacer_.pace(t, stats_); };
   else
     ingress_dma_.pace = nullptr;
   ingress_dma_.set_lookahead(on ? 1 : 64);
@@ -272,23 +271,6 @@ bool Card::transmit(Packet&& p, uint64_t t_ps) {
   stats_.egress_last_depart_ps = std::max(stats_.egress_last_depart_ps, depart);
   if (on_copy_) on_copy_(p, depart);
   return true;
-}
-
-void Card::pace(uint64_t t_ps) {
-  using namespace std::chrono;
-  if (!wall_started_) {
-    wall_started_ = true;
-    wall0_ = steady_clock::now() - nanoseconds(t_ps / 1000);
-  }
-  const auto target = wall0_ + nanoseconds(t_ps / 1000);
-  const auto now = steady_clock::now();
-  if (now < target) {
-    std::this_thread::sleep_until(target);
-  } else {
-    const auto lag_ps = static_cast<uint64_t>(duration_cast<nanoseconds>(now - target).count()) * 1000;
-    stats_.realtime_max_lag_ps = std::max(stats_.realtime_max_lag_ps, lag_ps);
-    if (lag_ps > max_lag_ps_) ++stats_.realtime_late_events;
-  }
 }
 
 CardStats Card::stats() const {

@@ -20,7 +20,6 @@
 #include <systemc>
 #include <tlm>
 
-#include <chrono>
 #include <functional>
 #include <unordered_map>
 #include <memory>
@@ -35,6 +34,7 @@
 #include "core.hpp"
 #include "distribution.hpp"
 #include "hw_thread.hpp"
+#include "wall_pacer.hpp"
 #include "dfc/fw/firmware_app.hpp"
 #include "dfc/hal/hal.hpp"
 #include "egress_dma.hpp"
@@ -164,7 +164,6 @@ class Card : public sc_core::sc_module {
   // data_cores; the distribution's targets are the data threads.
   void build_cores();
   Distribution distribution() const;
-  void pace(uint64_t t_ps);
   // Every block's resources with their utilisation, in report order.
   std::vector<std::pair<Usage, double>> usage() const;
 
@@ -200,9 +199,7 @@ class Card : public sc_core::sc_module {
   sc_core::sc_event thread_done_ev_;
   sc_core::sc_event timer_ev_;  // the timer was re-armed (wakes an idle core 0)
   bool realtime_ = false;
-  uint64_t max_lag_ps_ = 0;
-  bool wall_started_ = false;
-  std::chrono::steady_clock::time_point wall0_;
+  WallPacer pacer_;
   WaveEvents wave_events_;  // packet_id per thread, drop (waveform only)
   std::unique_ptr<UsageSampler> sampler_;
   std::unique_ptr<race::Detector> race_;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
 
 #include "block.hpp"
 #include "ingress_common.hpp"
@@ -48,25 +47,7 @@ void FastCard::build_threads() {
 
 void FastCard::set_realtime(bool on, uint64_t max_lag_ps) {
   realtime_ = on;
-  max_lag_ps_ = max_lag_ps;
-}
-
-// The timing card's pacing (model::Card::pace), at the fast card's arrivals.
-void FastCard::pace(uint64_t t_ps) {
-  using namespace std::chrono;
-  if (!wall_started_) {
-    wall_started_ = true;
-    wall0_ = steady_clock::now() - nanoseconds(t_ps / 1000);
-  }
-  const auto target = wall0_ + nanoseconds(t_ps / 1000);
-  const auto now = steady_clock::now();
-  if (now < target) {
-    std::this_thread::sleep_until(target);
-  } else {
-    const auto lag_ps = static_cast<uint64_t>(duration_cast<nanoseconds>(now - target).count()) * 1000;
-    stats_.realtime_max_lag_ps = std::max(stats_.realtime_max_lag_ps, lag_ps);
-    if (lag_ps > max_lag_ps_) ++stats_.realtime_late_events;
-  }
+  pacer_.set_max_lag(max_lag_ps);
 }
 
 void FastCard::stage() {
@@ -184,7 +165,7 @@ void FastCard::run() {
     if (ta != kNever && ta <= bt) {
       floor_ps_ = std::max(floor_ps_, ta);
       apply_writes(ta);
-      if (realtime_) pace(ta);
+      if (realtime_) pacer_.pace(ta, stats_);
       if (!staged_.empty() && staged_.front().p.t_arrival_ps <= ta) {
         admit(staged_.front());
         staged_.pop_front();

@@ -10,7 +10,6 @@
 // (distribution.hpp), and the receive rings, buffer limits and drop reasons are the firmware
 // driver's, as in the timing card.
 #pragma once
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -32,6 +31,7 @@
 #include "ingress_port.hpp"
 #include "profile.hpp"
 #include "timeline.hpp"
+#include "wall_pacer.hpp"
 
 namespace dfc::fast {
 
@@ -178,10 +178,8 @@ class FastCard {
   std::vector<char> held_;
   std::deque<Staged> staged_;
   bool src_end_ = false;
-  bool realtime_ = false, wall_started_ = false;
-  uint64_t max_lag_ps_ = 0;
-  std::chrono::steady_clock::time_point wall0_{};
-  void pace(uint64_t t_ps);
+  bool realtime_ = false;
+  model::WallPacer pacer_;
   uint64_t idle_until_ = 0, mac_free_ps_ = 0, ingress_busy_ps_ = 0;
   size_t in_use_ = 0;
   // Egress: the MAC's queue (service starts of queued copies) and line.
