@@ -76,6 +76,13 @@ struct CardStats {
   uint64_t lock_contended = 0;               // lock acquisitions that found the lock held
   std::vector<CoreStalls> stalls;            // per core (Core::add_stats)
   std::vector<LockStats> locks;              // per hardware semaphore (HwSemaphores::add_stats)
+  // Cache accesses (lookups of a line) that hit and missed: per core's L1 (Core::add_stats) and
+  // the shared L2 (MemorySubsystem::add_stats). A miss is a line fill over the interconnect.
+  struct CacheCounts {
+    uint64_t hits = 0, misses = 0;
+  };
+  std::vector<CacheCounts> l1;
+  CacheCounts l2;
 };
 
 }  // namespace dfc::model

@@ -62,6 +62,8 @@ void Core::add_stats(CardStats& st) const {
   cs.core = StallTimes::of_core(issue_busy_ps_, end, sum);
   if (st.stalls.size() <= id_) st.stalls.resize(id_ + 1);
   st.stalls[id_] = std::move(cs);
+  if (st.l1.size() <= id_) st.l1.resize(id_ + 1);
+  st.l1[id_] = {l1_.hits(), l1_.misses()};
 }
 
 }  // namespace dfc::model

@@ -11,6 +11,7 @@
 #include "block.hpp"
 #include "dfc/hal/card_map.hpp"
 #include "cache.hpp"
+#include "card_stats.hpp"
 #include "profile.hpp"
 #include "timed_words.hpp"
 #include "timeline.hpp"
@@ -31,6 +32,7 @@ class MemorySubsystem : public sc_core::sc_module, public Block {
   void start_of_simulation() override { sram_.reset(), dram_.reset(); }
   // "memory" (the busier of its two halves), then "dram" and "packet_memory" as details.
   void usage(std::vector<Usage>& out) const override;
+  void add_stats(CardStats& st) const override { st.l2 = {l2_.hits(), l2_.misses()}; }
   // The card's boot (the firmware's constructor, before time 0): a descriptor-ring word set
   // directly, so the driver's set-up of its rings takes no simulated time and occupies nothing.
   void boot_store(uint64_t addr, uint32_t v) { rings_.write(addr, v, 0, 0); }

@@ -37,7 +37,9 @@ model::CardStats FastCard::stats() const {
     // As Core::add_stats: issuing is compute, the rest split over what the threads waited for.
     cs.core = model::StallTimes::of_core(cores_[c].issue_busy_ps, end, sum);
     s.stalls.push_back(std::move(cs));
+    s.l1.push_back({cores_[c].l1.hits(), cores_[c].l1.misses()});
   }
+  s.l2 = {l2_.hits(), l2_.misses()};
   for (unsigned i = 0; i < locks_.size(); ++i) {
     const bool named = i == cardmap::HW_LOCK_CRITERIA || i == cardmap::HW_LOCK_CLASSIFIER;
     if (locks_[i].st.acquisitions == 0 && !named) continue;

@@ -139,7 +139,10 @@ class TableFw : public fw::FirmwareApp {
 
 // The thread's busy time per packet (ps: issuing, or stalled on memory) with a table of
 // `bytes`; packets 1 us apart (no queueing).
-double busy_per_packet(uint64_t bytes) {
+struct PerPacket {
+  double busy_ps = 0, l1_miss_rate = 0, l2_misses = 0;
+};
+PerPacket busy_per_packet(uint64_t bytes) {
   CardProfile prof = load_profile("ms400");
   prof.set("cores", 1);
   prof.set("threads_per_core", 1);
@@ -148,9 +151,15 @@ double busy_per_packet(uint64_t bytes) {
             [&](Hal& h) { return std::make_unique<TableFw>(h, bytes); }, src, nullptr, nullptr, 1'000'000);
   sc_core::sc_start();
   EXPECT_EQ(card.stats().monitor_packets, 20000u);
-  const StallTimes t = card.stats().stalls.at(0).threads.at(0);
+  const CardStats st = card.stats();
+  const StallTimes t = st.stalls.at(0).threads.at(0);
   EXPECT_EQ(t.lock_ps + t.classifier_ps, 0u);
-  return double(t.compute_ps + t.memory_ps) / 20000.0;
+  // The caches count what they did (report.json "caches"): one L1 per core, the shared L2.
+  EXPECT_EQ(st.l1.size(), 1u);
+  const uint64_t l1 = st.l1.at(0).hits + st.l1.at(0).misses;
+  EXPECT_GE(l1, 20000u) << "at least the bucket's line per packet";
+  return {double(t.compute_ps + t.memory_ps) / 20000.0, double(st.l1.at(0).misses) / double(l1 ? l1 : 1),
+          double(st.l2.misses)};
 }
 
 // One process per TEST (SystemC elaborates once), so each checks its own bound; the two
@@ -159,13 +168,18 @@ double busy_per_packet(uint64_t bytes) {
 TEST(CardMemory, WorkingSetInsideTheL1IsFast) {
   // 68 (hash) + 100 cycles + an L1 hit (3) at 1.5 GHz = 114 ns, plus the descriptor read from
   // the core's own message station (SRAM 6 ns + 2 ns): about 122 ns.
-  EXPECT_LT(busy_per_packet(16 * 1024), 150'000.0);
+  const PerPacket p = busy_per_packet(16 * 1024);
+  EXPECT_LT(p.busy_ps, 150'000.0);
+  EXPECT_LT(p.l1_miss_rate, 0.05) << "16 KiB of buckets stay in the 32 KiB L1";
 }
 
 TEST(CardMemory, WorkingSetBeyondTheCachesMissesToDram) {
   // 64 MiB of buckets: misses the 32 KiB L1 and the 1 MiB L2 nearly every time: about
   // 122 + 12 + 12 + 70 = 216 ns at least.
-  EXPECT_GT(busy_per_packet(64ull << 20), 210'000.0);
+  const PerPacket p = busy_per_packet(64ull << 20);
+  EXPECT_GT(p.busy_ps, 210'000.0);
+  EXPECT_GT(p.l1_miss_rate, 0.3) << "64 MiB of buckets miss the L1";
+  EXPECT_GT(p.l2_misses, 10000.0) << "and the L2";
 }
 
 }  // namespace

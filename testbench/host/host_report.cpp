@@ -101,7 +101,15 @@ json stalls_and_locks_json(const model::CardStats& cs) {
   for (const model::LockStats& l : cs.locks)
     locks[l.name] = {{"acquisitions", l.acquisitions}, {"contended", l.contended},
                      {"wait_s", double(l.wait_ps) / 1e12}};
-  return {{"stalls", stalls}, {"locks", locks}};
+  // Cache hits and misses (line lookups): each core's L1 and the shared L2. A miss fills a line
+  // over the interconnect's data ring, so these say what the ring carries besides the DMA.
+  const auto counts = [](const model::CardStats::CacheCounts& c) {
+    const uint64_t n = c.hits + c.misses;
+    return json{{"hits", c.hits}, {"misses", c.misses}, {"miss_rate", n ? double(c.misses) / double(n) : 0.0}};
+  };
+  json l1 = json::object();
+  for (size_t c = 0; c < cs.l1.size(); ++c) l1["core" + std::to_string(c)] = counts(cs.l1[c]);
+  return {{"stalls", stalls}, {"locks", locks}, {"caches", {{"l1", l1}, {"l2", counts(cs.l2)}}}};
 }
 
 // report.json `overload` from the image's counters, in overload_json's layout

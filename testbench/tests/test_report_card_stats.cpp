@@ -85,6 +85,21 @@ void check_card_stats(const RunOutput& run) {
     ASSERT_TRUE(c.contains("threads") && c["threads"].is_object()) << it.key();
     for (auto t = c["threads"].begin(); t != c["threads"].end(); ++t) expect_stall_set(t.value(), it.key() + "." + t.key());
   }
+  // Cache hits and misses: an L1 per core in stalls, and the L2; rates are fractions.
+  ASSERT_TRUE(r.contains("caches") && r["caches"].contains("l1") && r["caches"].contains("l2")) << "no caches object";
+  EXPECT_EQ(r["caches"]["l1"].size(), r["stalls"].size());
+  uint64_t l1_accesses = 0;
+  for (auto it = r["caches"]["l1"].begin(); it != r["caches"]["l1"].end(); ++it) {
+    const auto& c = it.value();
+    const uint64_t n = c["hits"].get<uint64_t>() + c["misses"].get<uint64_t>();
+    l1_accesses += n;
+    EXPECT_GE(c["miss_rate"].get<double>(), 0.0) << it.key();
+    EXPECT_LE(c["miss_rate"].get<double>(), 1.0) << it.key();
+    if (n) {
+      EXPECT_NEAR(c["miss_rate"].get<double>(), double(c["misses"].get<uint64_t>()) / double(n), 1e-9) << it.key();
+    }
+  }
+  EXPECT_GT(l1_accesses, 0u) << "the firmware's flow table goes through the L1";
   // report.html shows both, and never prints a JSON null.
   EXPECT_NE(run.html.find("Stall breakdown"), std::string::npos);
   EXPECT_NE(run.html.find("Hardware semaphores"), std::string::npos);
