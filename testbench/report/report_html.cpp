@@ -111,6 +111,21 @@ std::string locks_table(const json& locks) {
   return o.str();
 }
 
+std::string caches_table(const json& caches) {
+  if (!caches.is_object() || !caches.contains("l1")) return "<p>No cache statistics in this report.</p>";
+  std::ostringstream o;
+  o << "<table><tr><th>cache</th><th>hits</th><th>misses</th><th>miss rate</th></tr>";
+  const auto row = [&](const std::string& name, const json& c) {
+    o << "<tr><td>" << html_escape(name) << "</td><td>" << cell_number(c.value("hits", json())) << "</td><td>"
+      << cell_number(c.value("misses", json())) << "</td><td>"
+      << cell_number(json(std::round(1e3 * number_or(c, "miss_rate")) / 10)) << " %</td></tr>";
+  };
+  for (auto it = caches["l1"].begin(); it != caches["l1"].end(); ++it) row("L1 " + it.key(), it.value());
+  if (caches.contains("l2")) row("L2 (shared)", caches["l2"]);
+  o << "</table>";
+  return o.str();
+}
+
 std::string criteria_table(const json& criteria, size_t max_rows) {
   if (!criteria.is_array() || criteria.empty()) return "<p>No criteria in this report.</p>";
   std::vector<const json*> rows;
@@ -210,6 +225,7 @@ void stalls_and_locks(std::ostringstream& o, const json& r) {
   else
     o << "<p>No per-core stall breakdown in this report.</p>";
   o << "<h3>Hardware semaphores</h3>" << html::locks_table(r.value("locks", json::object()));
+  o << "<h3>Caches</h3>" << html::caches_table(r.value("caches", json::object()));
 }
 
 void drops(std::ostringstream& o, const json& r) {

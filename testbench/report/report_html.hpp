@@ -43,6 +43,8 @@ std::string stalls_chart(const nlohmann::json& stalls);
 
 // report.json "locks" as a table; "criteria" (per criterion) as a table of the busiest ones.
 std::string locks_table(const nlohmann::json& locks);
+// report.json "caches": one row per cache (each core's L1, the shared L2): hits, misses, miss rate.
+std::string caches_table(const nlohmann::json& caches);
 std::string criteria_table(const nlohmann::json& criteria, size_t max_rows = 50);
 
 // report.json "timeline": utilisation and receive-queue depth over time (line charts) and the

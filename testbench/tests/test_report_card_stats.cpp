@@ -103,6 +103,8 @@ void check_card_stats(const RunOutput& run) {
   // report.html shows both, and never prints a JSON null.
   EXPECT_NE(run.html.find("Stall breakdown"), std::string::npos);
   EXPECT_NE(run.html.find("Hardware semaphores"), std::string::npos);
+  EXPECT_NE(run.html.find("<h3>Caches</h3>"), std::string::npos);
+  EXPECT_NE(run.html.find("<td>L2 (shared)</td>"), std::string::npos);
   EXPECT_NE(run.html.find("<td>criteria</td>"), std::string::npos);
   EXPECT_EQ(run.html.find("null"), std::string::npos);
   if (!r["stalls"].empty()) {
